@@ -1,0 +1,41 @@
+//! `compose resolve`: resolve a workload and print the plan.
+
+use crate::report;
+use compose_resolver::resolve_file;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `compose resolve`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The workload file.
+    workload: PathBuf,
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    /// For a person.
+    Text,
+    /// Stable JSON for tools.
+    Json,
+}
+
+/// Resolves the workload and prints the plan on standard output and warnings on standard
+/// error; exit status 0 when it resolves, 1 when it does not. Writes nothing.
+pub fn run(args: Args) -> ExitCode {
+    let plan = match resolve_file(&args.workload) {
+        Ok(plan) => plan,
+        Err(error) => return report::resolve_error(&error),
+    };
+    for warning in &plan.warnings {
+        report::diagnostic(warning);
+    }
+    match args.format {
+        Format::Text => println!("{plan}"),
+        Format::Json => println!("{:#}", plan.to_json()),
+    }
+    ExitCode::SUCCESS
+}

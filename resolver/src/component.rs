@@ -1,0 +1,99 @@
+//! A component's imports and exports, read from its bytes with wac-types.
+
+use std::sync::Arc;
+use wac_types::{ItemKind, Package, Types, WorldId};
+
+/// One import or export of a component.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// The name in the component's import or export section: an interface name
+    /// (`acme:kv/store@0.1.0`) or a plain name (`hello`, `team-a-postgres`).
+    pub name: String,
+    /// For a plain name that carries the component model's `implements` option, the
+    /// interface the labelled instance implements (`acme:kv/store@0.1.0`).
+    pub implements: Option<String>,
+    /// Its type, in the plan's [`Types`].
+    pub kind: ItemKind,
+}
+
+impl Item {
+    /// The interface this item is an instance of: its own name for an interface name, the
+    /// `implements` interface for a label; `None` for other plain names.
+    pub fn interface(&self) -> Option<&str> {
+        self.implements
+            .as_deref()
+            .or_else(|| self.name.contains(':').then_some(self.name.as_str()))
+    }
+
+    /// `name` for interface names and plain names, `name (implements I)` for labels.
+    pub fn describe(&self) -> String {
+        match &self.implements {
+            Some(interface) => format!("{} (implements {interface})", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// The type of one component file: read once, however many workload components use it.
+#[derive(Debug, Clone)]
+pub struct ComponentType {
+    /// The component's bytes.
+    pub bytes: Arc<[u8]>,
+    /// Its world (component type) in the plan's [`Types`].
+    pub world: WorldId,
+    /// Its imports, in the order of its import section.
+    pub imports: Vec<Item>,
+    /// Its exports, in the order of its export section.
+    pub exports: Vec<Item>,
+}
+
+impl ComponentType {
+    /// Validates `bytes` (with every WebAssembly feature wasmparser knows) and reads the
+    /// component's imports and exports into `types`.
+    ///
+    /// # Errors
+    /// A message when `bytes` is not a valid component: empty, not WebAssembly, a core
+    /// module, or invalid.
+    pub fn read(bytes: Arc<[u8]>, types: &mut Types) -> Result<Self, String> {
+        if bytes.is_empty() {
+            return Err("the file is empty".into());
+        }
+        if !wasmparser::Parser::is_component(&bytes) {
+            return Err(if wasmparser::Parser::is_core_wasm(&bytes) {
+                "it is a core module, not a component".into()
+            } else {
+                "it is not WebAssembly".into()
+            });
+        }
+        let package =
+            Package::from_bytes("component", None, bytes.to_vec(), types).map_err(|e| format!("{e:#}"))?;
+        let world = package.ty();
+        let items = |map: &indexmap::IndexMap<String, ItemKind>| -> Vec<Item> {
+            map.iter()
+                .map(|(name, kind)| Item {
+                    name: name.clone(),
+                    implements: implements(name, *kind, types),
+                    kind: *kind,
+                })
+                .collect()
+        };
+        let imports = items(&types[world].imports);
+        let exports = items(&types[world].exports);
+        Ok(Self {
+            bytes,
+            world,
+            imports,
+            exports,
+        })
+    }
+}
+
+/// The interface a plain-named instance implements. wac-types gives a labelled instance
+/// (`(import "team-a-postgres" (implements "acme:kv/store") (instance ...))`) the id of
+/// the interface it implements, while an unlabelled plain-named instance has none.
+fn implements(name: &str, kind: ItemKind, types: &Types) -> Option<String> {
+    match kind {
+        ItemKind::Instance(id) if !name.contains(':') => types[id].id.clone(),
+        _ => None,
+    }
+}

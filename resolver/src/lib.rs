@@ -1,0 +1,65 @@
+//! `compose-resolver`: reads a workload (`workload.toml`), extracts every component's
+//! imports and exports, and resolves every import to what serves it — another component's
+//! export, an interface the host provides, or a named backend chosen by an `implements`
+//! label — checking types, ambiguity and cycles, and reporting every problem at once.
+//!
+//! The result is a [`Plan`]: the single source of truth from which `compose-static`
+//! composes one component and `compose-linker` links the workload at run time.
+//!
+//! ```no_run
+//! use compose_resolver::{resolve_file, Provider};
+//!
+//! let plan = match resolve_file("fixtures/shop/workload.toml") {
+//!     Ok(plan) => plan,
+//!     Err(error) => {
+//!         for diagnostic in &error.diagnostics {
+//!             eprintln!("{diagnostic}"); // render with miette for spans and help
+//!         }
+//!         std::process::exit(1);
+//!     }
+//! };
+//! for component in &plan.components {
+//!     for binding in &component.bindings {
+//!         if let Provider::Component { component: server, export } = &binding.provider {
+//!             println!("{} <- {}: {export}", binding.import.name, plan.component(*server).name);
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! Workloads can also be built in code, with component bytes already in memory:
+//!
+//! ```no_run
+//! # let (frontend, kv) = (Vec::<u8>::new(), Vec::<u8>::new());
+//! use compose_resolver::{resolve, ComponentDecl, Workload};
+//!
+//! let workload = Workload::new("shop")
+//!     .with_component("frontend", ComponentDecl::from_bytes("frontend.wasm", frontend))
+//!     .with_component("team-a-postgres", ComponentDecl::from_bytes("kv.wasm", kv))
+//!     .with_host_interface("wasi:cli/*@0.2.0");
+//! let plan = resolve(&workload)?;
+//! # Ok::<(), compose_resolver::ResolveError>(())
+//! ```
+#![deny(missing_docs)]
+
+mod component;
+mod diagnostic;
+mod names;
+mod plan;
+mod resolve;
+mod workload;
+
+pub use component::{ComponentType, Item};
+pub use diagnostic::{Diagnostic, Problem, ResolveError, Severity, Span, WorkloadText};
+pub use names::{HostPattern, NameIndex, names_match};
+pub use plan::{
+    Binding, ComponentId, HostImport, Plan, PlannedComponent, Provider, Rule, WorkloadExport,
+};
+pub use resolve::{resolve, resolve_file};
+pub use workload::{
+    BindingTarget, ComponentDecl, ComponentSource, ExplicitBinding, ExportDecl, HostBackendDecl,
+    HostDecl, Instantiation, Located, Workload,
+};
+/// The wac-types crate, whose [`Types`](wac_types::Types) and
+/// [`ItemKind`](wac_types::ItemKind) the plan uses.
+pub use wac_types;

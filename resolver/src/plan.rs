@@ -1,0 +1,294 @@
+//! The resolved plan: the single source of truth that the composer, the linker and the
+//! graph read. Nothing downstream matches imports again.
+
+use crate::component::{ComponentType, Item};
+use crate::diagnostic::Diagnostic;
+use crate::workload::Instantiation;
+use serde::Serialize;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use wac_types::Types;
+
+/// The index of a component in [`Plan::components`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct ComponentId(pub usize);
+
+/// A resolved workload: every import of every component bound, type-checked, in a DAG.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The workload's name.
+    pub name: String,
+    /// The types of every component, which [`Item::kind`] and [`ComponentType::world`] refer into.
+    pub types: Types,
+    /// The workload's components, in the order of the workload file.
+    pub components: Vec<PlannedComponent>,
+    /// Every component, each after the components it imports from.
+    pub order: Vec<ComponentId>,
+    /// What the workload exports.
+    pub exports: Vec<WorkloadExport>,
+    /// Warnings found while resolving (the workload resolved despite them).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// One component of a resolved workload.
+#[derive(Debug, Clone)]
+pub struct PlannedComponent {
+    /// Its name in the workload (also the backend label it serves).
+    pub name: String,
+    /// Its file, if it was read from one.
+    pub path: Option<PathBuf>,
+    /// Its type and bytes; components read from the same file share one.
+    pub ty: Arc<ComponentType>,
+    /// When the run-time linker instantiates it.
+    pub instantiate: Instantiation,
+    /// One binding per import, in the order of [`ComponentType::imports`].
+    pub bindings: Vec<Binding>,
+}
+
+/// How one import is served.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    /// The import.
+    pub import: Item,
+    /// What serves it.
+    pub provider: Provider,
+    /// Which matching rule chose the provider.
+    pub rule: Rule,
+}
+
+/// What serves an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provider {
+    /// An export of another workload component.
+    Component {
+        /// The serving component.
+        component: ComponentId,
+        /// The name of its export.
+        export: String,
+    },
+    /// An interface (or plain-named item) the host provides under the import's name.
+    HostInterface,
+    /// A host backend: the host serves the import's `implements` label.
+    HostBackend {
+        /// The label (the import's name).
+        label: String,
+        /// The interface the backend implements, as `[host] backends` declares it.
+        interface: String,
+    },
+}
+
+/// The matching rule that chose a provider (the README's rules 1–3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// An explicit binding in the component's `imports`.
+    Explicit,
+    /// An `implements` label named the backend.
+    Label,
+    /// The unique other component exporting the import's name.
+    Name,
+    /// The host provides the interface (`[host] interfaces`).
+    Host,
+}
+
+/// One export of the workload.
+#[derive(Debug, Clone)]
+pub struct WorkloadExport {
+    /// The workload's export name.
+    pub name: String,
+    /// The component that serves it.
+    pub component: ComponentId,
+    /// The component's export.
+    pub export: Item,
+}
+
+/// An import that the host must serve, with every component that imports it.
+#[derive(Debug, Clone)]
+pub struct HostImport<'a> {
+    /// The import (its name, `implements` interface and type, as the first importer declares it).
+    pub import: &'a Item,
+    /// The backend's interface for a host backend.
+    pub backend: Option<&'a str>,
+    /// The components that import it.
+    pub importers: Vec<ComponentId>,
+}
+
+impl Plan {
+    /// The component `id`.
+    ///
+    /// # Panics
+    /// If `id` is not from this plan.
+    pub fn component(&self, id: ComponentId) -> &PlannedComponent {
+        &self.components[id.0]
+    }
+
+    /// The component named `name`, if the workload has one.
+    pub fn find(&self, name: &str) -> Option<ComponentId> {
+        self.components
+            .iter()
+            .position(|c| c.name == name)
+            .map(ComponentId)
+    }
+
+    /// Every binding served by a component, as `(importer, binding, server, export name)`.
+    pub fn component_bindings(
+        &self,
+    ) -> impl Iterator<Item = (ComponentId, &Binding, ComponentId, &str)> {
+        self.components.iter().enumerate().flat_map(|(i, c)| {
+            c.bindings.iter().filter_map(move |b| match &b.provider {
+                Provider::Component { component, export } => {
+                    Some((ComponentId(i), b, *component, export.as_str()))
+                }
+                _ => None,
+            })
+        })
+    }
+
+    /// The imports the host must serve, one entry per import name, in the order first met.
+    pub fn host_imports(&self) -> Vec<HostImport<'_>> {
+        let mut out: Vec<HostImport<'_>> = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        for (i, component) in self.components.iter().enumerate() {
+            for binding in &component.bindings {
+                let backend = match &binding.provider {
+                    Provider::Component { .. } => continue,
+                    Provider::HostInterface => None,
+                    Provider::HostBackend { interface, .. } => Some(interface.as_str()),
+                };
+                let slot = *index.entry(binding.import.name.as_str()).or_insert_with(|| {
+                    out.push(HostImport {
+                        import: &binding.import,
+                        backend,
+                        importers: Vec::new(),
+                    });
+                    out.len() - 1
+                });
+                out[slot].importers.push(ComponentId(i));
+            }
+        }
+        out
+    }
+
+    /// The plan as stable JSON for tools (`compose resolve --format json`); see the README.
+    pub fn to_json(&self) -> serde_json::Value {
+        let name_of = |id: ComponentId| self.component(id).name.as_str();
+        let components: Vec<_> = self
+            .components
+            .iter()
+            .map(|c| {
+                let imports: Vec<_> = c
+                    .bindings
+                    .iter()
+                    .map(|b| {
+                        let provider = match &b.provider {
+                            Provider::Component { component, export } => serde_json::json!({
+                                "kind": "component", "component": name_of(*component), "export": export,
+                            }),
+                            Provider::HostInterface => serde_json::json!({ "kind": "host" }),
+                            Provider::HostBackend { label, interface } => serde_json::json!({
+                                "kind": "host-backend", "label": label, "interface": interface,
+                            }),
+                        };
+                        serde_json::json!({
+                            "name": b.import.name,
+                            "implements": b.import.implements,
+                            "kind": b.import.kind.desc(&self.types),
+                            "provider": provider,
+                            "rule": b.rule,
+                        })
+                    })
+                    .collect();
+                let exports: Vec<_> = c
+                    .ty
+                    .exports
+                    .iter()
+                    .map(|e| serde_json::json!({ "name": e.name, "implements": e.implements, "kind": e.kind.desc(&self.types) }))
+                    .collect();
+                serde_json::json!({
+                    "name": c.name,
+                    "path": c.path,
+                    "size": c.ty.bytes.len(),
+                    "instantiate": c.instantiate,
+                    "imports": imports,
+                    "exports": exports,
+                })
+            })
+            .collect();
+        let exports: Vec<_> = self
+            .exports
+            .iter()
+            .map(|e| serde_json::json!({ "name": e.name, "component": name_of(e.component), "export": e.export.name }))
+            .collect();
+        let host: Vec<_> = self
+            .host_imports()
+            .iter()
+            .map(|h| {
+                serde_json::json!({
+                    "name": h.import.name,
+                    "implements": h.import.implements,
+                    "backend": h.backend,
+                    "importers": h.importers.iter().map(|id| name_of(*id)).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let warnings: Vec<_> = self
+            .warnings
+            .iter()
+            .map(|w| serde_json::json!({ "code": w.problem.code(), "message": w.problem.to_string() }))
+            .collect();
+        serde_json::json!({
+            "name": self.name,
+            "components": components,
+            "order": self.order.iter().map(|id| name_of(*id)).collect::<Vec<_>>(),
+            "exports": exports,
+            "host-imports": host,
+            "warnings": warnings,
+        })
+    }
+}
+
+/// The plan for a person: each component, each import and what serves it, the workload's
+/// exports and a summary line.
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in &self.components {
+            let path = c
+                .path
+                .as_ref()
+                .map_or_else(|| "<memory>".into(), |p| p.display().to_string());
+            let instantiate = match c.instantiate {
+                Instantiation::Lazy => "lazy",
+                Instantiation::Eager => "eager",
+            };
+            writeln!(f, "{} ({path}, {} bytes, {instantiate})", c.name, c.ty.bytes.len())?;
+            for b in &c.bindings {
+                let served = match &b.provider {
+                    Provider::Component { component, export } => {
+                        format!("{}: {export}", self.component(*component).name)
+                    }
+                    Provider::HostInterface => "host".into(),
+                    Provider::HostBackend { label, interface } => {
+                        format!("host backend {label} ({interface})")
+                    }
+                };
+                writeln!(f, "  {} <- {served}", b.import.describe())?;
+            }
+        }
+        writeln!(f, "exports")?;
+        for e in &self.exports {
+            writeln!(f, "  {} <- {}: {}", e.name, self.component(e.component).name, e.export.name)?;
+        }
+        let bindings: usize = self.components.iter().map(|c| c.bindings.len()).sum();
+        write!(
+            f,
+            "workload `{}` resolves: {} component(s), {bindings} binding(s), {} host import(s), {} export(s), {} warning(s)",
+            self.name,
+            self.components.len(),
+            self.host_imports().len(),
+            self.exports.len(),
+            self.warnings.len(),
+        )
+    }
+}
