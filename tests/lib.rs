@@ -1,1 +1,61 @@
-//! Shared helpers of the integration tests.
+//! Shared helpers of the integration tests (`tests/all/`): where the fixtures are.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// The workspace's root folder.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_owned()
+}
+
+/// The committed fixture component `fixtures/components/<name>.wasm`.
+pub fn fixture(name: &str) -> PathBuf {
+    workspace_root()
+        .join("fixtures/components")
+        .join(format!("{name}.wasm"))
+}
+
+/// The bytes of the fixture component `name`.
+pub fn fixture_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixture(name)).expect("fixture components are committed")
+}
+
+/// An example workload file, `fixtures/<name>/workload.toml`.
+pub fn example_workload(name: &str) -> PathBuf {
+    workspace_root()
+        .join("fixtures")
+        .join(name)
+        .join("workload.toml")
+}
+
+/// A component that wac-cli 0.12 ships in `examples/deps/example/` (`hello`, `greeter`),
+/// found in the registry source of the dev-dependency through `cargo metadata`, so that no
+/// third-party file is copied into this repository.
+pub fn wac_example(name: &str) -> PathBuf {
+    static WAC_CLI: OnceLock<PathBuf> = OnceLock::new();
+    let dir = WAC_CLI.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let output = std::process::Command::new(cargo)
+            .args(["metadata", "--format-version", "1"])
+            .current_dir(workspace_root())
+            .output()
+            .expect("cargo metadata runs");
+        assert!(output.status.success(), "cargo metadata failed");
+        let metadata: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
+        let package = metadata["packages"]
+            .as_array()
+            .expect("packages")
+            .iter()
+            .find(|p| p["name"] == "wac-cli")
+            .expect("wac-cli is a dev-dependency");
+        PathBuf::from(package["manifest_path"].as_str().expect("manifest_path"))
+            .parent()
+            .expect("manifest folder")
+            .to_owned()
+    });
+    dir.join("examples/deps/example").join(format!("{name}.wasm"))
+}

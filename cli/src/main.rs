@@ -4,8 +4,11 @@
 //! function and prints. Exit status: 0 success, 1 the workload does not resolve or the
 //! operation failed, 2 usage errors (clap's convention).
 
+mod build;
+mod graph;
 mod report;
 mod resolve;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -21,11 +24,20 @@ struct Cli {
 enum Command {
     /// Resolve a workload: bind every import, type-check, report every problem.
     Resolve(resolve::Args),
+    /// Compose a resolved workload into one component with wac.
+    Build(build::Args),
+    /// Link a workload at run time with Wasmtime and call one export.
+    Run(run::Args),
+    /// Draw a workload's wiring (dot, mermaid, json, svg).
+    Graph(graph::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Resolve(args) => resolve::run(args),
+        Command::Build(args) => build::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Graph(args) => graph::run(args),
     }
 }

@@ -1,1 +1,6 @@
+//! The integration tests of the workspace, one module per feature, in one test binary.
+
+mod compose;
+mod graph;
+mod linker;
 mod resolve;

@@ -1,0 +1,1 @@
+//! Tests of `compose compose` (to be written).

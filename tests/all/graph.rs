@@ -1,0 +1,1 @@
+//! Tests of `compose graph` (to be written).

@@ -1,0 +1,1 @@
+//! Tests of `compose linker` (to be written).
