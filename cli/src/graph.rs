@@ -1,13 +1,174 @@
-//! `compose graph` (being written).
+//! `compose graph`: draw a workload's wiring as DOT, Mermaid, JSON or SVG.
 
+use crate::report;
+use anyhow::Context;
+use compose_graph::{WorkloadGraph, draw_file};
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Arguments of `compose graph`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The workload file.
+    workload: PathBuf,
+    /// The output format; without it, the extension of `-o` (`.dot`/`.gv`, `.mmd`, `.json`,
+    /// `.svg`), else dot.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Write the picture to this file (atomically: a temporary file in the same folder,
+    /// then renamed) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
 
-/// Not written yet: fails.
-pub fn run(_args: Args) -> ExitCode {
-    eprintln!("error: `compose graph` is not implemented yet");
-    ExitCode::FAILURE
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    /// Graphviz DOT text.
+    Dot,
+    /// A Mermaid flowchart, for Markdown.
+    Mermaid,
+    /// JSON for tools: the plan's JSON plus what a failing workload needs.
+    Json,
+    /// An SVG picture, laid out in-process (no Graphviz needed).
+    Svg,
+}
+
+impl From<Format> for compose_graph::Format {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Dot => Self::Dot,
+            Format::Mermaid => Self::Mermaid,
+            Format::Json => Self::Json,
+            Format::Svg => Self::Svg,
+        }
+    }
+}
+
+/// Draws the workload, whether or not it resolves, and prints or writes the picture.
+/// Exit status 0 when the workload resolves; 1 when it does not (the picture is still
+/// written, with the broken imports in red, and the diagnostics are printed on standard
+/// error), when the workload file cannot be read, or when the output cannot be written.
+pub fn run(args: Args) -> ExitCode {
+    let graph = match draw_file(&args.workload) {
+        Ok(graph) => graph,
+        Err(error) => return report::resolve_error(&error),
+    };
+    let format = args
+        .format
+        .or_else(|| args.output.as_deref().and_then(format_of))
+        .unwrap_or(Format::Dot);
+    if let Err(error) = output(&graph, format, args.output.as_deref()) {
+        return report::failure(&error);
+    }
+    match graph.error() {
+        Some(error) => report::resolve_error(error),
+        None => {
+            for warning in graph.plan().into_iter().flat_map(|p| &p.warnings) {
+                report::diagnostic(warning);
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn output(graph: &WorkloadGraph, format: Format, path: Option<&Path>) -> anyhow::Result<()> {
+    let text = graph.render(format.into())?;
+    match path {
+        Some(path) => write_atomically(path, text.as_bytes())
+            .with_context(|| format!("cannot write `{}`", path.display())),
+        None => io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .context("cannot write to standard output"),
+    }
+}
+
+/// The format an output file's extension names, if any.
+fn format_of(path: &Path) -> Option<Format> {
+    match path.extension()?.to_str()? {
+        "dot" | "gv" => Some(Format::Dot),
+        "mmd" | "mermaid" => Some(Format::Mermaid),
+        "json" => Some(Format::Json),
+        "svg" => Some(Format::Svg),
+        _ => None,
+    }
+}
+
+/// Writes `bytes` to `path` so that readers see the old file or the whole new one, never a
+/// part: into a new temporary file in the same folder (same file system), then renamed.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    for attempt in 0..100 {
+        let temp = dir.join(format!(
+            ".{}.{}-{attempt}.tmp",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let mut file = match OpenOptions::new().write(true).create_new(true).open(&temp) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        };
+        let written = file
+            .write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| fs::rename(&temp, path));
+        if written.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        return written;
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "no free temporary file name next to it",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_output_extension_names_the_format() {
+        assert!(matches!(
+            format_of(Path::new("a/shop.svg")),
+            Some(Format::Svg)
+        ));
+        assert!(matches!(format_of(Path::new("shop.gv")), Some(Format::Dot)));
+        assert!(matches!(
+            format_of(Path::new("shop.mmd")),
+            Some(Format::Mermaid)
+        ));
+        assert!(matches!(
+            format_of(Path::new("shop.json")),
+            Some(Format::Json)
+        ));
+        assert!(format_of(Path::new("shop.txt")).is_none());
+        assert!(format_of(Path::new("shop")).is_none());
+    }
+
+    #[test]
+    fn writing_replaces_the_file_whole_and_leaves_no_temporary_file() {
+        let dir = std::env::temp_dir().join(format!("compose-graph-write-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("a temporary folder");
+        let path = dir.join("graph.dot");
+        write_atomically(&path, b"old").expect("writes");
+        write_atomically(&path, b"new").expect("replaces");
+        assert_eq!(fs::read(&path).expect("reads"), b"new");
+        let names: Vec<_> = fs::read_dir(&dir)
+            .expect("lists")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["graph.dot"]);
+        assert!(write_atomically(&dir.join("missing/graph.dot"), b"x").is_err());
+        fs::remove_dir_all(&dir).expect("cleans up");
+    }
 }
