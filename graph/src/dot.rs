@@ -217,7 +217,8 @@ impl WorkloadGraph {
     }
 }
 
-fn severity(severity: compose_resolver::Severity) -> &'static str {
+/// `error` or `warning`.
+pub(crate) fn severity(severity: compose_resolver::Severity) -> &'static str {
     match severity {
         compose_resolver::Severity::Error => "error",
         compose_resolver::Severity::Warning => "warning",

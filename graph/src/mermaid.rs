@@ -53,7 +53,11 @@ impl WorkloadGraph {
             }
         }
         if !self.notes.is_empty() {
-            let lines: Vec<String> = self.notes.iter().map(|n| text(&n.message)).collect();
+            let lines: Vec<String> = self
+                .notes
+                .iter()
+                .map(|n| format!("{}: {}", crate::dot::severity(n.severity), text(&n.message)))
+                .collect();
             let _ = writeln!(w, "  notes[\"{}\"]:::problem", lines.join("<br/>"));
         }
 

@@ -237,10 +237,10 @@ impl WorkloadGraph {
             };
             let node = graph.add_node(Node::Component {
                 name: name.clone(),
-                file,
+                file: file.clone(),
                 size,
                 instantiate: decl.instantiate,
-                problem: wiring.removed.get(name).map(Problem::to_string),
+                problem: wiring.removed.get(name).map(|p| unusable(p, &file)),
             });
             components.insert(name, node);
         }
@@ -378,6 +378,16 @@ impl WorkloadGraph {
 /// A path as written, with `/` separators on every platform.
 pub(crate) fn display_path(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
+}
+
+/// Why a component could not be used, naming its file as the workload writes it (the
+/// resolver's message has the full path, which would make pictures depend on the folder).
+fn unusable(problem: &Problem, file: &str) -> String {
+    match problem {
+        Problem::ReadComponent { reason, .. } => format!("cannot read {file}: {reason}"),
+        Problem::NotAComponent { reason, .. } => format!("not a component: {reason}"),
+        other => other.to_string(),
+    }
 }
 
 /// A few words on why an import is not bound, for the loose end of its edge.
