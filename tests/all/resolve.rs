@@ -1,1 +1,732 @@
+//! The resolver's rules (README, "Matching rules"), one test per rule, on the committed
+//! fixture components, small WAT components and wac-cli's example components.
 
+use compose_resolver::{
+    BindingTarget, ComponentDecl, Plan, Problem, Provider, ResolveError, Rule, Workload, resolve,
+    resolve_file,
+};
+use compose_tests::{example_workload, fixture, fixture_bytes, wac_example};
+
+/// A WAT component type of an instance with one function `get: func(x: u32) -> u32`.
+const GET_U32: &str = r#"(instance (export "get" (func (param "x" u32) (result u32))))"#;
+
+/// A component that imports each of `imports` (`name` or `name implements iface`) as an
+/// instance of `ty`, and exports each of `exports` as an instance with a real `get: func(u32) -> u32`.
+fn component(imports: &[&str], ty: &str, exports: &[&str]) -> Vec<u8> {
+    let mut wat = String::from("(component\n");
+    for import in imports {
+        match import.split_once(" implements ") {
+            Some((label, iface)) => {
+                wat += &format!("  (import \"{label}\" (implements \"{iface}\") {ty})\n")
+            }
+            None => wat += &format!("  (import \"{import}\" {ty})\n"),
+        }
+    }
+    if !exports.is_empty() {
+        wat += r#"  (core module $m (func (export "get") (param i32) (result i32) local.get 0))
+  (core instance $i (instantiate $m))
+  (func $get (param "x" u32) (result u32) (canon lift (core func $i "get")))
+  (instance $api (export "get" (func $get)))
+"#;
+    }
+    for export in exports {
+        wat += &format!("  (export \"{export}\" (instance $api))\n");
+    }
+    wat += ")";
+    wat::parse_str(&wat).unwrap_or_else(|e| panic!("{e}\n{wat}"))
+}
+
+fn bytes(name: &str, bytes: Vec<u8>) -> ComponentDecl {
+    ComponentDecl::from_bytes(name, bytes)
+}
+
+fn problems(error: &ResolveError) -> Vec<&Problem> {
+    error.problems().collect()
+}
+
+fn provider_of<'p>(plan: &'p Plan, component: &str, import: &str) -> &'p Provider {
+    let id = plan.find(component).expect("component");
+    &plan
+        .component(id)
+        .bindings
+        .iter()
+        .find(|b| b.import.name == import)
+        .expect("import")
+        .provider
+}
+
+fn served_by(plan: &Plan, component: &str, import: &str) -> (String, String) {
+    match provider_of(plan, component, import) {
+        Provider::Component { component, export } => {
+            (plan.component(*component).name.clone(), export.clone())
+        }
+        other => panic!("{import} of {component} is served by {other:?}"),
+    }
+}
+
+/// Writes `text` as `workload.toml` in a fresh folder and resolves it there; fixture
+/// components are referred to as `$FIXTURES/<name>.wasm`.
+fn resolve_text(text: &str) -> Result<Plan, ResolveError> {
+    let dir = tempdir();
+    let text = text.replace(
+        "$FIXTURES",
+        &fixture("x").parent().unwrap().display().to_string(),
+    );
+    let path = dir.join("workload.toml");
+    std::fs::write(&path, text).unwrap();
+    resolve_file(&path)
+}
+
+fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "compose-resolve-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn the_example_workload_resolves_with_every_rule() {
+    let plan = resolve_file(example_workload("shop")).expect("the example resolves");
+    // Rule 2: each label reaches the component of its name, never the other.
+    assert_eq!(
+        served_by(&plan, "frontend", "team-a-postgres"),
+        ("team-a-postgres".into(), "acme:kv/store@0.1.0".into())
+    );
+    assert_eq!(
+        served_by(&plan, "frontend", "team-b-postgres"),
+        ("team-b-postgres".into(), "acme:kv/store@0.1.0".into())
+    );
+    // Rule 2, host backend.
+    assert_eq!(
+        provider_of(&plan, "reporter", "team-c-postgres"),
+        &Provider::HostBackend {
+            label: "team-c-postgres".into(),
+            interface: "acme:kv/store@0.1.0".into()
+        }
+    );
+    // Rule 3 and rule 1.
+    assert_eq!(
+        served_by(&plan, "frontend", "acme:text/format@0.1.0").0,
+        "formatter"
+    );
+    let frontend = plan.component(plan.find("frontend").unwrap());
+    let rule = |import: &str| {
+        frontend
+            .bindings
+            .iter()
+            .find(|b| b.import.name == import)
+            .unwrap()
+            .rule
+    };
+    assert_eq!(rule("acme:session/sessions@0.1.0"), Rule::Explicit);
+    assert_eq!(rule("acme:text/format@0.1.0"), Rule::Name);
+    assert_eq!(rule("team-a-postgres"), Rule::Label);
+    assert_eq!(rule("wasi:cli/environment@0.2.0"), Rule::Host);
+    // The same file under two names is read once.
+    let a = &plan.component(plan.find("team-a-postgres").unwrap()).ty;
+    let b = &plan.component(plan.find("team-b-postgres").unwrap()).ty;
+    assert!(std::sync::Arc::ptr_eq(a, b));
+    // Topological order: every server before its importers.
+    let position = |name: &str| {
+        plan.order
+            .iter()
+            .position(|id| plan.component(*id).name == name)
+            .unwrap()
+    };
+    assert!(position("team-a-postgres") < position("frontend"));
+    assert!(position("formatter") < position("frontend"));
+    let exports: Vec<_> = plan.exports.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(exports, ["acme:app/handler@0.1.0", "acme:app/report@0.1.0"]);
+    assert!(plan.warnings.is_empty());
+    let hosts: Vec<_> = plan
+        .host_imports()
+        .iter()
+        .map(|h| h.import.name.clone())
+        .collect();
+    assert_eq!(hosts, ["wasi:cli/environment@0.2.0", "team-c-postgres"]);
+}
+
+#[test]
+fn rule_1_an_explicit_binding_wins_over_ambiguity() {
+    let importer = component(&["acme:kv/store@0.1.0"], GET_U32, &["acme:app/api"]);
+    let provider = component(&[], GET_U32, &["acme:kv/store@0.1.0"]);
+    let workload = Workload::new("explicit")
+        .with_component(
+            "app",
+            bytes("app", importer).with_binding(
+                "acme:kv/store@0.1.0",
+                BindingTarget::Component {
+                    component: "second".into(),
+                    export: None,
+                },
+            ),
+        )
+        .with_component("first", bytes("first", provider.clone()))
+        .with_component("second", bytes("second", provider));
+    let plan = resolve(&workload).expect("resolves");
+    assert_eq!(served_by(&plan, "app", "acme:kv/store@0.1.0").0, "second");
+    // `first` is not used and exports nothing the workload exports... but without
+    // [exports] its exports are workload exports (nothing imports from it): no warning.
+    assert!(plan.warnings.is_empty());
+}
+
+#[test]
+fn rule_1_explicit_bindings_must_name_real_components_imports_and_exports() {
+    let error = resolve_text(
+        r#"
+name = "bad-bindings"
+[components.frontend]
+path = "$FIXTURES/frontend.wasm"
+imports = { "acme:text/format@0.1.0" = "nope", "acme:session/sessions@0.1.0" = { component = "formatter", export = "missing" }, "not-an-import" = "formatter" }
+[components.team-a-postgres]
+path = "$FIXTURES/kv-memory.wasm"
+[components.team-b-postgres]
+path = "$FIXTURES/kv-memory.wasm"
+[components.formatter]
+path = "$FIXTURES/formatter.wasm"
+[host]
+interfaces = ["wasi:cli/*@0.2.0"]
+"#,
+    )
+    .unwrap_err();
+    let found = problems(&error);
+    assert!(
+        found
+            .iter()
+            .any(|p| matches!(p, Problem::UnknownComponent { target, .. } if target == "nope")),
+        "{found:?}"
+    );
+    assert!(found.iter().any(|p| matches!(p, Problem::UnknownExport { target, wanted, .. } if target == "formatter" && wanted == "`missing`")), "{found:?}");
+    assert!(found.iter().any(|p| matches!(p, Problem::UnknownImport { import, available, .. } if import == "not-an-import" && available.iter().any(|a| a == "acme:text/format@0.1.0"))), "{found:?}");
+    // Each points at its line in the file.
+    let unknown = error
+        .diagnostics
+        .iter()
+        .find(|d| matches!(d.problem, Problem::UnknownComponent { .. }))
+        .unwrap();
+    assert_eq!(unknown.line_column().map(|(line, _)| line), Some(5));
+    let help = unknown.problem.help().unwrap();
+    assert!(
+        help.contains("frontend, team-a-postgres, team-b-postgres, formatter"),
+        "{help}"
+    );
+}
+
+#[test]
+fn rule_1_host_serves_an_explicitly_bound_import() {
+    let importer = component(&["acme:kv/store@0.1.0"], GET_U32, &["acme:app/api"]);
+    let workload = Workload::new("to-host").with_component(
+        "app",
+        bytes("app", importer).with_binding("acme:kv/store@0.1.0", BindingTarget::Host),
+    );
+    let plan = resolve(&workload).unwrap();
+    assert_eq!(
+        provider_of(&plan, "app", "acme:kv/store@0.1.0"),
+        &Provider::HostInterface
+    );
+}
+
+#[test]
+fn rule_2_a_label_never_falls_back_to_another_provider_of_its_interface() {
+    // `cache` exports the interface, but the import's label names `team-a-postgres`.
+    let error = resolve_text(
+        r#"
+name = "no-fallback"
+[components.frontend]
+path = "$FIXTURES/frontend.wasm"
+[components.cache]
+path = "$FIXTURES/kv-memory.wasm"
+[components.team-b-postgres]
+path = "$FIXTURES/kv-memory.wasm"
+[components.formatter]
+path = "$FIXTURES/formatter.wasm"
+[components.sessions]
+path = "$FIXTURES/session-store.wasm"
+[host]
+interfaces = ["wasi:cli/*@0.2.0"]
+"#,
+    )
+    .unwrap_err();
+    let found = problems(&error);
+    assert_eq!(error.errors().count(), 1, "{found:?}");
+    assert!(
+        matches!(found[0], Problem::MissingBackend { component, label, interface }
+        if component == "frontend" && label == "team-a-postgres" && interface == "acme:kv/store@0.1.0")
+    );
+    let help = found[0].help().unwrap();
+    assert!(
+        help.contains("[components.team-a-postgres]") && help.contains("backends"),
+        "{help}"
+    );
+    assert_eq!(error.diagnostics[0].line_column(), Some((3, 13)));
+}
+
+#[test]
+fn rule_2_a_label_backend_must_serve_the_interface() {
+    let error = resolve_text(
+        r#"
+name = "wrong-backends"
+[host]
+backends = { team-c-postgres = "acme:text/format@0.1.0" }
+[components.reporter]
+path = "$FIXTURES/reporter.wasm"
+"#,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(problems(&error)[0], Problem::BackendMismatch { backend: "host backend", label, .. } if label == "team-c-postgres")
+    );
+
+    let labelled = component(
+        &["team-a implements acme:kv/store@0.1.0"],
+        GET_U32,
+        &["acme:app/api"],
+    );
+    let workload = Workload::new("wrong-component")
+        .with_component("app", bytes("app", labelled))
+        .with_component("team-a", bytes("fmt", fixture_bytes("formatter")));
+    let error = resolve(&workload).unwrap_err();
+    assert!(
+        matches!(problems(&error)[0], Problem::BackendMismatch { backend: "component", serves, .. } if serves.contains("acme:text/format@0.1.0")),
+        "{:?}",
+        problems(&error)
+    );
+}
+
+#[test]
+fn rule_2_two_labels_of_one_interface_reach_two_backends() {
+    let importer = component(
+        &[
+            "left implements acme:kv/store@0.1.0",
+            "right implements acme:kv/store@0.1.0",
+        ],
+        GET_U32,
+        &["acme:app/api"],
+    );
+    let kv = component(&[], GET_U32, &["acme:kv/store@0.1.0"]);
+    let workload = Workload::new("two-labels")
+        .with_component("app", bytes("app", importer))
+        .with_component("left", bytes("kv", kv.clone()))
+        .with_host_backend("right", "acme:kv/store@0.1.2");
+    let plan = resolve(&workload).unwrap();
+    assert_eq!(served_by(&plan, "app", "left").0, "left");
+    assert!(
+        matches!(provider_of(&plan, "app", "right"), Provider::HostBackend { label, .. } if label == "right")
+    );
+}
+
+#[test]
+fn rule_3_names_match_semver_compatibly() {
+    let importer = component(
+        &[
+            "acme:kv/store@0.1.0",
+            "acme:log/sink@1.0.0",
+            "acme:pre/api@1.0.0-rc.1",
+        ],
+        GET_U32,
+        &["acme:app/api"],
+    );
+    let workload = Workload::new("semver")
+        .with_component("app", bytes("app", importer))
+        .with_component(
+            "kv",
+            bytes("kv", component(&[], GET_U32, &["acme:kv/store@0.1.5"])),
+        )
+        .with_component(
+            "kv-next",
+            bytes("kv2", component(&[], GET_U32, &["acme:kv/store@0.2.0"])),
+        )
+        .with_component(
+            "log",
+            bytes("log", component(&[], GET_U32, &["acme:log/sink@1.4.0"])),
+        )
+        .with_component(
+            "pre",
+            bytes("pre", component(&[], GET_U32, &["acme:pre/api@1.0.0-rc.2"])),
+        );
+    let error = resolve(&workload).unwrap_err();
+    // 0.1.0 ↔ 0.1.5 and 1.0.0 ↔ 1.4.0 match; 0.2.0 does not; pre-releases only exactly.
+    let found = problems(&error);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        matches!(found[0], Problem::Unsatisfied { import, .. } if import == "acme:pre/api@1.0.0-rc.1")
+    );
+}
+
+#[test]
+fn rule_3_two_exporters_are_an_ambiguity_that_lists_them() {
+    let importer = component(&["acme:kv/store@0.1.0"], GET_U32, &["acme:app/api"]);
+    let provider = component(&[], GET_U32, &["acme:kv/store@0.1.0"]);
+    let workload = Workload::new("ambiguous")
+        .with_component("app", bytes("app", importer))
+        .with_component("one", bytes("one", provider.clone()))
+        .with_component("two", bytes("two", provider));
+    let error = resolve(&workload).unwrap_err();
+    let found = problems(&error);
+    assert!(
+        matches!(found[0], Problem::Ambiguous { candidates, .. } if candidates == &["one", "two"])
+    );
+    assert_eq!(
+        found[0].to_string(),
+        "import `acme:kv/store@0.1.0` of `app` is ambiguous: one, two export it"
+    );
+    assert!(
+        found[0]
+            .help()
+            .unwrap()
+            .contains(r#"imports = { "acme:kv/store@0.1.0" = "one" }"#)
+    );
+}
+
+#[test]
+fn rule_3_the_host_serves_what_no_component_exports() {
+    let importer = component(
+        &[
+            "wasi:cli/environment@0.2.3",
+            "wasi:io/streams@0.2.0",
+            "wasi:logging/logging",
+            "acme:other/x@1.0.0",
+        ],
+        GET_U32,
+        &["acme:app/api"],
+    );
+    let workload = Workload::new("host")
+        .with_component("app", bytes("app", importer))
+        .with_host_interface("wasi:cli/*@0.2.0")
+        .with_host_interface("wasi:*@0.2.0")
+        .with_host_interface("wasi:logging/logging");
+    let error = resolve(&workload).unwrap_err();
+    let found = problems(&error);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        matches!(found[0], Problem::Unsatisfied { import, .. } if import == "acme:other/x@1.0.0")
+    );
+    assert!(found[0].help().unwrap().contains("[host] interfaces"));
+}
+
+#[test]
+fn rule_4_bindings_type_check_structurally() {
+    // The frontend's `get` returns `option<string>`; this importer expects `string`.
+    let wrong = component(
+        &["acme:kv/store@0.1.0"],
+        r#"(instance (export "get" (func (param "key" string) (result string))))"#,
+        &["acme:app/api"],
+    );
+    // A subset of the functions is fine (subtyping): `keys` alone.
+    let subset = component(
+        &["acme:kv/store@0.1.0"],
+        r#"(instance (type $l (list string)) (export "keys" (func (result $l))))"#,
+        &["acme:app/other"],
+    );
+    let workload = Workload::new("types")
+        .with_component("app", bytes("app", wrong))
+        .with_component("ok", bytes("ok", subset))
+        .with_component("kv", bytes("kv", fixture_bytes("kv-memory")));
+    let error = resolve(&workload).unwrap_err();
+    let found = problems(&error);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let Problem::TypeMismatch {
+        component,
+        import,
+        provider,
+        detail,
+    } = found[0]
+    else {
+        panic!("{found:?}")
+    };
+    assert_eq!(
+        (component.as_str(), import.as_str()),
+        ("app", "acme:kv/store@0.1.0")
+    );
+    assert_eq!(provider, "export `acme:kv/store@0.1.0` of `kv`");
+    assert!(
+        detail.contains("`get`")
+            && detail.contains("result")
+            && detail.contains("expected string, found option"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn rule_5_a_cycle_is_an_error_that_prints_it() {
+    let a = component(&["x:y/b"], GET_U32, &["x:y/a"]);
+    let b = component(&["x:y/c"], GET_U32, &["x:y/b"]);
+    let c = component(&["x:y/a"], GET_U32, &["x:y/c"]);
+    let workload = Workload::new("cycle")
+        .with_component("a", bytes("a", a))
+        .with_component("b", bytes("b", b))
+        .with_component("c", bytes("c", c));
+    let error = resolve(&workload).unwrap_err();
+    let found = problems(&error);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].to_string(),
+        "components depend on each other in a cycle: a → b → c → a"
+    );
+}
+
+#[test]
+fn rule_6_workload_exports_must_exist_and_implicit_ones_must_not_clash() {
+    let error = resolve_text(
+        r#"
+name = "exports"
+[components.kv]
+path = "$FIXTURES/kv-memory.wasm"
+[exports]
+"acme:kv/store@0.1.0" = "kv"
+"acme:kv/other" = { component = "kv", export = "missing" }
+"x:y/z" = "ghost"
+"#,
+    )
+    .unwrap_err();
+    let found = problems(&error);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(matches!(found[0], Problem::UnknownExport { wanted, .. } if wanted == "`missing`"));
+    assert!(
+        matches!(found[1], Problem::UnknownComponent { target, purpose, .. } if target == "ghost" && purpose == "workload export `x:y/z`")
+    );
+
+    let workload = Workload::new("clash")
+        .with_component("one", bytes("one", fixture_bytes("kv-memory")))
+        .with_component("two", bytes("two", fixture_bytes("kv-memory")));
+    let error = resolve(&workload).unwrap_err();
+    assert!(
+        matches!(problems(&error)[0], Problem::ExportClash { export, first, second } if export == "acme:kv/store@0.1.0" && first == "one" && second == "two")
+    );
+    assert!(problems(&error)[0].help().unwrap().contains("[exports]"));
+}
+
+#[test]
+fn rule_6_without_exports_the_roots_exports_are_the_workloads() {
+    let workload = Workload::new("implicit")
+        .with_component("formatter", bytes("f", fixture_bytes("formatter")))
+        .with_component("kv", bytes("kv", fixture_bytes("kv-memory")))
+        .with_component("reporter", bytes("r", fixture_bytes("reporter")))
+        .with_component("team-c-postgres", bytes("kv", fixture_bytes("kv-memory")));
+    let plan = resolve(&workload).unwrap();
+    let exports: Vec<_> = plan
+        .exports
+        .iter()
+        .map(|e| (e.name.as_str(), plan.component(e.component).name.as_str()))
+        .collect();
+    assert_eq!(
+        exports,
+        [
+            ("acme:text/format@0.1.0", "formatter"),
+            ("acme:kv/store@0.1.0", "kv"),
+            ("acme:app/report@0.1.0", "reporter")
+        ]
+    );
+}
+
+#[test]
+fn rule_7_an_unused_component_is_a_warning() {
+    let plan = resolve_text(
+        r#"
+name = "unused"
+[components.formatter]
+path = "$FIXTURES/formatter.wasm"
+[components.kv]
+path = "$FIXTURES/kv-memory.wasm"
+[exports]
+"acme:text/format@0.1.0" = "formatter"
+"#,
+    )
+    .expect("warnings do not stop resolution");
+    assert_eq!(plan.warnings.len(), 1);
+    assert!(
+        matches!(&plan.warnings[0].problem, Problem::UnusedComponent { component } if component == "kv")
+    );
+    assert_eq!(plan.warnings[0].line_column(), Some((5, 13)));
+}
+
+#[test]
+fn every_problem_is_reported_in_one_run() {
+    let error = resolve_text(
+        r#"
+name = "many"
+[components.frontend]
+path = "$FIXTURES/frontend.wasm"
+[components.one]
+path = "$FIXTURES/formatter.wasm"
+[components.two]
+path = "$FIXTURES/formatter.wasm"
+[components.missing]
+path = "nowhere.wasm"
+[components.unused]
+path = "$FIXTURES/kv-memory.wasm"
+[exports]
+"acme:app/handler@0.1.0" = "frontend"
+"#,
+    )
+    .unwrap_err();
+    let codes: Vec<_> = error.problems().map(Problem::code).collect();
+    assert_eq!(
+        codes,
+        [
+            "compose::read-component",
+            "compose::missing-backend",
+            "compose::missing-backend",
+            "compose::ambiguous-import",
+            "compose::unsatisfied-import",
+            "compose::unsatisfied-import",
+            "compose::unused-component",
+            "compose::unused-component",
+            "compose::unused-component",
+        ],
+        "{:#?}",
+        error.diagnostics
+    );
+}
+
+#[test]
+fn bad_files_are_clear_errors() {
+    let dir = tempdir();
+    std::fs::write(dir.join("empty.wasm"), b"").unwrap();
+    std::fs::write(dir.join("garbage.wasm"), b"not wasm at all").unwrap();
+    std::fs::write(dir.join("core.wasm"), wat::parse_str("(module)").unwrap()).unwrap();
+    std::fs::write(dir.join("broken.wasm"), b"\0asm\x0d\0\x01\0\xff").unwrap();
+    let text = r#"name = "files"
+[components.empty]
+path = "empty.wasm"
+[components.garbage]
+path = "garbage.wasm"
+[components.core]
+path = "core.wasm"
+[components.broken]
+path = "broken.wasm"
+[components.absent]
+path = "absent.wasm"
+"#;
+    std::fs::write(dir.join("workload.toml"), text).unwrap();
+    let error = resolve_file(dir.join("workload.toml")).unwrap_err();
+    let messages: Vec<_> = error.problems().map(ToString::to_string).collect();
+    assert_eq!(messages.len(), 5, "{messages:#?}");
+    assert!(messages[0].contains("the file is empty"));
+    assert!(messages[1].contains("it is not WebAssembly"));
+    assert!(messages[2].contains("it is a core module, not a component"));
+    assert!(matches!(
+        error.diagnostics[3].problem,
+        Problem::NotAComponent { .. }
+    ));
+    assert!(messages[4].contains("cannot read component `absent`"));
+    assert_eq!(error.diagnostics[4].line_column(), Some((11, 8)));
+}
+
+#[test]
+fn bad_workload_files_are_clear_errors() {
+    let invalid = resolve_text("name = \"x\"\n[components.a\npath = 1\n").unwrap_err();
+    assert!(matches!(
+        &invalid.diagnostics[0].problem,
+        Problem::InvalidWorkload { .. }
+    ));
+    assert_eq!(
+        invalid.diagnostics[0].line_column().map(|(l, _)| l),
+        Some(2)
+    );
+
+    let unknown =
+        resolve_text("name = \"x\"\n[components.a]\npath = \"a.wasm\"\npaht = 2\n").unwrap_err();
+    let message = unknown.diagnostics[0].problem.to_string();
+    assert!(
+        message.contains("unknown field `paht`") && message.contains("`path`"),
+        "{message}"
+    );
+    assert_eq!(unknown.diagnostics[0].line_column(), Some((4, 1)));
+
+    let missing_name = resolve_text("[components.a]\npath = \"a.wasm\"\n").unwrap_err();
+    assert!(
+        missing_name.diagnostics[0]
+            .problem
+            .to_string()
+            .contains("missing field `name`")
+    );
+
+    let names = resolve_text("name = \"Not Kebab\"\n[components.Bad_Name]\npath = \"a.wasm\"\n[host]\ninterfaces = [\"not a name\"]\n").unwrap_err();
+    let codes: Vec<_> = names.problems().map(Problem::code).collect();
+    assert_eq!(codes, ["compose::invalid-name", "compose::invalid-name"]);
+
+    let missing_file = resolve_file("/nonexistent/workload.toml").unwrap_err();
+    assert!(matches!(
+        &missing_file.diagnostics[0].problem,
+        Problem::ReadWorkload { .. }
+    ));
+}
+
+#[test]
+fn wac_cli_hello_and_greeter_resolve() {
+    let workload = Workload::new("greeting")
+        .with_component("greeter", ComponentDecl::from_path(wac_example("greeter")))
+        .with_component("hello", ComponentDecl::from_path(wac_example("hello")));
+    let plan = resolve(&workload).expect("wac's example pair resolves");
+    assert_eq!(
+        served_by(&plan, "greeter", "hello"),
+        ("hello".into(), "hello".into())
+    );
+    let exports: Vec<_> = plan.exports.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(exports, ["greet"]);
+    assert_eq!(
+        plan.order
+            .iter()
+            .map(|id| plan.component(*id).name.as_str())
+            .collect::<Vec<_>>(),
+        ["hello", "greeter"]
+    );
+}
+
+#[test]
+fn a_thousand_generated_components_resolve() {
+    // A chain c0 ← c1 ← … ← c999, each importing the previous one's interface, plus a
+    // fan-out: every tenth component also imports c0's interface.
+    const N: usize = 1000;
+    let mut workload = Workload::new("generated");
+    for i in 0..N {
+        let mut imports = Vec::new();
+        let previous = format!("gen:c{}/api@1.0.0", i.saturating_sub(1));
+        let root = "gen:c0/api@1.0.0".to_owned();
+        if i > 0 {
+            imports.push(previous);
+        }
+        if i > 1 && i % 10 == 0 {
+            imports.push(root);
+        }
+        let imports: Vec<&str> = imports.iter().map(String::as_str).collect();
+        let export = format!("gen:c{i}/api@1.0.{i}");
+        let bytes = component(&imports, GET_U32, &[&export]);
+        workload =
+            workload.with_component(format!("c{i}"), ComponentDecl::from_bytes("gen", bytes));
+    }
+    let plan = resolve(&workload).expect("the generated workload resolves");
+    assert_eq!(plan.components.len(), N);
+    assert_eq!(plan.component_bindings().count(), N - 1 + 99);
+    assert_eq!(plan.order.len(), N);
+    assert_eq!(plan.exports.len(), 1);
+    assert_eq!(
+        plan.exports[0].name,
+        format!("gen:c{}/api@1.0.{}", N - 1, N - 1)
+    );
+}
+
+#[test]
+fn json_plan_is_stable_and_complete() {
+    let plan = resolve_file(example_workload("shop")).unwrap();
+    let json = plan.to_json();
+    assert_eq!(
+        json,
+        resolve_file(example_workload("shop")).unwrap().to_json()
+    );
+    let frontend = &json["components"][0];
+    assert_eq!(frontend["name"], "frontend");
+    let label = &frontend["imports"][0];
+    assert_eq!(label["name"], "team-a-postgres");
+    assert_eq!(label["implements"], "acme:kv/store@0.1.0");
+    assert_eq!(label["rule"], "label");
+    assert_eq!(label["provider"]["component"], "team-a-postgres");
+    assert_eq!(json["exports"][1]["component"], "reporter");
+    assert_eq!(json["host-imports"][1]["backend"], "acme:kv/store@0.1.0");
+}
