@@ -1,1 +1,81 @@
-//! placeholder
+//! `compose-linker`: runs a resolved workload in Wasmtime with every component separately
+//! instantiated, linked by trampolines that instantiate the serving component lazily.
+//!
+//! The host gives a [`WorkloadLinker`] its own definitions (WASI, plugins, named
+//! backends) and the resolver's [`Plan`](compose_resolver::Plan). For every import that the
+//! plan binds to another workload component, the linker defines a trampoline which, on the
+//! first call in a store, instantiates the serving component *in the caller's store* (its
+//! own imports stay lazy in turn), keeps that instance for later calls from any component
+//! of the same store, and forwards the call. Components that no call reaches are never
+//! instantiated. A trap in a callee reaches the caller as an error naming the workload,
+//! the serving component, the interface and the function; the trapped instance is
+//! discarded and the next call gets a fresh one. An instance that is already on the call
+//! stack is never entered again ([`CallError::Reentrance`]). Resource handles of a
+//! resource exported by one component and used by another are forwarded both ways, and
+//! dropping the user's handle runs the owner's destructor.
+//!
+//! [`WorkloadLinker::compile`] gives a [`CompiledWorkload`] (`Send + Sync`, cheap to clone)
+//! which runs in any number of stores; each store keeps a [`WorkloadState`] in its data.
+//!
+//! ```no_run
+//! use compose_linker::{CompiledWorkload, WorkloadLinker, WorkloadState};
+//! use wasmtime::component::Val;
+//! use wasmtime::{Engine, Store};
+//!
+//! /// The host's store data: its own state and the workload's.
+//! struct Host {
+//!     workload: WorkloadState,
+//!     reports: Vec<String>,
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let plan = compose_resolver::resolve_file("fixtures/shop/workload.toml")?;
+//! let engine = Engine::new(&compose_linker::config_for(&plan))?;
+//!
+//! let mut linker = WorkloadLinker::<Host>::new(&engine, &plan);
+//! // Host interfaces go into the Wasmtime linker, e.g. WASI:
+//! // wasmtime_wasi::p2::add_to_linker_sync(linker.host())?;
+//! // A backend serves the label `team-c-postgres` (implements acme:kv/store@0.1.0).
+//! linker.backend("team-c-postgres", |store| {
+//!     store.func_wrap("keys", |_cx, (): ()| Ok((vec!["c1".to_string()],)))?;
+//!     store.func_wrap("get", |_cx, (_key,): (String,)| Ok((None::<String>,)))?;
+//!     store.func_wrap("set", |mut cx, (key, _value): (String, String)| {
+//!         let host: &mut Host = cx.data_mut();
+//!         host.reports.push(key);
+//!         Ok(())
+//!     })
+//! })?;
+//! let workload: CompiledWorkload<Host> = linker.compile(|host| &mut host.workload)?;
+//!
+//! // One store per request or thread; the compiled workload is shared.
+//! let mut store = Store::new(&engine, Host { workload: workload.new_state(), reports: vec![] });
+//! workload.instantiate(&mut store)?; // only the eager components
+//!
+//! let put = workload.func(Some("acme:app/handler@0.1.0"), "put")?;
+//! let args = ["a", "k", "v"].map(|s| Val::String(s.into()));
+//! workload.call(&mut store, &put, &args, &mut [])?;
+//!
+//! let get = workload.func(Some("handler"), "get")?;
+//! let mut results = [Val::Bool(false)];
+//! let args = ["a", "k"].map(|s| Val::String(s.into()));
+//! workload.call(&mut store, &get, &args, &mut results)?;
+//! assert_eq!(results[0], Val::Option(Some(Box::new(Val::String("v".into())))));
+//!
+//! // Only what the calls reached (and the eager reporter) was instantiated.
+//! let live: Vec<_> = store.data().workload.live_instances().map(|i| i.component).collect();
+//! assert_eq!(live, ["frontend", "team-a-postgres", "reporter"]);
+//! # Ok(())
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod call;
+mod config;
+mod error;
+mod state;
+mod workload;
+
+pub use config::{config, config_for, has_async_functions};
+pub use error::{BoxError, BuildError, CallError, FuncName, InstantiateError, LookupError};
+pub use state::{LiveInstance, WorkloadState};
+pub use workload::{CompiledWorkload, WorkloadFunc, WorkloadLinker};

@@ -1,1 +1,450 @@
-//! Tests of `compose linker` (to be written).
+//! `compose-linker`: the example workload (`fixtures/shop`) run with every component
+//! separately instantiated and linked by lazily instantiating trampolines.
+
+use compose_linker::{CallError, CompiledWorkload, WorkloadLinker, WorkloadState};
+use compose_resolver::{ComponentDecl, Workload, resolve, resolve_file};
+use compose_tests::{example_workload, fixture_bytes};
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::sync::{Arc, OnceLock};
+use wasmtime::component::Val;
+use wasmtime::{Engine, Store, StoreContextMut};
+
+/// The test host's store data.
+struct Host {
+    workload: WorkloadState,
+    /// What `wasi:cli/environment` returns.
+    env: Vec<(String, String)>,
+    /// The host backend `team-c-postgres`.
+    team_c: BTreeMap<String, String>,
+}
+
+type Reenter = Arc<OnceLock<CompiledWorkload<Host>>>;
+
+/// The shop workload linked with a test host: `wasi:cli/environment` from `Host::env`, and
+/// the backend `team-c-postgres` from `Host::team_c`. When `reenter` is set, the backend's
+/// `keys` calls back into the workload (`report#summary`) and returns the error's text as
+/// its only key.
+fn link_shop(reenter: Option<Reenter>) -> CompiledWorkload<Host> {
+    let plan = resolve_file(example_workload("shop")).expect("the shop resolves");
+    let engine = Engine::new(&compose_linker::config_for(&plan)).expect("engine");
+    let mut linker = WorkloadLinker::<Host>::new(&engine, &plan);
+    linker
+        .host()
+        .instance("wasi:cli/environment@0.2.0")
+        .expect("instance")
+        .func_wrap(
+            "get-environment",
+            |cx: StoreContextMut<'_, Host>, (): ()| Ok((cx.data().env.clone(),)),
+        )
+        .expect("define get-environment");
+    linker
+        .backend("team-c-postgres", move |kv| {
+            kv.func_wrap("get", |cx: StoreContextMut<'_, Host>, (key,): (String,)| {
+                Ok((cx.data().team_c.get(&key).cloned(),))
+            })?;
+            kv.func_wrap(
+                "set",
+                |mut cx: StoreContextMut<'_, Host>, (key, value): (String, String)| {
+                    cx.data_mut().team_c.insert(key, value);
+                    Ok(())
+                },
+            )?;
+            kv.func_wrap("keys", move |mut cx: StoreContextMut<'_, Host>, (): ()| {
+                if let Some(workload) = reenter.as_ref().and_then(|w| w.get()) {
+                    let summary = workload.func(Some("acme:app/report@0.1.0"), "summary")?;
+                    let mut results = [Val::Bool(false)];
+                    let error = workload
+                        .call(&mut cx, &summary, &[], &mut results)
+                        .expect_err("re-entering the reporter fails");
+                    return Ok((vec![error.to_string()],));
+                }
+                Ok((cx.data().team_c.keys().cloned().collect::<Vec<_>>(),))
+            })
+        })
+        .expect("define backend");
+    linker
+        .compile(|host| &mut host.workload)
+        .expect("the shop links")
+}
+
+/// The shop, compiled once for all tests.
+fn shop() -> &'static CompiledWorkload<Host> {
+    static SHOP: OnceLock<CompiledWorkload<Host>> = OnceLock::new();
+    SHOP.get_or_init(|| link_shop(None))
+}
+
+fn new_store(workload: &CompiledWorkload<Host>) -> Store<Host> {
+    let host = Host {
+        workload: workload.new_state(),
+        env: Vec::new(),
+        team_c: BTreeMap::new(),
+    };
+    let mut store = Store::new(workload.engine(), host);
+    workload
+        .instantiate(&mut store)
+        .expect("eager components instantiate");
+    store
+}
+
+fn string(s: &str) -> Val {
+    Val::String(s.into())
+}
+
+/// Calls the shop's `acme:app/handler@0.1.0#<function>` with string arguments.
+fn handler(
+    store: &mut Store<Host>,
+    function: &str,
+    args: &[&str],
+) -> Result<Option<Val>, CallError> {
+    let workload = shop();
+    let func = workload
+        .func(Some("acme:app/handler@0.1.0"), function)
+        .expect("the handler exports the function");
+    let args: Vec<Val> = args.iter().map(|a| string(a)).collect();
+    let mut results = vec![Val::Bool(false); func.ty().results().len()];
+    workload.call(store, &func, &args, &mut results)?;
+    Ok(results.pop())
+}
+
+fn some(s: &str) -> Option<Val> {
+    Some(Val::Option(Some(Box::new(string(s)))))
+}
+
+fn live(store: &Store<Host>) -> Vec<&str> {
+    store
+        .data()
+        .workload
+        .live_instances()
+        .map(|i| i.component)
+        .collect()
+}
+
+/// The error and all its causes, one line.
+fn chain(error: &dyn Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        text.push_str(" <- ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+#[test]
+fn two_labels_of_one_interface_reach_two_backends_with_separate_state() {
+    let mut store = new_store(shop());
+    handler(&mut store, "put", &["a", "k", "from-a"]).unwrap();
+    handler(&mut store, "put", &["b", "k", "from-b"]).unwrap();
+    assert_eq!(
+        handler(&mut store, "get", &["a", "k"]).unwrap(),
+        some("from-a")
+    );
+    assert_eq!(
+        handler(&mut store, "get", &["b", "k"]).unwrap(),
+        some("from-b")
+    );
+    handler(&mut store, "put", &["a", "only-a", "1"]).unwrap();
+    assert_eq!(
+        handler(&mut store, "get", &["b", "only-a"]).unwrap(),
+        Some(Val::Option(None))
+    );
+}
+
+#[test]
+fn a_component_no_call_reaches_is_never_instantiated() {
+    let mut store = new_store(shop());
+    assert_eq!(live(&store), ["reporter"], "only the eager component");
+    handler(&mut store, "put", &["a", "k", "v"]).unwrap();
+    assert_eq!(live(&store), ["frontend", "team-a-postgres", "reporter"]);
+    handler(&mut store, "get", &["a", "k"]).unwrap();
+    let state = &store.data().workload;
+    assert_eq!(
+        state.instantiations("team-a-postgres"),
+        1,
+        "reused, not re-created"
+    );
+    for unreached in ["team-b-postgres", "formatter", "sessions"] {
+        assert!(!state.is_live(unreached), "{unreached} was instantiated");
+        assert_eq!(state.instantiations(unreached), 0);
+    }
+}
+
+#[test]
+fn eager_components_are_instantiated_with_the_workload() {
+    let workload = shop();
+    let mut store = Store::new(
+        workload.engine(),
+        Host {
+            workload: workload.new_state(),
+            env: Vec::new(),
+            team_c: BTreeMap::new(),
+        },
+    );
+    assert!(live(&store).is_empty());
+    workload.instantiate(&mut store).unwrap();
+    assert_eq!(live(&store), ["reporter"]);
+    // Instantiating again does not create a second instance.
+    workload.instantiate(&mut store).unwrap();
+    assert_eq!(store.data().workload.instantiations("reporter"), 1);
+}
+
+#[test]
+fn a_host_backend_serves_a_label_no_component_serves() {
+    let workload = shop();
+    let mut store = new_store(workload);
+    store.data_mut().team_c.insert("c2".into(), "x".into());
+    store.data_mut().team_c.insert("c1".into(), "y".into());
+    let summary = workload.func(Some("report"), "summary").unwrap();
+    let mut results = [Val::Bool(false)];
+    workload
+        .call(&mut store, &summary, &[], &mut results)
+        .unwrap();
+    assert_eq!(results[0], string("c1,c2"));
+}
+
+#[test]
+fn a_trap_in_a_callee_names_it_and_the_next_call_gets_a_fresh_instance() {
+    let mut store = new_store(shop());
+    store.data_mut().env = vec![("GREETING".into(), "Hi".into())];
+    assert_eq!(
+        handler(&mut store, "greet", &["ann"]).unwrap(),
+        Some(string("Hi, ann! (#1)"))
+    );
+    assert_eq!(
+        handler(&mut store, "greet", &["bob"]).unwrap(),
+        Some(string("Hi, bob! (#2)"))
+    );
+
+    let error = handler(&mut store, "greet", &[""]).expect_err("formatter traps on an empty name");
+    let text = chain(&error);
+    for name in [
+        "shop",
+        "frontend",
+        "formatter",
+        "acme:text/format@0.1.0#greet",
+    ] {
+        assert!(text.contains(name), "`{name}` missing from: {text}");
+    }
+    // The innermost error is the formatter's: the callee, its interface and function.
+    let mut inner = None;
+    let mut cause: Option<&(dyn Error + 'static)> = Some(&error);
+    while let Some(c) = cause {
+        if let Some(call) = c.downcast_ref::<CallError>() {
+            inner = Some(call);
+        }
+        cause = c.source();
+    }
+    match inner.expect("a CallError in the chain") {
+        CallError::Trap {
+            workload,
+            caller,
+            component,
+            func,
+            ..
+        } => {
+            assert_eq!(workload, "shop");
+            assert_eq!(caller, "frontend");
+            assert_eq!(component, "formatter");
+            assert_eq!(func.interface.as_deref(), Some("acme:text/format@0.1.0"));
+            assert_eq!(func.function, "greet");
+        }
+        other => panic!("expected a trap, got {other}"),
+    }
+    assert!(
+        !store.data().workload.is_live("formatter"),
+        "the trapped instance is discarded"
+    );
+    assert!(
+        !store.data().workload.is_live("frontend"),
+        "the trap went through the frontend"
+    );
+
+    // Wasmtime 48 enters no component instance of a store after a trap: the next call in
+    // this store is refused with an error naming the trap's origin...
+    let error = handler(&mut store, "greet", &["cy"]).expect_err("the store is poisoned");
+    match &error {
+        CallError::Poisoned {
+            trap_component,
+            trap_func,
+            ..
+        } => {
+            assert_eq!(trap_component, "formatter");
+            assert_eq!(trap_func.function, "greet");
+        }
+        other => panic!("expected Poisoned, got {other}"),
+    }
+    assert_eq!(
+        store.data().workload.instantiations("formatter"),
+        1,
+        "never re-entered"
+    );
+
+    // ...and the next request, in a new store, gets fresh instances: the counter restarts.
+    let mut store = new_store(shop());
+    store.data_mut().env = vec![("GREETING".into(), "Hi".into())];
+    assert_eq!(
+        handler(&mut store, "greet", &["cy"]).unwrap(),
+        Some(string("Hi, cy! (#1)"))
+    );
+}
+
+#[test]
+fn a_resource_of_one_component_dropped_by_another_runs_its_destructor_once() {
+    let mut store = new_store(shop());
+    assert_eq!(
+        handler(&mut store, "open-session", &["alice"]).unwrap(),
+        Some(string("alice:1"))
+    );
+    assert_eq!(
+        handler(&mut store, "open-session", &["bob"]).unwrap(),
+        Some(string("bob:2"))
+    );
+    assert_eq!(
+        store.data().workload.forwarded_handles(),
+        0,
+        "no handle leaks"
+    );
+    assert_eq!(store.data().workload.instantiations("sessions"), 1);
+}
+
+#[test]
+fn two_threads_run_one_compiled_workload_in_two_stores_with_separate_state() {
+    let workload = shop().clone();
+    let threads: Vec<_> = ["one", "two"]
+        .into_iter()
+        .map(|name| {
+            let workload = workload.clone();
+            std::thread::spawn(move || {
+                let mut store = new_store(&workload);
+                for i in 0..20 {
+                    let value = format!("{name}-{i}");
+                    handler(&mut store, "put", &["a", "k", &value]).unwrap();
+                    assert_eq!(
+                        handler(&mut store, "get", &["a", "k"]).unwrap(),
+                        some(&value)
+                    );
+                }
+                handler(&mut store, "greet", &[name]).unwrap()
+            })
+        })
+        .collect();
+    for (thread, name) in threads.into_iter().zip(["one", "two"]) {
+        let greeting = thread.join().expect("the thread ran");
+        assert_eq!(greeting, Some(string(&format!("Hello, {name}! (#1)"))));
+    }
+}
+
+#[test]
+fn components_from_one_file_are_compiled_once() {
+    let plan = resolve_file(example_workload("shop")).unwrap();
+    let a = &plan.component(plan.find("team-a-postgres").unwrap()).ty;
+    let b = &plan.component(plan.find("team-b-postgres").unwrap()).ty;
+    assert!(Arc::ptr_eq(a, b));
+    assert_eq!(shop().components().len(), 6);
+    assert_eq!(shop().compiled_files(), 5);
+}
+
+#[test]
+fn an_instance_on_the_call_stack_is_never_re_entered() {
+    let cell: Reenter = Arc::new(OnceLock::new());
+    let workload = link_shop(Some(cell.clone()));
+    cell.set(workload.clone()).unwrap();
+    let mut store = new_store(&workload);
+    let summary = workload.func(Some("report"), "summary").unwrap();
+    let mut results = [Val::Bool(false)];
+    // reporter -> backend `team-c-postgres` -> host calls reporter again: refused.
+    workload
+        .call(&mut store, &summary, &[], &mut results)
+        .unwrap();
+    let Val::String(text) = &results[0] else {
+        panic!("summary returns a string")
+    };
+    assert!(text.contains("already on the call stack"), "{text}");
+    assert!(text.contains("`reporter`"), "{text}");
+}
+
+#[test]
+fn unknown_exports_and_functions_are_listed() {
+    let workload = shop();
+    let error = workload
+        .func(Some("acme:app/nothing@0.1.0"), "x")
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("acme:app/handler@0.1.0"),
+        "{error}"
+    );
+    let error = workload.func(Some("handler"), "nope").unwrap_err();
+    assert!(error.to_string().contains("open-session"), "{error}");
+    let error = workload.component_func("nobody", None, "x").unwrap_err();
+    assert!(error.to_string().contains("formatter"), "{error}");
+}
+
+#[test]
+fn a_component_export_can_be_called_directly() {
+    let workload = shop();
+    let mut store = new_store(workload);
+    let set = workload
+        .component_func("team-b-postgres", Some("acme:kv/store@0.1.0"), "set")
+        .unwrap();
+    workload
+        .call(&mut store, &set, &[string("k"), string("direct")], &mut [])
+        .unwrap();
+    assert_eq!(
+        handler(&mut store, "get", &["b", "k"]).unwrap(),
+        some("direct")
+    );
+    assert_eq!(live(&store), ["frontend", "team-b-postgres", "reporter"]);
+}
+
+#[test]
+fn an_unserved_backend_is_a_link_error_naming_the_component() {
+    let plan = resolve_file(example_workload("shop")).unwrap();
+    let engine = Engine::new(&compose_linker::config_for(&plan)).unwrap();
+    let linker = WorkloadLinker::<Host>::new(&engine, &plan);
+    let error = linker.compile(|host| &mut host.workload).unwrap_err();
+    let text = chain(&error);
+    assert!(
+        text.contains("frontend") || text.contains("reporter"),
+        "{text}"
+    );
+}
+
+/// The benchmark pair, linked with and without the typed fast paths: same results.
+#[test]
+fn typed_and_dynamic_trampolines_give_the_same_results() {
+    let workload = Workload::new("bench")
+        .with_component(
+            "caller",
+            ComponentDecl::from_bytes("bench-caller.wasm", fixture_bytes("bench-caller")),
+        )
+        .with_component(
+            "callee",
+            ComponentDecl::from_bytes("bench-callee.wasm", fixture_bytes("bench-callee")),
+        );
+    let plan = resolve(&workload).unwrap();
+    let engine = Engine::new(&compose_linker::config_for(&plan)).unwrap();
+    for fast in [true, false] {
+        let mut linker = WorkloadLinker::<WorkloadState>::new(&engine, &plan);
+        linker.typed_fast_paths(fast);
+        let workload = linker.compile(|state| state).unwrap();
+        let mut store = Store::new(&engine, workload.new_state());
+        let run_add = workload.func(Some("driver"), "run-add").unwrap();
+        let mut results = [Val::Bool(false)];
+        workload
+            .call(&mut store, &run_add, &[Val::U32(1000)], &mut results)
+            .unwrap();
+        assert_eq!(results[0], Val::U32(1000), "fast paths: {fast}");
+        let run_echo = workload.func(Some("driver"), "run-echo").unwrap();
+        workload
+            .call(
+                &mut store,
+                &run_echo,
+                &[Val::U32(10), string("four")],
+                &mut results,
+            )
+            .unwrap();
+        assert_eq!(results[0], Val::U64(40), "fast paths: {fast}");
+    }
+}

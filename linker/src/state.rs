@@ -1,0 +1,168 @@
+//! Per-store state: which workload instances exist in a store, and the resource handles
+//! forwarded between them.
+
+use crate::error::FuncName;
+use std::sync::Arc;
+use wasmtime::component::{Func, Instance, ResourceAny, ResourceType};
+
+/// The names a workload's state reports: shared by every state of one compiled workload.
+#[derive(Debug)]
+pub(crate) struct Names {
+    pub(crate) workload: String,
+    pub(crate) components: Vec<String>,
+}
+
+/// The workload's state in one [`Store`](wasmtime::Store): the instances of its components
+/// that exist in the store, and the resource handles forwarded between them.
+///
+/// Made by [`CompiledWorkload::new_state`](crate::CompiledWorkload::new_state) and kept in
+/// the store's data, where the accessor given to
+/// [`WorkloadLinker::compile`](crate::WorkloadLinker::compile) finds it. Instances are
+/// created lazily, at most once per store, by the first call that needs them; an instance
+/// that traps is discarded and the next call creates a fresh one.
+#[derive(Debug)]
+pub struct WorkloadState {
+    pub(crate) names: Arc<Names>,
+    pub(crate) slots: Vec<Slot>,
+    pub(crate) handles: Vec<Option<Handle>>,
+    pub(crate) free_handles: Vec<u32>,
+    /// The first call that failed in this store: Wasmtime enters no component instance
+    /// of a store after a trap.
+    pub(crate) poisoned: Option<(usize, FuncName)>,
+}
+
+/// One component's place in a store.
+#[derive(Debug, Default)]
+pub(crate) struct Slot {
+    pub(crate) live: Option<Live>,
+    /// How many instances of the component this store has created.
+    pub(crate) instantiations: u32,
+    /// Set while the component is being instantiated (its start code may call out).
+    pub(crate) instantiating: bool,
+}
+
+/// A live instance of a component.
+#[derive(Debug)]
+pub(crate) struct Live {
+    pub(crate) instance: Instance,
+    /// Which instantiation of the component this is, counting from 1.
+    pub(crate) generation: u32,
+    /// Whether a call into the instance is on the call stack.
+    pub(crate) active: bool,
+    /// The functions that routes into this component have looked up, by route slot.
+    pub(crate) funcs: Vec<Option<Func>>,
+    /// The instance's resource types that cross to other components, with the
+    /// host resource type that stands for each in the importers.
+    pub(crate) resources: Vec<(ResourceType, u32)>,
+}
+
+/// A handle of a resource exported by `server`, lent to other components as a host resource.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Handle {
+    pub(crate) server: usize,
+    pub(crate) generation: u32,
+    pub(crate) resource: ResourceAny,
+}
+
+/// A live instance, as [`WorkloadState::live_instances`] lists it.
+#[derive(Debug, Clone)]
+pub struct LiveInstance<'a> {
+    /// The component's name in the workload.
+    pub component: &'a str,
+    /// Which instantiation of the component in this store it is, counting from 1 (a
+    /// component whose instance trapped is instantiated again with the next number).
+    pub generation: u32,
+    /// The Wasmtime instance.
+    pub instance: Instance,
+}
+
+impl WorkloadState {
+    pub(crate) fn new(names: Arc<Names>) -> Self {
+        let slots = names.components.iter().map(|_| Slot::default()).collect();
+        Self {
+            names,
+            slots,
+            handles: Vec::new(),
+            free_handles: Vec::new(),
+            poisoned: None,
+        }
+    }
+
+    /// The workload's name.
+    pub fn workload(&self) -> &str {
+        &self.names.workload
+    }
+
+    /// The instances that exist in this store, in the workload's component order.
+    pub fn live_instances(&self) -> impl Iterator<Item = LiveInstance<'_>> + '_ {
+        self.slots
+            .iter()
+            .zip(&self.names.components)
+            .filter_map(|(slot, name)| {
+                slot.live.as_ref().map(|live| LiveInstance {
+                    component: name,
+                    generation: live.generation,
+                    instance: live.instance,
+                })
+            })
+    }
+
+    /// Whether component `component` has a live instance in this store.
+    pub fn is_live(&self, component: &str) -> bool {
+        self.live_instances()
+            .any(|live| live.component == component)
+    }
+
+    /// How many instances of `component` this store has created (0 if it was never
+    /// instantiated or there is no such component).
+    pub fn instantiations(&self, component: &str) -> u32 {
+        self.names
+            .components
+            .iter()
+            .position(|c| c == component)
+            .map_or(0, |i| self.slots[i].instantiations)
+    }
+
+    /// The component and function whose trap poisoned this store, if one did.
+    ///
+    /// Wasmtime 48 enters no component instance of a store after a trap in any of them
+    /// (the store's component data keeps a `trapped` flag that nothing resets), so after a
+    /// trap every call into the workload in this store fails with
+    /// [`CallError::Poisoned`](crate::CallError::Poisoned): run the next request in a new
+    /// store (with a new state). The trapped instance itself is discarded either way.
+    pub fn poisoned_by(&self) -> Option<(&str, &FuncName)> {
+        self.poisoned
+            .as_ref()
+            .map(|(id, func)| (self.names.components[*id].as_str(), func))
+    }
+
+    /// How many resource handles of one component are currently lent to others.
+    pub fn forwarded_handles(&self) -> usize {
+        self.handles.iter().filter(|h| h.is_some()).count()
+    }
+
+    pub(crate) fn insert_handle(&mut self, handle: Handle) -> u32 {
+        match self.free_handles.pop() {
+            Some(rep) => {
+                self.handles[rep as usize] = Some(handle);
+                rep
+            }
+            None => {
+                self.handles.push(Some(handle));
+                // More than u32::MAX live handles cannot be lent: Wasmtime's tables
+                // would have run out long before.
+                u32::try_from(self.handles.len() - 1).unwrap_or(u32::MAX)
+            }
+        }
+    }
+
+    pub(crate) fn take_handle(&mut self, rep: u32) -> Option<Handle> {
+        let handle = self.handles.get_mut(rep as usize)?.take()?;
+        self.free_handles.push(rep);
+        Some(handle)
+    }
+
+    pub(crate) fn handle(&self, rep: u32) -> Option<&Handle> {
+        self.handles.get(rep as usize)?.as_ref()
+    }
+}

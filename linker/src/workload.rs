@@ -1,0 +1,681 @@
+//! Linking a plan: [`WorkloadLinker`] compiles the components and defines the trampolines;
+//! [`CompiledWorkload`] instantiates and calls in stores.
+
+use crate::call::{
+    GetState, Route, Runtime, RuntimeCell, RuntimeComponent, check_poison, define_func,
+    drop_handle, ensure_instance, enter_instance, exit, holds_resources, state,
+};
+use crate::error::{BuildError, CallError, FuncName, InstantiateError, LookupError, boxed};
+use crate::state::{Names, WorkloadState};
+use compose_resolver::{ComponentType, Instantiation, Plan, Provider, names_match};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
+use wasmtime::component::types::{ComponentFunc, ComponentItem};
+use wasmtime::component::{
+    Component, ComponentExportIndex, Linker, LinkerInstance, ResourceType, Val,
+};
+use wasmtime::{AsContextMut, Engine};
+
+/// Links a resolved [`Plan`] into Wasmtime: the host's own definitions (WASI, plugins,
+/// named backends) plus, for every import that the plan binds to another workload
+/// component, a trampoline that instantiates the serving component on first use and
+/// forwards the call.
+///
+/// The host's definitions go into [`WorkloadLinker::host`] (a Wasmtime [`Linker`]) and
+/// [`WorkloadLinker::backend`]; [`WorkloadLinker::compile`] then compiles every distinct
+/// component file once and pre-instantiates every workload component.
+pub struct WorkloadLinker<'p, T: 'static> {
+    engine: Engine,
+    plan: &'p Plan,
+    linker: Linker<T>,
+    fast_paths: bool,
+}
+
+impl<'p, T: 'static> WorkloadLinker<'p, T> {
+    /// A linker for `plan` with an empty host linker. The engine must have the component
+    /// model's `implements` option on: use [`config`](crate::config) or
+    /// [`config_for`](crate::config_for).
+    pub fn new(engine: &Engine, plan: &'p Plan) -> Self {
+        Self::with_linker(engine, plan, Linker::new(engine))
+    }
+
+    /// A linker for `plan` whose host definitions start as `linker`'s.
+    pub fn with_linker(engine: &Engine, plan: &'p Plan, linker: Linker<T>) -> Self {
+        Self {
+            engine: engine.clone(),
+            plan,
+            linker,
+            fast_paths: true,
+        }
+    }
+
+    /// The host's definitions: what the plan's host interfaces and backends resolve to.
+    /// Every workload component is linked against a copy of it (in which the trampolines
+    /// shadow any definition of the same name).
+    pub fn host(&mut self) -> &mut Linker<T> {
+        &mut self.linker
+    }
+
+    /// Registers the backend for `label`: `define` defines the functions (and resources)
+    /// of the interface the label implements, for example with
+    /// [`LinkerInstance::func_wrap`]. Every component that imports `label` and whose plan
+    /// binds it to the host reaches this backend; two labels of one interface reach two
+    /// different backends.
+    ///
+    /// # Errors
+    /// [`BuildError::Backend`] when `define` (or Wasmtime) fails.
+    pub fn backend(
+        &mut self,
+        label: &str,
+        define: impl FnOnce(&mut LinkerInstance<'_, T>) -> wasmtime::Result<()>,
+    ) -> Result<&mut Self, BuildError> {
+        let error = |e: wasmtime::Error| BuildError::Backend {
+            workload: self.plan.name.clone(),
+            label: label.to_owned(),
+            source: boxed(e),
+        };
+        let mut instance = self.linker.instance(label).map_err(error)?;
+        define(&mut instance).map_err(error)?;
+        Ok(self)
+    }
+
+    /// Whether trampolines of common signatures (`u32 -> u32`, `string -> string`, ...)
+    /// use typed calls rather than dynamic [`Val`]s (on by default; results are the same).
+    pub fn typed_fast_paths(&mut self, enable: bool) -> &mut Self {
+        self.fast_paths = enable;
+        self
+    }
+
+    /// Compiles the workload: every distinct component file once (components that share a
+    /// file share their compiled code), a linker per component with a trampoline for every
+    /// function of every import bound to another component, and an
+    /// [`InstancePre`](wasmtime::component::InstancePre) per component. `get` finds the
+    /// workload's [`WorkloadState`] in a store's data.
+    ///
+    /// # Errors
+    /// [`BuildError::Compile`] when a component does not compile, [`BuildError::Link`] when
+    /// an import is left unsatisfied (a host interface or backend the host did not define)
+    /// or its type does not match, [`BuildError::Unsupported`] for a bound import that is
+    /// neither an instance nor a function, [`BuildError::MissingExport`] when the plan
+    /// does not match the component bytes.
+    pub fn compile(&self, get: GetState<T>) -> Result<CompiledWorkload<T>, BuildError> {
+        let plan = self.plan;
+        let workload = plan.name.clone();
+        let names = Arc::new(Names {
+            workload: workload.clone(),
+            components: plan.components.iter().map(|c| c.name.clone()).collect(),
+        });
+        let components = self.compile_files()?;
+        let cell: RuntimeCell<T> = Arc::new(OnceLock::new());
+        let mut routes = vec![0usize; plan.components.len()];
+        let mut crossing: Vec<Vec<(ComponentExportIndex, u32)>> =
+            vec![Vec::new(); plan.components.len()];
+        let mut resource_ids: HashMap<(usize, &str, String), u32> = HashMap::new();
+        let mut pres = Vec::with_capacity(plan.components.len());
+        for (caller, planned) in plan.components.iter().enumerate() {
+            let link = |e: wasmtime::Error| BuildError::Link {
+                workload: workload.clone(),
+                component: planned.name.clone(),
+                source: boxed(e),
+            };
+            let mut linker = self.linker.clone();
+            linker.allow_shadowing(true);
+            let component_type = components[caller].component_type();
+            for binding in &planned.bindings {
+                let Provider::Component {
+                    component: server,
+                    export,
+                } = &binding.provider
+                else {
+                    continue;
+                };
+                let server = server.0;
+                let import = binding.import.name.as_str();
+                let missing = |what: &str| BuildError::MissingExport {
+                    workload: workload.clone(),
+                    component: planned.name.clone(),
+                    import: import.to_owned(),
+                    server: names.components[server].clone(),
+                    export: what.to_owned(),
+                };
+                let served = &components[server];
+                let export_index = served
+                    .get_export_index(None, export.as_str())
+                    .ok_or_else(|| missing(export))?;
+                let Some(item) = component_type.get_import(&self.engine, import) else {
+                    return Err(link(wasmtime::format_err!(
+                        "the component has no import `{import}`"
+                    )));
+                };
+                let route = |slot: &mut usize, function: FuncName, index, resources, has| {
+                    let route = Route {
+                        names: names.clone(),
+                        caller,
+                        server,
+                        slot: *slot,
+                        export: index,
+                        func: function,
+                        resources,
+                        has_resources: has,
+                        runtime: cell.clone(),
+                        get,
+                    };
+                    *slot += 1;
+                    route
+                };
+                match item.ty {
+                    ComponentItem::ComponentInstance(instance_type) => {
+                        let exports: Vec<_> = instance_type.exports(&self.engine).collect();
+                        let mut resources = Vec::new();
+                        for (name, item) in &exports {
+                            if let ComponentItem::Resource(_) = item.ty {
+                                let index = served
+                                    .get_export_index(Some(&export_index), *name)
+                                    .ok_or_else(|| missing(&format!("{export}#{name}")))?;
+                                let id = *resource_ids
+                                    .entry((server, export.as_str(), (*name).to_owned()))
+                                    .or_insert_with(|| {
+                                        let id = next_resource_id();
+                                        crossing[server].push((index, id));
+                                        id
+                                    });
+                                resources.push((id, (*name).to_owned()));
+                            }
+                        }
+                        let mut instance = linker.instance(import).map_err(link)?;
+                        for (id, name) in &resources {
+                            let (names, resource) = (names.clone(), name.clone());
+                            instance
+                                .resource(
+                                    name,
+                                    ResourceType::host_dynamic(*id),
+                                    move |mut store, rep| {
+                                        drop_handle(&mut store, get, &names, &resource, rep)
+                                    },
+                                )
+                                .map_err(link)?;
+                        }
+                        for (name, item) in &exports {
+                            let ComponentItem::ComponentFunc(ty) = &item.ty else {
+                                continue;
+                            };
+                            let index = served
+                                .get_export_index(Some(&export_index), *name)
+                                .ok_or_else(|| missing(&format!("{export}#{name}")))?;
+                            let has = func_holds_resources(ty);
+                            let function = FuncName {
+                                interface: Some(export.clone()),
+                                function: (*name).to_owned(),
+                            };
+                            let crossing = if has { resources.clone() } else { Vec::new() };
+                            let route = route(&mut routes[server], function, index, crossing, has);
+                            define_func(&mut instance, name, ty, route, self.fast_paths)
+                                .map_err(link)?;
+                        }
+                    }
+                    ComponentItem::ComponentFunc(ty) => {
+                        let function = FuncName {
+                            interface: None,
+                            function: export.clone(),
+                        };
+                        let has = func_holds_resources(&ty);
+                        let route =
+                            route(&mut routes[server], function, export_index, Vec::new(), has);
+                        define_func(&mut linker.root(), import, &ty, route, self.fast_paths)
+                            .map_err(link)?;
+                    }
+                    other => {
+                        return Err(BuildError::Unsupported {
+                            workload: workload.clone(),
+                            component: planned.name.clone(),
+                            import: import.to_owned(),
+                            server: names.components[server].clone(),
+                            reason: format!("it is {}", item_desc(&other)),
+                        });
+                    }
+                }
+            }
+            pres.push(linker.instantiate_pre(&components[caller]).map_err(link)?);
+        }
+        let components: Vec<_> = pres
+            .into_iter()
+            .zip(crossing)
+            .enumerate()
+            .map(|(i, (pre, resources))| RuntimeComponent {
+                pre,
+                eager: plan.components[i].instantiate == Instantiation::Eager,
+                routes: routes[i],
+                resources,
+            })
+            .collect();
+        let runtime = Arc::new(Runtime {
+            names,
+            components,
+            get,
+        });
+        // The cell is new and set only here.
+        let _ = cell.set(Arc::downgrade(&runtime));
+        let mut files: Vec<*const ComponentType> =
+            plan.components.iter().map(|c| Arc::as_ptr(&c.ty)).collect();
+        files.sort();
+        files.dedup();
+        Ok(CompiledWorkload {
+            runtime,
+            info: Arc::new(Info {
+                engine: self.engine.clone(),
+                order: plan.order.iter().map(|id| id.0).collect(),
+                exports: plan
+                    .exports
+                    .iter()
+                    .map(|e| (e.name.clone(), e.component.0, e.export.name.clone()))
+                    .collect(),
+                files: files.len(),
+            }),
+        })
+    }
+
+    /// Compiles each distinct component file once; components from one file share it.
+    fn compile_files(&self) -> Result<Vec<Component>, BuildError> {
+        let mut compiled: HashMap<*const ComponentType, Component> = HashMap::new();
+        let mut components = Vec::with_capacity(self.plan.components.len());
+        for planned in &self.plan.components {
+            let key = Arc::as_ptr(&planned.ty);
+            let component = match compiled.get(&key) {
+                Some(component) => component.clone(),
+                None => {
+                    let component =
+                        Component::new(&self.engine, &planned.ty.bytes).map_err(|e| {
+                            BuildError::Compile {
+                                workload: self.plan.name.clone(),
+                                component: planned.name.clone(),
+                                source: boxed(e),
+                            }
+                        })?;
+                    compiled.insert(key, component.clone());
+                    component
+                }
+            };
+            components.push(component);
+        }
+        Ok(components)
+    }
+}
+
+fn func_holds_resources(ty: &ComponentFunc) -> bool {
+    ty.params().any(|(_, t)| holds_resources(&t)) || ty.results().any(|t| holds_resources(&t))
+}
+
+fn item_desc(item: &ComponentItem) -> &'static str {
+    match item {
+        ComponentItem::ComponentFunc(_) => "a function",
+        ComponentItem::CoreFunc(_) => "a core function",
+        ComponentItem::Module(_) => "a module",
+        ComponentItem::Component(_) => "a component",
+        ComponentItem::ComponentInstance(_) => "an instance",
+        ComponentItem::Type(_) => "a type",
+        ComponentItem::Resource(_) => "a resource",
+    }
+}
+
+/// A fresh payload for a host resource type standing for a component's resource type.
+fn next_resource_id() -> u32 {
+    // Start far from small numbers that hosts may use for their own dynamic resources.
+    static NEXT: AtomicU32 = AtomicU32::new(0x434f_0000);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// What the compiled workload knows beyond what trampolines need.
+struct Info {
+    engine: Engine,
+    order: Vec<usize>,
+    /// `(workload export name, component, the component's export name)`.
+    exports: Vec<(String, usize, String)>,
+    files: usize,
+}
+
+/// A compiled, linked workload: `Send + Sync` and cheap to clone, so that many threads can
+/// each run their own [`Store`](wasmtime::Store) against it.
+///
+/// Each store keeps the workload's instances in a [`WorkloadState`] made by
+/// [`CompiledWorkload::new_state`]. Instances are created lazily, in the store of the call
+/// that needs them; [`CompiledWorkload::instantiate`] creates the eager ones.
+pub struct CompiledWorkload<T: 'static> {
+    runtime: Arc<Runtime<T>>,
+    info: Arc<Info>,
+}
+
+impl<T: 'static> Clone for CompiledWorkload<T> {
+    fn clone(&self) -> Self {
+        Self {
+            runtime: self.runtime.clone(),
+            info: self.info.clone(),
+        }
+    }
+}
+
+impl<T: 'static> std::fmt::Debug for CompiledWorkload<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledWorkload")
+            .field("name", &self.runtime.names.workload)
+            .field("components", &self.runtime.names.components)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A function of the workload that the host can call with [`CompiledWorkload::call`]:
+/// an export of the workload ([`CompiledWorkload::func`]) or of one of its components
+/// ([`CompiledWorkload::component_func`]).
+#[derive(Debug, Clone)]
+pub struct WorkloadFunc {
+    names: Arc<Names>,
+    component: usize,
+    index: ComponentExportIndex,
+    name: FuncName,
+    ty: ComponentFunc,
+}
+
+impl WorkloadFunc {
+    /// The function's type: its parameters and results.
+    pub fn ty(&self) -> &ComponentFunc {
+        &self.ty
+    }
+
+    /// The interface (the component's export) and the function's name.
+    pub fn name(&self) -> &FuncName {
+        &self.name
+    }
+
+    /// The component that serves it.
+    pub fn component(&self) -> &str {
+        &self.names.components[self.component]
+    }
+}
+
+impl<T: 'static> CompiledWorkload<T> {
+    /// The workload's name.
+    pub fn name(&self) -> &str {
+        &self.runtime.names.workload
+    }
+
+    /// The engine the workload is compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.info.engine
+    }
+
+    /// The workload's components, in the plan's order.
+    pub fn components(&self) -> &[String] {
+        &self.runtime.names.components
+    }
+
+    /// How many distinct component files were compiled (components that share a file
+    /// share one compilation).
+    pub fn compiled_files(&self) -> usize {
+        self.info.files
+    }
+
+    /// The compiled Wasmtime component of workload component `name`: components from one
+    /// file share one.
+    pub fn component(&self, name: &str) -> Option<&Component> {
+        let id = self
+            .runtime
+            .names
+            .components
+            .iter()
+            .position(|c| c == name)?;
+        Some(self.runtime.components[id].pre.component())
+    }
+
+    /// A new, empty state for a store that runs this workload: put it in the store's data
+    /// where the accessor given to [`WorkloadLinker::compile`] finds it.
+    pub fn new_state(&self) -> WorkloadState {
+        WorkloadState::new(self.runtime.names.clone())
+    }
+
+    /// Instantiates the workload's eager components in `store` (in dependency order); the
+    /// others wait for the first call that needs them.
+    ///
+    /// # Errors
+    /// [`InstantiateError::ForeignState`] when the store's state is not this workload's;
+    /// [`InstantiateError::Instantiate`] when an eager component fails to instantiate.
+    pub fn instantiate(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+    ) -> Result<(), InstantiateError> {
+        let mut store = store.as_context_mut();
+        let runtime = &self.runtime;
+        for &id in &self.info.order {
+            if !runtime.components[id].eager {
+                continue;
+            }
+            let func = FuncName {
+                interface: None,
+                function: "(instantiation)".into(),
+            };
+            ensure_instance(&mut store, runtime, id, "host", &func).map_err(|e| match e {
+                CallError::ForeignState { workload } => InstantiateError::ForeignState { workload },
+                other => InstantiateError::Instantiate {
+                    workload: runtime.names.workload.clone(),
+                    component: runtime.names.components[id].clone(),
+                    source: Box::new(other),
+                },
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The workload's exported function `function` of the export `interface` (or the
+    /// workload's export named `function` that is a function when `interface` is `None`).
+    /// `interface` may be the export's full name, a semver-compatible name, or its short
+    /// name (`handler` for `acme:app/handler@0.1.0`) when that names one export.
+    ///
+    /// # Errors
+    /// [`LookupError::UnknownExport`] or [`LookupError::UnknownFunction`], listing what
+    /// there is.
+    pub fn func(
+        &self,
+        interface: Option<&str>,
+        function: &str,
+    ) -> Result<WorkloadFunc, LookupError> {
+        let owner = format!("workload `{}`", self.name());
+        let exports = &self.info.exports;
+        let wanted = interface.unwrap_or(function);
+        let found = find_name(exports.iter().map(|e| e.0.as_str()), wanted).ok_or_else(|| {
+            LookupError::UnknownExport {
+                owner: owner.clone(),
+                export: wanted.to_owned(),
+                available: exports.iter().map(|e| e.0.clone()).collect(),
+            }
+        })?;
+        let (name, component, export) = &exports[found];
+        self.lookup(*component, export, name, interface.map(|_| function), owner)
+    }
+
+    /// Function `function` of export `interface` of component `component` (or its export
+    /// named `function` when `interface` is `None`), whether or not the workload exports it.
+    /// `interface` is matched as in [`CompiledWorkload::func`].
+    ///
+    /// # Errors
+    /// [`LookupError::UnknownComponent`], [`LookupError::UnknownExport`] or
+    /// [`LookupError::UnknownFunction`], listing what there is.
+    pub fn component_func(
+        &self,
+        component: &str,
+        interface: Option<&str>,
+        function: &str,
+    ) -> Result<WorkloadFunc, LookupError> {
+        let names = &self.runtime.names;
+        let id = names
+            .components
+            .iter()
+            .position(|c| c == component)
+            .ok_or_else(|| LookupError::UnknownComponent {
+                workload: names.workload.clone(),
+                component: component.to_owned(),
+                available: names.components.clone(),
+            })?;
+        let owner = format!("component `{component}`");
+        let ty = self.runtime.components[id].pre.component().component_type();
+        let exports: Vec<String> = ty
+            .exports(&self.info.engine)
+            .map(|(n, _)| n.to_owned())
+            .collect();
+        let wanted = interface.unwrap_or(function);
+        let found = find_name(exports.iter().map(String::as_str), wanted).ok_or_else(|| {
+            LookupError::UnknownExport {
+                owner: owner.clone(),
+                export: wanted.to_owned(),
+                available: exports.clone(),
+            }
+        })?;
+        let export = &exports[found];
+        self.lookup(id, export, export, interface.map(|_| function), owner)
+    }
+
+    fn lookup(
+        &self,
+        id: usize,
+        export: &str,
+        shown: &str,
+        function: Option<&str>,
+        owner: String,
+    ) -> Result<WorkloadFunc, LookupError> {
+        let engine = &self.info.engine;
+        let component = self.runtime.components[id].pre.component();
+        let ty = component.component_type();
+        let unknown = |available: Vec<String>| LookupError::UnknownFunction {
+            owner: owner.clone(),
+            export: shown.to_owned(),
+            function: function.unwrap_or(shown).to_owned(),
+            available,
+        };
+        let item = ty
+            .get_export(engine, export)
+            .ok_or_else(|| unknown(Vec::new()))?;
+        let export_index = component
+            .get_export_index(None, export)
+            .ok_or_else(|| unknown(Vec::new()))?;
+        let (index, func_ty, name) = match (item.ty, function) {
+            (ComponentItem::ComponentInstance(instance), Some(function)) => {
+                let funcs = || {
+                    instance
+                        .exports(engine)
+                        .filter(|(_, e)| matches!(e.ty, ComponentItem::ComponentFunc(_)))
+                        .map(|(n, _)| n.to_owned())
+                        .collect::<Vec<_>>()
+                };
+                let Some(ComponentItem::ComponentFunc(func_ty)) =
+                    instance.get_export(engine, function).map(|e| e.ty)
+                else {
+                    return Err(unknown(funcs()));
+                };
+                let index = component
+                    .get_export_index(Some(&export_index), function)
+                    .ok_or_else(|| unknown(funcs()))?;
+                let name = FuncName {
+                    interface: Some(export.to_owned()),
+                    function: function.to_owned(),
+                };
+                (index, func_ty, name)
+            }
+            (ComponentItem::ComponentFunc(func_ty), None) => {
+                let name = FuncName {
+                    interface: None,
+                    function: export.to_owned(),
+                };
+                (export_index, func_ty, name)
+            }
+            _ => return Err(unknown(Vec::new())),
+        };
+        Ok(WorkloadFunc {
+            names: self.runtime.names.clone(),
+            component: id,
+            index,
+            name,
+            ty: func_ty,
+        })
+    }
+
+    /// Calls `func` in `store`, instantiating its component first if the store has no
+    /// instance of it. `results` must have as many elements as the function has results.
+    ///
+    /// # Errors
+    /// [`CallError::ForeignState`] when `func` or the store's state belongs to another
+    /// workload; [`CallError::Instantiate`] when the component cannot be instantiated;
+    /// [`CallError::Reentrance`] when the component is already on the call stack (the host
+    /// called from inside a host function); [`CallError::Trap`] when the function traps or
+    /// a component it calls does (the chain of causes names each component on the way) or
+    /// when the arguments do not match its type. A component that traps is discarded and
+    /// instantiated afresh by the next call.
+    pub fn call(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        func: &WorkloadFunc,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), CallError> {
+        let mut store = store.as_context_mut();
+        let runtime = &self.runtime;
+        if !Arc::ptr_eq(&func.names, &runtime.names) {
+            return Err(CallError::ForeignState {
+                workload: runtime.names.workload.clone(),
+            });
+        }
+        let trap = |source: wasmtime::Error| CallError::Trap {
+            workload: runtime.names.workload.clone(),
+            caller: "host".into(),
+            component: runtime.names.components[func.component].clone(),
+            func: func.name.clone(),
+            source: boxed(source),
+        };
+        if params.len() != func.ty.params().len() || results.len() != func.ty.results().len() {
+            return Err(trap(wasmtime::format_err!(
+                "{} takes {} argument(s) and returns {} result(s); given {} argument(s) and room for {} result(s)",
+                func.name,
+                func.ty.params().len(),
+                func.ty.results().len(),
+                params.len(),
+                results.len()
+            )));
+        }
+        ensure_instance(&mut store, runtime, func.component, "host", &func.name)?;
+        let state = state(store.data_mut(), runtime.get, &runtime.names)?;
+        check_poison(state, func.component, &func.name)?;
+        let (instance, generation) = enter_instance(state, func.component, &func.name)?;
+        let outcome = match instance.get_func(&mut store, func.index) {
+            Some(f) => f.call(&mut store, params, results),
+            None => Err(wasmtime::format_err!("the export is not a function")),
+        };
+        exit(
+            store.data_mut(),
+            runtime.get,
+            func.component,
+            generation,
+            outcome.is_err().then_some(&func.name),
+        );
+        outcome.map_err(trap)
+    }
+}
+
+/// The position of the name among `names` that `wanted` names: the same name, a
+/// semver-compatible one, or (when it is the only one) the interface whose short name
+/// (`handler` of `acme:app/handler@0.1.0`) is `wanted`.
+fn find_name<'a>(names: impl Iterator<Item = &'a str> + Clone, wanted: &str) -> Option<usize> {
+    if let Some(i) = names.clone().position(|n| n == wanted) {
+        return Some(i);
+    }
+    if let Some(i) = names.clone().position(|n| names_match(wanted, n)) {
+        return Some(i);
+    }
+    let short = |name: &str| -> Option<String> {
+        let (_, rest) = name.split_once('/')?;
+        Some(rest.split('@').next().unwrap_or(rest).to_owned())
+    };
+    let mut matching = names
+        .enumerate()
+        .filter(|(_, n)| short(n).as_deref() == Some(wanted));
+    match (matching.next(), matching.next()) {
+        (Some((i, _)), None) => Some(i),
+        _ => None,
+    }
+}
