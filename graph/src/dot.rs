@@ -121,9 +121,10 @@ impl WorkloadGraph {
             };
             let _ = writeln!(
                 w,
-                "  {} -> {} [color={color:?}, fontcolor={color:?}, style={line}, penwidth={width}, arrowhead={head}{label}];",
+                "  {} -> {} [color={color:?}, fontcolor={color:?}, style={line}, penwidth={width}, arrowhead={head}, tooltip={}{label}];",
                 self.dot_id(from),
                 self.dot_id(to),
+                quote(&edge.explanation()),
             );
         }
         let _ = writeln!(w, "}}");

@@ -76,6 +76,8 @@ pub enum EdgeKind {
     Problem {
         /// The problem's stable code (`compose::unsatisfied-import`).
         code: &'static str,
+        /// The resolver's full message and help, for a tooltip.
+        message: String,
     },
 }
 
@@ -100,6 +102,24 @@ impl Edge {
             (EdgeKind::Export { export }, _) => export.clone(),
             (_, Some(interface)) => format!("{}: {interface}", self.import),
             (_, None) => self.import.clone(),
+        }
+    }
+}
+
+impl Edge {
+    /// A sentence for a tooltip: why the edge is there (the matching rule that chose the
+    /// provider, or the resolver's message for a broken import).
+    pub fn explanation(&self) -> String {
+        match &self.kind {
+            EdgeKind::Binding(rule) => match rule {
+                Rule::Explicit => "bound explicitly in the workload file",
+                Rule::Label => "the implements label names this backend",
+                Rule::Name => "the only other component that exports it",
+                Rule::Host => "the host serves it ([host] interfaces)",
+            }
+            .to_owned(),
+            EdgeKind::Export { .. } => "a workload export".to_owned(),
+            EdgeKind::Problem { message, .. } => message.replace('`', ""),
         }
     }
 }
@@ -320,6 +340,10 @@ impl WorkloadGraph {
                 Edge {
                     kind: EdgeKind::Problem {
                         code: problem.code(),
+                        message: match problem.help() {
+                            Some(help) => format!("{problem}; help: {help}"),
+                            None => problem.to_string(),
+                        },
                     },
                     import,
                     implements,

@@ -217,7 +217,7 @@ fn a_workload_that_does_not_resolve_is_drawn_with_red_loose_ends() {
     let loose: Vec<(String, &str, String)> = graph
         .edges()
         .filter_map(|(_, to, e)| match (&e.kind, graph.node(to)) {
-            (EdgeKind::Problem { code }, Node::Unresolved { reason }) => {
+            (EdgeKind::Problem { code, .. }, Node::Unresolved { reason }) => {
                 Some((e.label(), *code, reason.clone()))
             }
             _ => None,
