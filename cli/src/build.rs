@@ -1,13 +1,135 @@
-//! `compose build` (being written).
+//! `compose build`: resolve a workload and compose it into one component with wac.
 
+use crate::report;
+use anyhow::Context;
+use compose_resolver::resolve_file;
+use compose_static::{ComposeOptions, Composition};
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Arguments of `compose build`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The workload file.
+    workload: PathBuf,
+    /// Where to write the composed component (`-` for standard output). The file is
+    /// replaced atomically: a failed build leaves the previous one, or none.
+    #[arg(short, long, value_name = "FILE", required_unless_present = "wat")]
+    output: Option<PathBuf>,
+    /// Print the composed component as WebAssembly text on standard output.
+    #[arg(long)]
+    wat: bool,
+}
 
-/// Not written yet: fails.
-pub fn run(_args: Args) -> ExitCode {
-    eprintln!("error: `compose build` is not implemented yet");
-    ExitCode::FAILURE
+/// Resolves the workload, composes it and writes the component; prints warnings and a
+/// summary on standard error. Exit status 0 on success; 1 when the workload does not
+/// resolve (nothing is written), when composing fails or when the output cannot be written.
+pub fn run(args: Args) -> ExitCode {
+    let to_stdout = args.output.as_deref() == Some(Path::new("-"));
+    if to_stdout && args.wat {
+        return report::failure(&anyhow::anyhow!(
+            "`--wat` and `-o -` would both write to standard output; write the component to a file with `-o FILE`"
+        ));
+    }
+    let plan = match resolve_file(&args.workload) {
+        Ok(plan) => plan,
+        Err(error) => return report::resolve_error(&error),
+    };
+    for warning in &plan.warnings {
+        report::diagnostic(warning);
+    }
+    let options = ComposeOptions::default().with_processor("compose", env!("CARGO_PKG_VERSION"));
+    let composition = match Composition::build(&plan, &options) {
+        Ok(composition) => composition,
+        Err(error) => {
+            let error = anyhow::Error::new(error).context(format!(
+                "cannot compose workload `{}` ({})",
+                plan.name,
+                args.workload.display()
+            ));
+            return report::failure(&error);
+        }
+    };
+    if args.wat {
+        match compose_static::to_wat(&composition.bytes) {
+            Ok(text) => println!("{text}"),
+            Err(error) => return report::failure(&error.into()),
+        }
+    }
+    let destination = match &args.output {
+        None => None,
+        Some(_) if to_stdout => {
+            let mut stdout = std::io::stdout().lock();
+            let written = stdout
+                .write_all(&composition.bytes)
+                .and_then(|()| stdout.flush())
+                .context("cannot write the component to standard output");
+            if let Err(error) = written {
+                return report::failure(&error);
+            }
+            Some("standard output".to_owned())
+        }
+        Some(path) => {
+            if let Err(error) = write_atomically(path, &composition.bytes) {
+                return report::failure(&error);
+            }
+            Some(format!("`{}`", path.display()))
+        }
+    };
+    summary(&plan.name, &composition, destination.as_deref());
+    ExitCode::SUCCESS
+}
+
+/// Writes `bytes` to a new file in the folder of `path`, then renames it over `path`, so
+/// that `path` is either the old file or the complete new one, never a partial write.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .with_context(|| format!("`{}` does not name a file", path.display()))?;
+    let temporary = folder.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = (|| {
+        let mut file = File::create_new(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&temporary, path)
+    })();
+    written.map_err(|error| {
+        // Best effort: the temporary file may not exist if creating it failed.
+        let _ = fs::remove_file(&temporary);
+        anyhow::Error::new(error).context(format!(
+            "cannot write the component to `{}` (through `{}`)",
+            path.display(),
+            temporary.display()
+        ))
+    })
+}
+
+/// What went in and what came out, on standard error.
+fn summary(workload: &str, composition: &Composition, destination: Option<&str>) {
+    for import in &composition.imports {
+        eprintln!("  import {import}");
+    }
+    for export in &composition.exports {
+        eprintln!("  export {export}");
+    }
+    let written = destination.map_or_else(String::new, |d| format!(", written to {d}"));
+    eprintln!(
+        "composed workload `{workload}`: {} component(s) from {} file(s), {} binding(s), {} host import(s) left, {} export(s), {} bytes{written}",
+        composition.instances,
+        composition.packages,
+        composition.bindings,
+        composition.imports.len(),
+        composition.exports.len(),
+        composition.bytes.len(),
+    );
 }

@@ -1,0 +1,195 @@
+//! From a resolved plan to a wac-graph [`CompositionGraph`]: one package per component
+//! file, one instantiation per workload component, one argument per component binding,
+//! one export per workload export. Host imports are left unsatisfied: wac turns them into
+//! imports of the composition when it encodes the graph.
+
+use crate::{ComposeError, ComposeOptions};
+use compose_resolver::{ComponentId, ComponentType, Plan, PlannedComponent, Provider};
+use std::collections::HashMap;
+use std::sync::Arc;
+use wac_graph::types::Package;
+use wac_graph::{CompositionGraph, NodeId, PackageId};
+
+/// A composition graph built from a plan, with what went into it.
+pub(crate) struct Built {
+    /// The graph, ready to encode.
+    pub graph: CompositionGraph,
+    /// How many packages (distinct component files or byte buffers) were registered.
+    pub packages: usize,
+    /// How many instantiation arguments were set (bindings served by components).
+    pub bindings: usize,
+}
+
+/// Builds the composition graph of `plan`.
+pub(crate) fn build(plan: &Plan, options: &ComposeOptions) -> Result<Built, ComposeError> {
+    check_order(plan)?;
+    let mut graph = CompositionGraph::new();
+    // Components read from the same file share one `ComponentType` (the resolver reads
+    // each file once): register that one as a single package, instantiated once per
+    // workload component. The map is only looked up, never iterated, so it does not
+    // affect the output's order.
+    let mut packages: HashMap<*const ComponentType, PackageId> = HashMap::new();
+    let mut instances: Vec<Option<NodeId>> = vec![None; plan.components.len()];
+    let mut bindings = 0;
+    for &id in &plan.order {
+        let component = &plan.components[id.0];
+        let key = Arc::as_ptr(&component.ty);
+        let package = match packages.get(&key) {
+            Some(package) => *package,
+            None => {
+                let package = register(&mut graph, plan, component)?;
+                packages.insert(key, package);
+                package
+            }
+        };
+        let instance = graph.instantiate(package);
+        if options.names {
+            graph.set_node_name(instance, &component.name);
+        }
+        for binding in &component.bindings {
+            // Host interfaces and host backends stay unsatisfied: wac imports them.
+            let Provider::Component {
+                component: server,
+                export,
+            } = &binding.provider
+            else {
+                continue;
+            };
+            let source = instance_of(plan, &instances, *server, &component.name)?;
+            let argument = graph
+                .alias_instance_export(source, export)
+                .map_err(|source| ComposeError::Alias {
+                    component: plan.components[server.0].name.clone(),
+                    export: export.clone(),
+                    source,
+                })?;
+            graph
+                .set_instantiation_argument(instance, &binding.import.name, argument)
+                .map_err(|source| ComposeError::Argument {
+                    component: component.name.clone(),
+                    import: binding.import.name.clone(),
+                    server: plan.components[server.0].name.clone(),
+                    export: export.clone(),
+                    source: Box::new(source),
+                })?;
+            bindings += 1;
+        }
+        instances[id.0] = Some(instance);
+    }
+    for export in &plan.exports {
+        let name = plan
+            .components
+            .get(export.component.0)
+            .map_or("?", |c| c.name.as_str());
+        let instance = instance_of(plan, &instances, export.component, "the workload's exports")?;
+        let node = graph
+            .alias_instance_export(instance, &export.export.name)
+            .map_err(|source| ComposeError::Alias {
+                component: name.to_owned(),
+                export: export.export.name.clone(),
+                source,
+            })?;
+        graph
+            .export(node, &export.name)
+            .map_err(|source| ComposeError::Export {
+                name: export.name.clone(),
+                component: name.to_owned(),
+                export: export.export.name.clone(),
+                source,
+            })?;
+    }
+    Ok(Built {
+        graph,
+        packages: packages.len(),
+        bindings,
+    })
+}
+
+/// Registers the file of `component` as a package named `<workload>:<component>`, after
+/// the first workload component that uses it (names are unique, so keys are too).
+fn register(
+    graph: &mut CompositionGraph,
+    plan: &Plan,
+    component: &PlannedComponent,
+) -> Result<PackageId, ComposeError> {
+    let file = component
+        .path
+        .as_ref()
+        .map_or_else(|| "<memory>".to_owned(), |p| p.display().to_string());
+    let name = format!("{}:{}", plan.name, component.name);
+    let package = Package::from_bytes(&name, None, component.ty.bytes.to_vec(), graph.types_mut())
+        .map_err(|source| ComposeError::Package {
+            component: component.name.clone(),
+            file: file.clone(),
+            source,
+        })?;
+    graph
+        .register_package(package)
+        .map_err(|source| ComposeError::Register {
+            component: component.name.clone(),
+            file,
+            source,
+        })
+}
+
+/// The instance of `server`, which must already be instantiated when `user` needs it.
+fn instance_of(
+    plan: &Plan,
+    instances: &[Option<NodeId>],
+    server: ComponentId,
+    user: &str,
+) -> Result<NodeId, ComposeError> {
+    match instances.get(server.0) {
+        Some(Some(instance)) => Ok(*instance),
+        Some(None) => Err(invalid(
+            plan,
+            format!(
+                "`{user}` uses `{}`, which does not come before it in `order`",
+                plan.components[server.0].name
+            ),
+        )),
+        None => Err(invalid(
+            plan,
+            format!(
+                "`{user}` uses component #{}, which does not exist",
+                server.0
+            ),
+        )),
+    }
+}
+
+/// `plan.order` must list every component exactly once.
+fn check_order(plan: &Plan) -> Result<(), ComposeError> {
+    let mut seen = vec![false; plan.components.len()];
+    for id in &plan.order {
+        match seen.get_mut(id.0) {
+            None => {
+                return Err(invalid(
+                    plan,
+                    format!("`order` names component #{}, which does not exist", id.0),
+                ));
+            }
+            Some(true) => {
+                return Err(invalid(
+                    plan,
+                    format!("`order` lists `{}` twice", plan.components[id.0].name),
+                ));
+            }
+            Some(seen) => *seen = true,
+        }
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        return Err(invalid(
+            plan,
+            format!("`order` leaves out `{}`", plan.components[missing].name),
+        ));
+    }
+    Ok(())
+}
+
+fn invalid(plan: &Plan, reason: String) -> ComposeError {
+    ComposeError::InvalidPlan {
+        workload: plan.name.clone(),
+        reason,
+    }
+}
