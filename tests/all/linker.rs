@@ -7,7 +7,7 @@ use compose_tests::{example_workload, fixture_bytes};
 use std::collections::BTreeMap;
 use std::error::Error;
 use std::sync::{Arc, OnceLock};
-use wasmtime::component::Val;
+use wasmtime::component::{Component, Linker, LinkerInstance, Val};
 use wasmtime::{Engine, Store, StoreContextMut};
 
 /// The test host's store data.
@@ -29,43 +29,49 @@ fn link_shop(reenter: Option<Reenter>) -> CompiledWorkload<Host> {
     let plan = resolve_file(example_workload("shop")).expect("the shop resolves");
     let engine = Engine::new(&compose_linker::config_for(&plan)).expect("engine");
     let mut linker = WorkloadLinker::<Host>::new(&engine, &plan);
+    define_environment(linker.host()).expect("define get-environment");
     linker
-        .host()
-        .instance("wasi:cli/environment@0.2.0")
-        .expect("instance")
-        .func_wrap(
-            "get-environment",
-            |cx: StoreContextMut<'_, Host>, (): ()| Ok((cx.data().env.clone(),)),
-        )
-        .expect("define get-environment");
-    linker
-        .backend("team-c-postgres", move |kv| {
-            kv.func_wrap("get", |cx: StoreContextMut<'_, Host>, (key,): (String,)| {
-                Ok((cx.data().team_c.get(&key).cloned(),))
-            })?;
-            kv.func_wrap(
-                "set",
-                |mut cx: StoreContextMut<'_, Host>, (key, value): (String, String)| {
-                    cx.data_mut().team_c.insert(key, value);
-                    Ok(())
-                },
-            )?;
-            kv.func_wrap("keys", move |mut cx: StoreContextMut<'_, Host>, (): ()| {
-                if let Some(workload) = reenter.as_ref().and_then(|w| w.get()) {
-                    let summary = workload.func(Some("acme:app/report@0.1.0"), "summary")?;
-                    let mut results = [Val::Bool(false)];
-                    let error = workload
-                        .call(&mut cx, &summary, &[], &mut results)
-                        .expect_err("re-entering the reporter fails");
-                    return Ok((vec![error.to_string()],));
-                }
-                Ok((cx.data().team_c.keys().cloned().collect::<Vec<_>>(),))
-            })
-        })
+        .backend("team-c-postgres", move |kv| define_team_c(kv, reenter))
         .expect("define backend");
     linker
         .compile(|host| &mut host.workload)
         .expect("the shop links")
+}
+
+/// `wasi:cli/environment@0.2.0#get-environment`, from `Host::env`.
+fn define_environment(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
+    linker.instance("wasi:cli/environment@0.2.0")?.func_wrap(
+        "get-environment",
+        |cx: StoreContextMut<'_, Host>, (): ()| Ok((cx.data().env.clone(),)),
+    )
+}
+
+/// The backend `team-c-postgres` (`acme:kv/store@0.1.0`), from `Host::team_c`.
+fn define_team_c(
+    kv: &mut LinkerInstance<'_, Host>,
+    reenter: Option<Reenter>,
+) -> wasmtime::Result<()> {
+    kv.func_wrap("get", |cx: StoreContextMut<'_, Host>, (key,): (String,)| {
+        Ok((cx.data().team_c.get(&key).cloned(),))
+    })?;
+    kv.func_wrap(
+        "set",
+        |mut cx: StoreContextMut<'_, Host>, (key, value): (String, String)| {
+            cx.data_mut().team_c.insert(key, value);
+            Ok(())
+        },
+    )?;
+    kv.func_wrap("keys", move |mut cx: StoreContextMut<'_, Host>, (): ()| {
+        if let Some(workload) = reenter.as_ref().and_then(|w| w.get()) {
+            let summary = workload.func(Some("acme:app/report@0.1.0"), "summary")?;
+            let mut results = [Val::Bool(false)];
+            let error = workload
+                .call(&mut cx, &summary, &[], &mut results)
+                .expect_err("re-entering the reporter fails");
+            return Ok((vec![error.to_string()],));
+        }
+        Ok((cx.data().team_c.keys().cloned().collect::<Vec<_>>(),))
+    })
 }
 
 /// The shop, compiled once for all tests.
@@ -205,7 +211,7 @@ fn a_host_backend_serves_a_label_no_component_serves() {
 }
 
 #[test]
-fn a_trap_in_a_callee_names_it_and_the_next_call_gets_a_fresh_instance() {
+fn a_trap_in_a_callee_is_reported_by_name_and_its_instance_is_never_entered_again() {
     let mut store = new_store(shop());
     store.data_mut().env = vec![("GREETING".into(), "Hi".into())];
     assert_eq!(
@@ -447,4 +453,73 @@ fn typed_and_dynamic_trampolines_give_the_same_results() {
             .unwrap();
         assert_eq!(results[0], Val::U64(40), "fast paths: {fast}");
     }
+}
+
+/// The calls of the comparison, as `(interface, function, arguments)`.
+const SAME_CALLS: &[(&str, &str, &[&str])] = &[
+    ("acme:app/handler@0.1.0", "put", &["a", "k", "from-a"]),
+    ("acme:app/handler@0.1.0", "put", &["b", "k", "from-b"]),
+    ("acme:app/handler@0.1.0", "get", &["a", "k"]),
+    ("acme:app/handler@0.1.0", "get", &["b", "k"]),
+    ("acme:app/handler@0.1.0", "get", &["a", "missing"]),
+    ("acme:app/handler@0.1.0", "greet", &["ann"]),
+    ("acme:app/handler@0.1.0", "greet", &["bob"]),
+    ("acme:app/handler@0.1.0", "open-session", &["alice"]),
+    ("acme:app/handler@0.1.0", "open-session", &["bob"]),
+    ("acme:app/report@0.1.0", "summary", &[]),
+];
+
+#[test]
+fn the_linked_and_the_composed_workload_give_the_same_results() {
+    let host = || Host {
+        workload: shop().new_state(),
+        env: vec![("GREETING".into(), "Hey".into())],
+        team_c: [("c1".to_string(), "1".to_string())].into(),
+    };
+
+    let workload = shop();
+    let mut store = Store::new(workload.engine(), host());
+    workload.instantiate(&mut store).unwrap();
+    let linked: Vec<Vec<Val>> = SAME_CALLS
+        .iter()
+        .map(|(interface, function, args)| {
+            let func = workload.func(Some(interface), function).unwrap();
+            let args: Vec<Val> = args.iter().map(|a| string(a)).collect();
+            let mut results = vec![Val::Bool(false); func.ty().results().len()];
+            workload
+                .call(&mut store, &func, &args, &mut results)
+                .unwrap();
+            results
+        })
+        .collect();
+
+    let plan = resolve_file(example_workload("shop")).unwrap();
+    let bytes = compose_static::compose(&plan, &compose_static::ComposeOptions::default())
+        .expect("the shop composes");
+    let engine = workload.engine();
+    let component = Component::new(engine, bytes).unwrap();
+    let mut linker = Linker::<Host>::new(engine);
+    define_environment(&mut linker).unwrap();
+    define_team_c(&mut linker.instance("team-c-postgres").unwrap(), None).unwrap();
+    let mut store = Store::new(engine, host());
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let composed: Vec<Vec<Val>> = SAME_CALLS
+        .iter()
+        .map(|(interface, function, args)| {
+            let export = instance
+                .get_export_index(&mut store, None, interface)
+                .unwrap();
+            let index = instance
+                .get_export_index(&mut store, Some(&export), function)
+                .unwrap();
+            let func = instance.get_func(&mut store, index).unwrap();
+            let args: Vec<Val> = args.iter().map(|a| string(a)).collect();
+            let mut results = vec![Val::Bool(false); func.ty(&store).results().len()];
+            func.call(&mut store, &args, &mut results).unwrap();
+            results
+        })
+        .collect();
+    assert_eq!(linked, composed);
+    assert_eq!(linked[7], [string("alice:1")]);
+    assert_eq!(linked[9], [string("c1")]);
 }
