@@ -65,8 +65,8 @@ impl ComponentType {
                 "it is not WebAssembly".into()
             });
         }
-        let package =
-            Package::from_bytes("component", None, bytes.to_vec(), types).map_err(|e| format!("{e:#}"))?;
+        let package = Package::from_bytes("component", None, bytes.to_vec(), types)
+            .map_err(|e| format!("{e:#}"))?;
         let world = package.ty();
         let items = |map: &indexmap::IndexMap<String, ItemKind>| -> Vec<Item> {
             map.iter()

@@ -50,7 +50,9 @@ pub enum Problem {
         reason: String,
     },
     /// A workload or component name is not a kebab-case label (component model spec, `label`).
-    #[error("`{name}` is not a valid {what} name: it must be kebab-case (`shop`, `team-a-postgres`)")]
+    #[error(
+        "`{name}` is not a valid {what} name: it must be kebab-case (`shop`, `team-a-postgres`)"
+    )]
     InvalidName {
         /// The name as written.
         name: String,
@@ -114,7 +116,9 @@ pub enum Problem {
         available: Vec<String>,
     },
     /// A labelled (`implements`) import has no backend of its label.
-    #[error("`{component}` imports `{label}` (implements `{interface}`), but no component or host backend is named `{label}`")]
+    #[error(
+        "`{component}` imports `{label}` (implements `{interface}`), but no component or host backend is named `{label}`"
+    )]
     MissingBackend {
         /// The importing component.
         component: String,
@@ -124,7 +128,9 @@ pub enum Problem {
         interface: String,
     },
     /// The backend named by a label serves another interface.
-    #[error("`{component}` imports `{label}` implementing `{interface}`, but {backend} `{label}` {serves}")]
+    #[error(
+        "`{component}` imports `{label}` implementing `{interface}`, but {backend} `{label}` {serves}"
+    )]
     BackendMismatch {
         /// The importing component.
         component: String,
@@ -154,7 +160,9 @@ pub enum Problem {
         candidates: Vec<String>,
     },
     /// Nothing serves an import.
-    #[error("import `{import}` of `{component}` is not satisfied: no other component exports it and the host does not provide it")]
+    #[error(
+        "import `{import}` of `{component}` is not satisfied: no other component exports it and the host does not provide it"
+    )]
     Unsatisfied {
         /// The importing component.
         component: String,
@@ -170,7 +178,7 @@ pub enum Problem {
         import: String,
         /// What serves it (`` export `x` of `y` ``).
         provider: String,
-        /// The first item that differs, outermost first (wac-types' subtype checker).
+        /// The first item that differs, with both types in WIT syntax.
         detail: String,
     },
     /// Components depend on each other in a cycle.
@@ -190,7 +198,9 @@ pub enum Problem {
         second: String,
     },
     /// A component that nothing imports from and that contributes no workload export.
-    #[error("component `{component}` is not used: nothing imports from it and it contributes no workload export")]
+    #[error(
+        "component `{component}` is not used: nothing imports from it and it contributes no workload export"
+    )]
     UnusedComponent {
         /// The component.
         component: String,

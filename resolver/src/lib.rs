@@ -47,6 +47,7 @@ mod diagnostic;
 mod names;
 mod plan;
 mod resolve;
+mod wit_text;
 mod workload;
 
 pub use component::{ComponentType, Item};
@@ -56,10 +57,10 @@ pub use plan::{
     Binding, ComponentId, HostImport, Plan, PlannedComponent, Provider, Rule, WorkloadExport,
 };
 pub use resolve::{resolve, resolve_file};
+/// The wac-types crate, whose [`Types`](wac_types::Types) and
+/// [`ItemKind`](wac_types::ItemKind) the plan uses.
+pub use wac_types;
 pub use workload::{
     BindingTarget, ComponentDecl, ComponentSource, ExplicitBinding, ExportDecl, HostBackendDecl,
     HostDecl, Instantiation, Located, Workload,
 };
-/// The wac-types crate, whose [`Types`](wac_types::Types) and
-/// [`ItemKind`](wac_types::ItemKind) the plan uses.
-pub use wac_types;

@@ -157,14 +157,16 @@ impl Plan {
                     Provider::HostInterface => None,
                     Provider::HostBackend { interface, .. } => Some(interface.as_str()),
                 };
-                let slot = *index.entry(binding.import.name.as_str()).or_insert_with(|| {
-                    out.push(HostImport {
-                        import: &binding.import,
-                        backend,
-                        importers: Vec::new(),
+                let slot = *index
+                    .entry(binding.import.name.as_str())
+                    .or_insert_with(|| {
+                        out.push(HostImport {
+                            import: &binding.import,
+                            backend,
+                            importers: Vec::new(),
+                        });
+                        out.len() - 1
                     });
-                    out.len() - 1
-                });
                 out[slot].importers.push(ComponentId(i));
             }
         }
@@ -262,7 +264,12 @@ impl fmt::Display for Plan {
                 Instantiation::Lazy => "lazy",
                 Instantiation::Eager => "eager",
             };
-            writeln!(f, "{} ({path}, {} bytes, {instantiate})", c.name, c.ty.bytes.len())?;
+            writeln!(
+                f,
+                "{} ({path}, {} bytes, {instantiate})",
+                c.name,
+                c.ty.bytes.len()
+            )?;
             for b in &c.bindings {
                 let served = match &b.provider {
                     Provider::Component { component, export } => {
@@ -278,7 +285,13 @@ impl fmt::Display for Plan {
         }
         writeln!(f, "exports")?;
         for e in &self.exports {
-            writeln!(f, "  {} <- {}: {}", e.name, self.component(e.component).name, e.export.name)?;
+            writeln!(
+                f,
+                "  {} <- {}: {}",
+                e.name,
+                self.component(e.component).name,
+                e.export.name
+            )?;
         }
         let bindings: usize = self.components.iter().map(|c| c.bindings.len()).sum();
         write!(

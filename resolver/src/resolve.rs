@@ -112,7 +112,9 @@ impl<'w> Resolver<'w> {
                     "also a component",
                 );
             }
-            if HostPattern::parse(&backend.interface.value).is_none_or(|p| !matches!(p, HostPattern::Exact(_))) {
+            if HostPattern::parse(&backend.interface.value)
+                .is_none_or(|p| !matches!(p, HostPattern::Exact(_)))
+            {
                 self.report(
                     Problem::InvalidHostInterface {
                         pattern: backend.interface.value.clone(),
@@ -181,7 +183,10 @@ impl<'w> Resolver<'w> {
     }
 
     fn export_item(&self, id: ComponentId, index: usize) -> &Item {
-        &self.loaded[id.0].as_ref().expect("indexed exports are loaded").exports[index]
+        &self.loaded[id.0]
+            .as_ref()
+            .expect("indexed exports are loaded")
+            .exports[index]
     }
 
     /// Binds every import of every loaded component; `None` where an import is not bound.
@@ -220,12 +225,18 @@ impl<'w> Resolver<'w> {
 
     fn bind(&mut self, id: ComponentId, import: &Item) -> Option<Binding> {
         let decl = self.decl(id);
-        let explicit = decl
-            .imports
-            .get(&import.name)
-            .or_else(|| decl.imports.iter().find(|(k, _)| names_match(k, &import.name)).map(|(_, b)| b));
+        let explicit = decl.imports.get(&import.name).or_else(|| {
+            decl.imports
+                .iter()
+                .find(|(k, _)| names_match(k, &import.name))
+                .map(|(_, b)| b)
+        });
         let (provider, rule, span) = match explicit {
-            Some(binding) => (self.bind_explicit(id, import, binding)?, Rule::Explicit, binding.target.span.clone()),
+            Some(binding) => (
+                self.bind_explicit(id, import, binding)?,
+                Rule::Explicit,
+                binding.target.span.clone(),
+            ),
             None => {
                 let (provider, rule) = match &import.implements {
                     Some(interface) => (self.bind_label(id, import, interface)?, Rule::Label),
@@ -245,7 +256,12 @@ impl<'w> Resolver<'w> {
     }
 
     /// Rule 1: an explicit binding.
-    fn bind_explicit(&mut self, id: ComponentId, import: &Item, binding: &ExplicitBinding) -> Option<Provider> {
+    fn bind_explicit(
+        &mut self,
+        id: ComponentId,
+        import: &Item,
+        binding: &ExplicitBinding,
+    ) -> Option<Provider> {
         let span = binding.target.span.clone();
         let (target, export) = match &binding.target.value {
             BindingTarget::Host => return Some(self.host_provider(import)),
@@ -280,7 +296,9 @@ impl<'w> Resolver<'w> {
                 let wanted = match export {
                     Some(export) => format!("`{export}`"),
                     None => match import.interface() {
-                        Some(i) if i != import.name => format!("`{}` or an instance of `{i}`", import.name),
+                        Some(i) if i != import.name => {
+                            format!("`{}` or an instance of `{i}`", import.name)
+                        }
                         _ => format!("`{}`", import.name),
                     },
                 };
@@ -316,7 +334,12 @@ impl<'w> Resolver<'w> {
     }
 
     /// The component named `name`, reporting [`Problem::UnknownComponent`] if there is none.
-    fn component_named(&mut self, name: &str, purpose: &str, span: Option<Span>) -> Option<ComponentId> {
+    fn component_named(
+        &mut self,
+        name: &str,
+        purpose: &str,
+        span: Option<Span>,
+    ) -> Option<ComponentId> {
         let found = self.by_name.get(name).copied();
         if found.is_none() {
             self.report(
@@ -341,7 +364,10 @@ impl<'w> Resolver<'w> {
             let ty = self.loaded[backend.0].clone()?;
             let export = ty.exports.iter().find(|e| {
                 names_match(interface, &e.name)
-                    || (e.name == label && e.implements.as_deref().is_some_and(|i| names_match(interface, i)))
+                    || (e.name == label
+                        && e.implements
+                            .as_deref()
+                            .is_some_and(|i| names_match(interface, i)))
             });
             if let Some(export) = export {
                 return Some(Provider::Component {
@@ -434,7 +460,10 @@ impl<'w> Resolver<'w> {
                 None
             }
             several => {
-                let candidates = several.iter().map(|(c, _)| self.names[c.0].to_owned()).collect();
+                let candidates = several
+                    .iter()
+                    .map(|(c, _)| self.names[c.0].to_owned())
+                    .collect();
                 self.report(
                     Problem::Ambiguous {
                         component: self.names[id.0].to_owned(),
@@ -460,7 +489,12 @@ impl<'w> Resolver<'w> {
     ) -> Option<()> {
         let ty = self.loaded[server.0].clone()?;
         let export = ty.exports.iter().find(|e| e.name == export)?;
-        let result = SubtypeChecker::new(&mut self.checked).is_subtype(export.kind, &self.types, import.kind, &self.types);
+        let result = SubtypeChecker::new(&mut self.checked).is_subtype(
+            export.kind,
+            &self.types,
+            import.kind,
+            &self.types,
+        );
         match result {
             Ok(()) => Some(()),
             Err(e) => {
@@ -469,7 +503,12 @@ impl<'w> Resolver<'w> {
                         component: self.names[id.0].to_owned(),
                         import: import.name.clone(),
                         provider: format!("export `{}` of `{}`", export.name, self.names[server.0]),
-                        detail: format!("{e:#}"),
+                        detail: crate::wit_text::first_difference(
+                            &self.types,
+                            export.kind,
+                            import.kind,
+                        )
+                        .unwrap_or_else(|| format!("{e:#}")),
                     },
                     span,
                     "bound here",
@@ -508,7 +547,10 @@ impl<'w> Resolver<'w> {
                         continue;
                     }
                     let cycle = cycle_through(&graph, start, &scc);
-                    let names = cycle.iter().map(|n| self.names[n.index()].to_owned()).collect();
+                    let names = cycle
+                        .iter()
+                        .map(|n| self.names[n.index()].to_owned())
+                        .collect();
                     self.report(
                         Problem::Cycle { cycle: names },
                         self.workload.component_span(self.names[start.index()]),
@@ -528,7 +570,9 @@ impl<'w> Resolver<'w> {
         let mut out = Vec::new();
         for (name, decl) in declared {
             let purpose = format!("workload export `{name}`");
-            let Some(component) = self.component_named(&decl.value.component, &purpose, decl.span.clone()) else {
+            let Some(component) =
+                self.component_named(&decl.value.component, &purpose, decl.span.clone())
+            else {
                 continue;
             };
             let Some(ty) = self.loaded[component.0].clone() else {
@@ -617,7 +661,11 @@ impl<'w> Resolver<'w> {
         order: Vec<ComponentId>,
         exports: Vec<WorkloadExport>,
     ) -> Result<Plan, ResolveError> {
-        if self.diagnostics.iter().any(|d| d.severity() == Severity::Error) {
+        if self
+            .diagnostics
+            .iter()
+            .any(|d| d.severity() == Severity::Error)
+        {
             return Err(ResolveError {
                 diagnostics: self.diagnostics,
             });
@@ -667,13 +715,20 @@ fn servers(bindings: &[Vec<Option<Binding>>]) -> HashSet<ComponentId> {
 /// A cycle from `start` back to `start` inside the strongly connected component `scc`,
 /// following edges from server to importer and printed in the direction of dependency
 /// (`a → b` means `a` imports from `b`).
-fn cycle_through(graph: &DiGraph<ComponentId, ()>, start: NodeIndex, scc: &[NodeIndex]) -> Vec<NodeIndex> {
+fn cycle_through(
+    graph: &DiGraph<ComponentId, ()>,
+    start: NodeIndex,
+    scc: &[NodeIndex],
+) -> Vec<NodeIndex> {
     let members: HashSet<NodeIndex> = scc.iter().copied().collect();
     // Breadth-first search for the shortest way back to `start`.
     let mut parent: HashMap<NodeIndex, NodeIndex> = HashMap::new();
     let mut queue = std::collections::VecDeque::from([start]);
     'search: while let Some(node) = queue.pop_front() {
-        let mut next: Vec<NodeIndex> = graph.neighbors(node).filter(|n| members.contains(n)).collect();
+        let mut next: Vec<NodeIndex> = graph
+            .neighbors(node)
+            .filter(|n| members.contains(n))
+            .collect();
         next.sort();
         for n in next {
             if n == start {

@@ -364,7 +364,10 @@ struct RawComponent {
 
 /// `"name"` or `{ component = "...", export = "..." }`.
 #[derive(Deserialize)]
-#[serde(untagged, expecting = "a component name, \"host\", or a table { component = \"...\", export = \"...\" }")]
+#[serde(
+    untagged,
+    expecting = "a component name, \"host\", or a table { component = \"...\", export = \"...\" }"
+)]
 enum RawTarget {
     Name(String),
     Table(RawTargetTable),

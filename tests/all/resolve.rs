@@ -444,11 +444,9 @@ fn rule_4_bindings_type_check_structurally() {
         ("app", "acme:kv/store@0.1.0")
     );
     assert_eq!(provider, "export `acme:kv/store@0.1.0` of `kv`");
-    assert!(
-        detail.contains("`get`")
-            && detail.contains("result")
-            && detail.contains("expected string, found option"),
-        "{detail}"
+    assert_eq!(
+        detail,
+        "function `get`, result: expected `string`, found `option<string>`"
     );
 }
 
