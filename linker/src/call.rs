@@ -11,6 +11,9 @@ use wasmtime::component::{
     ResourceAny, ResourceDynamic, ResourceType, TypedFunc, Val, types,
 };
 
+/// A failed call, boxed: the hot paths return it and it is large.
+pub(crate) type Failure = Box<CallError>;
+
 /// The accessor from the host's store data to the workload's state.
 pub(crate) type GetState<T> = fn(&mut T) -> &mut WorkloadState;
 
@@ -55,14 +58,14 @@ pub(crate) struct Route<T: 'static> {
 }
 
 impl<T: 'static> Route<T> {
-    fn trap(&self, error: wasmtime::Error) -> CallError {
-        CallError::Trap {
+    fn trap(&self, error: wasmtime::Error) -> Failure {
+        Box::new(CallError::Trap {
             workload: self.names.workload.clone(),
             caller: self.names.components[self.caller].clone(),
             component: self.names.components[self.server].clone(),
             func: self.func.clone(),
             source: boxed(error),
-        }
+        })
     }
 }
 
@@ -71,14 +74,14 @@ pub(crate) fn state<'a, T>(
     data: &'a mut T,
     get: GetState<T>,
     names: &Arc<Names>,
-) -> Result<&'a mut WorkloadState, CallError> {
+) -> Result<&'a mut WorkloadState, Failure> {
     let state = get(data);
     if Arc::ptr_eq(&state.names, names) {
         Ok(state)
     } else {
-        Err(CallError::ForeignState {
+        Err(Box::new(CallError::ForeignState {
             workload: names.workload.clone(),
-        })
+        }))
     }
 }
 
@@ -88,7 +91,7 @@ pub(crate) fn check_poison(
     state: &WorkloadState,
     id: usize,
     func: &FuncName,
-) -> Result<(), CallError> {
+) -> Result<(), Failure> {
     match &state.poisoned {
         None => Ok(()),
         Some(poison) => Err(poisoned(state, id, func, poison)),
@@ -101,15 +104,15 @@ fn poisoned(
     id: usize,
     func: &FuncName,
     (trap_id, trap_func): &(usize, FuncName),
-) -> CallError {
+) -> Failure {
     let names = &state.names;
-    CallError::Poisoned {
+    Box::new(CallError::Poisoned {
         workload: names.workload.clone(),
         component: names.components[id].clone(),
         func: func.clone(),
         trap_component: names.components[*trap_id].clone(),
         trap_func: trap_func.clone(),
-    }
+    })
 }
 
 /// Makes sure component `id` has a live instance in the store, instantiating it (in the
@@ -120,7 +123,7 @@ pub(crate) fn ensure_instance<T: 'static>(
     id: usize,
     caller: &str,
     func: &FuncName,
-) -> Result<(), CallError> {
+) -> Result<(), Failure> {
     let names = &runtime.names;
     let state = state(store.data_mut(), runtime.get, names)?;
     check_poison(state, id, func)?;
@@ -130,12 +133,12 @@ pub(crate) fn ensure_instance<T: 'static>(
     }
     if slot.instantiating {
         // The component's start code called, through other components, back into it.
-        return Err(CallError::Reentrance {
+        return Err(Box::new(CallError::Reentrance {
             workload: names.workload.clone(),
             caller: caller.to_owned(),
             component: names.components[id].clone(),
             func: func.clone(),
-        });
+        }));
     }
     slot.instantiating = true;
     let component = &runtime.components[id];
@@ -145,11 +148,13 @@ pub(crate) fn ensure_instance<T: 'static>(
     if instantiated.is_err() && state.poisoned.is_none() {
         state.poisoned = Some((id, func.clone()));
     }
-    let instance = instantiated.map_err(|e| CallError::Instantiate {
-        workload: names.workload.clone(),
-        component: names.components[id].clone(),
-        func: func.clone(),
-        source: boxed(e),
+    let instance = instantiated.map_err(|e| {
+        Box::new(CallError::Instantiate {
+            workload: names.workload.clone(),
+            component: names.components[id].clone(),
+            func: func.clone(),
+            source: boxed(e),
+        })
     })?;
     let resources = component
         .resources
@@ -174,7 +179,7 @@ pub(crate) fn ensure_instance<T: 'static>(
 fn enter<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     route: &Route<T>,
-) -> Result<(Func, u32, bool), CallError> {
+) -> Result<(Func, u32, bool), Failure> {
     let state = state(store.data_mut(), route.get, &route.names)?;
     check_poison(state, route.server, &route.func)?;
     if let Some(live) = &mut state.slots[route.server].live {
@@ -193,12 +198,12 @@ fn enter<T: 'static>(
 fn enter_slow<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     route: &Route<T>,
-) -> Result<(Func, u32, bool), CallError> {
+) -> Result<(Func, u32, bool), Failure> {
     let Some(runtime) = route.runtime.get().and_then(Weak::upgrade) else {
         // The compiled workload was dropped while a store still used its instances.
-        return Err(CallError::ForeignState {
+        return Err(Box::new(CallError::ForeignState {
             workload: route.names.workload.clone(),
-        });
+        }));
     };
     let caller = &route.names.components[route.caller];
     ensure_instance(store, &runtime, route.server, caller, &route.func)?;
@@ -223,13 +228,13 @@ fn enter_slow<T: 'static>(
     Ok((func, live.generation, true))
 }
 
-fn reentrance<T: 'static>(route: &Route<T>) -> CallError {
-    CallError::Reentrance {
+fn reentrance<T: 'static>(route: &Route<T>) -> Failure {
+    Box::new(CallError::Reentrance {
         workload: route.names.workload.clone(),
         caller: route.names.components[route.caller].clone(),
         component: route.names.components[route.server].clone(),
         func: route.func.clone(),
-    }
+    })
 }
 
 /// Leaves instance `generation` of component `id`: it is no longer on the call stack.
@@ -266,7 +271,7 @@ pub(crate) fn enter_instance(
     state: &mut WorkloadState,
     id: usize,
     func: &FuncName,
-) -> Result<(wasmtime::component::Instance, u32), CallError> {
+) -> Result<(wasmtime::component::Instance, u32), Failure> {
     let names = state.names.clone();
     let live = state.slots[id]
         .live
@@ -278,12 +283,12 @@ pub(crate) fn enter_instance(
             func: func.clone(),
         })?;
     if live.active {
-        return Err(CallError::Reentrance {
+        return Err(Box::new(CallError::Reentrance {
             workload: names.workload.clone(),
             caller: "host".into(),
             component: names.components[id].clone(),
             func: func.clone(),
-        });
+        }));
     }
     live.active = true;
     Ok((live.instance, live.generation))
@@ -303,7 +308,7 @@ pub(crate) fn define_func<T: 'static>(
         return Ok(());
     }
     instance.func_new(name, move |mut store, _ty, params, results| {
-        call_dynamic(&mut store, &route, params, results).map_err(wasmtime::Error::new)
+        call_dynamic(&mut store, &route, params, results).map_err(|e| wasmtime::Error::new(*e))
     })
 }
 
@@ -312,7 +317,7 @@ fn call_dynamic<T: 'static>(
     route: &Route<T>,
     params: &[Val],
     results: &mut [Val],
-) -> Result<(), CallError> {
+) -> Result<(), Failure> {
     let (func, generation, _) = enter(store, route)?;
     let outcome = if route.has_resources {
         let mut params = params.to_vec();
@@ -342,7 +347,7 @@ fn call_typed<T: 'static, P, R>(
     store: &mut StoreContextMut<'_, T>,
     route: &Route<T>,
     params: P,
-) -> Result<R, CallError>
+) -> Result<R, Failure>
 where
     P: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
     R: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
@@ -384,7 +389,7 @@ where
 {
     let route = route.clone();
     instance.func_wrap(name, move |mut store, params: P| {
-        call_typed::<T, P, R>(&mut store, &route, params).map_err(wasmtime::Error::new)
+        call_typed::<T, P, R>(&mut store, &route, params).map_err(|e| wasmtime::Error::new(*e))
     })?;
     Ok(true)
 }
@@ -524,37 +529,40 @@ fn map_params<T: 'static>(
     route: &Route<T>,
     generation: u32,
     params: &mut [Val],
-) -> Result<(), CallError> {
+) -> Result<(), Failure> {
     for param in params {
-        each_resource(param, &mut |resource: &mut ResourceAny| {
-            let Some((_, name)) = route
-                .resources
-                .iter()
-                .find(|(host, _)| resource.ty() == ResourceType::host_dynamic(*host))
-            else {
-                return Ok(());
-            };
-            let dynamic = ResourceDynamic::try_from_resource_any(*resource, &mut *store)
-                .map_err(|e| route.trap(e))?;
-            let state = (route.get)(store.data_mut());
-            let handle = if dynamic.owned() {
-                state.take_handle(dynamic.rep())
-            } else {
-                state.handle(dynamic.rep()).copied()
-            };
-            match handle {
-                Some(h) if h.server == route.server && h.generation == generation => {
-                    *resource = h.resource;
-                    Ok(())
+        each_resource(
+            param,
+            &mut |resource: &mut ResourceAny| -> Result<(), Failure> {
+                let Some((_, name)) = route
+                    .resources
+                    .iter()
+                    .find(|(host, _)| resource.ty() == ResourceType::host_dynamic(*host))
+                else {
+                    return Ok(());
+                };
+                let dynamic = ResourceDynamic::try_from_resource_any(*resource, &mut *store)
+                    .map_err(|e| route.trap(e))?;
+                let state = (route.get)(store.data_mut());
+                let handle = if dynamic.owned() {
+                    state.take_handle(dynamic.rep())
+                } else {
+                    state.handle(dynamic.rep()).copied()
+                };
+                match handle {
+                    Some(h) if h.server == route.server && h.generation == generation => {
+                        *resource = h.resource;
+                        Ok(())
+                    }
+                    _ => Err(Box::new(CallError::StaleHandle {
+                        workload: route.names.workload.clone(),
+                        component: route.names.components[route.server].clone(),
+                        resource: name.clone(),
+                        func: route.func.clone(),
+                    })),
                 }
-                _ => Err(CallError::StaleHandle {
-                    workload: route.names.workload.clone(),
-                    component: route.names.components[route.server].clone(),
-                    resource: name.clone(),
-                    func: route.func.clone(),
-                }),
-            }
-        })?;
+            },
+        )?;
     }
     Ok(())
 }
@@ -566,31 +574,34 @@ fn map_results<T: 'static>(
     route: &Route<T>,
     generation: u32,
     results: &mut [Val],
-) -> Result<(), CallError> {
+) -> Result<(), Failure> {
     for result in results {
-        each_resource(result, &mut |resource: &mut ResourceAny| {
-            let state = (route.get)(store.data_mut());
-            let Some(live) = &state.slots[route.server].live else {
-                return Ok(());
-            };
-            let Some(host) = live
-                .resources
-                .iter()
-                .find(|(ty, _)| *ty == resource.ty())
-                .map(|(_, host)| *host)
-            else {
-                return Ok(());
-            };
-            let rep = state.insert_handle(Handle {
-                server: route.server,
-                generation,
-                resource: *resource,
-            });
-            *resource = ResourceDynamic::new_own(rep, host)
-                .try_into_resource_any(&mut *store)
-                .map_err(|e| route.trap(e))?;
-            Ok(())
-        })?;
+        each_resource(
+            result,
+            &mut |resource: &mut ResourceAny| -> Result<(), Failure> {
+                let state = (route.get)(store.data_mut());
+                let Some(live) = &state.slots[route.server].live else {
+                    return Ok(());
+                };
+                let Some(host) = live
+                    .resources
+                    .iter()
+                    .find(|(ty, _)| *ty == resource.ty())
+                    .map(|(_, host)| *host)
+                else {
+                    return Ok(());
+                };
+                let rep = state.insert_handle(Handle {
+                    server: route.server,
+                    generation,
+                    resource: *resource,
+                });
+                *resource = ResourceDynamic::new_own(rep, host)
+                    .try_into_resource_any(&mut *store)
+                    .map_err(|e| route.trap(e))?;
+                Ok(())
+            },
+        )?;
     }
     Ok(())
 }

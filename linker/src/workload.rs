@@ -452,7 +452,7 @@ impl<T: 'static> CompiledWorkload<T> {
                 interface: None,
                 function: "(instantiation)".into(),
             };
-            ensure_instance(&mut store, runtime, id, "host", &func).map_err(|e| match e {
+            ensure_instance(&mut store, runtime, id, "host", &func).map_err(|e| match *e {
                 CallError::ForeignState { workload } => InstantiateError::ForeignState { workload },
                 other => InstantiateError::Instantiate {
                     workload: runtime.names.workload.clone(),
@@ -607,6 +607,10 @@ impl<T: 'static> CompiledWorkload<T> {
     /// a component it calls does (the chain of causes names each component on the way) or
     /// when the arguments do not match its type. A component that traps is discarded and
     /// instantiated afresh by the next call.
+    #[allow(
+        clippy::result_large_err,
+        reason = "one error per host call; the names it carries are what a caller needs"
+    )]
     pub fn call(
         &self,
         mut store: impl AsContextMut<Data = T>,
@@ -638,10 +642,11 @@ impl<T: 'static> CompiledWorkload<T> {
                 results.len()
             )));
         }
-        ensure_instance(&mut store, runtime, func.component, "host", &func.name)?;
-        let state = state(store.data_mut(), runtime.get, &runtime.names)?;
-        check_poison(state, func.component, &func.name)?;
-        let (instance, generation) = enter_instance(state, func.component, &func.name)?;
+        ensure_instance(&mut store, runtime, func.component, "host", &func.name).map_err(|e| *e)?;
+        let state = state(store.data_mut(), runtime.get, &runtime.names).map_err(|e| *e)?;
+        check_poison(state, func.component, &func.name).map_err(|e| *e)?;
+        let (instance, generation) =
+            enter_instance(state, func.component, &func.name).map_err(|e| *e)?;
         let outcome = match instance.get_func(&mut store, func.index) {
             Some(f) => f.call(&mut store, params, results),
             None => Err(wasmtime::format_err!("the export is not a function")),
