@@ -18,6 +18,8 @@ pub(crate) struct Built {
     pub packages: usize,
     /// How many instantiation arguments were set (bindings served by components).
     pub bindings: usize,
+    /// The workload component of each instantiation node, to name them in errors.
+    pub instances: HashMap<NodeId, String>,
 }
 
 /// Builds the composition graph of `plan`.
@@ -98,10 +100,16 @@ pub(crate) fn build(plan: &Plan, options: &ComposeOptions) -> Result<Built, Comp
                 source,
             })?;
     }
+    let instances = plan
+        .order
+        .iter()
+        .filter_map(|id| Some((instances[id.0]?, plan.components[id.0].name.clone())))
+        .collect();
     Ok(Built {
         graph,
         packages: packages.len(),
         bindings,
+        instances,
     })
 }
 

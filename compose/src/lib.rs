@@ -46,8 +46,8 @@ use compose_resolver::wac_types::ItemKind;
 use std::collections::HashMap;
 use std::fmt;
 use wac_graph::{
-    AliasError, EncodeError, EncodeOptions, ExportError, InstantiationArgumentError, Processor,
-    RegisterPackageError,
+    AliasError, EncodeError, EncodeOptions, ExportError, InstantiationArgumentError, NodeKind,
+    Processor, RegisterPackageError,
 };
 use wasmparser::names::{ComponentName, ComponentNameKind};
 
@@ -214,8 +214,38 @@ pub enum ComposeError {
         #[source]
         source: ExportError,
     },
-    /// wac could not encode the graph, or the result did not validate; for example when
-    /// components import the same host interface with types that cannot be merged.
+    /// Two components import the same host interface (or semver-compatible versions of
+    /// it) with types that cannot be merged into one import of the composition.
+    #[error(
+        "components `{first}` and `{second}` import `{import}` from the host with types that cannot be merged into one import; rebuild them against the same version of `{import}`, or serve one of them from a component"
+    )]
+    HostImportConflict {
+        /// The host import.
+        import: String,
+        /// The first component that imports it.
+        first: String,
+        /// The component whose import type conflicts with the first one's.
+        second: String,
+        /// wac's reason.
+        #[source]
+        source: anyhow::Error,
+    },
+    /// The composition would hold more instances or components than one component may:
+    /// 1,000 of each, wasmparser's implementation limits, which Wasmtime applies too.
+    #[error(
+        "workload `{workload}` needs {count} {what} in one component, more than the {limit} that wasmparser and Wasmtime accept; split it into smaller workloads, or link it at run time (`compose run`)"
+    )]
+    TooLarge {
+        /// The workload.
+        workload: String,
+        /// `component instances` or `embedded components`.
+        what: &'static str,
+        /// How many the composition needs.
+        count: usize,
+        /// How many one component may hold.
+        limit: usize,
+    },
+    /// wac could not encode the graph, or the result did not validate.
     #[error("wac cannot encode the composition of workload `{workload}`")]
     Encode {
         /// The workload.
@@ -273,6 +303,9 @@ impl Composition {
     /// error of the wac step that failed, naming the workload component involved.
     pub fn build(plan: &Plan, options: &ComposeOptions) -> Result<Self, ComposeError> {
         let built = graph::build(plan, options)?;
+        if options.validate {
+            check_limits(plan, &built)?;
+        }
         let processor = options
             .processor
             .as_ref()
@@ -282,13 +315,26 @@ impl Composition {
             validate: options.validate,
             processor,
         };
-        let bytes = built
-            .graph
-            .encode(encode)
-            .map_err(|source| ComposeError::Encode {
+        let bytes = built.graph.encode(encode).map_err(|error| match error {
+            EncodeError::ImportTypeMergeConflict {
+                import,
+                first,
+                second,
+                source,
+            } => {
+                let name = |node| built.instances.get(&node).cloned().unwrap_or_default();
+                ComposeError::HostImportConflict {
+                    import,
+                    first: name(first),
+                    second: name(second),
+                    source,
+                }
+            }
+            error => ComposeError::Encode {
                 workload: plan.name.clone(),
-                source: Box::new(source),
-            })?;
+                source: Box::new(error),
+            },
+        })?;
         let exports_error = |source| ComposeError::Exports {
             workload: plan.name.clone(),
             source,
@@ -316,6 +362,55 @@ impl Composition {
             exports,
         })
     }
+}
+
+/// wasmparser's `MAX_WASM_INSTANCES` and `MAX_WASM_COMPONENTS` (its `limits` module is
+/// private): how many instances, and component definitions, one component may hold.
+const MAX_INSTANCES: usize = 1_000;
+const MAX_COMPONENTS: usize = 1_000;
+
+/// Fails early, with a message that says what to do, when the encoded composition would
+/// exceed wasmparser's limits (validation would reject it with `instances count exceeds
+/// limit of 1000` after encoding everything). A composition's instance index space holds
+/// its instance imports, one instance per component, one alias per distinct instance
+/// export wired or exported, and one more per instance export; the import count may
+/// overestimate by the number of semver-compatible names that wac merges into one.
+fn check_limits(plan: &Plan, built: &graph::Built) -> Result<(), ComposeError> {
+    let graph = &built.graph;
+    let mut imports: Vec<&str> = graph
+        .imports()
+        .filter(|(_, kind, _)| matches!(kind, ItemKind::Instance(_)))
+        .map(|(name, _, _)| name)
+        .collect();
+    imports.sort_unstable();
+    imports.dedup();
+    let local = graph
+        .nodes()
+        .map(|node| {
+            let instance = matches!(node.item_kind(), ItemKind::Instance(_));
+            let created = matches!(node.kind(), NodeKind::Instantiation(_))
+                || (instance && matches!(node.kind(), NodeKind::Alias));
+            usize::from(created) + usize::from(instance && node.export_name().is_some())
+        })
+        .sum::<usize>();
+    let too_large = |what, count, limit| ComposeError::TooLarge {
+        workload: plan.name.clone(),
+        what,
+        count,
+        limit,
+    };
+    let instances = imports.len() + local;
+    if instances > MAX_INSTANCES {
+        return Err(too_large("component instances", instances, MAX_INSTANCES));
+    }
+    if built.packages > MAX_COMPONENTS {
+        return Err(too_large(
+            "embedded components",
+            built.packages,
+            MAX_COMPONENTS,
+        ));
+    }
+    Ok(())
 }
 
 /// The workload exports that are labelled instances, with the interface each implements:

@@ -582,6 +582,45 @@ fn one_host_interface_imported_by_several_components_is_one_merged_import() {
 }
 
 #[test]
+fn host_imports_that_cannot_be_merged_name_both_components() {
+    let wide = wat::parse_str(
+        r#"(component
+  (import "test:host/math@0.1.0" (instance (export "double" (func (param "x" u64) (result u64)))))
+  (alias export 0 "double" (func $double))
+  (core func $double (canon lower (func $double)))
+  (core instance $imports (export "double" (func $double)))
+  (core module $m
+    (import "imports" "double" (func $double (param i64) (result i64)))
+    (func (export "run") (param i64) (result i64) local.get 0 call $double))
+  (core instance $i (instantiate $m (with "imports" (instance $imports))))
+  (func $run (param "x" u64) (result u64) (canon lift (core func $i "run")))
+  (instance $api (export "run" (func $run)))
+  (export "test:use/wide" (instance $api)))"#,
+    )
+    .expect("wide");
+    let workload = Workload::new("conflict")
+        .with_component(
+            "narrow",
+            ComponentDecl::from_bytes(
+                "narrow",
+                host_user("test:host/math@0.1.0", &["double"], "test:use/narrow"),
+            ),
+        )
+        .with_component("wide", ComponentDecl::from_bytes("wide", wide))
+        .with_host_interface("test:host/math@0.1.0");
+    let error = compose(&resolved(&workload), &ComposeOptions::default()).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        matches!(&error, ComposeError::HostImportConflict { import, .. } if import == "test:host/math@0.1.0"),
+        "{error:?}"
+    );
+    assert!(
+        message.contains("`narrow` and `wide`") || message.contains("`wide` and `narrow`"),
+        "{message}"
+    );
+}
+
+#[test]
 fn labelled_export_keeps_its_implements() {
     // wac 0.12 writes top-level exports without `implements`; compose-static restores it.
     let mut workload = Workload::new("labelled")
@@ -754,6 +793,42 @@ fn same_workload_gives_byte_identical_output() {
     assert!(first == second, "two builds of the shop differ");
     let diamond = || compose(&resolved(&diamond_workload()), &ComposeOptions::default()).unwrap();
     assert!(diamond() == diamond(), "two builds of the diamond differ");
+}
+
+/// A chain of `n` links, `link<i>` importing `test:long/link<i-1>`.
+fn long_chain(n: usize) -> Workload {
+    (0..n).fold(Workload::new("long"), |workload, i| {
+        let import = (i > 0).then(|| format!("test:long/link{}", i - 1));
+        let bytes = chain_link(import.as_deref(), &format!("test:long/link{i}"), 1);
+        workload.with_component(
+            format!("link{i}"),
+            ComponentDecl::from_bytes(format!("link{i}"), bytes),
+        )
+    })
+}
+
+#[test]
+fn workload_over_the_instance_limit_is_refused_before_encoding() {
+    // A chain of n components needs 2n + 1 instances (n instances, n aliases of the
+    // exports wired or exported, one export): 499 fit in wasmparser's 1,000, 500 do not.
+    let fits = composed(&resolved(&long_chain(499)));
+    validate(&fits.bytes);
+    let error = compose(&resolved(&long_chain(500)), &ComposeOptions::default()).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ComposeError::TooLarge {
+                count: 1001,
+                limit: 1000,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("compose run"), "{error}");
+    // Without validation, the limit is the caller's business.
+    let options = ComposeOptions::default().with_validation(false);
+    assert!(compose(&resolved(&long_chain(500)), &options).is_ok());
 }
 
 #[test]
