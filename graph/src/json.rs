@@ -61,13 +61,33 @@ impl WorkloadGraph {
                 component["size"] = Value::Null;
                 component["problem"] = problem.code().into();
             }
-            for import in component["imports"].as_array_mut().into_iter().flatten() {
-                let import_name = import["name"].as_str().unwrap_or_default();
-                if let Some(problem) = wiring.problem(name, import_name) {
-                    import["provider"] = Value::Null;
-                    import["rule"] = Value::Null;
-                    import["problem"] = problem.code().into();
-                }
+            // The plan lists bound imports only: put the broken ones back in import order.
+            let planned = wiring
+                .plan
+                .as_ref()
+                .and_then(|p| Some(p.component(p.find(name)?)));
+            if let Some(planned) = planned {
+                let bound = component["imports"].as_array().cloned().unwrap_or_default();
+                let types = &wiring.plan.as_ref().expect("planned").types;
+                component["imports"] = planned
+                    .ty
+                    .imports
+                    .iter()
+                    .filter_map(|import| match wiring.problem(name, &import.name) {
+                        Some(problem) => Some(json!({
+                            "name": import.name,
+                            "implements": import.implements,
+                            "kind": import.kind.desc(types),
+                            "provider": null,
+                            "rule": null,
+                            "problem": problem.code(),
+                        })),
+                        None => bound
+                            .iter()
+                            .find(|b| b["name"] == import.name.as_str())
+                            .cloned(),
+                    })
+                    .collect();
             }
             components.push(component);
         }
@@ -75,20 +95,6 @@ impl WorkloadGraph {
 
         if let Some(error) = &wiring.error {
             plan["order"] = Value::Null;
-            // Drop the stand-ins' host imports; keep the real importers of each.
-            if let Some(host) = plan["host-imports"].as_array_mut() {
-                for entry in host.iter_mut() {
-                    let name = entry["name"].as_str().unwrap_or_default().to_owned();
-                    if let Some(importers) = entry["importers"].as_array_mut() {
-                        importers.retain(|c| {
-                            wiring
-                                .problem(c.as_str().unwrap_or_default(), &name)
-                                .is_none()
-                        });
-                    }
-                }
-                host.retain(|e| e["importers"].as_array().is_some_and(|i| !i.is_empty()));
-            }
             plan["warnings"] = error
                 .diagnostics
                 .iter()

@@ -180,7 +180,7 @@ impl WorkloadGraph {
     }
 
     /// The plan the picture was drawn from: the resolver's own for a workload that
-    /// resolves; for one that does not, the plan with each broken import bound to a stand-in
+    /// resolves; for one that does not, the resolver's partial plan of what did resolve
     /// (the bindings drawn as loose ends), or `None` when none could be had.
     pub fn plan(&self) -> Option<&Plan> {
         self.wiring.plan.as_ref()
@@ -279,8 +279,7 @@ impl WorkloadGraph {
         let mut drawn = std::collections::HashSet::new();
         for component in plan.map(|p| p.components.as_slice()).unwrap_or_default() {
             let from = components[component.name.as_str()];
-            for binding in &component.bindings {
-                let import = &binding.import;
+            for import in &component.ty.imports {
                 if let Some(problem) = wiring.problem(&component.name, &import.name) {
                     drawn.insert((component.name.clone(), import.name.clone()));
                     loose_ends.push((
@@ -291,6 +290,13 @@ impl WorkloadGraph {
                     ));
                     continue;
                 }
+                let Some(binding) = component
+                    .bindings
+                    .iter()
+                    .find(|b| b.import.name == import.name)
+                else {
+                    continue;
+                };
                 let to = match &binding.provider {
                     Provider::Component { component, .. } => {
                         components[plan.unwrap().component(*component).name.as_str()]

@@ -408,6 +408,8 @@ impl miette::Diagnostic for Diagnostic {
 pub struct ResolveError {
     /// Errors and warnings, in the order found.
     pub diagnostics: Vec<Diagnostic>,
+    /// What did resolve, when the workload file could be read and parsed.
+    pub partial: Option<Box<crate::PartialPlan>>,
 }
 
 impl ResolveError {
@@ -428,6 +430,7 @@ impl From<Diagnostic> for ResolveError {
     fn from(diagnostic: Diagnostic) -> Self {
         Self {
             diagnostics: vec![diagnostic],
+            partial: None,
         }
     }
 }

@@ -54,7 +54,8 @@ pub use component::{ComponentType, Item};
 pub use diagnostic::{Diagnostic, Problem, ResolveError, Severity, Span, WorkloadText};
 pub use names::{HostPattern, NameIndex, names_match};
 pub use plan::{
-    Binding, ComponentId, HostImport, Plan, PlannedComponent, Provider, Rule, WorkloadExport,
+    Binding, ComponentId, HostImport, PartialPlan, Plan, PlannedComponent, Provider, Rule, Unbound,
+    Unreadable, WorkloadExport,
 };
 pub use resolve::{resolve, resolve_file};
 /// The wac-types crate, whose [`Types`](wac_types::Types) and

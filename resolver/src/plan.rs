@@ -104,6 +104,40 @@ pub struct WorkloadExport {
     pub export: Item,
 }
 
+/// What did resolve of a workload that does not: returned in [`ResolveError::partial`]
+/// (`crate::ResolveError`), so that tools such as `compose graph` can show the wiring next
+/// to the errors without matching imports themselves.
+#[derive(Debug, Clone)]
+pub struct PartialPlan {
+    /// The components that could be read, each with the bindings that resolved; the
+    /// exports that resolved; `order` is empty when the components form a cycle.
+    pub plan: Plan,
+    /// The imports left unbound, in the order of the components and their imports.
+    pub unbound: Vec<Unbound>,
+    /// The components that could not be read, in the order of the workload file.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// An import of a [`PartialPlan`] component that is not bound.
+#[derive(Debug, Clone)]
+pub struct Unbound {
+    /// The importing component, in [`PartialPlan::plan`].
+    pub component: ComponentId,
+    /// The import.
+    pub import: Item,
+    /// The index in `ResolveError::diagnostics` of why; `None` only if no diagnostic names it.
+    pub diagnostic: Option<usize>,
+}
+
+/// A workload component that could not be read.
+#[derive(Debug, Clone)]
+pub struct Unreadable {
+    /// Its name in the workload.
+    pub name: String,
+    /// The index in `ResolveError::diagnostics` of why.
+    pub diagnostic: usize,
+}
+
 /// An import that the host must serve, with every component that imports it.
 #[derive(Debug, Clone)]
 pub struct HostImport<'a> {

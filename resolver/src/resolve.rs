@@ -4,7 +4,10 @@
 use crate::component::{ComponentType, Item};
 use crate::diagnostic::{Diagnostic, Problem, ResolveError, Severity, Span};
 use crate::names::{HostPattern, NameIndex, names_match};
-use crate::plan::{Binding, ComponentId, Plan, PlannedComponent, Provider, Rule, WorkloadExport};
+use crate::plan::{
+    Binding, ComponentId, PartialPlan, Plan, PlannedComponent, Provider, Rule, Unbound, Unreadable,
+    WorkloadExport,
+};
 use crate::workload::{BindingTarget, ComponentDecl, ComponentSource, ExplicitBinding, Workload};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{HashMap, HashSet};
@@ -56,6 +59,13 @@ struct Resolver<'w> {
     exports: NameIndex<(ComponentId, usize)>,
     checked: HashSet<(ItemKind, ItemKind)>,
     diagnostics: Vec<Diagnostic>,
+    /// For each component that could not be loaded, the index of its diagnostic.
+    load_failures: HashMap<ComponentId, usize>,
+    /// The imports left unbound: (component, import index, index of the diagnostic why).
+    unbound: Vec<(ComponentId, usize, Option<usize>)>,
+    /// Why the last binding attempt failed without a diagnostic of its own: the load
+    /// failure of the component it needed.
+    cause: Option<usize>,
 }
 
 impl<'w> Resolver<'w> {
@@ -77,6 +87,9 @@ impl<'w> Resolver<'w> {
             exports: NameIndex::default(),
             checked: HashSet::new(),
             diagnostics: Vec::new(),
+            load_failures: HashMap::new(),
+            unbound: Vec::new(),
+            cause: None,
         }
     }
 
@@ -166,6 +179,8 @@ impl<'w> Resolver<'w> {
                     self.loaded.push(Some(ty));
                 }
                 Err(problem) => {
+                    let id = ComponentId(self.loaded.len());
+                    self.load_failures.insert(id, self.diagnostics.len());
                     self.report(problem, decl.source.span.clone(), "this component");
                     self.loaded.push(None);
                 }
@@ -180,6 +195,16 @@ impl<'w> Resolver<'w> {
                 self.exports.insert(&export.name, (ComponentId(i), e));
             }
         }
+    }
+
+    /// The type of component `id`; `None`, remembering its load failure as the cause, when
+    /// it could not be loaded.
+    fn needed(&mut self, id: ComponentId) -> Option<Arc<ComponentType>> {
+        let ty = self.loaded[id.0].clone();
+        if ty.is_none() {
+            self.cause = self.load_failures.get(&id).copied();
+        }
+        ty
     }
 
     fn export_item(&self, id: ComponentId, index: usize) -> &Item {
@@ -200,7 +225,19 @@ impl<'w> Resolver<'w> {
                 self.check_explicit_keys(id, &ty);
                 ty.imports
                     .iter()
-                    .map(|import| self.bind(id, import))
+                    .enumerate()
+                    .map(|(index, import)| {
+                        let before = self.diagnostics.len();
+                        let binding = self.bind(id, import);
+                        let cause = self.cause.take();
+                        if binding.is_none() {
+                            let why = (self.diagnostics.len() > before)
+                                .then_some(before)
+                                .or(cause);
+                            self.unbound.push((id, index, why));
+                        }
+                        binding
+                    })
                     .collect()
             })
             .collect()
@@ -269,7 +306,7 @@ impl<'w> Resolver<'w> {
         };
         let purpose = format!("import `{}` of `{}`", import.name, self.names[id.0]);
         let target_id = self.component_named(target, &purpose, span.clone())?;
-        let ty = self.loaded[target_id.0].clone()?;
+        let ty = self.needed(target_id)?;
         let found = match export {
             Some(export) => ty
                 .exports
@@ -361,7 +398,7 @@ impl<'w> Resolver<'w> {
         let component = self.names[id.0].to_owned();
         let span = self.decl(id).name_span.clone();
         if let Some(&backend) = self.by_name.get(label) {
-            let ty = self.loaded[backend.0].clone()?;
+            let ty = self.needed(backend)?;
             let export = ty.exports.iter().find(|e| {
                 names_match(interface, &e.name)
                     || (e.name == label
@@ -655,21 +692,26 @@ impl<'w> Resolver<'w> {
         }
     }
 
+    /// The plan, or every diagnostic with the partial plan of what did resolve.
     fn finish(
         self,
         bindings: Vec<Vec<Option<Binding>>>,
         order: Vec<ComponentId>,
         exports: Vec<WorkloadExport>,
     ) -> Result<Plan, ResolveError> {
-        if self
-            .diagnostics
-            .iter()
-            .any(|d| d.severity() == Severity::Error)
-        {
-            return Err(ResolveError {
-                diagnostics: self.diagnostics,
-            });
+        // Components that could not be loaded are left out; the others are renumbered
+        // (without errors nothing is left out and the numbering stays as it is).
+        let mut renumbered = Vec::with_capacity(self.loaded.len());
+        let mut next = 0;
+        for ty in &self.loaded {
+            renumbered.push(ty.as_ref().map(|_| {
+                next += 1;
+                ComponentId(next - 1)
+            }));
         }
+        let new_id = |id: ComponentId| {
+            renumbered[id.0].expect("bindings and exports name loaded components")
+        };
         let components = self
             .workload
             .components
@@ -677,24 +719,80 @@ impl<'w> Resolver<'w> {
             .zip(self.loaded)
             .zip(self.paths)
             .zip(bindings)
-            .map(|((((name, decl), ty), path), bindings)| PlannedComponent {
-                name: name.clone(),
-                path,
-                ty: ty.expect("no errors, so every component loaded"),
-                instantiate: decl.instantiate,
-                bindings: bindings
-                    .into_iter()
-                    .map(|b| b.expect("no errors, so every import is bound"))
-                    .collect(),
+            .filter_map(|((((name, decl), ty), path), bindings)| {
+                Some(PlannedComponent {
+                    name: name.clone(),
+                    path,
+                    ty: ty?,
+                    instantiate: decl.instantiate,
+                    bindings: bindings
+                        .into_iter()
+                        .flatten()
+                        .map(|mut binding| {
+                            if let Provider::Component { component, .. } = &mut binding.provider {
+                                *component = new_id(*component);
+                            }
+                            binding
+                        })
+                        .collect(),
+                })
             })
             .collect();
-        Ok(Plan {
+        let plan = Plan {
             name: self.workload.name.value.clone(),
             types: self.types,
             components,
-            order,
-            exports,
-            warnings: self.diagnostics,
+            order: order
+                .into_iter()
+                .filter_map(|id| renumbered[id.0])
+                .collect(),
+            exports: exports
+                .into_iter()
+                .map(|export| WorkloadExport {
+                    component: new_id(export.component),
+                    ..export
+                })
+                .collect(),
+            warnings: Vec::new(),
+        };
+        if !self
+            .diagnostics
+            .iter()
+            .any(|d| d.severity() == Severity::Error)
+        {
+            return Ok(Plan {
+                warnings: self.diagnostics,
+                ..plan
+            });
+        }
+        let unbound = self
+            .unbound
+            .into_iter()
+            .map(|(id, index, diagnostic)| {
+                let component = new_id(id);
+                Unbound {
+                    component,
+                    import: plan.component(component).ty.imports[index].clone(),
+                    diagnostic,
+                }
+            })
+            .collect();
+        let mut unreadable: Vec<Unreadable> = self
+            .load_failures
+            .into_iter()
+            .map(|(id, diagnostic)| Unreadable {
+                name: self.names[id.0].to_owned(),
+                diagnostic,
+            })
+            .collect();
+        unreadable.sort_by_key(|u| u.diagnostic);
+        Err(ResolveError {
+            diagnostics: self.diagnostics,
+            partial: Some(Box::new(PartialPlan {
+                plan,
+                unbound,
+                unreadable,
+            })),
         })
     }
 }

@@ -309,6 +309,7 @@ impl Workload {
         } else {
             Err(ResolveError {
                 diagnostics: problems,
+                partial: None,
             })
         }
     }

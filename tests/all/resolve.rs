@@ -583,6 +583,48 @@ path = "$FIXTURES/kv-memory.wasm"
 }
 
 #[test]
+fn a_failing_workload_returns_the_partial_plan_of_what_resolved() {
+    let error = resolve_text(
+        r#"
+name = "partial"
+[components.frontend]
+path = "$FIXTURES/frontend.wasm"
+[components.team-a-postgres]
+path = "$FIXTURES/kv-memory.wasm"
+[components.team-b-postgres]
+path = "missing.wasm"
+[components.formatter]
+path = "$FIXTURES/formatter.wasm"
+[host]
+interfaces = ["wasi:cli/*@0.2.0"]
+"#,
+    )
+    .unwrap_err();
+    let partial = error.partial.as_deref().expect("a partial plan");
+    let plan = &partial.plan;
+    let names: Vec<_> = plan.components.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["frontend", "team-a-postgres", "formatter"]);
+    assert_eq!(served_by(plan, "frontend", "team-a-postgres").0, "team-a-postgres");
+    assert_eq!(served_by(plan, "frontend", "acme:text/format@0.1.0").0, "formatter");
+    let unbound: Vec<_> = partial
+        .unbound
+        .iter()
+        .map(|u| {
+            let why = u.diagnostic.map(|d| error.diagnostics[d].problem.code());
+            (u.import.name.as_str(), why)
+        })
+        .collect();
+    assert_eq!(
+        unbound,
+        [
+            ("team-b-postgres", Some("compose::read-component")),
+            ("acme:session/sessions@0.1.0", Some("compose::unsatisfied-import")),
+        ]
+    );
+    assert_eq!(partial.unreadable[0].name, "team-b-postgres");
+}
+
+#[test]
 fn bad_files_are_clear_errors() {
     let dir = tempdir();
     std::fs::write(dir.join("empty.wasm"), b"").unwrap();
