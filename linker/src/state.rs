@@ -20,9 +20,11 @@ pub(crate) struct Names {
 /// [`WorkloadLinker::compile`](crate::WorkloadLinker::compile) finds it. Instances are
 /// created lazily, at most once per store, by the first call that needs them; an instance
 /// that traps is discarded and the next call creates a fresh one.
-#[derive(Debug)]
 pub struct WorkloadState {
     pub(crate) names: Arc<Names>,
+    /// The compiled workload, kept alive while a store may still instantiate from it.
+    #[allow(dead_code, reason = "held only to keep the compiled workload alive")]
+    pub(crate) keep_alive: Arc<dyn std::any::Any + Send + Sync>,
     pub(crate) slots: Vec<Slot>,
     pub(crate) handles: Vec<Option<Handle>>,
     pub(crate) free_handles: Vec<u32>,
@@ -76,11 +78,23 @@ pub struct LiveInstance<'a> {
     pub instance: Instance,
 }
 
+impl std::fmt::Debug for WorkloadState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkloadState")
+            .field("workload", &self.names.workload)
+            .field("slots", &self.slots)
+            .field("handles", &self.handles)
+            .field("poisoned", &self.poisoned)
+            .finish_non_exhaustive()
+    }
+}
+
 impl WorkloadState {
-    pub(crate) fn new(names: Arc<Names>) -> Self {
+    pub(crate) fn new(names: Arc<Names>, keep_alive: Arc<dyn std::any::Any + Send + Sync>) -> Self {
         let slots = names.components.iter().map(|_| Slot::default()).collect();
         Self {
             names,
+            keep_alive,
             slots,
             handles: Vec::new(),
             free_handles: Vec::new(),

@@ -427,9 +427,10 @@ impl<T: 'static> CompiledWorkload<T> {
     }
 
     /// A new, empty state for a store that runs this workload: put it in the store's data
-    /// where the accessor given to [`WorkloadLinker::compile`] finds it.
+    /// where the accessor given to [`WorkloadLinker::compile`] finds it. The state keeps
+    /// the compiled workload alive, so a store may outlive this handle.
     pub fn new_state(&self) -> WorkloadState {
-        WorkloadState::new(self.runtime.names.clone())
+        WorkloadState::new(self.runtime.names.clone(), self.runtime.clone())
     }
 
     /// Instantiates the workload's eager components in `store` (in dependency order); the
