@@ -17,7 +17,11 @@
 //! - the workload's exports ([`Plan::exports`]) are exported;
 //! - the result is validated (unless [`ComposeOptions::with_validation`] turns it off).
 //!
-//! The same plan always gives the same bytes.
+//! The same plan always gives the same bytes. One component holds at most 1,000 instances
+//! (wasmparser's limit, which Wasmtime applies too): a workload needs one per component,
+//! one per distinct instance export it wires or exports, and one per instance import and
+//! export, so a chain of 499 components is the longest that composes; larger workloads
+//! are refused with [`ComposeError::TooLarge`] and can be linked at run time instead.
 //!
 //! ```no_run
 //! use compose_resolver::resolve_file;
@@ -299,8 +303,12 @@ impl Composition {
     /// The output depends only on `plan` and `options`: the same inputs give the same bytes.
     ///
     /// # Errors
-    /// [`ComposeError::InvalidPlan`] for a plan that does not hold together; otherwise the
-    /// error of the wac step that failed, naming the workload component involved.
+    /// [`ComposeError::InvalidPlan`] for a plan that does not hold together;
+    /// [`ComposeError::TooLarge`] (when validating) for a workload that needs more than
+    /// 1,000 instances or embedded components in one component, which wasmparser and
+    /// Wasmtime reject; [`ComposeError::HostImportConflict`] when two components import one
+    /// host interface with types that cannot be merged; otherwise the error of the wac step
+    /// that failed, naming the workload component involved.
     pub fn build(plan: &Plan, options: &ComposeOptions) -> Result<Self, ComposeError> {
         let built = graph::build(plan, options)?;
         if options.validate {

@@ -938,6 +938,21 @@ fn cli_build_of_a_failing_workload_writes_nothing_and_exits_1() {
         std::fs::read(dir.join("app.wasm")).unwrap(),
         b"previous build"
     );
+    // The same diagnostics as `compose resolve`.
+    let resolve = std::process::Command::new(&compose)
+        .args(["resolve", "workload.toml"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(resolve.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&resolve.stderr), stderr);
+    // No output and no `--wat`: a usage error.
+    let usage = std::process::Command::new(&compose)
+        .args(["build", "workload.toml"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
 }
 
 #[test]
