@@ -250,7 +250,7 @@ fn label(concurrency: bool) -> &'static str {
 }
 
 /// (a) `u32 -> u32`: 1000 calls of `add-one` per iteration.
-#[divan::bench(args = VARIANTS, consts = [false, true])]
+#[divan::bench(args = VARIANTS, consts = [false, true], sample_count = 400)]
 fn add_one<const CONCURRENCY_ON: bool>(bencher: Bencher, variant: &str) {
     if !CONCURRENCY.contains(&CONCURRENCY_ON) {
         eprintln!("(concurrency {}: not compiled in)", label(CONCURRENCY_ON));
@@ -269,7 +269,7 @@ fn add_one<const CONCURRENCY_ON: bool>(bencher: Bencher, variant: &str) {
 }
 
 /// (b) 1 KiB `string -> string`: 1000 calls of `echo` per iteration.
-#[divan::bench(args = VARIANTS, consts = [false, true])]
+#[divan::bench(args = VARIANTS, consts = [false, true], sample_count = 400)]
 fn echo_1k<const CONCURRENCY_ON: bool>(bencher: Bencher, variant: &str) {
     if !CONCURRENCY.contains(&CONCURRENCY_ON) {
         eprintln!("(concurrency {}: not compiled in)", label(CONCURRENCY_ON));
