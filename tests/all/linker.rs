@@ -17,6 +17,8 @@ struct Host {
     env: Vec<(String, String)>,
     /// The host backend `team-c-postgres`.
     team_c: BTreeMap<String, String>,
+    /// Host backends registered per label by a test, keyed by `(label, key)`.
+    labelled: BTreeMap<(String, String), String>,
 }
 
 type Reenter = Arc<OnceLock<CompiledWorkload<Host>>>;
@@ -85,6 +87,7 @@ fn new_store(workload: &CompiledWorkload<Host>) -> Store<Host> {
         workload: workload.new_state(),
         env: Vec::new(),
         team_c: BTreeMap::new(),
+        labelled: BTreeMap::new(),
     };
     let mut store = Store::new(workload.engine(), host);
     workload
@@ -186,6 +189,7 @@ fn eager_components_are_instantiated_with_the_workload() {
             workload: workload.new_state(),
             env: Vec::new(),
             team_c: BTreeMap::new(),
+            labelled: BTreeMap::new(),
         },
     );
     assert!(live(&store).is_empty());
@@ -475,6 +479,7 @@ fn the_linked_and_the_composed_workload_give_the_same_results() {
         workload: shop().new_state(),
         env: vec![("GREETING".into(), "Hey".into())],
         team_c: [("c1".to_string(), "1".to_string())].into(),
+        labelled: BTreeMap::new(),
     };
 
     let workload = shop();
@@ -522,4 +527,120 @@ fn the_linked_and_the_composed_workload_give_the_same_results() {
     assert_eq!(linked, composed);
     assert_eq!(linked[7], [string("alice:1")]);
     assert_eq!(linked[9], [string("c1")]);
+}
+
+/// Registers a host backend for `label` (`acme:kv/store@0.1.0`) keeping its entries under
+/// `(label, key)` in `Host::labelled`.
+fn define_labelled(kv: &mut LinkerInstance<'_, Host>, label: &str) -> wasmtime::Result<()> {
+    let (get, set) = (label.to_owned(), label.to_owned());
+    kv.func_wrap(
+        "get",
+        move |cx: StoreContextMut<'_, Host>, (key,): (String,)| {
+            Ok((cx.data().labelled.get(&(get.clone(), key)).cloned(),))
+        },
+    )?;
+    kv.func_wrap(
+        "set",
+        move |mut cx: StoreContextMut<'_, Host>, (key, value): (String, String)| {
+            cx.data_mut().labelled.insert((set.clone(), key), value);
+            Ok(())
+        },
+    )
+}
+
+#[test]
+fn two_labels_served_by_the_host_reach_two_host_backends() {
+    let workload = Workload::new("hosted")
+        .with_component(
+            "frontend",
+            ComponentDecl::from_bytes("frontend.wasm", fixture_bytes("frontend")),
+        )
+        .with_component(
+            "formatter",
+            ComponentDecl::from_bytes("formatter.wasm", fixture_bytes("formatter")),
+        )
+        .with_component(
+            "sessions",
+            ComponentDecl::from_bytes("session-store.wasm", fixture_bytes("session-store")),
+        )
+        .with_host_interface("wasi:cli/*@0.2.0")
+        .with_host_backend("team-a-postgres", "acme:kv/store@0.1.0")
+        .with_host_backend("team-b-postgres", "acme:kv/store@0.1.0");
+    let plan = resolve(&workload).unwrap();
+    let engine = Engine::new(&compose_linker::config_for(&plan)).unwrap();
+    let mut linker = WorkloadLinker::<Host>::new(&engine, &plan);
+    define_environment(linker.host()).unwrap();
+    for label in ["team-a-postgres", "team-b-postgres"] {
+        linker
+            .backend(label, |kv| define_labelled(kv, label))
+            .unwrap();
+    }
+    let workload = linker.compile(|host| &mut host.workload).unwrap();
+    let mut store = Store::new(
+        &engine,
+        Host {
+            workload: workload.new_state(),
+            env: Vec::new(),
+            team_c: BTreeMap::new(),
+            labelled: BTreeMap::new(),
+        },
+    );
+    workload.instantiate(&mut store).unwrap();
+    let put = workload.func(Some("handler"), "put").unwrap();
+    for (team, value) in [("a", "va"), ("b", "vb")] {
+        let args = [string(team), string("k"), string(value)];
+        workload.call(&mut store, &put, &args, &mut []).unwrap();
+    }
+    let labelled = &store.data().labelled;
+    assert_eq!(
+        labelled[&("team-a-postgres".to_string(), "k".to_string())],
+        "va"
+    );
+    assert_eq!(
+        labelled[&("team-b-postgres".to_string(), "k".to_string())],
+        "vb"
+    );
+    assert_eq!(live(&store), ["frontend"], "no component serves the labels");
+}
+
+#[test]
+fn a_store_keeps_its_compiled_workload_alive() {
+    let workload = Workload::new("bench")
+        .with_component(
+            "caller",
+            ComponentDecl::from_bytes("bench-caller.wasm", fixture_bytes("bench-caller")),
+        )
+        .with_component(
+            "callee",
+            ComponentDecl::from_bytes("bench-callee.wasm", fixture_bytes("bench-callee")),
+        );
+    let plan = resolve(&workload).unwrap();
+    let engine = Engine::new(&compose_linker::config_for(&plan)).unwrap();
+    let workload = WorkloadLinker::<WorkloadState>::new(&engine, &plan)
+        .compile(|state| state)
+        .unwrap();
+    let mut store = Store::new(&engine, workload.new_state());
+    let run_add = workload.func(Some("driver"), "run-add").unwrap();
+    let mut results = [Val::Bool(false)];
+    workload
+        .call(&mut store, &run_add, &[Val::U32(3)], &mut results)
+        .unwrap();
+    let caller = store
+        .data()
+        .live_instances()
+        .find(|i| i.component == "caller")
+        .unwrap()
+        .instance;
+    drop(workload);
+    // `echo` was never called: its trampoline still finds the callee's function lazily.
+    let driver = caller
+        .get_export_index(&mut store, None, "acme:bench/driver@0.1.0")
+        .unwrap();
+    let run_echo = caller
+        .get_export_index(&mut store, Some(&driver), "run-echo")
+        .unwrap();
+    let run_echo = caller
+        .get_typed_func::<(u32, String), (u64,)>(&mut store, run_echo)
+        .unwrap();
+    assert_eq!(run_echo.call(&mut store, (2, "abc".into())).unwrap(), (6,));
 }
