@@ -63,7 +63,7 @@ impl<T: 'static> Route<T> {
             workload: self.names.workload.clone(),
             caller: self.names.components[self.caller].clone(),
             component: self.names.components[self.server].clone(),
-            func: self.func.clone(),
+            func: Box::new(self.func.clone()),
             source: boxed(error),
         })
     }
@@ -109,9 +109,9 @@ fn poisoned(
     Box::new(CallError::Poisoned {
         workload: names.workload.clone(),
         component: names.components[id].clone(),
-        func: func.clone(),
+        func: Box::new(func.clone()),
         trap_component: names.components[*trap_id].clone(),
-        trap_func: trap_func.clone(),
+        trap_func: Box::new(trap_func.clone()),
     })
 }
 
@@ -137,7 +137,7 @@ pub(crate) fn ensure_instance<T: 'static>(
             workload: names.workload.clone(),
             caller: caller.to_owned(),
             component: names.components[id].clone(),
-            func: func.clone(),
+            func: Box::new(func.clone()),
         }));
     }
     slot.instantiating = true;
@@ -152,7 +152,7 @@ pub(crate) fn ensure_instance<T: 'static>(
         Box::new(CallError::Instantiate {
             workload: names.workload.clone(),
             component: names.components[id].clone(),
-            func: func.clone(),
+            func: Box::new(func.clone()),
             source: boxed(e),
         })
     })?;
@@ -233,7 +233,7 @@ fn reentrance<T: 'static>(route: &Route<T>) -> Failure {
         workload: route.names.workload.clone(),
         caller: route.names.components[route.caller].clone(),
         component: route.names.components[route.server].clone(),
-        func: route.func.clone(),
+        func: Box::new(route.func.clone()),
     })
 }
 
@@ -280,14 +280,14 @@ pub(crate) fn enter_instance(
             workload: names.workload.clone(),
             caller: "host".into(),
             component: names.components[id].clone(),
-            func: func.clone(),
+            func: Box::new(func.clone()),
         })?;
     if live.active {
         return Err(Box::new(CallError::Reentrance {
             workload: names.workload.clone(),
             caller: "host".into(),
             component: names.components[id].clone(),
-            func: func.clone(),
+            func: Box::new(func.clone()),
         }));
     }
     live.active = true;
@@ -558,7 +558,7 @@ fn map_params<T: 'static>(
                         workload: route.names.workload.clone(),
                         component: route.names.components[route.server].clone(),
                         resource: name.clone(),
-                        func: route.func.clone(),
+                        func: Box::new(route.func.clone()),
                     })),
                 }
             },
@@ -623,10 +623,10 @@ pub(crate) fn drop_handle<T: 'static>(
     let Some(handle) = state.take_handle(rep) else {
         return Ok(());
     };
-    let func = FuncName {
+    let func = Box::new(FuncName {
         interface: None,
         function: format!("[resource-drop]{resource}"),
-    };
+    });
     let Some(live) = &mut state.slots[handle.server].live else {
         return Ok(());
     };
@@ -648,7 +648,7 @@ pub(crate) fn drop_handle<T: 'static>(
         get,
         handle.server,
         handle.generation,
-        outcome.is_err().then_some(&func),
+        outcome.is_err().then_some(&*func),
     );
     outcome.map_err(|e| {
         wasmtime::Error::new(CallError::Trap {

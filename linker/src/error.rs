@@ -183,7 +183,7 @@ pub enum CallError {
         /// The component.
         component: String,
         /// The function the call was for.
-        func: FuncName,
+        func: Box<FuncName>,
         /// The cause.
         #[source]
         source: BoxError,
@@ -201,7 +201,7 @@ pub enum CallError {
         /// The component that would be re-entered.
         component: String,
         /// The function called.
-        func: FuncName,
+        func: Box<FuncName>,
     },
     /// The callee trapped or returned an error. Its instance is discarded: the next call
     /// instantiates a fresh one.
@@ -214,7 +214,7 @@ pub enum CallError {
         /// The serving component.
         component: String,
         /// The function.
-        func: FuncName,
+        func: Box<FuncName>,
         /// The trap or error, with its causes.
         #[source]
         source: BoxError,
@@ -230,11 +230,11 @@ pub enum CallError {
         /// The component called.
         component: String,
         /// The function called.
-        func: FuncName,
+        func: Box<FuncName>,
         /// The component whose call failed first.
         trap_component: String,
         /// The function whose call failed first.
-        trap_func: FuncName,
+        trap_func: Box<FuncName>,
     },
     /// A resource handle passed to `component` belongs to an instance of it that has
     /// since trapped and been replaced.
@@ -249,7 +249,7 @@ pub enum CallError {
         /// The resource type's name.
         resource: String,
         /// The function called.
-        func: FuncName,
+        func: Box<FuncName>,
     },
 }
 

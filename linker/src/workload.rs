@@ -608,10 +608,6 @@ impl<T: 'static> CompiledWorkload<T> {
     /// a component it calls does (the chain of causes names each component on the way) or
     /// when the arguments do not match its type. A component that traps is discarded and
     /// instantiated afresh by the next call.
-    #[allow(
-        clippy::result_large_err,
-        reason = "one error per host call; the names it carries are what a caller needs"
-    )]
     pub fn call(
         &self,
         mut store: impl AsContextMut<Data = T>,
@@ -630,7 +626,7 @@ impl<T: 'static> CompiledWorkload<T> {
             workload: runtime.names.workload.clone(),
             caller: "host".into(),
             component: runtime.names.components[func.component].clone(),
-            func: func.name.clone(),
+            func: Box::new(func.name.clone()),
             source: boxed(source),
         };
         if params.len() != func.ty.params().len() || results.len() != func.ty.results().len() {
