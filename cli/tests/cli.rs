@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 fn compose(args: &[&str]) -> Output {
@@ -14,6 +17,16 @@ fn compose(args: &[&str]) -> Output {
         .current_dir(root())
         .output()
         .expect("compose runs")
+}
+
+/// A fresh folder under the target folder for one test.
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = root()
+        .join("target/tmp/cli-tests")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -28,7 +41,9 @@ fn resolve_prints_the_plan_and_exits_0() {
     assert!(stdout.contains(
         "team-a-postgres (implements acme:kv/store@0.1.0) <- team-a-postgres: acme:kv/store@0.1.0"
     ));
-    assert!(stdout.contains("team-c-postgres (implements acme:kv/store@0.1.0) <- host backend team-c-postgres"));
+    assert!(stdout.contains(
+        "team-c-postgres (implements acme:kv/store@0.1.0) <- host backend team-c-postgres"
+    ));
     assert!(stdout.contains("workload `shop` resolves: 6 component(s), 6 binding(s), 2 host import(s), 2 export(s), 0 warning(s)"), "{stdout}");
 }
 
@@ -49,24 +64,152 @@ fn resolve_failure_exits_1_with_located_diagnostics() {
     let frontend = root().join("fixtures/components/frontend.wasm");
     std::fs::write(
         &workload,
-        format!("name = \"broken\"\n[components.frontend]\npath = {:?}\n", frontend.display().to_string()),
+        format!(
+            "name = \"broken\"\n[components.frontend]\npath = {:?}\n",
+            frontend.display().to_string()
+        ),
     )
     .unwrap();
-    let before: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let before: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     let out = compose(&["resolve", workload.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("compose::missing-backend"), "{stderr}");
     assert!(stderr.contains("workload.toml:2:13"), "{stderr}");
-    assert!(stderr.contains("the workload does not resolve: 5 error(s)"), "{stderr}");
+    assert!(
+        stderr.contains("the workload does not resolve: 5 error(s)"),
+        "{stderr}"
+    );
     // It reads only.
-    let after: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let after: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(before, after);
 }
 
 #[test]
 fn usage_errors_exit_2() {
     assert_eq!(compose(&["resolve"]).status.code(), Some(2));
-    assert_eq!(compose(&["resolve", "x.toml", "--format", "yaml"]).status.code(), Some(2));
+    assert_eq!(
+        compose(&["resolve", "x.toml", "--format", "yaml"])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(compose(&["frobnicate"]).status.code(), Some(2));
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn cli_build_of_a_failing_workload_writes_nothing_and_exits_1() {
+    let compose = env!("CARGO_BIN_EXE_compose");
+    let dir = scratch_dir("cli-failing");
+    // The frontend alone: nothing serves its imports.
+    let workload = format!(
+        "name = \"broken\"\n[components.frontend]\npath = \"{}\"\n",
+        root().join("fixtures/components/frontend.wasm").display()
+    );
+    std::fs::write(dir.join("workload.toml"), workload).unwrap();
+    std::fs::write(dir.join("app.wasm"), b"previous build").unwrap();
+    let output = Command::new(compose)
+        .args(["build", "workload.toml", "-o", "app.wasm"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("does not resolve"), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert_eq!(
+        files_in(&dir),
+        ["app.wasm", "workload.toml"],
+        "no temporary file is left"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("app.wasm")).unwrap(),
+        b"previous build"
+    );
+    // The same diagnostics as `compose resolve`.
+    let resolve = Command::new(compose)
+        .args(["resolve", "workload.toml"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(resolve.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&resolve.stderr), stderr);
+    // No output and no `--wat`: a usage error.
+    let usage = Command::new(compose)
+        .args(["build", "workload.toml"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn cli_build_writes_the_component_a_file_or_stdout() {
+    let compose = env!("CARGO_BIN_EXE_compose");
+    let dir = scratch_dir("cli-shop");
+    let workload = root().join("fixtures/shop/workload.toml");
+    let run = |args: &[&str]| {
+        Command::new(compose)
+            .arg("build")
+            .arg(&workload)
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap()
+    };
+    let to_file = run(&["-o", "out/app.wasm"]);
+    assert_eq!(
+        to_file.status.code(),
+        Some(1),
+        "a missing folder is an error"
+    );
+    std::fs::create_dir(dir.join("out")).unwrap();
+    let to_file = run(&["-o", "out/app.wasm"]);
+    let stderr = String::from_utf8_lossy(&to_file.stderr);
+    assert!(to_file.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "6 component(s) from 5 file(s), 4 binding(s), 2 host import(s) left, 2 export(s)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("import team-c-postgres (implements acme:kv/store@0.1.0)"),
+        "{stderr}"
+    );
+    let written = std::fs::read(dir.join("out/app.wasm")).unwrap();
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(&written)
+        .expect("the component validates");
+    assert_eq!(files_in(&dir.join("out")), ["app.wasm"]);
+    let to_stdout = run(&["-o", "-"]);
+    assert!(to_stdout.status.success());
+    assert!(
+        to_stdout.stdout == written,
+        "stdout and the file hold the same component"
+    );
+    let wat = run(&["--wat"]);
+    assert!(wat.status.success());
+    let text = String::from_utf8(wat.stdout).unwrap();
+    assert!(
+        text.starts_with("(component"),
+        "{}",
+        &text[..100.min(text.len())]
+    );
+    assert!(text.contains(r#"(import "team-c-postgres" (implements "acme:kv/store@0.1.0")"#));
 }
