@@ -6,7 +6,7 @@ use compose_resolver::{ComponentDecl, Plan, Workload, resolve, resolve_file};
 use compose_static::{ComposeError, ComposeOptions, Composition, Extern, compose};
 use compose_tests::{example_workload, fixture, wac_example, workspace_root};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions};
 use wasmtime::component::{Component, ComponentNamedList, Instance, Lift, Linker, Lower};
