@@ -21,7 +21,7 @@ use compose_linker::{CompiledWorkload, WorkloadLinker, WorkloadState};
 use compose_resolver::{BindingTarget, ComponentDecl, Instantiation, Plan, Workload, resolve};
 use divan::Bencher;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use wasmtime::component::{Component, Linker, TypedFunc, Val};
 use wasmtime::{Config, Engine, Store, StoreContextMut};
 
@@ -176,7 +176,7 @@ fn hand_typed(concurrency: bool) -> Driver {
         .func_wrap(
             "echo",
             |mut cx: StoreContextMut<'_, Data>, (s,): (String,)| {
-                let echo = cx.data().echo.clone().expect("cached");
+                let echo = cx.data().echo.expect("cached");
                 echo.call(&mut cx, (s,))
             },
         )
@@ -288,8 +288,14 @@ fn echo_1k<const CONCURRENCY_ON: bool>(bencher: Bencher, variant: &str) {
         });
 }
 
+/// A compiled workload of some size, with its engine.
+type SizedWorkload = (Engine, CompiledWorkload<Data>);
+
+/// Sized workloads by `(size, eager)`, compiled once.
+type Cache = Mutex<Vec<((usize, bool), SizedWorkload)>>;
+
 /// A workload of `size` components: the caller bound to `callee-0`, and `size - 1` callees.
-fn sized(size: usize, eager: bool) -> (Engine, CompiledWorkload<Data>) {
+fn sized(size: usize, eager: bool) -> SizedWorkload {
     let instantiate = if eager {
         Instantiation::Eager
     } else {
@@ -329,9 +335,7 @@ fn sized(size: usize, eager: bool) -> (Engine, CompiledWorkload<Data>) {
 /// instantiation of what the call reaches, the call. The store is dropped untimed.
 #[divan::bench(args = [(2, "lazy"), (2, "eager"), (200, "lazy"), (200, "eager")])]
 fn first_call(bencher: Bencher, (size, mode): (usize, &str)) {
-    static CACHE: OnceLock<
-        std::sync::Mutex<Vec<((usize, bool), (Engine, CompiledWorkload<Data>))>>,
-    > = OnceLock::new();
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let eager = mode == "eager";
     let (engine, workload) = {
         let cache = CACHE.get_or_init(Default::default);
