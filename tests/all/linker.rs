@@ -644,3 +644,41 @@ fn a_store_keeps_its_compiled_workload_alive() {
         .unwrap();
     assert_eq!(run_echo.call(&mut store, (2, "abc".into())).unwrap(), (6,));
 }
+
+#[test]
+fn a_plain_named_function_import_is_forwarded() {
+    let callee = wat::parse_str(
+        r#"(component
+            (core module $m (func (export "f") (result i32) i32.const 42))
+            (core instance $i (instantiate $m))
+            (func (export "answer") (result u32) (canon lift (core func $i "f"))))"#,
+    )
+    .unwrap();
+    let caller = wat::parse_str(
+        r#"(component
+            (import "answer" (func $answer (result u32)))
+            (core func $lowered (canon lower (func $answer)))
+            (core module $m
+              (import "host" "answer" (func $a (result i32)))
+              (func (export "run") (result i32) call $a i32.const 1 i32.add))
+            (core instance $i
+              (instantiate $m (with "host" (instance (export "answer" (func $lowered))))))
+            (func (export "run") (result u32) (canon lift (core func $i "run"))))"#,
+    )
+    .unwrap();
+    let workload = Workload::new("plain")
+        .with_component("caller", ComponentDecl::from_bytes("caller.wat", caller))
+        .with_component("callee", ComponentDecl::from_bytes("callee.wat", callee));
+    let plan = resolve(&workload).unwrap();
+    let engine = Engine::new(&compose_linker::config_for(&plan)).unwrap();
+    for fast in [true, false] {
+        let mut linker = WorkloadLinker::<WorkloadState>::new(&engine, &plan);
+        linker.typed_fast_paths(fast);
+        let workload = linker.compile(|state| state).unwrap();
+        let mut store = Store::new(&engine, workload.new_state());
+        let run = workload.func(None, "run").unwrap();
+        let mut results = [Val::Bool(false)];
+        workload.call(&mut store, &run, &[], &mut results).unwrap();
+        assert_eq!(results[0], Val::U32(43), "fast paths: {fast}");
+    }
+}
