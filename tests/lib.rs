@@ -57,5 +57,6 @@ pub fn wac_example(name: &str) -> PathBuf {
             .expect("manifest folder")
             .to_owned()
     });
-    dir.join("examples/deps/example").join(format!("{name}.wasm"))
+    dir.join("examples/deps/example")
+        .join(format!("{name}.wasm"))
 }

@@ -14,7 +14,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "compose", version, about = "A toolchain for WebAssembly component workloads")]
+#[command(
+    name = "compose",
+    version,
+    about = "A toolchain for WebAssembly component workloads"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -604,8 +604,14 @@ interfaces = ["wasi:cli/*@0.2.0"]
     let plan = &partial.plan;
     let names: Vec<_> = plan.components.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["frontend", "team-a-postgres", "formatter"]);
-    assert_eq!(served_by(plan, "frontend", "team-a-postgres").0, "team-a-postgres");
-    assert_eq!(served_by(plan, "frontend", "acme:text/format@0.1.0").0, "formatter");
+    assert_eq!(
+        served_by(plan, "frontend", "team-a-postgres").0,
+        "team-a-postgres"
+    );
+    assert_eq!(
+        served_by(plan, "frontend", "acme:text/format@0.1.0").0,
+        "formatter"
+    );
     let unbound: Vec<_> = partial
         .unbound
         .iter()
@@ -618,7 +624,10 @@ interfaces = ["wasi:cli/*@0.2.0"]
         unbound,
         [
             ("team-b-postgres", Some("compose::read-component")),
-            ("acme:session/sessions@0.1.0", Some("compose::unsatisfied-import")),
+            (
+                "acme:session/sessions@0.1.0",
+                Some("compose::unsatisfied-import")
+            ),
         ]
     );
     assert_eq!(partial.unreadable[0].name, "team-b-postgres");
