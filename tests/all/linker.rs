@@ -682,3 +682,103 @@ fn a_plain_named_function_import_is_forwarded() {
         assert_eq!(results[0], Val::U32(43), "fast paths: {fast}");
     }
 }
+
+/// A component exporting `t:r/res`: resource `r` (rep = the value given to `make`),
+/// `consume(own<r>) -> u32` (returns the rep and drops the handle) and `drops()` (how many
+/// times `r`'s destructor ran).
+const RESOURCE_OWNER: &str = r#"(component
+  (core module $dtor
+    (global $drops (export "drops") (mut i32) (i32.const 0))
+    (func (export "dtor") (param i32)
+      global.get $drops i32.const 1 i32.add global.set $drops))
+  (core instance $d (instantiate $dtor))
+  (type $r (resource (rep i32) (dtor (func $d "dtor"))))
+  (core func $new (canon resource.new $r))
+  (core func $rep (canon resource.rep $r))
+  (core func $drop (canon resource.drop $r))
+  (core module $m
+    (import "" "new" (func $new (param i32) (result i32)))
+    (import "" "rep" (func $rep (param i32) (result i32)))
+    (import "" "drop" (func $drop (param i32)))
+    (import "d" "drops" (global $drops (mut i32)))
+    (func (export "make") (param i32) (result i32) local.get 0 call $new)
+    (func (export "consume") (param i32) (result i32) (local i32)
+      local.get 0 call $rep local.set 1
+      local.get 0 call $drop
+      local.get 1)
+    (func (export "drops") (result i32) global.get $drops))
+  (core instance $i (instantiate $m
+    (with "" (instance (export "new" (func $new)) (export "rep" (func $rep)) (export "drop" (func $drop))))
+    (with "d" (instance $d))))
+  (func $make (param "v" u32) (result (own $r)) (canon lift (core func $i "make")))
+  (func $consume (param "x" (own $r)) (result u32) (canon lift (core func $i "consume")))
+  (func $drops (result u32) (canon lift (core func $i "drops")))
+  (component $wrap
+    (import "r" (type $R (sub resource)))
+    (import "make" (func $make (param "v" u32) (result (own $R))))
+    (import "consume" (func $consume (param "x" (own $R)) (result u32)))
+    (import "drops" (func $drops (result u32)))
+    (export $Rx "r" (type $R))
+    (export "make" (func $make) (func (param "v" u32) (result (own $Rx))))
+    (export "consume" (func $consume) (func (param "x" (own $Rx)) (result u32)))
+    (export "drops" (func $drops)))
+  (instance $inst (instantiate $wrap
+    (with "r" (type $r)) (with "make" (func $make)) (with "consume" (func $consume))
+    (with "drops" (func $drops))))
+  (export "t:r/res" (instance $inst)))"#;
+
+/// A component that makes two `r`s: gives the first back to its owner with `consume`,
+/// drops the second itself; `run` returns `100 * consumed rep + owner's drops`.
+const RESOURCE_USER: &str = r#"(component
+  (import "t:r/res" (instance $res
+    (export "r" (type $R (sub resource)))
+    (export "make" (func (param "v" u32) (result (own $R))))
+    (export "consume" (func (param "x" (own $R)) (result u32)))
+    (export "drops" (func (result u32)))))
+  (alias export $res "make" (func $make))
+  (alias export $res "consume" (func $consume))
+  (alias export $res "drops" (func $drops))
+  (alias export $res "r" (type $R))
+  (core func $make_l (canon lower (func $make)))
+  (core func $consume_l (canon lower (func $consume)))
+  (core func $drops_l (canon lower (func $drops)))
+  (core func $rdrop (canon resource.drop $R))
+  (core module $m
+    (import "" "make" (func $make (param i32) (result i32)))
+    (import "" "consume" (func $consume (param i32) (result i32)))
+    (import "" "drops" (func $drops (result i32)))
+    (import "" "rdrop" (func $rdrop (param i32)))
+    (func (export "run") (result i32) (local $v i32)
+      i32.const 7 call $make call $consume local.set $v
+      i32.const 8 call $make call $rdrop
+      local.get $v i32.const 100 i32.mul call $drops i32.add))
+  (core instance $i (instantiate $m (with "" (instance
+    (export "make" (func $make_l)) (export "consume" (func $consume_l))
+    (export "drops" (func $drops_l)) (export "rdrop" (func $rdrop))))))
+  (func (export "run") (result u32) (canon lift (core func $i "run"))))"#;
+
+#[test]
+fn an_own_handle_passed_back_to_its_owner_and_one_dropped_by_the_user_both_reach_the_owner() {
+    let workload = Workload::new("resources")
+        .with_component(
+            "user",
+            ComponentDecl::from_bytes("user.wat", wat::parse_str(RESOURCE_USER).unwrap()),
+        )
+        .with_component(
+            "owner",
+            ComponentDecl::from_bytes("owner.wat", wat::parse_str(RESOURCE_OWNER).unwrap()),
+        );
+    let plan = resolve(&workload).unwrap();
+    let engine = Engine::new(&compose_linker::config_for(&plan)).unwrap();
+    let workload = WorkloadLinker::<WorkloadState>::new(&engine, &plan)
+        .compile(|state| state)
+        .unwrap();
+    let mut store = Store::new(&engine, workload.new_state());
+    let run = workload.func(None, "run").unwrap();
+    let mut results = [Val::Bool(false)];
+    workload.call(&mut store, &run, &[], &mut results).unwrap();
+    // `consume` got the owner's own handle back (rep 7) and dropped it; the user's drop of
+    // the second handle ran the owner's destructor: two destructor runs.
+    assert_eq!(results[0], Val::U32(702));
+    assert_eq!(store.data().forwarded_handles(), 0);
+}
