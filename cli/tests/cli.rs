@@ -213,3 +213,90 @@ fn cli_build_writes_the_component_a_file_or_stdout() {
     );
     assert!(text.contains(r#"(import "team-c-postgres" (implements "acme:kv/store@0.1.0")"#));
 }
+
+#[test]
+fn run_calls_a_workload_export_and_prints_wave() {
+    let run = |args: &[&str]| {
+        let mut all = vec!["run", "fixtures/shop/workload.toml"];
+        all.extend_from_slice(args);
+        compose(&all)
+    };
+    let greet = run(&[
+        "--env",
+        "GREETING=Hi",
+        "--invoke",
+        r#"acme:app/handler@0.1.0#greet("ann")"#,
+    ]);
+    assert_eq!(greet.status.code(), Some(0), "{}", text(&greet.stderr));
+    assert_eq!(text(&greet.stdout), "\"Hi, ann! (#1)\"\n");
+    let get = run(&["--invoke", r#"handler#get("a", "nothing")"#]);
+    assert_eq!(text(&get.stdout), "none\n");
+    // The built-in in-memory backend serves the host's `team-c-postgres`: empty at start.
+    let summary = run(&["--invoke", "report#summary()"]);
+    assert_eq!(text(&summary.stdout), "\"\"\n");
+    let direct = run(&[
+        "--component",
+        "sessions",
+        "--invoke",
+        "sessions#closed-count()",
+    ]);
+    assert_eq!(text(&direct.stdout), "0\n");
+}
+
+#[test]
+fn run_reports_bad_calls_and_traps_with_exit_1() {
+    let run = |call: &str| compose(&["run", "fixtures/shop/workload.toml", "--invoke", call]);
+    let cases = [
+        (r#"handler#greet(""#, "invalid call expression"),
+        (
+            "handler#nope()",
+            "has no function `nope` (functions: put, get, greet, open-session)",
+        ),
+        (
+            "handler#get(1)",
+            "expected func(string, string) -> option<string>",
+        ),
+        (
+            r#"handler#greet("")"#,
+            "acme:text/format@0.1.0#greet of `formatter` (called by `frontend`) failed",
+        ),
+    ];
+    for (call, expected) in cases {
+        let out = run(call);
+        assert_eq!(out.status.code(), Some(1), "{call}");
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{call}: {}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn graph_draws_to_stdout_or_a_file_even_when_the_workload_fails() {
+    let dot = compose(&["graph", "fixtures/shop/workload.toml"]);
+    assert_eq!(dot.status.code(), Some(0));
+    assert!(text(&dot.stdout).starts_with("digraph"));
+    assert!(text(&dot.stdout).contains("team-a-postgres: acme:kv/store@0.1.0"));
+
+    let dir = scratch_dir("graph");
+    let svg = dir.join("broken.svg");
+    let out = compose(&[
+        "graph",
+        "fixtures/broken/workload.toml",
+        "-o",
+        svg.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the exit status says it did not resolve"
+    );
+    let picture = std::fs::read_to_string(&svg).expect("the picture is written");
+    assert!(
+        picture.contains("<svg"),
+        "the format comes from the extension"
+    );
+    assert!(text(&out.stderr).contains("compose::unsatisfied-import"));
+}
