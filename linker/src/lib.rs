@@ -9,7 +9,10 @@
 //! of the same store, and forwards the call. Components that no call reaches are never
 //! instantiated. A trap in a callee reaches the caller as an error naming the workload,
 //! the serving component, the interface and the function; the trapped instance is
-//! discarded and the next call gets a fresh one. An instance that is already on the call
+//! discarded and never entered again. Wasmtime 48 then refuses every further call into
+//! the store (a store-wide flag, `CannotEnterComponent`), so later calls in that store fail
+//! with [`CallError::Poisoned`] naming the first trap; a new store on the same
+//! [`CompiledWorkload`] gets fresh instances. An instance that is already on the call
 //! stack is never entered again ([`CallError::Reentrance`]). Resource handles of a
 //! resource exported by one component and used by another are forwarded both ways, and
 //! dropping the user's handle runs the owner's destructor.
