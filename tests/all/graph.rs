@@ -32,21 +32,7 @@ fn component_names(graph: &WorkloadGraph) -> Vec<&str> {
 /// A component that imports each of `imports` and exports each of `exports`, every one an
 /// instance with a function `get: func(x: u32) -> u32`.
 fn component(imports: &[&str], exports: &[&str]) -> Vec<u8> {
-    let ty = r#"(instance (export "get" (func (param "x" u32) (result u32))))"#;
-    let mut wat = String::from("(component\n");
-    for import in imports {
-        wat += &format!("  (import \"{import}\" {ty})\n");
-    }
-    wat += r#"  (core module $m (func (export "get") (param i32) (result i32) local.get 0))
-  (core instance $i (instantiate $m))
-  (func $get (param "x" u32) (result u32) (canon lift (core func $i "get")))
-  (instance $api (export "get" (func $get)))
-"#;
-    for export in exports {
-        wat += &format!("  (export \"{export}\" (instance $api))\n");
-    }
-    wat += ")";
-    wat::parse_str(&wat).unwrap_or_else(|e| panic!("{e}\n{wat}"))
+    compose_tests::wat_component(imports, compose_tests::GET_U32, exports)
 }
 
 #[test]

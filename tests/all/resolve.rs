@@ -5,36 +5,9 @@ use compose_resolver::{
     BindingTarget, ComponentDecl, Plan, Problem, Provider, ResolveError, Rule, Workload, resolve,
     resolve_file,
 };
-use compose_tests::{example_workload, fixture, fixture_bytes, wac_example};
-
-/// A WAT component type of an instance with one function `get: func(x: u32) -> u32`.
-const GET_U32: &str = r#"(instance (export "get" (func (param "x" u32) (result u32))))"#;
-
-/// A component that imports each of `imports` (`name` or `name implements iface`) as an
-/// instance of `ty`, and exports each of `exports` as an instance with a real `get: func(u32) -> u32`.
-fn component(imports: &[&str], ty: &str, exports: &[&str]) -> Vec<u8> {
-    let mut wat = String::from("(component\n");
-    for import in imports {
-        match import.split_once(" implements ") {
-            Some((label, iface)) => {
-                wat += &format!("  (import \"{label}\" (implements \"{iface}\") {ty})\n")
-            }
-            None => wat += &format!("  (import \"{import}\" {ty})\n"),
-        }
-    }
-    if !exports.is_empty() {
-        wat += r#"  (core module $m (func (export "get") (param i32) (result i32) local.get 0))
-  (core instance $i (instantiate $m))
-  (func $get (param "x" u32) (result u32) (canon lift (core func $i "get")))
-  (instance $api (export "get" (func $get)))
-"#;
-    }
-    for export in exports {
-        wat += &format!("  (export \"{export}\" (instance $api))\n");
-    }
-    wat += ")";
-    wat::parse_str(&wat).unwrap_or_else(|e| panic!("{e}\n{wat}"))
-}
+use compose_tests::{
+    GET_U32, example_workload, fixture, fixture_bytes, wac_example, wat_component as component,
+};
 
 fn bytes(name: &str, bytes: Vec<u8>) -> ComponentDecl {
     ComponentDecl::from_bytes(name, bytes)
