@@ -4,7 +4,6 @@ use crate::report;
 use anyhow::Context;
 use compose_resolver::resolve_file;
 use compose_static::{ComposeOptions, Composition};
-use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -72,7 +71,9 @@ pub fn run(args: Args) -> ExitCode {
             Some("standard output".to_owned())
         }
         Some(path) => {
-            if let Err(error) = write_atomically(path, &composition.bytes) {
+            let written = crate::output::write_atomically(path, &composition.bytes)
+                .with_context(|| format!("cannot write the component to `{}`", path.display()));
+            if let Err(error) = written {
                 return report::failure(&error);
             }
             Some(format!("`{}`", path.display()))
@@ -80,38 +81,6 @@ pub fn run(args: Args) -> ExitCode {
     };
     summary(&plan.name, &composition, destination.as_deref());
     ExitCode::SUCCESS
-}
-
-/// Writes `bytes` to a new file in the folder of `path`, then renames it over `path`, so
-/// that `path` is either the old file or the complete new one, never a partial write.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let folder = match path.parent() {
-        Some(folder) if !folder.as_os_str().is_empty() => folder,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .with_context(|| format!("`{}` does not name a file", path.display()))?;
-    let temporary = folder.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = (|| {
-        let mut file = File::create_new(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&temporary, path)
-    })();
-    written.map_err(|error| {
-        // Best effort: the temporary file may not exist if creating it failed.
-        let _ = fs::remove_file(&temporary);
-        anyhow::Error::new(error).context(format!(
-            "cannot write the component to `{}` (through `{}`)",
-            path.display(),
-            temporary.display()
-        ))
-    })
 }
 
 /// What went in and what came out, on standard error.

@@ -6,6 +6,7 @@
 
 mod build;
 mod graph;
+mod output;
 mod report;
 mod resolve;
 mod run;
