@@ -23,12 +23,18 @@ enum Format {
     Json,
 }
 
-/// Resolves the workload and prints the plan on standard output and warnings on standard
+/// Resolves the workload and prints the plan on standard output (with `--format json`, also
+/// for a failing workload: the partial plan and the problems) and diagnostics on standard
 /// error; exit status 0 when it resolves, 1 when it does not. Writes nothing.
 pub fn run(args: Args) -> ExitCode {
     let plan = match resolve_file(&args.workload) {
         Ok(plan) => plan,
-        Err(error) => return report::resolve_error(&error),
+        Err(error) => {
+            if let Format::Json = args.format {
+                println!("{:#}", error.to_json());
+            }
+            return report::resolve_error(&error);
+        }
     };
     for warning in &plan.warnings {
         report::diagnostic(warning);

@@ -420,6 +420,51 @@ impl ResolveError {
             .filter(|d| d.severity() == Severity::Error)
     }
 
+    /// The error as JSON for tools (`compose resolve --format json` on a failing
+    /// workload): the partial plan's JSON ([`crate::Plan::to_json`], with `resolved` false
+    /// and `order` null), `unbound` (each `component`, `import` and the `code` of why) and
+    /// `problems` (each `severity`, `code`, `message`, `help`, and `line` and `column` in
+    /// the workload file when it points into it).
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut json = match &self.partial {
+            Some(partial) => {
+                let plan = &partial.plan;
+                let mut json = plan.to_json();
+                json["order"] = serde_json::Value::Null;
+                json["unbound"] = partial
+                    .unbound
+                    .iter()
+                    .map(|u| {
+                        serde_json::json!({
+                            "component": plan.component(u.component).name,
+                            "import": u.import.name,
+                            "code": u.diagnostic.map(|d| self.diagnostics[d].problem.code()),
+                        })
+                    })
+                    .collect();
+                json
+            }
+            None => serde_json::json!({}),
+        };
+        json["resolved"] = false.into();
+        json["problems"] = self
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let (line, column) = d.line_column().unzip();
+                serde_json::json!({
+                    "severity": d.severity(),
+                    "code": d.problem.code(),
+                    "message": d.problem.to_string(),
+                    "help": d.problem.help(),
+                    "line": line,
+                    "column": column,
+                })
+            })
+            .collect();
+        json
+    }
+
     /// The problems of every diagnostic, errors and warnings, in order.
     pub fn problems(&self) -> impl Iterator<Item = &Problem> {
         self.diagnostics.iter().map(|d| &d.problem)

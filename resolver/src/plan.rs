@@ -281,6 +281,7 @@ impl Plan {
             "exports": exports,
             "host-imports": host,
             "warnings": warnings,
+            "resolved": true,
         })
     }
 }
