@@ -4,7 +4,7 @@
 //! imports of the composition when it encodes the graph.
 
 use crate::{ComposeError, ComposeOptions};
-use compose_resolver::{ComponentId, ComponentType, Plan, PlannedComponent, Provider};
+use compose_resolver::{ComponentId, ComponentType, Plan, PlannedComponent};
 use std::collections::HashMap;
 use std::sync::Arc;
 use wac_graph::types::Package;
@@ -48,21 +48,14 @@ pub(crate) fn build(plan: &Plan, options: &ComposeOptions) -> Result<Built, Comp
         if options.names {
             graph.set_node_name(instance, &component.name);
         }
-        for binding in &component.bindings {
-            // Host interfaces and host backends stay unsatisfied: wac imports them.
-            let Provider::Component {
-                component: server,
-                export,
-            } = &binding.provider
-            else {
-                continue;
-            };
-            let source = instance_of(plan, &instances, *server, &component.name)?;
+        // Host interfaces and host backends stay unsatisfied: wac imports them.
+        for (binding, server, export) in component.component_bindings() {
+            let source = instance_of(plan, &instances, server, &component.name)?;
             let argument = graph
                 .alias_instance_export(source, export)
                 .map_err(|source| ComposeError::Alias {
                     component: plan.components[server.0].name.clone(),
-                    export: export.clone(),
+                    export: export.to_owned(),
                     source,
                 })?;
             graph
@@ -71,7 +64,7 @@ pub(crate) fn build(plan: &Plan, options: &ComposeOptions) -> Result<Built, Comp
                     component: component.name.clone(),
                     import: binding.import.name.clone(),
                     server: plan.components[server.0].name.clone(),
-                    export: export.clone(),
+                    export: export.to_owned(),
                     source: Box::new(source),
                 })?;
             bindings += 1;

@@ -7,7 +7,7 @@ use crate::call::{
 };
 use crate::error::{BuildError, CallError, FuncName, InstantiateError, LookupError, boxed};
 use crate::state::{Names, WorkloadState};
-use compose_resolver::{ComponentType, Instantiation, Plan, Provider, names_match};
+use compose_resolver::{ComponentType, Instantiation, Plan, names_match};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -122,14 +122,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
             let mut linker = self.linker.clone();
             linker.allow_shadowing(true);
             let component_type = components[caller].component_type();
-            for binding in &planned.bindings {
-                let Provider::Component {
-                    component: server,
-                    export,
-                } = &binding.provider
-                else {
-                    continue;
-                };
+            for (binding, server, export) in planned.component_bindings() {
                 let server = server.0;
                 let import = binding.import.name.as_str();
                 let missing = |what: &str| BuildError::MissingExport {
@@ -141,7 +134,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
                 };
                 let served = &components[server];
                 let export_index = served
-                    .get_export_index(None, export.as_str())
+                    .get_export_index(None, export)
                     .ok_or_else(|| missing(export))?;
                 let Some(item) = component_type.get_import(&self.engine, import) else {
                     return Err(link(wasmtime::format_err!(
@@ -174,7 +167,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
                                     .get_export_index(Some(&export_index), *name)
                                     .ok_or_else(|| missing(&format!("{export}#{name}")))?;
                                 let id = *resource_ids
-                                    .entry((server, export.as_str(), (*name).to_owned()))
+                                    .entry((server, export, (*name).to_owned()))
                                     .or_insert_with(|| {
                                         let id = next_resource_id();
                                         crossing[server].push((index, id));
@@ -205,7 +198,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
                                 .ok_or_else(|| missing(&format!("{export}#{name}")))?;
                             let has = func_holds_resources(ty);
                             let function = FuncName {
-                                interface: Some(export.clone()),
+                                interface: Some(export.to_owned()),
                                 function: (*name).to_owned(),
                             };
                             let crossing = if has { resources.clone() } else { Vec::new() };
@@ -217,7 +210,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
                     ComponentItem::ComponentFunc(ty) => {
                         let function = FuncName {
                             interface: None,
-                            function: export.clone(),
+                            function: export.to_owned(),
                         };
                         let has = func_holds_resources(&ty);
                         let route =

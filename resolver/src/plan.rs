@@ -47,6 +47,17 @@ pub struct PlannedComponent {
     pub bindings: Vec<Binding>,
 }
 
+impl PlannedComponent {
+    /// Its bindings served by other workload components, as `(binding, server, export
+    /// name)`; the host serves the others.
+    pub fn component_bindings(&self) -> impl Iterator<Item = (&Binding, ComponentId, &str)> {
+        self.bindings.iter().filter_map(|b| match &b.provider {
+            Provider::Component { component, export } => Some((b, *component, export.as_str())),
+            _ => None,
+        })
+    }
+}
+
 /// How one import is served.
 #[derive(Debug, Clone)]
 pub struct Binding {
@@ -171,12 +182,8 @@ impl Plan {
         &self,
     ) -> impl Iterator<Item = (ComponentId, &Binding, ComponentId, &str)> {
         self.components.iter().enumerate().flat_map(|(i, c)| {
-            c.bindings.iter().filter_map(move |b| match &b.provider {
-                Provider::Component { component, export } => {
-                    Some((ComponentId(i), b, *component, export.as_str()))
-                }
-                _ => None,
-            })
+            c.component_bindings()
+                .map(move |(binding, server, export)| (ComponentId(i), binding, server, export))
         })
     }
 
