@@ -154,16 +154,10 @@ impl WorkloadGraph {
                 problem,
             } => {
                 let mut details = vec![file.clone()];
-                let mut facts = Vec::new();
-                if let Some(size) = size {
-                    facts.push(style::size(*size));
-                }
-                if *instantiate == Instantiation::Eager {
-                    facts.push("eager".to_owned());
-                }
-                if !facts.is_empty() {
-                    details.push(facts.join(", "));
-                }
+                details.extend(style::component_facts(
+                    *size,
+                    *instantiate == Instantiation::Eager,
+                ));
                 let (fill, line) = match problem {
                     Some(_) => (style::PROBLEM_FILL, style::PROBLEM),
                     None => (style::COMPONENT_FILL, style::COMPONENT_LINE),

@@ -158,15 +158,10 @@ impl WorkloadGraph {
                 problem,
             } => {
                 let mut label = format!("<b>{}</b><br/>{}", text(name), text(file));
-                let mut facts = Vec::new();
-                if let Some(size) = size {
-                    facts.push(style::size(*size));
-                }
-                if *instantiate == Instantiation::Eager {
-                    facts.push("eager".to_owned());
-                }
-                if !facts.is_empty() {
-                    let _ = write!(label, "<br/>{}", facts.join(", "));
+                if let Some(facts) =
+                    style::component_facts(*size, *instantiate == Instantiation::Eager)
+                {
+                    let _ = write!(label, "<br/>{facts}");
                 }
                 let class = match problem {
                     Some(problem) => {

@@ -22,6 +22,17 @@ pub(crate) const LABELLED: &str = "#8430ce";
 pub(crate) const PROBLEM: &str = "#d93025";
 pub(crate) const PROBLEM_FILL: &str = "#fce8e6";
 
+/// The facts shown under a component's file: its size and whether it is eager
+/// (`30.5 KiB, eager`); `None` when there are none.
+pub(crate) fn component_facts(size: Option<usize>, eager: bool) -> Option<String> {
+    let facts: Vec<String> = size
+        .map(self::size)
+        .into_iter()
+        .chain(eager.then(|| "eager".to_owned()))
+        .collect();
+    (!facts.is_empty()).then(|| facts.join(", "))
+}
+
 /// A size for a person: `812 B`, `30.5 KiB`, `1.2 MiB`.
 pub(crate) fn size(bytes: usize) -> String {
     const KIB: f64 = 1024.0;
