@@ -27,6 +27,14 @@ struct Host {
     kv: BTreeMap<String, String>,
 }
 
+/// The example workload composed and instantiated in a new store holding `host`, with the
+/// host's environment and `team-c-postgres` backend linked.
+fn composed_shop(host: Host) -> (Store<Host>, Instance) {
+    let engine = engine();
+    let bytes = compose(&shop_plan(), &ComposeOptions::default()).expect("the shop composes");
+    instantiate(&engine, &shop_linker(&engine), &bytes, host)
+}
+
 /// Instantiates `bytes` with `linker` in a new store holding `host`.
 fn instantiate(
     engine: &Engine,
@@ -305,9 +313,7 @@ fn shop_leaves_only_host_interfaces_and_host_backends_as_imports() {
 
 #[test]
 fn shop_labelled_backends_keep_separate_state() {
-    let engine = engine();
-    let bytes = compose(&shop_plan(), &ComposeOptions::default()).expect("the shop composes");
-    let (mut store, shop) = instantiate(&engine, &shop_linker(&engine), &bytes, Host::default());
+    let (mut store, shop) = composed_shop(Host::default());
     let handler = Some("acme:app/handler@0.1.0");
     let get = |store: &mut Store<Host>, team: &str, key: &str| -> Option<String> {
         call::<_, (Option<String>,)>(store, &shop, handler, "get", (team, key)).0
@@ -330,9 +336,7 @@ fn shop_labelled_backends_keep_separate_state() {
 
 #[test]
 fn shop_greets_through_the_formatter_and_the_host_environment() {
-    let engine = engine();
-    let bytes = compose(&shop_plan(), &ComposeOptions::default()).expect("the shop composes");
-    let (mut store, shop) = instantiate(&engine, &shop_linker(&engine), &bytes, Host::default());
+    let (mut store, shop) = composed_shop(Host::default());
     let handler = Some("acme:app/handler@0.1.0");
     let (first,): (String,) = call(&mut store, &shop, handler, "greet", ("Ada",));
     let (second,): (String,) = call(&mut store, &shop, handler, "greet", ("Bob",));
@@ -345,9 +349,7 @@ fn shop_greets_through_the_formatter_and_the_host_environment() {
 
 #[test]
 fn shop_sessions_cross_components() {
-    let engine = engine();
-    let bytes = compose(&shop_plan(), &ComposeOptions::default()).expect("the shop composes");
-    let (mut store, shop) = instantiate(&engine, &shop_linker(&engine), &bytes, Host::default());
+    let (mut store, shop) = composed_shop(Host::default());
     let handler = Some("acme:app/handler@0.1.0");
     let (first,): (String,) = call(&mut store, &shop, handler, "open-session", ("ada",));
     let (second,): (String,) = call(&mut store, &shop, handler, "open-session", ("bob",));
@@ -360,15 +362,13 @@ fn shop_sessions_cross_components() {
 
 #[test]
 fn shop_host_backend_is_served_by_its_label() {
-    let engine = engine();
-    let bytes = compose(&shop_plan(), &ComposeOptions::default()).expect("the shop composes");
     let host = Host {
         kv: BTreeMap::from([
             ("apples".to_owned(), "3".to_owned()),
             ("pears".to_owned(), "5".to_owned()),
         ]),
     };
-    let (mut store, shop) = instantiate(&engine, &shop_linker(&engine), &bytes, host);
+    let (mut store, shop) = composed_shop(host);
     let (summary,): (String,) = call(
         &mut store,
         &shop,
