@@ -23,6 +23,11 @@ pub fn fixture_bytes(name: &str) -> Vec<u8> {
     std::fs::read(fixture(name)).expect("fixture components are committed")
 }
 
+/// A workload component read from the fixture component `name`, its bytes in memory.
+pub fn fixture_component(name: &str) -> compose_resolver::ComponentDecl {
+    compose_resolver::ComponentDecl::from_bytes(format!("{name}.wasm"), fixture_bytes(name))
+}
+
 /// An example workload file, `fixtures/<name>/workload.toml`.
 pub fn example_workload(name: &str) -> PathBuf {
     workspace_root()

@@ -3,7 +3,7 @@
 
 use compose_linker::{CallError, CompiledWorkload, WorkloadLinker, WorkloadState};
 use compose_resolver::{ComponentDecl, Workload, resolve, resolve_file};
-use compose_tests::{example_workload, fixture_bytes};
+use compose_tests::{example_workload, fixture_component};
 use std::collections::BTreeMap;
 use std::error::Error;
 use std::sync::{Arc, OnceLock};
@@ -425,14 +425,8 @@ fn an_unserved_backend_is_a_link_error_naming_the_component() {
 #[test]
 fn typed_and_dynamic_trampolines_give_the_same_results() {
     let workload = Workload::new("bench")
-        .with_component(
-            "caller",
-            ComponentDecl::from_bytes("bench-caller.wasm", fixture_bytes("bench-caller")),
-        )
-        .with_component(
-            "callee",
-            ComponentDecl::from_bytes("bench-callee.wasm", fixture_bytes("bench-callee")),
-        );
+        .with_component("caller", fixture_component("bench-caller"))
+        .with_component("callee", fixture_component("bench-callee"));
     let plan = resolve(&workload).unwrap();
     let engine = Engine::new(&compose_linker::config_for(&plan)).unwrap();
     for fast in [true, false] {
@@ -551,18 +545,9 @@ fn define_labelled(kv: &mut LinkerInstance<'_, Host>, label: &str) -> wasmtime::
 #[test]
 fn two_labels_served_by_the_host_reach_two_host_backends() {
     let workload = Workload::new("hosted")
-        .with_component(
-            "frontend",
-            ComponentDecl::from_bytes("frontend.wasm", fixture_bytes("frontend")),
-        )
-        .with_component(
-            "formatter",
-            ComponentDecl::from_bytes("formatter.wasm", fixture_bytes("formatter")),
-        )
-        .with_component(
-            "sessions",
-            ComponentDecl::from_bytes("session-store.wasm", fixture_bytes("session-store")),
-        )
+        .with_component("frontend", fixture_component("frontend"))
+        .with_component("formatter", fixture_component("formatter"))
+        .with_component("sessions", fixture_component("session-store"))
         .with_host_interface("wasi:cli/*@0.2.0")
         .with_host_backend("team-a-postgres", "acme:kv/store@0.1.0")
         .with_host_backend("team-b-postgres", "acme:kv/store@0.1.0");
@@ -606,14 +591,8 @@ fn two_labels_served_by_the_host_reach_two_host_backends() {
 #[test]
 fn a_store_keeps_its_compiled_workload_alive() {
     let workload = Workload::new("bench")
-        .with_component(
-            "caller",
-            ComponentDecl::from_bytes("bench-caller.wasm", fixture_bytes("bench-caller")),
-        )
-        .with_component(
-            "callee",
-            ComponentDecl::from_bytes("bench-callee.wasm", fixture_bytes("bench-callee")),
-        );
+        .with_component("caller", fixture_component("bench-caller"))
+        .with_component("callee", fixture_component("bench-callee"));
     let plan = resolve(&workload).unwrap();
     let engine = Engine::new(&compose_linker::config_for(&plan)).unwrap();
     let workload = WorkloadLinker::<WorkloadState>::new(&engine, &plan)
