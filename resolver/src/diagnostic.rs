@@ -686,3 +686,37 @@ impl From<Diagnostic> for ResolveError {
         }
     }
 }
+
+/// Diagnostics for a person, condensed: at most `per_code` of each code in full, and for
+/// the rest one line per code (as compilers do with repeated warnings). Tools read every
+/// diagnostic from the JSON instead.
+#[derive(Debug)]
+pub struct Condensed<'a> {
+    /// The diagnostics to show in full, in their order.
+    pub shown: Vec<&'a Diagnostic>,
+    /// For each code with more than `per_code` diagnostics: the code, how many were left
+    /// out, and the first one left out, as an example.
+    pub elided: Vec<(&'static str, usize, &'a Diagnostic)>,
+}
+
+/// Condenses `diagnostics`, keeping the first `per_code` of each code in full.
+pub fn condense(diagnostics: &[Diagnostic], per_code: usize) -> Condensed<'_> {
+    let mut seen: std::collections::HashMap<&'static str, usize> = Default::default();
+    let mut condensed = Condensed {
+        shown: Vec::new(),
+        elided: Vec::new(),
+    };
+    for d in diagnostics {
+        let code = d.problem.code();
+        let count = seen.entry(code).or_default();
+        *count += 1;
+        if *count <= per_code {
+            condensed.shown.push(d);
+        } else if *count == per_code + 1 {
+            condensed.elided.push((code, 1, d));
+        } else if let Some(entry) = condensed.elided.iter_mut().find(|(c, _, _)| *c == code) {
+            entry.1 += 1;
+        }
+    }
+    condensed
+}

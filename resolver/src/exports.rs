@@ -79,7 +79,8 @@ impl Resolver<'_> {
                 continue;
             };
             for export in &ty.exports {
-                if let Some(first) = by_lowercase.insert(export.name.to_lowercase(), id) {
+                let first = *by_lowercase.entry(export.name.to_lowercase()).or_insert(id);
+                if first != id {
                     let problem = Problem::ExportClash {
                         export: export.name.clone(),
                         first: self.name(first),

@@ -59,8 +59,8 @@ mod workload;
 
 pub use component::{ComponentType, Item};
 pub use diagnostic::{
-    BackendOffer, Diagnostic, Problem, Referrer, ResolveError, Severity, Span, WantedExport,
-    WorkloadText,
+    BackendOffer, Condensed, Diagnostic, Problem, Referrer, ResolveError, Severity, Span,
+    WantedExport, WorkloadText, condense,
 };
 pub use json::{
     ComponentJson, ExportJson, HostImportJson, ImportJson, ItemJson, JSON_SCHEMA, PathStyle,
