@@ -24,6 +24,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod build;
 mod dot;
 mod json;
 mod mermaid;
