@@ -5,7 +5,7 @@ use crate::call::{GetState, Runtime, check_poison, ensure_instance, enter_instan
 use crate::error::{BuildError, CallError, FuncName, InstantiateError, LookupError, boxed};
 use crate::link::Linking;
 use crate::state::{Names, WorkloadState};
-use compose_resolver::{Plan, names_match};
+use compose_resolver::{InterfaceName, Plan, names_match};
 use std::sync::Arc;
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::{Component, ComponentExportIndex, Linker, LinkerInstance, Val};
@@ -295,13 +295,9 @@ impl<T: 'static> CompiledWorkload<T> {
         let owner = format!("workload `{}`", self.name());
         let exports = &self.info.exports;
         let wanted = interface.unwrap_or(function);
-        let found = find_name(exports.iter().map(|e| e.0.as_str()), wanted).ok_or_else(|| {
-            LookupError::UnknownExport {
-                owner: owner.clone(),
-                export: wanted.to_owned(),
-                available: exports.iter().map(|e| e.0.clone()).collect(),
-            }
-        })?;
+        let names = exports.iter().map(|e| e.0.as_str());
+        let found = find_name(names.clone(), wanted)
+            .map_err(|matching| lookup_error(&owner, wanted, matching, names))?;
         let (name, component, export) = &exports[found];
         self.lookup(*component, export, name, interface.map(|_| function), owner)
     }
@@ -336,13 +332,9 @@ impl<T: 'static> CompiledWorkload<T> {
             .map(|(n, _)| n.to_owned())
             .collect();
         let wanted = interface.unwrap_or(function);
-        let found = find_name(exports.iter().map(String::as_str), wanted).ok_or_else(|| {
-            LookupError::UnknownExport {
-                owner: owner.clone(),
-                export: wanted.to_owned(),
-                available: exports.clone(),
-            }
-        })?;
+        let names = exports.iter().map(String::as_str);
+        let found = find_name(names.clone(), wanted)
+            .map_err(|matching| lookup_error(&owner, wanted, matching, names))?;
         let export = &exports[found];
         self.lookup(id, export, export, interface.map(|_| function), owner)
     }
@@ -476,22 +468,54 @@ impl<T: 'static> CompiledWorkload<T> {
 /// The position of the name among `names` that `wanted` names: the same name, a
 /// semver-compatible one, or (when it is the only one) the interface whose short name
 /// (`handler` of `acme:app/handler@0.1.0`) is `wanted`.
-fn find_name<'a>(names: impl Iterator<Item = &'a str> + Clone, wanted: &str) -> Option<usize> {
+/// The one name among `names` that `wanted` names: the name itself, else the one
+/// semver-compatible name, else the one interface whose short name it is
+/// (`handler` for `acme:app/handler@0.1.0`). `Err` lists the names that matched when more
+/// than one did (an ambiguity, never a silent pick), and is empty when none did.
+fn find_name<'a>(
+    names: impl Iterator<Item = &'a str> + Clone,
+    wanted: &str,
+) -> Result<usize, Vec<String>> {
     if let Some(i) = names.clone().position(|n| n == wanted) {
-        return Some(i);
+        return Ok(i);
     }
-    if let Some(i) = names.clone().position(|n| names_match(wanted, n)) {
-        return Some(i);
+    let short = |name: &str| InterfaceName::parse(name).is_some_and(|n| n.interface == wanted);
+    for matches in [
+        &(|n: &str| names_match(wanted, n)) as &dyn Fn(&str) -> bool,
+        &short,
+    ] {
+        let found: Vec<(usize, &str)> = names
+            .clone()
+            .enumerate()
+            .filter(|(_, n)| matches(n))
+            .collect();
+        match found.as_slice() {
+            [] => continue,
+            [(i, _)] => return Ok(*i),
+            several => return Err(several.iter().map(|(_, n)| n.to_string()).collect()),
+        }
     }
-    let short = |name: &str| -> Option<String> {
-        let (_, rest) = name.split_once('/')?;
-        Some(rest.split('@').next().unwrap_or(rest).to_owned())
-    };
-    let mut matching = names
-        .enumerate()
-        .filter(|(_, n)| short(n).as_deref() == Some(wanted));
-    match (matching.next(), matching.next()) {
-        (Some((i, _)), None) => Some(i),
-        _ => None,
+    Err(Vec::new())
+}
+
+/// Why `wanted` names no single export of `owner`.
+fn lookup_error<'a>(
+    owner: &str,
+    wanted: &str,
+    matching: Vec<String>,
+    names: impl Iterator<Item = &'a str>,
+) -> LookupError {
+    if matching.is_empty() {
+        LookupError::UnknownExport {
+            owner: owner.to_owned(),
+            export: wanted.to_owned(),
+            available: names.map(str::to_owned).collect(),
+        }
+    } else {
+        LookupError::AmbiguousExport {
+            owner: owner.to_owned(),
+            export: wanted.to_owned(),
+            matching,
+        }
     }
 }

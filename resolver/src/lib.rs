@@ -66,7 +66,7 @@ pub use json::{
     ComponentJson, ExportJson, HostImportJson, ImportJson, ItemJson, JSON_SCHEMA, PathStyle,
     ProblemJson, ProviderJson, UnboundJson, WorkloadJson,
 };
-pub use names::{HostPattern, names_match};
+pub use names::{HostPattern, InterfaceName, names_match};
 pub use plan::{
     Binding, ComponentFile, ComponentId, FileId, HostImport, HostSection, PartialPlan, Plan,
     PlannedBackend, PlannedComponent, Provider, Rule, Unbound, Unreadable, WorkloadExport,

@@ -30,7 +30,47 @@ pub(crate) fn find_export<'a>(items: &'a [crate::Item], name: &str) -> Option<&'
 
 /// The name without its `@version`: the bucket in which semver-compatible names meet.
 fn unversioned(name: &str) -> &str {
-    name.split_once('@').map_or(name, |(base, _)| base)
+    InterfaceName::parse(name).map_or(name, |n| n.unversioned)
+}
+
+/// An interface name, `namespace:package/interface@version` (component model spec,
+/// `interfacename`), split once with wasmparser's grammar so that nothing splits names by
+/// hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InterfaceName<'a> {
+    /// The whole name.
+    pub text: &'a str,
+    /// `namespace:package/interface`, without the version.
+    pub unversioned: &'a str,
+    /// `namespace:package`.
+    pub package: &'a str,
+    /// The interface's own name (`store` in `wasi:keyvalue/store@0.2.0-draft`): the short
+    /// name `compose run --invoke` accepts.
+    pub interface: &'a str,
+    /// The version, if the name has one (`0.2.0-draft`).
+    pub version: Option<&'a str>,
+}
+
+impl<'a> InterfaceName<'a> {
+    /// `text` as an interface name; `None` for a plain name or anything else.
+    pub fn parse(text: &'a str) -> Option<Self> {
+        let parsed = ComponentName::new(text, 0).ok()?;
+        let ComponentNameKind::Interface(_) = parsed.kind() else {
+            return None;
+        };
+        let (unversioned, version) = match text.split_once('@') {
+            Some((base, version)) => (base, Some(version)),
+            None => (text, None),
+        };
+        let (package, interface) = unversioned.split_once('/')?;
+        Some(Self {
+            text,
+            unversioned,
+            package,
+            interface,
+            version,
+        })
+    }
 }
 
 /// An index from names to values in which [`NameIndex::matching`] finds every value whose
