@@ -4,7 +4,7 @@
 //! imports of the composition when it encodes the graph.
 
 use crate::{ComposeError, ComposeOptions};
-use compose_resolver::{ComponentId, Plan, PlannedComponent};
+use compose_resolver::{ComponentId, Plan, PlannedComponent, WorkloadExport};
 use std::collections::HashMap;
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, NodeId, PackageId};
@@ -44,50 +44,11 @@ pub(crate) fn build(plan: &Plan, options: &ComposeOptions) -> Result<Built, Comp
         if options.names {
             graph.set_node_name(instance, &component.name);
         }
-        // Host interfaces and host backends stay unsatisfied: wac imports them.
-        for (binding, server, export) in component.component_bindings() {
-            let source = instance_of(plan, &instances, server, &component.name)?;
-            let argument = graph
-                .alias_instance_export(source, export)
-                .map_err(|source| ComposeError::Alias {
-                    component: plan.components[server.index()].name.clone(),
-                    export: export.to_owned(),
-                    source,
-                })?;
-            graph
-                .set_instantiation_argument(instance, &binding.import.name, argument)
-                .map_err(|source| ComposeError::Argument {
-                    component: component.name.clone(),
-                    import: binding.import.name.clone(),
-                    server: plan.components[server.index()].name.clone(),
-                    export: export.to_owned(),
-                    source: Box::new(source),
-                })?;
-            bindings += 1;
-        }
+        bindings += wire(&mut graph, plan, &instances, component, instance)?;
         instances[id.index()] = Some(instance);
     }
     for export in &plan.exports {
-        let name = plan
-            .components
-            .get(export.component.index())
-            .map_or("?", |c| c.name.as_str());
-        let instance = instance_of(plan, &instances, export.component, "the workload's exports")?;
-        let node = graph
-            .alias_instance_export(instance, &export.export.name)
-            .map_err(|source| ComposeError::Alias {
-                component: name.to_owned(),
-                export: export.export.name.clone(),
-                source,
-            })?;
-        graph
-            .export(node, &export.name)
-            .map_err(|source| ComposeError::Export {
-                name: export.name.clone(),
-                component: name.to_owned(),
-                export: export.export.name.clone(),
-                source,
-            })?;
+        export_one(&mut graph, plan, &instances, export)?;
     }
     let instances = plan
         .order
@@ -198,4 +159,67 @@ fn invalid(plan: &Plan, reason: String) -> ComposeError {
         workload: plan.name.clone(),
         reason,
     }
+}
+
+/// Sets an instantiation argument of `instance` for each of `component`'s bindings served
+/// by a component; host interfaces and host backends stay unsatisfied, so wac imports them.
+/// Returns how many arguments were set.
+fn wire(
+    graph: &mut CompositionGraph,
+    plan: &Plan,
+    instances: &[Option<NodeId>],
+    component: &PlannedComponent,
+    instance: NodeId,
+) -> Result<usize, ComposeError> {
+    let mut bindings = 0;
+    for (binding, server, export) in component.component_bindings() {
+        let source = instance_of(plan, instances, server, &component.name)?;
+        let argument = graph
+            .alias_instance_export(source, export)
+            .map_err(|source| ComposeError::Alias {
+                component: plan.components[server.index()].name.clone(),
+                export: export.to_owned(),
+                source,
+            })?;
+        graph
+            .set_instantiation_argument(instance, &binding.import.name, argument)
+            .map_err(|source| ComposeError::Argument {
+                component: component.name.clone(),
+                import: binding.import.name.clone(),
+                server: plan.components[server.index()].name.clone(),
+                export: export.to_owned(),
+                source: Box::new(source),
+            })?;
+        bindings += 1;
+    }
+    Ok(bindings)
+}
+
+/// Exports the workload export `export` from its component's instance.
+fn export_one(
+    graph: &mut CompositionGraph,
+    plan: &Plan,
+    instances: &[Option<NodeId>],
+    export: &WorkloadExport,
+) -> Result<(), ComposeError> {
+    let name = plan
+        .components
+        .get(export.component.index())
+        .map_or("?", |c| c.name.as_str());
+    let instance = instance_of(plan, instances, export.component, "the workload's exports")?;
+    let node = graph
+        .alias_instance_export(instance, &export.export.name)
+        .map_err(|source| ComposeError::Alias {
+            component: name.to_owned(),
+            export: export.export.name.clone(),
+            source,
+        })?;
+    graph
+        .export(node, &export.name)
+        .map_err(|source| ComposeError::Export {
+            name: export.name.clone(),
+            component: name.to_owned(),
+            export: export.export.name.clone(),
+            source,
+        })
 }

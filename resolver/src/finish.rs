@@ -1,13 +1,14 @@
 //! The end of resolving: the plan, or every diagnostic with the partial plan of what did
 //! resolve.
 
-use crate::diagnostic::{ResolveError, Severity};
+use crate::diagnostic::{Diagnostic, ResolveError, Severity};
 use crate::plan::{
     Binding, ComponentId, PartialPlan, Plan, PlannedComponent, Provider, Unbound, Unreadable,
     WorkloadExport,
 };
 use crate::resolve::{Bindings, Resolver};
-use crate::workload::ComponentSource;
+use crate::workload::{ComponentSource, Workload};
+use std::collections::HashMap;
 
 impl Resolver<'_> {
     pub(crate) fn finish(
@@ -59,6 +60,31 @@ impl Resolver<'_> {
                 ..plan
             });
         }
+        let failures = Failures {
+            workload: self.workload,
+            unbound: self.unbound,
+            load_failures: self.load_failures,
+        };
+        Err(failures.partial(plan, diagnostics, &new_id))
+    }
+}
+
+/// What a failed resolution leaves beside the plan.
+struct Failures<'w> {
+    workload: &'w Workload,
+    unbound: Vec<(ComponentId, usize, Option<usize>)>,
+    load_failures: HashMap<ComponentId, (usize, Option<usize>)>,
+}
+
+impl Failures<'_> {
+    /// What did resolve of a workload that does not: the plan so far, its unbound imports
+    /// and the components that could not be read.
+    fn partial(
+        self,
+        plan: Plan,
+        diagnostics: Vec<Diagnostic>,
+        new_id: &dyn Fn(ComponentId) -> ComponentId,
+    ) -> ResolveError {
         let unbound = self
             .unbound
             .into_iter()
@@ -76,9 +102,13 @@ impl Resolver<'_> {
             .load_failures
             .into_iter()
             .map(|(id, (diagnostic, size))| {
-                let decl = &self.workload.components[id.0];
+                let (name, decl) = self
+                    .workload
+                    .components
+                    .get_index(id.0)
+                    .expect("load failures name components");
                 Unreadable {
-                    name: self.names[id.0].to_owned(),
+                    name: name.clone(),
                     position: id.0,
                     written: match &decl.source.value {
                         ComponentSource::Path(path) => path.to_string_lossy().replace('\\', "/"),
@@ -96,12 +126,14 @@ impl Resolver<'_> {
             unbound,
             unreadable,
         };
-        Err(ResolveError {
+        ResolveError {
             diagnostics,
             partial: Some(Box::new(partial)),
-        })
+        }
     }
+}
 
+impl Resolver<'_> {
     /// The loaded components with their bindings, renumbered by `new_id`.
     fn planned_components(
         &self,
