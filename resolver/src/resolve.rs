@@ -191,7 +191,7 @@ impl<'w> Resolver<'w> {
             (ComponentSource::Bytes { bytes, .. }, _) => bytes.clone(),
             (ComponentSource::Path(_), full) => {
                 let full = full.as_ref().expect("load_components joins every path");
-                match std::fs::read(full) {
+                match read_regular_file(full) {
                     Ok(bytes) => Arc::<[u8]>::from(bytes),
                     Err(e) => {
                         let problem = Problem::ReadComponent {
@@ -632,4 +632,19 @@ fn cycle_through(
     }
     path.push(start);
     path
+}
+
+/// The bytes of the file at `path`, which must be a regular file: reading a FIFO would
+/// block forever and a device such as `/dev/zero` would never end (found by fuzzing).
+fn read_regular_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    let metadata = std::fs::metadata(path)?;
+    if !metadata.is_file() {
+        let kind = if metadata.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file"
+        };
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, kind));
+    }
+    std::fs::read(path)
 }
