@@ -548,7 +548,7 @@ impl<'w> Resolver<'w> {
         }
     }
 
-    /// Rule 7: a component nothing uses and that contributes no workload export.
+    /// Rule 8: a component nothing uses and that contributes no workload export.
     fn warn_unused(&mut self, bindings: &Bindings, exports: &[crate::WorkloadExport]) {
         let mut used = servers(bindings);
         used.extend(exports.iter().map(|e| e.component));
