@@ -911,45 +911,52 @@ fn write_temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
 
 // --- host plugins: a workload checked against what a host has (issue 10) ------------------
 
-/// A plugin serving `acme:kv/store@0.1.0` that takes `url-env`, which must be an
-/// environment variable's name.
-struct KvPlugin;
+/// A plugin serving `acme:kv/store@0.1.0`, named `name`; with `url_env`, it requires the
+/// key `url-env`, which must be an environment variable's name, else it takes no keys.
+struct KvPlugin {
+    name: &'static str,
+    url_env: bool,
+}
 
 impl PluginSchema for KvPlugin {
     fn name(&self) -> &str {
-        "kv"
+        self.name
     }
     fn interfaces(&self) -> Vec<String> {
         vec!["acme:kv/store@0.1.0".into()]
     }
     fn keys(&self) -> Vec<String> {
-        vec!["url-env".into()]
+        self.url_env
+            .then(|| "url-env".to_owned())
+            .into_iter()
+            .collect()
     }
     fn validate(&self, config: &BackendConfig) -> Vec<ConfigIssue> {
+        let valid = |v: &str| !v.is_empty() && !v.contains('=');
         match config.get("url-env") {
-            None => vec![ConfigIssue {
+            None if self.url_env => vec![ConfigIssue {
                 key: None,
                 message: "`url-env` is required".into(),
                 help: None,
             }],
-            Some(value)
-                if value
-                    .as_str()
-                    .is_some_and(|v| !v.is_empty() && !v.contains('=')) =>
-            {
-                vec![]
-            }
-            Some(_) => vec![
+            Some(value) if !value.as_str().is_some_and(valid) => vec![
                 ConfigIssue::key("url-env", "`url-env` must name an environment variable")
                     .with_help("write `url-env = \"TEAM_A_DATABASE_URL\"`"),
             ],
+            _ => vec![],
         }
     }
 }
 
 fn profile() -> HostProfile {
     HostProfile::new()
-        .with_plugin(std::sync::Arc::new(KvPlugin), true)
+        .with_plugin(
+            std::sync::Arc::new(KvPlugin {
+                name: "kv",
+                url_env: true,
+            }),
+            true,
+        )
         .with_interfaces(["wasi:cli/*@0.2.0"])
 }
 
@@ -990,31 +997,19 @@ fn a_backend_table_names_its_plugin_and_configuration() {
     // The short form gets the default plugin of its interface.
     let plan = resolve_text_with(
         &reporter_workload("[host]\nbackends = { team-c-postgres = \"acme:kv/store@0.1.0\" }"),
-        &HostProfile::new().with_plugin(std::sync::Arc::new(DefaultKv), true),
+        &HostProfile::new().with_plugin(
+            std::sync::Arc::new(KvPlugin {
+                name: "memory-kv",
+                url_env: false,
+            }),
+            true,
+        ),
     )
     .unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
     assert_eq!(
         plan.host.backends["team-c-postgres"].plugin.as_deref(),
         Some("memory-kv")
     );
-}
-
-/// A plugin with no keys, the default of `acme:kv/store@0.1.0`.
-struct DefaultKv;
-
-impl PluginSchema for DefaultKv {
-    fn name(&self) -> &str {
-        "memory-kv"
-    }
-    fn interfaces(&self) -> Vec<String> {
-        vec!["acme:kv/store@0.1.0".into()]
-    }
-    fn keys(&self) -> Vec<String> {
-        vec![]
-    }
-    fn validate(&self, _: &BackendConfig) -> Vec<ConfigIssue> {
-        vec![]
-    }
 }
 
 #[test]
