@@ -273,16 +273,6 @@ impl Plan {
             .map(ComponentId)
     }
 
-    /// Every binding served by a component, as `(importer, binding, server, export name)`.
-    pub fn component_bindings(
-        &self,
-    ) -> impl Iterator<Item = (ComponentId, &Binding, ComponentId, &str)> {
-        self.components.iter().enumerate().flat_map(|(i, c)| {
-            c.component_bindings()
-                .map(move |(binding, server, export)| (ComponentId(i), binding, server, export))
-        })
-    }
-
     /// The imports the host must serve, one entry per import name, in the order first met.
     pub fn host_imports(&self) -> Vec<HostImport<'_>> {
         let mut out: Vec<HostImport<'_>> = Vec::new();
