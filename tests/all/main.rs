@@ -4,3 +4,4 @@ mod compose;
 mod graph;
 mod linker;
 mod resolve;
+mod soundness;
