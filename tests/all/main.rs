@@ -3,5 +3,6 @@
 mod compose;
 mod graph;
 mod linker;
+mod linker_load;
 mod resolve;
 mod soundness;

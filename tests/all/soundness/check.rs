@@ -3,10 +3,10 @@
 //! it, and calls through the linker and through the composed component agree; if `resolve`
 //! rejects it, every problem has a code and a span in the text and renders.
 
-use super::host;
 use compose_linker::{CompiledWorkload, WorkloadLinker, WorkloadState};
 use compose_resolver::{Plan, Provider, ResolveError, Rule, Workload, names_match, resolve};
 use compose_static::{ComposeOptions, compose};
+use compose_tests::host;
 use wasmtime::component::types::{Component as ComponentType, ComponentFunc, ComponentItem};
 use wasmtime::component::{Component, InstancePre, Linker, Val};
 use wasmtime::{Engine, Store};

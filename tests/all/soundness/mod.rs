@@ -14,7 +14,6 @@
 
 mod check;
 mod generate;
-mod host;
 mod pool;
 mod spec;
 

@@ -1,11 +1,11 @@
-//! A generic host: it serves exactly what a workload's `[host]` declares, whatever the
+//! A generic host: it serves what a workload's `[host]` declares, whatever the
 //! interfaces are, by walking the imports of a component with Wasmtime's component type API
 //! and defining a function for each that returns default values (`0`, `""`, `none`, the
 //! first case, ...) — or traps when its result cannot be made up (a resource handle).
 
-use compose_resolver::{HostPattern, Workload, names_match};
+use compose_resolver::{HostPattern, Plan, Workload, names_match};
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
-use wasmtime::component::{Linker, LinkerInstance, ResourceType, Type, Val};
+use wasmtime::component::{Component, Linker, LinkerInstance, ResourceType, Type, Val};
 use wasmtime::{Engine, StoreContextMut};
 
 /// Whether the workload's `[host]` serves the import `name` (with `implements`, for a
@@ -27,7 +27,7 @@ pub fn define<T: 'static>(
     linker: &mut Linker<T>,
     engine: &Engine,
     component: &wasmtime::component::types::Component,
-    serve: impl Fn(&str) -> bool,
+    mut serve: impl FnMut(&str) -> bool,
 ) -> wasmtime::Result<()> {
     for (name, item) in component.imports(engine) {
         if !serve(name) {
@@ -53,6 +53,28 @@ pub fn define<T: 'static>(
             ComponentItem::ComponentFunc(_) => define_func(&mut linker.root(), name)?,
             _ => {}
         }
+    }
+    Ok(())
+}
+
+/// Defines in `linker` every import that `plan` leaves to the host, with the type of the
+/// first component that imports it (each such component is compiled for its type).
+pub fn define_plan<T: 'static>(
+    linker: &mut Linker<T>,
+    engine: &Engine,
+    plan: &Plan,
+) -> wasmtime::Result<()> {
+    let hosts = plan.host_imports();
+    let mut defined = std::collections::HashSet::new();
+    for h in &hosts {
+        let first = plan.component(h.importers[0]);
+        if defined.contains(&h.import.name) {
+            continue;
+        }
+        let component = Component::new(engine, &first.ty.bytes)?;
+        define(linker, engine, &component.component_type(), |name| {
+            hosts.iter().any(|h| h.import.name == name) && defined.insert(name.to_owned())
+        })?;
     }
     Ok(())
 }
