@@ -9,7 +9,10 @@ use compose_resolver::{Plan, ResolveError};
 /// # Panics
 /// When one does not (the fuzzer then reports the input).
 pub fn resolve_error(error: &ResolveError, text: Option<&str>) {
-    assert!(error.errors().next().is_some(), "a ResolveError without errors");
+    assert!(
+        error.errors().next().is_some(),
+        "a ResolveError without errors"
+    );
     for d in &error.diagnostics {
         let code = d.problem.code();
         assert!(code.starts_with("compose::"), "`{d}` has the code `{code}`");
@@ -18,12 +21,18 @@ pub fn resolve_error(error: &ResolveError, text: Option<&str>) {
             .render_report(&mut rendered, d)
             .expect("a diagnostic renders");
         let Some(text) = text else { continue };
-        let span = d.span.as_ref().unwrap_or_else(|| panic!("{code} `{d}` has no span"));
+        let span = d
+            .span
+            .as_ref()
+            .unwrap_or_else(|| panic!("{code} `{d}` has no span"));
         assert!(
             span.start <= span.end && span.end <= text.len(),
             "{code} `{d}` has the span {span:?} outside the text"
         );
-        assert!(d.line_column().is_some(), "{code} `{d}` has no line and column");
+        assert!(
+            d.line_column().is_some(),
+            "{code} `{d}` has no line and column"
+        );
     }
     let json = error.to_json();
     assert_eq!(

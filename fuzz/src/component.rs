@@ -13,7 +13,10 @@ pub fn component(data: &[u8]) {
     let mut u = Unstructured::new(data);
     let Ok(bytes) = make(&mut u) else { return };
     let alone = Workload::new("alone")
-        .with_component("fuzzed", ComponentDecl::from_bytes("fuzzed.wasm", bytes.clone()))
+        .with_component(
+            "fuzzed",
+            ComponentDecl::from_bytes("fuzzed.wasm", bytes.clone()),
+        )
         .with_host_interface("wasi:*")
         .with_host_interface("acme:*");
     check_resolve(&alone);
@@ -22,7 +25,11 @@ pub fn component(data: &[u8]) {
     let mut all = Workload::new("all").with_host_interface("wasi:*");
     for (i, fixture) in fixtures.iter().enumerate() {
         let name = fixture.file.trim_end_matches(".wasm").to_owned();
-        let bytes = if i == replaced { bytes.clone() } else { fixture.bytes.to_vec() };
+        let bytes = if i == replaced {
+            bytes.clone()
+        } else {
+            fixture.bytes.to_vec()
+        };
         all = all.with_component(name, ComponentDecl::from_bytes(&fixture.file, bytes));
     }
     check_resolve(&all);

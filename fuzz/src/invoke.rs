@@ -22,9 +22,13 @@ pub fn invoke(data: &[u8]) {
         },
         None => text.clone(),
     };
-    let Ok(call) = UntypedFuncCall::parse(&call_text) else { return };
+    let Ok(call) = UntypedFuncCall::parse(&call_text) else {
+        return;
+    };
     let _ = call.name();
-    let Ok(values) = call.to_wasm_params::<Value>(types.iter()) else { return };
+    let Ok(values) = call.to_wasm_params::<Value>(types.iter()) else {
+        return;
+    };
     for (value, ty) in values.iter().zip(&types) {
         let printed = wasm_wave::to_string(value).expect("a parsed value prints");
         let read: Value = wasm_wave::from_str(ty, &printed)
@@ -42,12 +46,25 @@ fn params(u: &mut Unstructured<'_>) -> arbitrary::Result<Vec<Type>> {
 /// A WAVE type nested at most `depth` deep.
 fn ty(u: &mut Unstructured<'_>, depth: u8) -> arbitrary::Result<Type> {
     const SIMPLE: &[Type] = &[
-        Type::BOOL, Type::S8, Type::S16, Type::S32, Type::S64, Type::U8, Type::U16, Type::U32,
-        Type::U64, Type::F32, Type::F64, Type::CHAR, Type::STRING,
+        Type::BOOL,
+        Type::S8,
+        Type::S16,
+        Type::S32,
+        Type::S64,
+        Type::U8,
+        Type::U16,
+        Type::U32,
+        Type::U64,
+        Type::F32,
+        Type::F64,
+        Type::CHAR,
+        Type::STRING,
     ];
     let names = |u: &mut Unstructured<'_>| -> arbitrary::Result<Vec<String>> {
         let n = u.int_in_range(1..=3u8)?;
-        Ok((0..n).map(|i| ["a", "b-c", "d1"][i as usize].to_owned()).collect())
+        Ok((0..n)
+            .map(|i| ["a", "b-c", "d1"][i as usize].to_owned())
+            .collect())
     };
     if depth == 0 {
         return Ok(u.choose(SIMPLE)?.clone());
@@ -57,8 +74,16 @@ fn ty(u: &mut Unstructured<'_>, depth: u8) -> arbitrary::Result<Type> {
         0 => Type::list(inner(u)?),
         1 => Type::option(inner(u)?),
         2 => {
-            let ok = if bool::arbitrary(u)? { Some(inner(u)?) } else { None };
-            let err = if bool::arbitrary(u)? { Some(inner(u)?) } else { None };
+            let ok = if bool::arbitrary(u)? {
+                Some(inner(u)?)
+            } else {
+                None
+            };
+            let err = if bool::arbitrary(u)? {
+                Some(inner(u)?)
+            } else {
+                None
+            };
             Type::result(ok, err)
         }
         3 => Type::tuple(vec![inner(u)?, inner(u)?]).expect("a tuple of two"),
@@ -70,7 +95,16 @@ fn ty(u: &mut Unstructured<'_>, depth: u8) -> arbitrary::Result<Type> {
         }
         5 => {
             let cases: Vec<(String, Option<Type>)> = (names(u)?.into_iter())
-                .map(|n| Ok((n, if bool::arbitrary(u)? { Some(inner(u)?) } else { None })))
+                .map(|n| {
+                    Ok((
+                        n,
+                        if bool::arbitrary(u)? {
+                            Some(inner(u)?)
+                        } else {
+                            None
+                        },
+                    ))
+                })
                 .collect::<arbitrary::Result<_>>()?;
             Type::variant(cases).expect("a variant with cases")
         }

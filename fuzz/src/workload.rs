@@ -13,9 +13,8 @@ use std::fmt::Write;
 /// Parses and resolves the workload written by `data`.
 pub fn workload(data: &[u8]) {
     let text = match data.split_first() {
-        Some((1, rest)) => {
-            Doc::arbitrary_take_rest(Unstructured::new(rest)).map_or_else(|_| String::new(), |d| d.to_toml())
-        }
+        Some((1, rest)) => Doc::arbitrary_take_rest(Unstructured::new(rest))
+            .map_or_else(|_| String::new(), |d| d.to_toml()),
         _ => String::from_utf8_lossy(data).into_owned(),
     };
     let workload = match Workload::parse("workload.toml", text.clone(), ".") {
@@ -36,14 +35,15 @@ fn in_memory(mut workload: Workload) -> Workload {
             continue;
         };
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        let bytes: std::sync::Arc<[u8]> = match fixtures.iter().find(|f| Some(&f.file) == name.as_ref()) {
-            Some(f) => f.bytes.clone(),
-            None => match path.as_os_str().len() % (fixtures.len() + 2) {
-                0 => Vec::new().into(),
-                1 => b"\0asm garbage".to_vec().into(),
-                n => fixtures[n - 2].bytes.clone(),
-            },
-        };
+        let bytes: std::sync::Arc<[u8]> =
+            match fixtures.iter().find(|f| Some(&f.file) == name.as_ref()) {
+                Some(f) => f.bytes.clone(),
+                None => match path.as_os_str().len() % (fixtures.len() + 2) {
+                    0 => Vec::new().into(),
+                    1 => b"\0asm garbage".to_vec().into(),
+                    n => fixtures[n - 2].bytes.clone(),
+                },
+            };
         let name = path.display().to_string();
         decl.source.value = ComponentSource::Bytes { name, bytes };
     }
@@ -57,9 +57,24 @@ struct Word(String);
 
 /// Names that matter to the file format besides those of the fixtures.
 const WORDS: &[&str] = &[
-    "host", "api", "API", "Api", "api_v2", "Bad_Name", "", "wasi:cli/*@0.2.0", "wasi:*@0.2.0",
-    "acme:*", "*", "a:b/c@1.2", "a:b/c@1.0.0-rc.1", "frontend.wasm", "kv-memory.wasm",
-    "team-a-postgres", "x", "x-1",
+    "host",
+    "api",
+    "API",
+    "Api",
+    "api_v2",
+    "Bad_Name",
+    "",
+    "wasi:cli/*@0.2.0",
+    "wasi:*@0.2.0",
+    "acme:*",
+    "*",
+    "a:b/c@1.2",
+    "a:b/c@1.0.0-rc.1",
+    "frontend.wasm",
+    "kv-memory.wasm",
+    "team-a-postgres",
+    "x",
+    "x-1",
 ];
 
 impl<'a> Arbitrary<'a> for Word {
@@ -107,7 +122,9 @@ fn target(t: &Target) -> String {
         Target::Name(n) => quote(n),
         Target::Host => "\"host\"".into(),
         Target::Table(c, None) => format!("{{ component = {} }}", quote(c)),
-        Target::Table(c, Some(e)) => format!("{{ component = {}, export = {} }}", quote(c), quote(e)),
+        Target::Table(c, Some(e)) => {
+            format!("{{ component = {}, export = {} }}", quote(c), quote(e))
+        }
     }
 }
 
@@ -127,13 +144,22 @@ impl Doc {
             );
         }
         for c in &self.components {
-            let _ = writeln!(out, "[components.{}]\npath = {}", quote(&c.name), quote(&c.path));
+            let _ = writeln!(
+                out,
+                "[components.{}]\npath = {}",
+                quote(&c.name),
+                quote(&c.path)
+            );
             let imports: Vec<String> = (c.imports.iter())
                 .map(|(k, t)| format!("{} = {}", quote(k), target(t)))
                 .collect();
             let _ = writeln!(out, "imports = {{ {} }}", imports.join(", "));
             if let Some(eager) = c.eager {
-                let _ = writeln!(out, "instantiate = \"{}\"", if eager { "eager" } else { "lazy" });
+                let _ = writeln!(
+                    out,
+                    "instantiate = \"{}\"",
+                    if eager { "eager" } else { "lazy" }
+                );
             }
         }
         if let Some(exports) = &self.exports {

@@ -5,4 +5,5 @@ mod graph;
 mod linker;
 mod linker_load;
 mod resolve;
+mod robustness;
 mod soundness;
