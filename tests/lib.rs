@@ -1,4 +1,7 @@
-//! Shared helpers of the integration tests (`tests/all/`): where the fixtures are.
+//! Shared helpers of the integration tests (`tests/all/`) and benches (`tests/benches/`):
+//! where the fixtures are, small WAT components, and a generic host.
+
+pub mod host;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

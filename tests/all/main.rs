@@ -3,4 +3,7 @@
 mod compose;
 mod graph;
 mod linker;
+mod linker_load;
 mod resolve;
+mod robustness;
+mod soundness;
