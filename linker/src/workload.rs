@@ -30,7 +30,13 @@ pub struct WorkloadLinker<'p, T: 'static> {
     plan: &'p Plan,
     linker: Linker<T>,
     fast_paths: bool,
+    /// Host definitions for one component only, by the component's position in the plan.
+    per_component: HashMap<usize, Vec<ComponentHost<T>>>,
 }
+
+/// Host definitions that one component is linked against (see
+/// [`WorkloadLinker::component_host`]).
+type ComponentHost<T> = Box<dyn Fn(&mut Linker<T>) -> wasmtime::Result<()>>;
 
 impl<'p, T: 'static> WorkloadLinker<'p, T> {
     /// A linker for `plan` with an empty host linker. The engine must have the component
@@ -47,6 +53,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
             plan,
             linker,
             fast_paths: true,
+            per_component: HashMap::new(),
         }
     }
 
@@ -77,6 +84,41 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
         };
         let mut instance = self.linker.instance(label).map_err(error)?;
         define(&mut instance).map_err(error)?;
+        Ok(self)
+    }
+
+    /// Adds host definitions that only workload component `component` is linked against,
+    /// on top of (and shadowing) [`WorkloadLinker::host`]'s: for an interface whose
+    /// answer depends on which component calls it, such as `wasi:config/store` serving
+    /// each component its own configuration. `define` runs on the component's copy of
+    /// the host linker each time the workload is compiled.
+    ///
+    /// # Errors
+    /// [`LookupError::UnknownComponent`] when the plan has no component `component`; an
+    /// error of `define` surfaces from [`WorkloadLinker::compile`] as
+    /// [`BuildError::Link`] naming the component.
+    pub fn component_host(
+        &mut self,
+        component: &str,
+        define: impl Fn(&mut Linker<T>) -> wasmtime::Result<()> + 'static,
+    ) -> Result<&mut Self, LookupError> {
+        let id = self
+            .plan
+            .find(component)
+            .ok_or_else(|| LookupError::UnknownComponent {
+                workload: self.plan.name.clone(),
+                component: component.to_owned(),
+                available: self
+                    .plan
+                    .components
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect(),
+            })?;
+        self.per_component
+            .entry(id.0)
+            .or_default()
+            .push(Box::new(define));
         Ok(self)
     }
 
@@ -121,6 +163,9 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
             };
             let mut linker = self.linker.clone();
             linker.allow_shadowing(true);
+            for define in self.per_component.get(&caller).into_iter().flatten() {
+                define(&mut linker).map_err(link)?;
+            }
             let component_type = components[caller].component_type();
             for (binding, server, export) in planned.component_bindings() {
                 let server = server.0;
