@@ -2,9 +2,8 @@
 //! every backend now (for `postgres`: the variable is set, the login works, the role may
 //! read and write its table).
 
-use crate::report;
-use compose_host::{HostSection, HostState, Plugins, check};
-use compose_resolver::{Workload, resolve};
+use crate::{profile, report};
+use compose_resolver::resolve_file_with;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,36 +14,24 @@ pub struct Args {
     workload: PathBuf,
 }
 
-/// Resolves the workload and checks its host; prints every problem at once. Exit status
-/// 0 when the host can serve the workload now, 1 when it cannot or it does not resolve.
+/// Resolves the workload against this host and checks its backends; prints every problem
+/// at once. Exit status 0 when the host can serve the workload now, 1 when it cannot or
+/// the workload does not resolve.
 pub fn run(args: Args) -> ExitCode {
-    let workload = match Workload::from_file(&args.workload) {
-        Ok(workload) => workload,
-        Err(error) => return report::resolve_error(&error),
-    };
-    let plan = match resolve(&workload) {
+    let plugins = profile::plugins();
+    let plan = match resolve_file_with(&args.workload, &plugins.profile()) {
         Ok(plan) => plan,
         Err(error) => return report::resolve_error(&error),
     };
-    for warning in &plan.warnings {
-        report::diagnostic(warning);
+    report::diagnostics(&plan.warnings);
+    let errors = compose_host::check(&plan, &plugins);
+    if !errors.is_empty() {
+        return report::backends(&errors);
     }
-    let host = HostSection::from_workload(&workload);
-    let checked = check(&host, &Plugins::<HostState>::builtin());
-    if checked.is_ok() {
-        println!(
-            "workload `{}`: the host can serve it now: {} backend(s), {} host interface pattern(s)",
-            plan.name,
-            host.backends.len(),
-            host.interfaces.len()
-        );
-        return ExitCode::SUCCESS;
-    }
-    for interface in &checked.unserved_interfaces {
-        eprintln!(
-            "error: the host does not serve `{interface}`; it serves {}",
-            compose_host::interfaces::served()
-        );
-    }
-    report::backends(&checked.backends)
+    println!(
+        "workload `{}`: this host can serve it now ({} backend(s))",
+        plan.name,
+        plan.host.backends.len()
+    );
+    ExitCode::SUCCESS
 }

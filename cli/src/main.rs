@@ -8,6 +8,7 @@ mod build;
 mod check;
 mod graph;
 mod output;
+mod profile;
 mod report;
 mod resolve;
 mod run;

@@ -2,10 +2,10 @@
 //! plugins serving its backends, each component's `wasi:config/store`), calls one export
 //! and prints its result in WAVE syntax. The call syntax is `compose_host::invoke`'s.
 
-use crate::report;
+use crate::{profile, report};
 use compose_host::invoke::Call;
-use compose_host::{Host, HostError, HostSection, Plugins};
-use compose_resolver::{Workload, resolve};
+use compose_host::{Host, HostError};
+use compose_resolver::resolve_file_with;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use wasmtime_wasi::WasiCtx;
@@ -31,25 +31,16 @@ pub struct Args {
 /// Runs the call; exit status 0 on success, 1 on any error (a backend that cannot be
 /// served fails before anything runs, as `compose check` reports it).
 pub fn run(args: Args) -> ExitCode {
-    let workload = match Workload::from_file(&args.workload) {
-        Ok(workload) => workload,
-        Err(error) => return report::resolve_error(&error),
-    };
-    let plan = match resolve(&workload) {
+    let plugins = profile::plugins();
+    let plan = match resolve_file_with(&args.workload, &plugins.profile()) {
         Ok(plan) => plan,
         Err(error) => return report::resolve_error(&error),
     };
-    for warning in &plan.warnings {
-        report::diagnostic(warning);
-    }
+    report::diagnostics(&plan.warnings);
     let result = Call::parse(&args.invoke)
         .map_err(HostError::from)
         .and_then(|call| {
-            let host = Host::link(
-                &plan,
-                &HostSection::from_workload(&workload),
-                &Plugins::builtin(),
-            )?;
+            let host = Host::link(&plan, &plugins)?;
             let mut store = host.new_store(wasi(&args.env))?;
             host.invoke(&mut store, args.component.as_deref(), &call)
         });

@@ -1,38 +1,14 @@
-//! `compose check`: whether this host can serve a resolved workload now.
+//! `compose check`: whether this host can serve a resolved workload's backends now.
 
-use crate::interfaces;
 use crate::plugin::{BackendError, HostView};
 use crate::plugins::Plugins;
-use crate::provisional::HostSection;
+use compose_resolver::Plan;
 
-/// What `compose check` found: everything that keeps the host from serving the workload.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CheckReport {
-    /// `[host] interfaces` entries this host does not serve.
-    pub unserved_interfaces: Vec<String>,
-    /// Every backend that cannot be served now, with its label and the cause.
-    pub backends: Vec<BackendError>,
-}
-
-impl CheckReport {
-    /// Whether the host can serve everything.
-    pub fn is_ok(&self) -> bool {
-        self.unserved_interfaces.is_empty() && self.backends.is_empty()
-    }
-}
-
-/// Checks `host` against this host: every interface is served, and every backend's
-/// plugin exists, accepts its configuration and can serve it now (for `postgres`: the
-/// variable is set, the login works, the role may read and write its table). Every
-/// failure is reported, not just the first.
-pub fn check<T: HostView>(host: &HostSection, plugins: &Plugins<T>) -> CheckReport {
-    CheckReport {
-        unserved_interfaces: host
-            .interfaces
-            .iter()
-            .filter(|i| !interfaces::serves(i))
-            .cloned()
-            .collect(),
-        backends: plugins.check(host.backends.values()),
-    }
+/// Checks every backend of `plan` against `plugins`: the plugin exists, accepts the
+/// configuration and can serve it now (for `postgres`: the variable is set, the login
+/// works, the role may read and write its table). Returns every backend that cannot be
+/// served, not just the first (empty: all can). What the resolver checks (with
+/// [`Plugins::profile`]) is checked before, by resolving.
+pub fn check<T: HostView>(plan: &Plan, plugins: &Plugins<T>) -> Vec<BackendError> {
+    plugins.check(plan.host.backends.values())
 }

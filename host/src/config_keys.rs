@@ -1,8 +1,10 @@
-//! Validating a plugin's keys: each plugin lists its keys as [`KeyRule`]s; unknown keys,
-//! missing required keys, values that are not strings and values a rule rejects are each
-//! a [`ConfigIssue`] naming the key.
+//! Validating a plugin's keys: each plugin lists its keys as [`KeyRule`]s; missing
+//! required keys, values that are not strings and values a rule rejects are each a
+//! [`ConfigIssue`] naming the key. (Unknown keys: the resolver reports them, listing
+//! [`PluginSchema::keys`](compose_resolver::PluginSchema::keys); [`unknown_keys`] for
+//! hosts that serve a plan resolved without their profile.)
 
-use crate::provisional::{BackendConfig, ConfigIssue};
+use compose_resolver::{BackendConfig, ConfigIssue};
 
 /// One key a plugin accepts; its value is a string.
 pub struct KeyRule {
@@ -16,54 +18,49 @@ pub struct KeyRule {
     pub help: &'static str,
 }
 
-/// Every issue with `config` against `rules`, for plugin `plugin`.
+/// Every issue with the values of `config` against `rules`, for plugin `plugin`.
 pub fn validate(config: &BackendConfig, rules: &[KeyRule], plugin: &str) -> Vec<ConfigIssue> {
-    let mut issues = unknown_keys(
-        config,
-        &rules.iter().map(|r| r.key).collect::<Vec<_>>(),
-        plugin,
-    );
+    let mut issues = Vec::new();
     for rule in rules {
-        let issue = |message: String| ConfigIssue {
-            key: Some(rule.key.to_owned()),
-            message,
-            help: Some(rule.help.to_owned()),
-        };
-        match config.keys.get(rule.key).map(|v| &v.value) {
+        match config.get(rule.key) {
             None if rule.required => issues.push(ConfigIssue {
                 key: None,
-                ..issue(format!("plugin `{plugin}` needs the key `{}`", rule.key))
+                message: format!("plugin `{plugin}` needs the key `{}`", rule.key),
+                help: Some(rule.help.to_owned()),
             }),
             None => {}
             Some(toml::Value::String(value)) => {
                 if let Err(why) = (rule.check)(value) {
-                    issues.push(issue(format!("`{}`: {why}", rule.key)));
+                    issues.push(
+                        ConfigIssue::key(rule.key, format!("`{}`: {why}", rule.key))
+                            .with_help(rule.help),
+                    );
                 }
             }
-            Some(other) => issues.push(issue(format!(
-                "`{}` must be a string, not {}",
-                rule.key,
-                other.type_str()
-            ))),
+            Some(other) => issues.push(
+                ConfigIssue::key(
+                    rule.key,
+                    format!("`{}` must be a string, not {}", rule.key, other.type_str()),
+                )
+                .with_help(rule.help),
+            ),
         }
     }
     issues
 }
 
-/// An issue for every key of `config` that is not in `known`.
-pub fn unknown_keys(config: &BackendConfig, known: &[&str], plugin: &str) -> Vec<ConfigIssue> {
+/// An issue for every key of `config` that is not in `known`, for plugin `plugin`.
+pub fn unknown_keys(config: &BackendConfig, known: &[String], plugin: &str) -> Vec<ConfigIssue> {
     config
-        .keys
-        .keys()
-        .filter(|key| !known.contains(&key.as_str()))
-        .map(|key| ConfigIssue {
-            key: Some(key.clone()),
-            message: format!("plugin `{plugin}` has no key `{key}`"),
-            help: Some(if known.is_empty() {
+        .iter()
+        .filter(|(key, _)| !known.iter().any(|k| k == key))
+        .map(|(key, _)| {
+            let takes = if known.is_empty() {
                 format!("plugin `{plugin}` takes no keys")
             } else {
                 format!("its keys: {}", known.join(", "))
-            }),
+            };
+            ConfigIssue::key(key, format!("plugin `{plugin}` has no key `{key}`")).with_help(takes)
         })
         .collect()
 }

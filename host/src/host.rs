@@ -1,11 +1,10 @@
 //! The host `compose run` uses: a resolved workload linked with WASI 0.2, the host's
 //! plugins serving its backends, and each component's `wasi:config/store`.
 
+use crate::config;
 use crate::invoke::{Call, InvalidCall};
 use crate::plugin::{BackendError, HostView};
 use crate::plugins::Plugins;
-use crate::provisional::HostSection;
-use crate::{config, interfaces};
 use compose_linker::{
     BuildError, CallError, CompiledWorkload, InstantiateError, LookupError, WorkloadLinker,
     WorkloadState,
@@ -54,13 +53,6 @@ impl HostView for HostState {
 /// Why a workload cannot be linked or a call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
-    /// `[host] interfaces` names interfaces this host does not serve.
-    #[error(
-        "the host does not serve {}; it serves {}",
-        .0.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", "),
-        interfaces::served()
-    )]
-    UnservedInterfaces(Vec<String>),
     /// Backends that cannot be served, all of them.
     #[error("{}", Backends(.0))]
     Backends(Vec<BackendError>),
@@ -134,38 +126,26 @@ pub struct Host {
 }
 
 impl Host {
-    /// Links `plan` with what `host` declares, served by `plugins`.
+    /// Links `plan` (best resolved with [`Plugins::profile`], which checks its host
+    /// imports and backends first) with WASI 0.2, its backends served by `plugins` and
+    /// each component's configuration as `wasi:config/store`.
     ///
     /// # Errors
-    /// [`HostError::UnservedInterfaces`] for `[host] interfaces` outside what this host
-    /// serves; [`HostError::Backends`] with every backend that cannot be served (before
-    /// anything runs); [`HostError::Build`] when linking fails.
-    pub fn link(
-        plan: &Plan,
-        host: &HostSection,
-        plugins: &Plugins<HostState>,
-    ) -> Result<Self, HostError> {
-        let unserved: Vec<String> = host
-            .interfaces
-            .iter()
-            .filter(|i| !interfaces::serves(i))
-            .cloned()
-            .collect();
-        if !unserved.is_empty() {
-            return Err(HostError::UnservedInterfaces(unserved));
-        }
+    /// [`HostError::Backends`] with every backend that cannot be served (before anything
+    /// runs); [`HostError::Build`] when linking fails (an import the host does not serve).
+    pub fn link(plan: &Plan, plugins: &Plugins<HostState>) -> Result<Self, HostError> {
         let engine = Engine::new(&compose_linker::config_for(plan))
             .map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
         let mut linker = WorkloadLinker::<HostState>::new(&engine, plan);
         wasmtime_wasi::p2::add_to_linker_sync(linker.host())
             .map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
         plugins
-            .define(&mut linker, host.backends.values())
+            .define(&mut linker, plan.host.backends.values())
             .map_err(HostError::Backends)?;
-        let configs = plan.components.iter().map(|c| {
-            let values = host.configs.get(&c.name).cloned().unwrap_or_default();
-            (c.name.as_str(), values)
-        });
+        let configs = plan
+            .components
+            .iter()
+            .map(|c| (c.name.as_str(), c.config.clone()));
         config::define_for_components(&mut linker, configs)?;
         let workload = linker.compile(|host| &mut host.workload)?;
         Ok(Self { workload })

@@ -10,7 +10,9 @@
 //! - `wasi:config/store` ([`config`]), each component seeing only its own
 //!   `[components.NAME.config]`.
 //!
-//! [`check()`] says whether a workload's backends can be served now; [`Host::link`] refuses
+//! [`Plugins::profile`] describes the host to the resolver
+//! ([`compose_resolver::resolve_with`]), which then checks every backend's plugin and
+//! configuration, and every host import, before anything runs. [`check()`] says whether a workload's backends can be served now; [`Host::link`] refuses
 //! to link one that cannot, with the same message, before anything runs; [`Host::invoke`]
 //! calls an export with a `--invoke` expression ([`invoke`]).
 //!
@@ -28,11 +30,9 @@ pub mod invoke;
 pub mod keyvalue;
 pub mod plugin;
 pub mod plugins;
-pub mod provisional;
 
-pub use check::{CheckReport, check};
+pub use check::check;
 pub use config_keys::{KeyRule, env_var_name};
 pub use host::{Host, HostError, HostState};
 pub use plugin::{BackendError, BackendPlugin, HostView, Unavailable};
 pub use plugins::Plugins;
-pub use provisional::{BackendConfig, ConfigIssue, HostSection, PlannedBackend, PluginSchema};

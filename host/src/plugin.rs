@@ -1,6 +1,6 @@
 //! Host plugins: what serves a named backend (`[host.backends.LABEL]`).
 
-use crate::provisional::{PlannedBackend, PluginSchema};
+use compose_resolver::{PlannedBackend, PluginSchema};
 use std::fmt;
 use wasmtime::component::{LinkerInstance, ResourceTable};
 

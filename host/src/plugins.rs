@@ -3,9 +3,8 @@
 
 use crate::keyvalue::{self, memory::MemoryPlugin, postgres::PostgresPlugin};
 use crate::plugin::{BackendError, BackendPlugin, HostView, Unavailable};
-use crate::provisional::PlannedBackend;
 use compose_linker::WorkloadLinker;
-use compose_resolver::names_match;
+use compose_resolver::{HostProfile, PlannedBackend, PluginSchema, names_match};
 use std::sync::Arc;
 
 /// A host's plugins by name, and which plugin serves an interface when a backend names
@@ -123,7 +122,10 @@ impl<T: HostView> Plugins<T> {
                 format!("it serves: {}", interfaces.join(", ")),
             ));
         }
-        if let Some(issue) = plugin.validate(&backend.config).into_iter().next() {
+        let keys = plugin.keys();
+        let mut issues = crate::config_keys::unknown_keys(&backend.config, &keys, name);
+        issues.extend(plugin.validate(&backend.config));
+        if let Some(issue) = issues.into_iter().next() {
             return Err(BackendError {
                 label: backend.label.clone(),
                 plugin: Some(name.to_owned()),
@@ -132,6 +134,20 @@ impl<T: HostView> Plugins<T> {
             });
         }
         Ok(plugin)
+    }
+
+    /// What the resolver needs to know of this host ([`compose_resolver::resolve_with`]):
+    /// these plugins and their defaults, and the host interfaces this host serves
+    /// ([`crate::interfaces::served`]).
+    pub fn profile(&self) -> HostProfile {
+        let mut profile = HostProfile::new();
+        for plugin in &self.plugins {
+            let default = self.defaults.iter().any(|(_, p)| p == plugin.name());
+            let schema: Arc<dyn PluginSchema> = plugin.clone();
+            profile = profile.with_plugin(schema, default);
+        }
+        let served = crate::interfaces::served();
+        profile.with_interfaces(served.iter().map(String::as_str))
     }
 
     /// Checks that every backend can be served now; returns every one that cannot.

@@ -5,7 +5,7 @@
 
 use super::{Error, INTERFACE, KeyResponse, KeyValue, PAGE_SIZE};
 use crate::plugin::{BackendPlugin, HostView, Unavailable};
-use crate::provisional::{BackendConfig, ConfigIssue, PlannedBackend, PluginSchema};
+use compose_resolver::{BackendConfig, ConfigIssue, PlannedBackend, PluginSchema};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 use wasmtime::component::LinkerInstance;
@@ -46,8 +46,8 @@ impl PluginSchema for MemoryPlugin {
         Vec::new()
     }
 
-    fn validate(&self, config: &BackendConfig) -> Vec<ConfigIssue> {
-        crate::config_keys::unknown_keys(config, &[], Self::NAME)
+    fn validate(&self, _config: &BackendConfig) -> Vec<ConfigIssue> {
+        Vec::new()
     }
 }
 

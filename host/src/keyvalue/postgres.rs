@@ -19,7 +19,7 @@
 use super::{Error, INTERFACE, KeyResponse, KeyValue, PAGE_SIZE};
 use crate::config_keys::{self, KeyRule};
 use crate::plugin::{BackendPlugin, HostView, Unavailable};
-use crate::provisional::{BackendConfig, ConfigIssue, PlannedBackend, PluginSchema};
+use compose_resolver::{BackendConfig, ConfigIssue, PlannedBackend, PluginSchema};
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Statement};
 use std::sync::{Arc, Mutex};
@@ -147,8 +147,12 @@ impl Settings {
                 help: issue.help,
             });
         }
-        let url_env = backend.config.str("url-env").unwrap_or_default().to_owned();
-        let table = backend.config.str("table").unwrap_or(DEFAULT_TABLE);
+        let url_env = backend
+            .config
+            .get_str("url-env")
+            .unwrap_or_default()
+            .to_owned();
+        let table = backend.config.get_str("table").unwrap_or(DEFAULT_TABLE);
         let table = table
             .split('.')
             .map(|part| format!("\"{part}\""))
