@@ -39,10 +39,10 @@ fn resolve_prints_the_plan_and_exits_0() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains(
-        "team-a-postgres (implements acme:kv/store@0.1.0) <- team-a-postgres: acme:kv/store@0.1.0"
+        "team-a-postgres (implements wasi:keyvalue/store@0.2.0-draft) <- team-a-postgres: wasi:keyvalue/store@0.2.0-draft"
     ));
     assert!(stdout.contains(
-        "team-c-postgres (implements acme:kv/store@0.1.0) <- host backend team-c-postgres"
+        "team-c-postgres (implements wasi:keyvalue/store@0.2.0-draft) <- host backend team-c-postgres"
     ));
     assert!(stdout.contains("workload `shop` resolves: 6 component(s), 6 binding(s), 2 host import(s), 2 export(s), 0 warning(s)"), "{stdout}");
 }
@@ -189,7 +189,7 @@ fn cli_build_writes_the_component_a_file_or_stdout() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("import team-c-postgres (implements acme:kv/store@0.1.0)"),
+        stderr.contains("import team-c-postgres (implements wasi:keyvalue/store@0.2.0-draft)"),
         "{stderr}"
     );
     let written = std::fs::read(dir.join("out/app.wasm")).unwrap();
@@ -211,7 +211,11 @@ fn cli_build_writes_the_component_a_file_or_stdout() {
         "{}",
         &text[..100.min(text.len())]
     );
-    assert!(text.contains(r#"(import "team-c-postgres" (implements "acme:kv/store@0.1.0")"#));
+    assert!(
+        text.contains(
+            r#"(import "team-c-postgres" (implements "wasi:keyvalue/store@0.2.0-draft")"#
+        )
+    );
 }
 
 #[test]
@@ -278,7 +282,7 @@ fn graph_draws_to_stdout_or_a_file_even_when_the_workload_fails() {
     let dot = compose(&["graph", "fixtures/shop/workload.toml"]);
     assert_eq!(dot.status.code(), Some(0));
     assert!(text(&dot.stdout).starts_with("digraph"));
-    assert!(text(&dot.stdout).contains("team-a-postgres: acme:kv/store@0.1.0"));
+    assert!(text(&dot.stdout).contains("team-a-postgres: wasi:keyvalue/store@0.2.0-draft"));
 
     let dir = scratch_dir("graph");
     let svg = dir.join("broken.svg");
@@ -306,7 +310,7 @@ fn resolve_condenses_repeated_diagnostics_and_json_lists_them_all() {
     let dir = scratch_dir("condense");
     let kv = root().join("fixtures/components/kv-memory.wasm");
     let mut workload =
-        String::from("name = \"many\"\n[exports]\n\"acme:kv/store@0.1.0\" = \"c0\"\n");
+        String::from("name = \"many\"\n[exports]\n\"wasi:keyvalue/store@0.2.0-draft\" = \"c0\"\n");
     for i in 0..20 {
         workload += &format!("[components.c{i}]\npath = \"{}\"\n", kv.display());
     }

@@ -37,7 +37,7 @@ impl<T: HostView> Plugins<T> {
         let mut plugins = Self::new();
         plugins
             .register(Arc::new(MemoryPlugin::new()))
-            .register(Arc::new(PostgresPlugin))
+            .register(Arc::new(PostgresPlugin::new()))
             .set_default(keyvalue::INTERFACE, MemoryPlugin::NAME);
         plugins
     }

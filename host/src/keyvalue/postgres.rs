@@ -22,14 +22,37 @@ use crate::plugin::{BackendPlugin, HostView, Unavailable};
 use compose_resolver::{BackendConfig, ConfigIssue, PlannedBackend, PluginSchema};
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Statement};
+use std::collections::HashMap;
+use std::env::VarError;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wasmtime::component::LinkerInstance;
 
-/// The `postgres` plugin. Stateless: each label's connection lives in the linker's
-/// definitions of that label.
-#[derive(Default)]
-pub struct PostgresPlugin;
+/// The `postgres` plugin. Each label's connection lives in the linker's definitions of
+/// that label; the plugin only knows where to look up the variables `url-env` names.
+#[derive(Clone, Default)]
+pub struct PostgresPlugin {
+    variables: Variables,
+}
+
+/// Where the variables that `url-env` names are looked up.
+#[derive(Clone, Default)]
+enum Variables {
+    /// The process's environment.
+    #[default]
+    Process,
+    /// A given set (a host's secret store, a test).
+    Given(Arc<HashMap<String, String>>),
+}
+
+impl Variables {
+    fn get(&self, name: &str) -> Result<String, VarError> {
+        match self {
+            Self::Process => std::env::var(name),
+            Self::Given(map) => map.get(name).cloned().ok_or(VarError::NotPresent),
+        }
+    }
+}
 
 /// The keys of a `postgres` backend.
 const KEYS: &[KeyRule] = &[
@@ -59,13 +82,32 @@ impl PostgresPlugin {
     /// The plugin's name.
     pub const NAME: &'static str = "postgres";
 
+    /// A plugin that looks `url-env` up in the process's environment.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A plugin that looks `url-env` up in `variables` only (for hosts that keep secrets
+    /// elsewhere than in their environment, and for tests).
+    pub fn with_variables(
+        variables: impl IntoIterator<Item = (impl Into<String>, impl Into<String>)>,
+    ) -> Self {
+        let map = variables
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        Self {
+            variables: Variables::Given(Arc::new(map)),
+        }
+    }
+
     /// Opens `backend`'s connection and proves that its role may read and write its table.
     ///
     /// # Errors
     /// The variable is missing, the server refuses or cannot be reached, the login fails,
     /// or the role lacks a privilege on the table.
     pub fn connect(&self, backend: &PlannedBackend) -> Result<PostgresStore, Unavailable> {
-        let settings = Settings::from_backend(backend)?;
+        let settings = Settings::from_backend(backend, self.variables.clone())?;
         let connection = settings.open()?;
         Ok(PostgresStore {
             settings,
@@ -131,13 +173,14 @@ fn table_name(value: &str) -> Result<(), String> {
 /// A backend's settings: where its connection string is, and its table.
 struct Settings {
     label: String,
+    variables: Variables,
     url_env: String,
     /// The table, quoted for SQL (`"team_a"."keyvalue"`).
     table: String,
 }
 
 impl Settings {
-    fn from_backend(backend: &PlannedBackend) -> Result<Self, Unavailable> {
+    fn from_backend(backend: &PlannedBackend, variables: Variables) -> Result<Self, Unavailable> {
         if let Some(issue) = config_keys::validate(&backend.config, KEYS, PostgresPlugin::NAME)
             .into_iter()
             .next()
@@ -160,6 +203,7 @@ impl Settings {
             .join(".");
         Ok(Self {
             label: backend.label.clone(),
+            variables,
             url_env,
             table,
         })
@@ -167,12 +211,12 @@ impl Settings {
 
     /// Connects, prepares the statements and proves the role's privileges.
     fn open(&self) -> Result<Connection, Unavailable> {
-        let url = std::env::var(&self.url_env).map_err(|e| {
+        let url = self.variables.get(&self.url_env).map_err(|e| {
             Unavailable::new(match e {
-                std::env::VarError::NotPresent => {
+                VarError::NotPresent => {
                     format!("environment variable `{}` is not set", self.url_env)
                 }
-                std::env::VarError::NotUnicode(_) => {
+                VarError::NotUnicode(_) => {
                     format!("environment variable `{}` is not valid UTF-8", self.url_env)
                 }
             })
