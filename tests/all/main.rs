@@ -2,5 +2,6 @@
 
 mod compose;
 mod graph;
+mod host;
 mod linker;
 mod resolve;
