@@ -37,3 +37,18 @@ pub fn failure(error: &anyhow::Error) -> ExitCode {
     eprintln!("error: {error:#}");
     ExitCode::FAILURE
 }
+
+/// Prints every backend that cannot be served, each with its label, cause and advice,
+/// and a summary line; returns exit status 1.
+pub fn backends(errors: &[compose_host::BackendError]) -> ExitCode {
+    for error in errors {
+        eprintln!("error: {error}");
+        if let Some(help) = &error.help {
+            eprintln!("  help: {help}");
+        }
+    }
+    if !errors.is_empty() {
+        eprintln!("error: {} backend(s) cannot be served", errors.len());
+    }
+    ExitCode::FAILURE
+}

@@ -39,10 +39,10 @@ fn resolve_prints_the_plan_and_exits_0() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains(
-        "team-a-postgres (implements acme:kv/store@0.1.0) <- team-a-postgres: acme:kv/store@0.1.0"
+        "team-a-postgres (implements wasi:keyvalue/store@0.2.0-draft) <- team-a-postgres: wasi:keyvalue/store@0.2.0-draft"
     ));
     assert!(stdout.contains(
-        "team-c-postgres (implements acme:kv/store@0.1.0) <- host backend team-c-postgres"
+        "team-c-postgres (implements wasi:keyvalue/store@0.2.0-draft) <- host backend team-c-postgres"
     ));
     assert!(stdout.contains("workload `shop` resolves: 6 component(s), 6 binding(s), 2 host import(s), 2 export(s), 0 warning(s)"), "{stdout}");
 }
@@ -189,7 +189,7 @@ fn cli_build_writes_the_component_a_file_or_stdout() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("import team-c-postgres (implements acme:kv/store@0.1.0)"),
+        stderr.contains("import team-c-postgres (implements wasi:keyvalue/store@0.2.0-draft)"),
         "{stderr}"
     );
     let written = std::fs::read(dir.join("out/app.wasm")).unwrap();
@@ -211,7 +211,11 @@ fn cli_build_writes_the_component_a_file_or_stdout() {
         "{}",
         &text[..100.min(text.len())]
     );
-    assert!(text.contains(r#"(import "team-c-postgres" (implements "acme:kv/store@0.1.0")"#));
+    assert!(
+        text.contains(
+            r#"(import "team-c-postgres" (implements "wasi:keyvalue/store@0.2.0-draft")"#
+        )
+    );
 }
 
 #[test]
@@ -278,7 +282,7 @@ fn graph_draws_to_stdout_or_a_file_even_when_the_workload_fails() {
     let dot = compose(&["graph", "fixtures/shop/workload.toml"]);
     assert_eq!(dot.status.code(), Some(0));
     assert!(text(&dot.stdout).starts_with("digraph"));
-    assert!(text(&dot.stdout).contains("team-a-postgres: acme:kv/store@0.1.0"));
+    assert!(text(&dot.stdout).contains("team-a-postgres: wasi:keyvalue/store@0.2.0-draft"));
 
     let dir = scratch_dir("graph");
     let svg = dir.join("broken.svg");
@@ -306,7 +310,7 @@ fn resolve_condenses_repeated_diagnostics_and_json_lists_them_all() {
     let dir = scratch_dir("condense");
     let kv = root().join("fixtures/components/kv-memory.wasm");
     let mut workload =
-        String::from("name = \"many\"\n[exports]\n\"acme:kv/store@0.1.0\" = \"c0\"\n");
+        String::from("name = \"many\"\n[exports]\n\"wasi:keyvalue/store@0.2.0-draft\" = \"c0\"\n");
     for i in 0..20 {
         workload += &format!("[components.c{i}]\npath = \"{}\"\n", kv.display());
     }
@@ -334,4 +338,118 @@ fn resolve_condenses_repeated_diagnostics_and_json_lists_them_all() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json["warnings"].as_array().unwrap().len(), 19);
     assert_eq!(json["schema"], 1);
+}
+
+/// The teams' connection strings from `scripts/postgres.sh`, or `None` (said on stderr)
+/// outside CI when they are not set; in CI a missing one fails the test.
+fn database(test: &str) -> Option<[String; 2]> {
+    let vars = ["TEAM_A_DATABASE_URL", "TEAM_B_DATABASE_URL"];
+    if let [Some(a), Some(b)] = vars.map(|v| std::env::var(v).ok()) {
+        return Some([a, b]);
+    }
+    let why = "TEAM_A_DATABASE_URL and TEAM_B_DATABASE_URL not set; run under scripts/postgres.sh";
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{test}: {why}"
+    );
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
+    None
+}
+
+/// `compose` with the teams' variables set to `a` and `b` (`None`: unset).
+fn compose_with(args: &[&str], a: Option<&str>, b: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_compose"));
+    command.args(args).current_dir(root());
+    for (name, value) in [("TEAM_A_DATABASE_URL", a), ("TEAM_B_DATABASE_URL", b)] {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    command.output().expect("compose runs")
+}
+
+#[test]
+fn check_says_whether_the_host_can_serve_the_backends_now() {
+    let check = ["check", "fixtures/teams/workload.toml"];
+    // Without the variables: both labels, each with its cause, exit status 1.
+    let out = compose_with(&check, None, None);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    for label in ["team-a-postgres", "team-b-postgres"] {
+        assert!(
+            stderr.contains(&format!(
+                "backend `{label}` (plugin `postgres`) cannot be served"
+            )),
+            "{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("`TEAM_A_DATABASE_URL` is not set"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 backend(s) cannot be served"), "{stderr}");
+    // The example without PostgreSQL: the default plugin serves it.
+    let out = compose(&["check", "fixtures/shop/workload.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let Some([a, b]) = database("check_says_whether_the_host_can_serve_the_backends_now") else {
+        return;
+    };
+    let out = compose_with(&check, Some(&a), Some(&b));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("can serve it now (2 backend(s))"));
+    let (role, rest) = a.split_once('@').unwrap();
+    let wrong = format!("{}:wrong@{rest}", role.rsplit_once(':').unwrap().0);
+    let out = compose_with(&check, Some(&wrong), Some(&b));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("backend `team-a-postgres`"), "{stderr}");
+    assert!(
+        stderr.contains("password authentication failed"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("team-b-postgres"), "{stderr}");
+    assert!(
+        !stderr.contains("wrong"),
+        "the password is never printed: {stderr}"
+    );
+}
+
+#[test]
+fn run_on_postgres_writes_and_reads_through_two_labels() {
+    let run = |a: Option<&str>, b: Option<&str>, call: &str| {
+        compose_with(
+            &["run", "fixtures/teams/workload.toml", "--invoke", call],
+            a,
+            b,
+        )
+    };
+    // A backend that cannot be served: nothing runs, the message is check's.
+    let out = run(None, None, r#"teams#get("a", "x", "y")"#);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("`TEAM_A_DATABASE_URL` is not set"));
+    assert!(!text(&out.stderr).contains("wasm backtrace"));
+
+    let Some([a, b]) = database("run_on_postgres_writes_and_reads_through_two_labels") else {
+        return;
+    };
+    let bucket = format!("cli-{}", std::process::id());
+    let put = run(
+        Some(&a),
+        Some(&b),
+        &format!(r#"teams#put("a", "{bucket}", "k", "red")"#),
+    );
+    assert_eq!(text(&put.stdout), "ok\n", "{}", text(&put.stderr));
+    let get = |team: &str| {
+        let out = run(
+            Some(&a),
+            Some(&b),
+            &format!(r#"teams#get("{team}", "{bucket}", "k")"#),
+        );
+        text(&out.stdout)
+    };
+    assert_eq!(get("a"), "ok(some(\"red\"))\n");
+    assert_eq!(get("b"), "ok(none)\n");
 }

@@ -8,6 +8,7 @@ use crate::call::{
 };
 use crate::error::{BuildError, FuncName, boxed};
 use crate::state::Names;
+use crate::workload::ComponentHost;
 use compose_resolver::{Binding, ComponentId, Instantiation, Plan, PlannedComponent};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -99,16 +100,21 @@ impl<'a, T: 'static> Linking<'a, T> {
         }
     }
 
-    /// Links one component: the host's definitions, shadowed by a trampoline for every
-    /// import the plan binds to another component; pre-instantiated.
+    /// Links one component: the host's definitions and the component's `own` ones,
+    /// shadowed by a trampoline for every import the plan binds to another component;
+    /// pre-instantiated.
     pub(crate) fn link_component(
         &mut self,
         host: &Linker<T>,
+        own: &[ComponentHost<T>],
         caller: ComponentId,
         planned: &PlannedComponent,
     ) -> Result<InstancePre<T>, BuildError> {
         let mut linker = host.clone();
         linker.allow_shadowing(true);
+        for define in own {
+            define(&mut linker).map_err(|e| self.link_error(planned, e))?;
+        }
         for (binding, server, export) in planned.component_bindings() {
             self.link_binding(
                 &mut linker,

@@ -6,6 +6,7 @@ use crate::error::{BuildError, CallError, FuncName, InstantiateError, LookupErro
 use crate::link::Linking;
 use crate::state::{Names, WorkloadState};
 use compose_resolver::{InterfaceName, Plan, names_match};
+use std::collections::HashMap;
 use std::sync::Arc;
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
 use wasmtime::component::{Component, ComponentExportIndex, Linker, LinkerInstance, Val};
@@ -24,7 +25,13 @@ pub struct WorkloadLinker<'p, T: 'static> {
     plan: &'p Plan,
     linker: Linker<T>,
     fast_paths: bool,
+    /// Host definitions for one component only, by the component's index in the plan.
+    per_component: HashMap<usize, Vec<ComponentHost<T>>>,
 }
+
+/// Host definitions that one component is linked against (see
+/// [`WorkloadLinker::component_host`]).
+pub(crate) type ComponentHost<T> = Box<dyn Fn(&mut Linker<T>) -> wasmtime::Result<()>>;
 
 impl<'p, T: 'static> WorkloadLinker<'p, T> {
     /// A linker for `plan` with an empty host linker. The engine must have the component
@@ -41,6 +48,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
             plan,
             linker,
             fast_paths: true,
+            per_component: HashMap::new(),
         }
     }
 
@@ -74,6 +82,41 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
         Ok(self)
     }
 
+    /// Adds host definitions that only workload component `component` is linked against,
+    /// on top of (and shadowing) [`WorkloadLinker::host`]'s: for an interface whose
+    /// answer depends on which component calls it, such as `wasi:config/store` serving
+    /// each component its own configuration. `define` runs on the component's copy of
+    /// the host linker each time the workload is compiled.
+    ///
+    /// # Errors
+    /// [`LookupError::UnknownComponent`] when the plan has no component `component`; an
+    /// error of `define` surfaces from [`WorkloadLinker::compile`] as
+    /// [`BuildError::Link`] naming the component.
+    pub fn component_host(
+        &mut self,
+        component: &str,
+        define: impl Fn(&mut Linker<T>) -> wasmtime::Result<()> + 'static,
+    ) -> Result<&mut Self, LookupError> {
+        let id = self
+            .plan
+            .find(component)
+            .ok_or_else(|| LookupError::UnknownComponent {
+                workload: self.plan.name.clone(),
+                component: component.to_owned(),
+                available: self
+                    .plan
+                    .components
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect(),
+            })?;
+        self.per_component
+            .entry(id.index())
+            .or_default()
+            .push(Box::new(define));
+        Ok(self)
+    }
+
     /// Whether trampolines of common signatures (`u32 -> u32`, `string -> string`, ...)
     /// use typed calls rather than dynamic [`Val`]s (on by default; results are the same).
     pub fn typed_fast_paths(&mut self, enable: bool) -> &mut Self {
@@ -99,7 +142,11 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
         let mut linking = Linking::new(plan, &self.engine, &components, get, self.fast_paths);
         let pres = plan
             .components()
-            .map(|(caller, planned)| linking.link_component(&self.linker, caller, planned))
+            .map(|(caller, planned)| {
+                let own = self.per_component.get(&caller.index());
+                let own = own.map_or(&[][..], Vec::as_slice);
+                linking.link_component(&self.linker, own, caller, planned)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let runtime = linking.finish(pres);
         Ok(CompiledWorkload {

@@ -2,14 +2,18 @@
 //! test per rule. Every composed component is run in Wasmtime and checked through real
 //! calls, not only validated.
 
+use compose_host::HostView;
+use compose_host::keyvalue::{KeyValue, memory::MemoryStore};
 use compose_resolver::{ComponentDecl, Plan, Problem, Workload, resolve, resolve_file};
 use compose_static::{ComposeError, ComposeOptions, Composition, Extern, compose};
 use compose_tests::{example_workload, fixture, wac_example, workspace_root};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, EncodeOptions};
-use wasmtime::component::{Component, ComponentNamedList, Instance, Lift, Linker, Lower};
+use wasmtime::component::{
+    Component, ComponentNamedList, Instance, Lift, Linker, Lower, ResourceTable,
+};
 use wasmtime::{Config, Engine, Store};
 
 // --- running components -----------------------------------------------------------------
@@ -21,18 +25,29 @@ fn engine() -> Engine {
     Engine::new(&config).expect("the engine configures")
 }
 
-/// What the tests' host keeps per store: the `team-c-postgres` backend's contents.
+/// The tests' store data: the resource table of the host backends' buckets.
 #[derive(Default)]
 struct Host {
-    kv: BTreeMap<String, String>,
+    table: ResourceTable,
 }
 
-/// The example workload composed and instantiated in a new store holding `host`, with the
-/// host's environment and `team-c-postgres` backend linked.
-fn composed_shop(host: Host) -> (Store<Host>, Instance) {
+impl HostView for Host {
+    fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+}
+
+/// The example workload composed and instantiated in a new store, with the host's
+/// environment and the `team-c-postgres` backend over `team_c` linked.
+fn composed_shop(team_c: Arc<MemoryStore>) -> (Store<Host>, Instance) {
     let engine = engine();
     let bytes = compose(&shop_plan(), &ComposeOptions::default()).expect("the shop composes");
-    instantiate(&engine, &shop_linker(&engine), &bytes, host)
+    instantiate(
+        &engine,
+        &shop_linker(&engine, team_c),
+        &bytes,
+        Host::default(),
+    )
 }
 
 /// Instantiates `bytes` with `linker` in a new store holding `host`.
@@ -80,9 +95,9 @@ where
 }
 
 /// A linker that serves what the shop leaves to the host: `wasi:cli/environment` with
-/// `GREETING=Hi`, and the `acme:kv/store` backend labelled `team-c-postgres` over
-/// [`Host::kv`].
-fn shop_linker(engine: &Engine) -> Linker<Host> {
+/// `GREETING=Hi`, and the `wasi:keyvalue/store` backend labelled `team-c-postgres` over
+/// `team_c` (compose-host's in-memory store).
+fn shop_linker(engine: &Engine, team_c: Arc<MemoryStore>) -> Linker<Host> {
     let mut linker = Linker::<Host>::new(engine);
     linker
         .instance("wasi:cli/environment@0.2.0")
@@ -91,20 +106,8 @@ fn shop_linker(engine: &Engine) -> Linker<Host> {
             Ok((vec![("GREETING".to_owned(), "Hi".to_owned())],))
         })
         .unwrap();
-    let mut kv = linker.instance("team-c-postgres").unwrap();
-    kv.func_wrap("get", |store, (key,): (String,)| {
-        Ok((store.data().kv.get(&key).cloned(),))
-    })
-    .unwrap();
-    kv.func_wrap("set", |mut store, (key, value): (String, String)| {
-        store.data_mut().kv.insert(key, value);
-        Ok(())
-    })
-    .unwrap();
-    kv.func_wrap("keys", |store, ()| {
-        Ok((store.data().kv.keys().cloned().collect::<Vec<_>>(),))
-    })
-    .unwrap();
+    compose_host::keyvalue::define(&mut linker.instance("team-c-postgres").unwrap(), team_c)
+        .unwrap();
     linker
 }
 
@@ -293,7 +296,7 @@ fn shop_leaves_only_host_interfaces_and_host_backends_as_imports() {
     assert_eq!(
         composition.imports,
         [
-            labelled("team-c-postgres", Some("acme:kv/store@0.1.0")),
+            labelled("team-c-postgres", Some("wasi:keyvalue/store@0.2.0-draft")),
             labelled("wasi:cli/environment@0.2.0", None),
         ],
         "the host backend keeps its `implements` label"
@@ -313,7 +316,8 @@ fn shop_leaves_only_host_interfaces_and_host_backends_as_imports() {
 
 #[test]
 fn shop_labelled_backends_keep_separate_state() {
-    let (mut store, shop) = composed_shop(Host::default());
+    let team_c = Arc::new(MemoryStore::default());
+    let (mut store, shop) = composed_shop(team_c.clone());
     let handler = Some("acme:app/handler@0.1.0");
     let get = |store: &mut Store<Host>, team: &str, key: &str| -> Option<String> {
         call::<_, (Option<String>,)>(store, &shop, handler, "get", (team, key)).0
@@ -329,14 +333,14 @@ fn shop_labelled_backends_keep_separate_state() {
     assert_eq!(get(&mut store, "a", "color").as_deref(), Some("red"));
     assert_eq!(get(&mut store, "b", "color").as_deref(), Some("blue"));
     assert!(
-        store.data().kv.is_empty(),
+        team_c.list_keys("shop", None).unwrap().keys.is_empty(),
         "the host's backend is not used by the teams"
     );
 }
 
 #[test]
 fn shop_greets_through_the_formatter_and_the_host_environment() {
-    let (mut store, shop) = composed_shop(Host::default());
+    let (mut store, shop) = composed_shop(Arc::default());
     let handler = Some("acme:app/handler@0.1.0");
     let (first,): (String,) = call(&mut store, &shop, handler, "greet", ("Ada",));
     let (second,): (String,) = call(&mut store, &shop, handler, "greet", ("Bob",));
@@ -349,7 +353,7 @@ fn shop_greets_through_the_formatter_and_the_host_environment() {
 
 #[test]
 fn shop_sessions_cross_components() {
-    let (mut store, shop) = composed_shop(Host::default());
+    let (mut store, shop) = composed_shop(Arc::default());
     let handler = Some("acme:app/handler@0.1.0");
     let (first,): (String,) = call(&mut store, &shop, handler, "open-session", ("ada",));
     let (second,): (String,) = call(&mut store, &shop, handler, "open-session", ("bob",));
@@ -362,13 +366,11 @@ fn shop_sessions_cross_components() {
 
 #[test]
 fn shop_host_backend_is_served_by_its_label() {
-    let host = Host {
-        kv: BTreeMap::from([
-            ("apples".to_owned(), "3".to_owned()),
-            ("pears".to_owned(), "5".to_owned()),
-        ]),
-    };
-    let (mut store, shop) = composed_shop(host);
+    let team_c = Arc::new(MemoryStore::default());
+    team_c.set("shop", "pears", b"5").unwrap();
+    team_c.set("shop", "apples", b"3").unwrap();
+    team_c.set("other", "plums", b"1").unwrap();
+    let (mut store, shop) = composed_shop(team_c);
     let (summary,): (String,) = call(
         &mut store,
         &shop,
@@ -376,7 +378,7 @@ fn shop_host_backend_is_served_by_its_label() {
         "summary",
         (),
     );
-    assert_eq!(summary, "apples,pears");
+    assert_eq!(summary, "apples,pears", "bucket `shop` only");
 }
 
 // --- wac's own example --------------------------------------------------------------------
@@ -633,14 +635,14 @@ fn host_imports_that_cannot_be_merged_name_both_components() {
 fn labelled_export_keeps_its_implements() {
     // wac 0.12 writes top-level exports without `implements`; compose-static restores it.
     let mut workload = Workload::new("labelled")
-        .with_component("primary", ComponentDecl::from_path("kv-memory.wasm"))
-        .with_export("primary", "primary", Some("acme:kv/store@0.1.0".into()));
-    workload.base_dir = fixture("kv-memory").parent().unwrap().to_owned();
+        .with_component("primary", ComponentDecl::from_path("formatter.wasm"))
+        .with_export("primary", "primary", Some("acme:text/format@0.1.0".into()));
+    workload.base_dir = fixture("formatter").parent().unwrap().to_owned();
     let composition = composed(&resolved(&workload));
     validate(&composition.bytes);
     assert_eq!(
         composition.exports,
-        [labelled("primary", Some("acme:kv/store@0.1.0"))]
+        [labelled("primary", Some("acme:text/format@0.1.0"))]
     );
     let engine = engine();
     let (mut store, instance) = instantiate(
@@ -649,9 +651,8 @@ fn labelled_export_keeps_its_implements() {
         &composition.bytes,
         Host::default(),
     );
-    call::<_, ()>(&mut store, &instance, Some("primary"), "set", ("k", "v"));
-    let (keys,): (Vec<String>,) = call(&mut store, &instance, Some("primary"), "keys", ());
-    assert_eq!(keys, ["k"]);
+    let (greeting,): (String,) = call(&mut store, &instance, Some("primary"), "greet", ("Hi", "k"));
+    assert_eq!(greeting, "Hi, k! (#1)");
 }
 
 // --- side by side with wac plug -----------------------------------------------------------
@@ -726,7 +727,7 @@ fn chain_gives_what_wac_plug_gives_in_two_steps() {
 #[test]
 fn shop_wac_plug_leaves_labelled_imports_unfilled() {
     // wac plug matches imports to exports by name only: the frontend's labelled imports
-    // (`team-a-postgres`, implementing `acme:kv/store`) stay imports. compose build fills
+    // (`team-a-postgres`, implementing `wasi:keyvalue/store`) stay imports. compose build fills
     // them from the components of the same names.
     let frontend = read(fixture("frontend"));
     let theirs = wac_plug(
@@ -752,13 +753,10 @@ fn shop_wac_plug_leaves_labelled_imports_unfilled() {
     // Where both fill the same imports, they answer the same: serve the teams' labels from
     // the host for wac's composition, and compare greetings.
     let engine = engine();
-    let mut linker = shop_linker(&engine);
+    let mut linker = shop_linker(&engine, Arc::new(MemoryStore::default()));
     for team in ["team-a-postgres", "team-b-postgres"] {
-        let mut kv = linker.instance(team).unwrap();
-        kv.func_wrap("get", |_, (_,): (String,)| Ok((None::<String>,)))
-            .unwrap();
-        kv.func_wrap("set", |_, (_, _): (String, String)| Ok(()))
-            .unwrap();
+        let store = Arc::new(MemoryStore::default());
+        compose_host::keyvalue::define(&mut linker.instance(team).unwrap(), store).unwrap();
     }
     let greet = |bytes: &[u8]| {
         let (mut store, instance) = instantiate(&engine, &linker, bytes, Host::default());

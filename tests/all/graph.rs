@@ -102,7 +102,7 @@ fn nodes_are_components_host_and_exports() {
     }));
     assert!(nodes.contains(&&Node::HostBackend {
         label: "team-c-postgres".into(),
-        interface: "acme:kv/store@0.1.0".into()
+        interface: "wasi:keyvalue/store@0.2.0-draft".into()
     }));
     assert!(nodes.contains(&&Node::Export {
         name: "acme:app/handler@0.1.0".into()
@@ -159,7 +159,10 @@ fn labelled_imports_are_drawn_differently() {
         .find(|(_, _, e)| e.import == "team-a-postgres")
         .expect("the team-a-postgres edge")
         .2;
-    assert_eq!(labelled.label(), "team-a-postgres: acme:kv/store@0.1.0");
+    assert_eq!(
+        labelled.label(),
+        "team-a-postgres: wasi:keyvalue/store@0.2.0-draft"
+    );
     let plain = graph
         .edges()
         .find(|(_, _, e)| e.import == "acme:text/format@0.1.0")
@@ -175,12 +178,12 @@ fn labelled_imports_are_drawn_differently() {
             .to_owned()
     };
     let labelled = line("\"frontend\" -> \"team-a-postgres\"");
-    assert!(labelled.contains("team-a-postgres: acme:kv/store@0.1.0"));
+    assert!(labelled.contains("team-a-postgres: wasi:keyvalue/store@0.2.0-draft"));
     assert!(labelled.contains("style=dashed"), "{labelled}");
     assert!(line("\"frontend\" -> \"formatter\"").contains("style=solid"));
 
     let mermaid = render(&graph, Format::Mermaid);
-    assert!(mermaid.contains("-.->|\"team-a-postgres: acme:kv/store@0.1.0\"|"));
+    assert!(mermaid.contains("-.->|\"team-a-postgres: wasi:keyvalue/store@0.2.0-draft\"|"));
     assert!(mermaid.contains("-->|\"acme:text/format@0.1.0\"|"));
 }
 
@@ -213,7 +216,7 @@ fn a_workload_that_does_not_resolve_is_drawn_with_red_loose_ends() {
         loose,
         [
             (
-                "team-b-postgres: acme:kv/store@0.1.0".to_owned(),
+                "team-b-postgres: wasi:keyvalue/store@0.2.0-draft".to_owned(),
                 "compose::missing-backend",
                 "no component or host backend named team-b-postgres".to_owned()
             ),
@@ -255,7 +258,7 @@ fn json_is_the_plan_json_with_relative_paths_and_documented_additions() {
         json["host"],
         serde_json::json!({
             "interfaces": ["wasi:cli/*@0.2.0"],
-            "backends": { "team-c-postgres": "acme:kv/store@0.1.0" },
+            "backends": { "team-c-postgres": "wasi:keyvalue/store@0.2.0-draft" },
         })
     );
     let object = json.as_object_mut().expect("an object");

@@ -1,13 +1,16 @@
 //! `compose-linker`: the example workload (`fixtures/shop`) run with every component
-//! separately instantiated and linked by lazily instantiating trampolines.
+//! separately instantiated and linked by lazily instantiating trampolines; and the ledger,
+//! whose custom interface (`acme:kv/store`) a backend of the test host's own serves.
 
+use compose_host::HostView;
+use compose_host::keyvalue::{KeyValue, memory::MemoryStore};
 use compose_linker::{CallError, CompiledWorkload, WorkloadLinker, WorkloadState};
 use compose_resolver::{ComponentDecl, Workload, resolve, resolve_file};
 use compose_tests::{example_workload, fixture_component};
 use std::collections::BTreeMap;
 use std::error::Error;
 use std::sync::{Arc, OnceLock};
-use wasmtime::component::{Component, Linker, LinkerInstance, Val};
+use wasmtime::component::{Component, Linker, LinkerInstance, ResourceTable, Val};
 use wasmtime::{Engine, Store, StoreContextMut};
 
 /// The test host's store data.
@@ -15,25 +18,42 @@ struct Host {
     workload: WorkloadState,
     /// What `wasi:cli/environment` returns.
     env: Vec<(String, String)>,
-    /// The host backend `team-c-postgres`.
-    team_c: BTreeMap<String, String>,
-    /// Host backends registered per label by a test, keyed by `(label, key)`.
-    labelled: BTreeMap<(String, String), String>,
+    /// The buckets of the `wasi:keyvalue` backends (compose-host's in-memory stores).
+    table: ResourceTable,
+    /// The ledger's custom backend `ledger-store` (`acme:kv/store@0.1.0`).
+    ledger: BTreeMap<String, String>,
+}
+
+impl Host {
+    fn new(workload: &CompiledWorkload<Host>) -> Self {
+        Self {
+            workload: workload.new_state(),
+            env: Vec::new(),
+            table: ResourceTable::new(),
+            ledger: BTreeMap::new(),
+        }
+    }
+}
+
+impl HostView for Host {
+    fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
 }
 
 type Reenter = Arc<OnceLock<CompiledWorkload<Host>>>;
 
 /// The shop workload linked with a test host: `wasi:cli/environment` from `Host::env`, and
-/// the backend `team-c-postgres` from `Host::team_c`. When `reenter` is set, the backend's
-/// `keys` calls back into the workload (`report#summary`) and returns the error's text as
-/// its only key.
-fn link_shop(reenter: Option<Reenter>) -> CompiledWorkload<Host> {
+/// the backend `team-c-postgres` (`wasi:keyvalue/store`) over `team_c`.
+fn link_shop(team_c: Arc<MemoryStore>) -> CompiledWorkload<Host> {
     let plan = resolve_file(example_workload("shop")).expect("the shop resolves");
     let engine = Engine::new(&compose_linker::config_for(&plan)).expect("engine");
     let mut linker = WorkloadLinker::<Host>::new(&engine, &plan);
     define_environment(linker.host()).expect("define get-environment");
     linker
-        .backend("team-c-postgres", move |kv| define_team_c(kv, reenter))
+        .backend("team-c-postgres", |kv| {
+            compose_host::keyvalue::define(kv, team_c)
+        })
         .expect("define backend");
     linker
         .compile(|host| &mut host.workload)
@@ -48,48 +68,63 @@ fn define_environment(linker: &mut Linker<Host>) -> wasmtime::Result<()> {
     )
 }
 
-/// The backend `team-c-postgres` (`acme:kv/store@0.1.0`), from `Host::team_c`.
-fn define_team_c(
+/// The ledger (`fixtures/components/ledger.wasm`) linked with the test host's own backend
+/// `ledger-store` for the custom interface `acme:kv/store@0.1.0`, from `Host::ledger`.
+/// When `reenter` is set, the backend's `keys` calls back into the workload
+/// (`ledger#summary`) and returns the error's text as its only key.
+fn link_ledger(reenter: Option<Reenter>) -> CompiledWorkload<Host> {
+    let workload = Workload::new("ledger")
+        .with_component("ledger", fixture_component("ledger"))
+        .with_host_backend("ledger-store", "acme:kv/store@0.1.0");
+    let plan = resolve(&workload).expect("the ledger resolves");
+    let engine = Engine::new(&compose_linker::config_for(&plan)).expect("engine");
+    let mut linker = WorkloadLinker::<Host>::new(&engine, &plan);
+    linker
+        .backend("ledger-store", move |kv| define_ledger_store(kv, reenter))
+        .expect("define backend");
+    linker
+        .compile(|host| &mut host.workload)
+        .expect("the ledger links")
+}
+
+/// The backend `ledger-store` (`acme:kv/store@0.1.0`, a custom interface), from
+/// `Host::ledger`.
+fn define_ledger_store(
     kv: &mut LinkerInstance<'_, Host>,
     reenter: Option<Reenter>,
 ) -> wasmtime::Result<()> {
     kv.func_wrap("get", |cx: StoreContextMut<'_, Host>, (key,): (String,)| {
-        Ok((cx.data().team_c.get(&key).cloned(),))
+        Ok((cx.data().ledger.get(&key).cloned(),))
     })?;
     kv.func_wrap(
         "set",
         |mut cx: StoreContextMut<'_, Host>, (key, value): (String, String)| {
-            cx.data_mut().team_c.insert(key, value);
+            cx.data_mut().ledger.insert(key, value);
             Ok(())
         },
     )?;
     kv.func_wrap("keys", move |mut cx: StoreContextMut<'_, Host>, (): ()| {
         if let Some(workload) = reenter.as_ref().and_then(|w| w.get()) {
-            let summary = workload.func(Some("acme:app/report@0.1.0"), "summary")?;
+            let summary = workload.func(Some("acme:app/ledger@0.1.0"), "summary")?;
             let mut results = [Val::Bool(false)];
             let error = workload
                 .call(&mut cx, &summary, &[], &mut results)
-                .expect_err("re-entering the reporter fails");
+                .expect_err("re-entering the ledger fails");
             return Ok((vec![error.to_string()],));
         }
-        Ok((cx.data().team_c.keys().cloned().collect::<Vec<_>>(),))
+        Ok((cx.data().ledger.keys().cloned().collect::<Vec<_>>(),))
     })
 }
 
-/// The shop, compiled once for all tests.
+/// The shop, compiled once for all tests, with an empty `team-c-postgres` that no test
+/// writes to (tests that need its data link a shop of their own).
 fn shop() -> &'static CompiledWorkload<Host> {
     static SHOP: OnceLock<CompiledWorkload<Host>> = OnceLock::new();
-    SHOP.get_or_init(|| link_shop(None))
+    SHOP.get_or_init(|| link_shop(Arc::default()))
 }
 
 fn new_store(workload: &CompiledWorkload<Host>) -> Store<Host> {
-    let host = Host {
-        workload: workload.new_state(),
-        env: Vec::new(),
-        team_c: BTreeMap::new(),
-        labelled: BTreeMap::new(),
-    };
-    let mut store = Store::new(workload.engine(), host);
+    let mut store = Store::new(workload.engine(), Host::new(workload));
     workload
         .instantiate(&mut store)
         .expect("eager components instantiate");
@@ -183,15 +218,7 @@ fn a_component_no_call_reaches_is_never_instantiated() {
 #[test]
 fn eager_components_are_instantiated_with_the_workload() {
     let workload = shop();
-    let mut store = Store::new(
-        workload.engine(),
-        Host {
-            workload: workload.new_state(),
-            env: Vec::new(),
-            team_c: BTreeMap::new(),
-            labelled: BTreeMap::new(),
-        },
-    );
+    let mut store = Store::new(workload.engine(), Host::new(workload));
     assert!(live(&store).is_empty());
     workload.instantiate(&mut store).unwrap();
     assert_eq!(live(&store), ["reporter"]);
@@ -202,16 +229,43 @@ fn eager_components_are_instantiated_with_the_workload() {
 
 #[test]
 fn a_host_backend_serves_a_label_no_component_serves() {
-    let workload = shop();
-    let mut store = new_store(workload);
-    store.data_mut().team_c.insert("c2".into(), "x".into());
-    store.data_mut().team_c.insert("c1".into(), "y".into());
+    let team_c = Arc::new(MemoryStore::default());
+    team_c.set("shop", "c2", b"x").unwrap();
+    team_c.set("shop", "c1", b"y").unwrap();
+    let workload = link_shop(team_c);
+    let mut store = new_store(&workload);
     let summary = workload.func(Some("report"), "summary").unwrap();
     let mut results = [Val::Bool(false)];
     workload
         .call(&mut store, &summary, &[], &mut results)
         .unwrap();
     assert_eq!(results[0], string("c1,c2"));
+}
+
+#[test]
+fn a_host_backend_of_a_custom_interface_serves_its_label() {
+    let workload = link_ledger(None);
+    let mut store = new_store(&workload);
+    store.data_mut().ledger.insert("rent".into(), "10".into());
+    let add = workload.func(Some("ledger"), "add").unwrap();
+    let mut results = [Val::Bool(false)];
+    for (account, amount) in [("rent", 5), ("food", 3), ("rent", 1)] {
+        workload
+            .call(
+                &mut store,
+                &add,
+                &[string(account), Val::U32(amount)],
+                &mut results,
+            )
+            .unwrap();
+    }
+    assert_eq!(results[0], Val::U32(16));
+    assert_eq!(store.data().ledger["food"], "3");
+    let summary = workload.func(Some("ledger"), "summary").unwrap();
+    workload
+        .call(&mut store, &summary, &[], &mut results)
+        .unwrap();
+    assert_eq!(results[0], string("food=3,rent=16"));
 }
 
 #[test]
@@ -359,12 +413,12 @@ fn components_from_one_file_are_compiled_once() {
 #[test]
 fn an_instance_on_the_call_stack_is_never_re_entered() {
     let cell: Reenter = Arc::new(OnceLock::new());
-    let workload = link_shop(Some(cell.clone()));
+    let workload = link_ledger(Some(cell.clone()));
     cell.set(workload.clone()).unwrap();
     let mut store = new_store(&workload);
-    let summary = workload.func(Some("report"), "summary").unwrap();
+    let summary = workload.func(Some("ledger"), "summary").unwrap();
     let mut results = [Val::Bool(false)];
-    // reporter -> backend `team-c-postgres` -> host calls reporter again: refused.
+    // ledger -> backend `ledger-store` -> host calls the ledger again: refused.
     workload
         .call(&mut store, &summary, &[], &mut results)
         .unwrap();
@@ -372,7 +426,7 @@ fn an_instance_on_the_call_stack_is_never_re_entered() {
         panic!("summary returns a string")
     };
     assert!(text.contains("already on the call stack"), "{text}");
-    assert!(text.contains("`reporter`"), "{text}");
+    assert!(text.contains("`ledger`"), "{text}");
 }
 
 #[test]
@@ -395,12 +449,34 @@ fn unknown_exports_and_functions_are_listed() {
 fn a_component_export_can_be_called_directly() {
     let workload = shop();
     let mut store = new_store(workload);
-    let set = workload
-        .component_func("team-b-postgres", Some("acme:kv/store@0.1.0"), "set")
+    let store_interface = Some("wasi:keyvalue/store@0.2.0-draft");
+    let open = workload
+        .component_func("team-b-postgres", store_interface, "open")
         .unwrap();
+    let mut results = [Val::Bool(false)];
     workload
-        .call(&mut store, &set, &[string("k"), string("direct")], &mut [])
+        .call(&mut store, &open, &[string("shop")], &mut results)
         .unwrap();
+    let Val::Result(Ok(Some(bucket))) = &results[0] else {
+        panic!("open returns a bucket: {:?}", results[0])
+    };
+    let Val::Resource(handle) = **bucket else {
+        panic!("a bucket is a resource")
+    };
+    let set = workload
+        .component_func("team-b-postgres", Some("store"), "[method]bucket.set")
+        .unwrap();
+    let value = Val::List(b"direct".iter().map(|b| Val::U8(*b)).collect());
+    workload
+        .call(
+            &mut store,
+            &set,
+            &[Val::Resource(handle), string("k"), value],
+            &mut results,
+        )
+        .unwrap();
+    assert_eq!(results[0], Val::Result(Ok(None)));
+    handle.resource_drop(&mut store).unwrap();
     assert_eq!(
         handler(&mut store, "get", &["b", "k"]).unwrap(),
         some("direct")
@@ -469,14 +545,16 @@ const SAME_CALLS: &[(&str, &str, &[&str])] = &[
 
 #[test]
 fn the_linked_and_the_composed_workload_give_the_same_results() {
-    let host = || Host {
-        workload: shop().new_state(),
-        env: vec![("GREETING".into(), "Hey".into())],
-        team_c: [("c1".to_string(), "1".to_string())].into(),
-        labelled: BTreeMap::new(),
+    let team_c = || {
+        let store = Arc::new(MemoryStore::default());
+        store.set("shop", "c1", b"1").unwrap();
+        store
     };
-
-    let workload = shop();
+    let workload = &link_shop(team_c());
+    let host = || Host {
+        env: vec![("GREETING".into(), "Hey".into())],
+        ..Host::new(workload)
+    };
     let mut store = Store::new(workload.engine(), host());
     workload.instantiate(&mut store).unwrap();
     let linked: Vec<Vec<Val>> = SAME_CALLS
@@ -499,7 +577,8 @@ fn the_linked_and_the_composed_workload_give_the_same_results() {
     let component = Component::new(engine, bytes).unwrap();
     let mut linker = Linker::<Host>::new(engine);
     define_environment(&mut linker).unwrap();
-    define_team_c(&mut linker.instance("team-c-postgres").unwrap(), None).unwrap();
+    compose_host::keyvalue::define(&mut linker.instance("team-c-postgres").unwrap(), team_c())
+        .unwrap();
     let mut store = Store::new(engine, host());
     let instance = linker.instantiate(&mut store, &component).unwrap();
     let composed: Vec<Vec<Val>> = SAME_CALLS
@@ -523,25 +602,6 @@ fn the_linked_and_the_composed_workload_give_the_same_results() {
     assert_eq!(linked[9], [string("c1")]);
 }
 
-/// Registers a host backend for `label` (`acme:kv/store@0.1.0`) keeping its entries under
-/// `(label, key)` in `Host::labelled`.
-fn define_labelled(kv: &mut LinkerInstance<'_, Host>, label: &str) -> wasmtime::Result<()> {
-    let (get, set) = (label.to_owned(), label.to_owned());
-    kv.func_wrap(
-        "get",
-        move |cx: StoreContextMut<'_, Host>, (key,): (String,)| {
-            Ok((cx.data().labelled.get(&(get.clone(), key)).cloned(),))
-        },
-    )?;
-    kv.func_wrap(
-        "set",
-        move |mut cx: StoreContextMut<'_, Host>, (key, value): (String, String)| {
-            cx.data_mut().labelled.insert((set.clone(), key), value);
-            Ok(())
-        },
-    )
-}
-
 #[test]
 fn two_labels_served_by_the_host_reach_two_host_backends() {
     let workload = Workload::new("hosted")
@@ -549,42 +609,34 @@ fn two_labels_served_by_the_host_reach_two_host_backends() {
         .with_component("formatter", fixture_component("formatter"))
         .with_component("sessions", fixture_component("session-store"))
         .with_host_interface("wasi:cli/*@0.2.0")
-        .with_host_backend("team-a-postgres", "acme:kv/store@0.1.0")
-        .with_host_backend("team-b-postgres", "acme:kv/store@0.1.0");
+        .with_host_backend("team-a-postgres", "wasi:keyvalue/store@0.2.0-draft")
+        .with_host_backend("team-b-postgres", "wasi:keyvalue/store@0.2.0-draft");
     let plan = resolve(&workload).unwrap();
     let engine = Engine::new(&compose_linker::config_for(&plan)).unwrap();
     let mut linker = WorkloadLinker::<Host>::new(&engine, &plan);
     define_environment(linker.host()).unwrap();
-    for label in ["team-a-postgres", "team-b-postgres"] {
+    let stores = [
+        Arc::new(MemoryStore::default()),
+        Arc::new(MemoryStore::default()),
+    ];
+    for (label, store) in ["team-a-postgres", "team-b-postgres"].iter().zip(&stores) {
         linker
-            .backend(label, |kv| define_labelled(kv, label))
+            .backend(label, |kv| {
+                compose_host::keyvalue::define(kv, store.clone())
+            })
             .unwrap();
     }
     let workload = linker.compile(|host| &mut host.workload).unwrap();
-    let mut store = Store::new(
-        &engine,
-        Host {
-            workload: workload.new_state(),
-            env: Vec::new(),
-            team_c: BTreeMap::new(),
-            labelled: BTreeMap::new(),
-        },
-    );
-    workload.instantiate(&mut store).unwrap();
+    let mut store = new_store(&workload);
     let put = workload.func(Some("handler"), "put").unwrap();
     for (team, value) in [("a", "va"), ("b", "vb")] {
         let args = [string(team), string("k"), string(value)];
         workload.call(&mut store, &put, &args, &mut []).unwrap();
     }
-    let labelled = &store.data().labelled;
-    assert_eq!(
-        labelled[&("team-a-postgres".to_string(), "k".to_string())],
-        "va"
-    );
-    assert_eq!(
-        labelled[&("team-b-postgres".to_string(), "k".to_string())],
-        "vb"
-    );
+    let [a, b] = &stores;
+    assert_eq!(a.get("shop", "k").unwrap().as_deref(), Some(&b"va"[..]));
+    assert_eq!(b.get("shop", "k").unwrap().as_deref(), Some(&b"vb"[..]));
+    assert_eq!(a.list_keys("shop", None).unwrap().keys, ["k"]);
     assert_eq!(live(&store), ["frontend"], "no component serves the labels");
 }
 

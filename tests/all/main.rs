@@ -2,6 +2,7 @@
 
 mod compose;
 mod graph;
+mod host;
 mod linker;
 mod linker_load;
 mod resolve;

@@ -69,18 +69,24 @@ fn the_example_workload_resolves_with_every_rule() {
     // Rule 2: each label reaches the component of its name, never the other.
     assert_eq!(
         served_by(&plan, "frontend", "team-a-postgres"),
-        ("team-a-postgres".into(), "acme:kv/store@0.1.0".into())
+        (
+            "team-a-postgres".into(),
+            "wasi:keyvalue/store@0.2.0-draft".into()
+        )
     );
     assert_eq!(
         served_by(&plan, "frontend", "team-b-postgres"),
-        ("team-b-postgres".into(), "acme:kv/store@0.1.0".into())
+        (
+            "team-b-postgres".into(),
+            "wasi:keyvalue/store@0.2.0-draft".into()
+        )
     );
     // Rule 2, host backend.
     assert_eq!(
         provider_of(&plan, "reporter", "team-c-postgres"),
         &Provider::HostBackend {
             label: "team-c-postgres".into(),
-            interface: "acme:kv/store@0.1.0".into()
+            interface: "wasi:keyvalue/store@0.2.0-draft".into()
         }
     );
     // Rule 3 and rule 1.
@@ -232,7 +238,7 @@ interfaces = ["wasi:cli/*@0.2.0"]
     assert_eq!(error.errors().count(), 1, "{found:?}");
     assert!(
         matches!(found[0], Problem::MissingBackend { component, label, interface }
-        if component == "frontend" && label == "team-a-postgres" && interface == "acme:kv/store@0.1.0")
+        if component == "frontend" && label == "team-a-postgres" && interface == "wasi:keyvalue/store@0.2.0-draft")
     );
     let help = found[0].help().unwrap();
     assert!(
@@ -387,22 +393,25 @@ fn rule_3_the_host_serves_what_no_component_exports() {
 
 #[test]
 fn rule_4_bindings_type_check_structurally() {
-    // The frontend's `get` returns `option<string>`; this importer expects `string`.
+    // The session store's `closed-count` returns `u32`; this importer expects `string`.
     let wrong = component(
-        &["acme:kv/store@0.1.0"],
-        r#"(instance (export "get" (func (param "key" string) (result string))))"#,
+        &["acme:session/sessions@0.1.0"],
+        r#"(instance (export "closed-count" (func (result string))))"#,
         &["acme:app/api"],
     );
-    // A subset of the functions is fine (subtyping): `keys` alone.
+    // A subset of the functions is fine (subtyping): `closed-count` alone.
     let subset = component(
-        &["acme:kv/store@0.1.0"],
-        r#"(instance (type $l (list string)) (export "keys" (func (result $l))))"#,
+        &["acme:session/sessions@0.1.0"],
+        r#"(instance (export "closed-count" (func (result u32))))"#,
         &["acme:app/other"],
     );
     let workload = Workload::new("types")
         .with_component("app", bytes("app", wrong))
         .with_component("ok", bytes("ok", subset))
-        .with_component("kv", bytes("kv", fixture_bytes("kv-memory")));
+        .with_component(
+            "sessions",
+            bytes("sessions", fixture_bytes("session-store")),
+        );
     let error = resolve(&workload).unwrap_err();
     let found = problems(&error);
     assert_eq!(found.len(), 1, "{found:?}");
@@ -418,15 +427,15 @@ fn rule_4_bindings_type_check_structurally() {
     };
     assert_eq!(
         (component.as_str(), import.as_str()),
-        ("app", "acme:kv/store@0.1.0")
+        ("app", "acme:session/sessions@0.1.0")
     );
     assert_eq!(
         (server.as_str(), export.as_str()),
-        ("kv", "acme:kv/store@0.1.0")
+        ("sessions", "acme:session/sessions@0.1.0")
     );
     assert_eq!(
         detail,
-        "function `get`, result: expected `string`, found `option<string>`"
+        "function `closed-count`, result: expected `string`, found `u32`"
     );
 }
 
@@ -456,7 +465,7 @@ name = "exports"
 [components.kv]
 path = "$FIXTURES/kv-memory.wasm"
 [exports]
-"acme:kv/store@0.1.0" = "kv"
+"wasi:keyvalue/store@0.2.0-draft" = "kv"
 "acme:kv/other" = { component = "kv", export = "missing" }
 "x:y/z" = "ghost"
 "#,
@@ -476,7 +485,7 @@ path = "$FIXTURES/kv-memory.wasm"
         .with_component("two", bytes("two", fixture_bytes("kv-memory")));
     let error = resolve(&workload).unwrap_err();
     assert!(
-        matches!(problems(&error)[0], Problem::ExportClash { export, first, second } if export == "acme:kv/store@0.1.0" && first == "one" && second == "two")
+        matches!(problems(&error)[0], Problem::ExportClash { export, first, second } if export == "wasi:keyvalue/store@0.2.0-draft" && first == "one" && second == "two")
     );
     assert!(problems(&error)[0].help().unwrap().contains("[exports]"));
 }
@@ -498,7 +507,7 @@ fn rule_6_without_exports_the_roots_exports_are_the_workloads() {
         exports,
         [
             ("acme:text/format@0.1.0", "formatter"),
-            ("acme:kv/store@0.1.0", "kv"),
+            ("wasi:keyvalue/store@0.2.0-draft", "kv"),
             ("acme:app/report@0.1.0", "reporter")
         ]
     );
@@ -760,11 +769,14 @@ fn json_plan_is_stable_and_complete() {
     assert_eq!(frontend["name"], "frontend");
     let label = &frontend["imports"][0];
     assert_eq!(label["name"], "team-a-postgres");
-    assert_eq!(label["implements"], "acme:kv/store@0.1.0");
+    assert_eq!(label["implements"], "wasi:keyvalue/store@0.2.0-draft");
     assert_eq!(label["rule"], "label");
     assert_eq!(label["provider"]["component"], "team-a-postgres");
     assert_eq!(json["exports"][1]["component"], "reporter");
-    assert_eq!(json["host-imports"][1]["backend"], "acme:kv/store@0.1.0");
+    assert_eq!(
+        json["host-imports"][1]["backend"],
+        "wasi:keyvalue/store@0.2.0-draft"
+    );
 }
 
 // --- what the host serves (issue 9: what resolves must build and run) ---------------------
@@ -870,7 +882,7 @@ fn export_names_must_be_component_model_names() {
     let workload = |name: &str| {
         Workload::new("names")
             .with_component("kv", bytes("kv", fixture_bytes("kv-memory")))
-            .with_export(name, "kv", Some("acme:kv/store@0.1.0".into()))
+            .with_export(name, "kv", Some("wasi:keyvalue/store@0.2.0-draft".into()))
     };
     for bad in ["api_v2", "acme:app/handler@1.2", "Not Kebab"] {
         let error = resolve(&workload(bad)).unwrap_err();
@@ -893,8 +905,8 @@ name = "case"
 [components.kv]
 path = "{}"
 [exports]
-api = {{ component = "kv", export = "acme:kv/store@0.1.0" }}
-API = {{ component = "kv", export = "acme:kv/store@0.1.0" }}
+api = {{ component = "kv", export = "wasi:keyvalue/store@0.2.0-draft" }}
+API = {{ component = "kv", export = "wasi:keyvalue/store@0.2.0-draft" }}
 "#,
         fixture("kv-memory").display()
     ))
@@ -916,7 +928,7 @@ fn write_temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
 
 // --- host plugins: a workload checked against what a host has (issue 10) ------------------
 
-/// A plugin serving `acme:kv/store@0.1.0`, named `name`; with `url_env`, it requires the
+/// A plugin serving `wasi:keyvalue/store@0.2.0-draft`, named `name`; with `url_env`, it requires the
 /// key `url-env`, which must be an environment variable's name, else it takes no keys.
 struct KvPlugin {
     name: &'static str,
@@ -928,7 +940,7 @@ impl PluginSchema for KvPlugin {
         self.name
     }
     fn interfaces(&self) -> Vec<String> {
-        vec!["acme:kv/store@0.1.0".into()]
+        vec!["wasi:keyvalue/store@0.2.0-draft".into()]
     }
     fn keys(&self) -> Vec<String> {
         self.url_env
@@ -991,7 +1003,7 @@ fn resolve_text_with(text: &str, profile: &HostProfile) -> Result<Plan, ResolveE
 fn a_backend_table_names_its_plugin_and_configuration() {
     let plan = resolve_text_with(
         &reporter_workload(
-            "[host.backends.team-c-postgres]\ninterface = \"acme:kv/store@0.1.0\"\nplugin = \"kv\"\nurl-env = \"TEAM_C\"",
+            "[host.backends.team-c-postgres]\ninterface = \"wasi:keyvalue/store@0.2.0-draft\"\nplugin = \"kv\"\nurl-env = \"TEAM_C\"",
         ),
         &profile(),
     )
@@ -1001,7 +1013,9 @@ fn a_backend_table_names_its_plugin_and_configuration() {
     assert_eq!(backend.config.get_str("url-env"), Some("TEAM_C"));
     // The short form gets the default plugin of its interface.
     let plan = resolve_text_with(
-        &reporter_workload("[host]\nbackends = { team-c-postgres = \"acme:kv/store@0.1.0\" }"),
+        &reporter_workload(
+            "[host]\nbackends = { team-c-postgres = \"wasi:keyvalue/store@0.2.0-draft\" }",
+        ),
         &HostProfile::new().with_plugin(
             std::sync::Arc::new(KvPlugin {
                 name: "memory-kv",
@@ -1035,7 +1049,7 @@ fn a_backend_must_be_served_by_a_plugin_of_the_host() {
     ];
     for (keys, code, line) in cases {
         let text = reporter_workload(&format!(
-            "[host.backends.team-c-postgres]\ninterface = \"acme:kv/store@0.1.0\"\n{keys}"
+            "[host.backends.team-c-postgres]\ninterface = \"wasi:keyvalue/store@0.2.0-draft\"\n{keys}"
         ));
         let error = resolve_text_with(&text, &profile()).unwrap_err();
         let d = &error.diagnostics[0];
@@ -1064,7 +1078,7 @@ fn a_backend_must_be_served_by_a_plugin_of_the_host() {
     assert!(codes.contains(&"compose::no-plugin"), "{codes:?}");
     // Without a profile nothing is checked.
     let text = reporter_workload(
-        "[host.backends.team-c-postgres]\ninterface = \"acme:kv/store@0.1.0\"\nplugin = \"mysql\"",
+        "[host.backends.team-c-postgres]\ninterface = \"wasi:keyvalue/store@0.2.0-draft\"\nplugin = \"mysql\"",
     );
     resolve_text_with(&text, &HostProfile::any()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
 }
