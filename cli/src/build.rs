@@ -36,9 +36,7 @@ pub fn run(args: Args) -> ExitCode {
         Ok(plan) => plan,
         Err(error) => return report::resolve_error(&error),
     };
-    for warning in &plan.warnings {
-        report::diagnostic(warning);
-    }
+    report::diagnostics(&plan.warnings);
     let options = ComposeOptions::default().with_processor("compose", env!("CARGO_PKG_VERSION"));
     let composition = match Composition::build(&plan, &options) {
         Ok(composition) => composition,

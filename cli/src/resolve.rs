@@ -36,9 +36,7 @@ pub fn run(args: Args) -> ExitCode {
             return report::resolve_error(&error);
         }
     };
-    for warning in &plan.warnings {
-        report::diagnostic(warning);
-    }
+    report::diagnostics(&plan.warnings);
     match args.format {
         Format::Text => println!("{plan}"),
         Format::Json => println!("{:#}", plan.to_json()),

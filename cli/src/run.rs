@@ -76,9 +76,7 @@ pub fn run(args: Args) -> ExitCode {
         Ok(plan) => plan,
         Err(error) => return report::resolve_error(&error),
     };
-    for warning in &plan.warnings {
-        report::diagnostic(warning);
-    }
+    report::diagnostics(&plan.warnings);
     match execute(&args, &workload, &plan) {
         Ok(Some(result)) => {
             println!("{result}");

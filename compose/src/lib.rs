@@ -23,21 +23,35 @@
 //! export, so a chain of 499 components is the longest that composes; larger workloads
 //! are refused with [`ComposeError::TooLarge`] and can be linked at run time instead.
 //!
-//! ```no_run
-//! use compose_resolver::resolve_file;
+//! ```
+//! use compose_resolver::{resolve, ComponentDecl, Workload};
 //! use compose_static::{compose, ComposeOptions, Composition};
 //!
-//! let plan = resolve_file("fixtures/shop/workload.toml")?;
+//! // `kv` exports `acme:kv/store@0.1.0`; `app` imports it and exports `acme:app/api@0.1.0`.
+//! let kv = wat::parse_str(r#"(component
+//!     (core module $m (func (export "get") (param i32) (result i32) local.get 0))
+//!     (core instance $i (instantiate $m))
+//!     (func $get (param "x" u32) (result u32) (canon lift (core func $i "get")))
+//!     (instance $store (export "get" (func $get)))
+//!     (export "acme:kv/store@0.1.0" (instance $store)))"#)?;
+//! let app = wat::parse_str(r#"(component
+//!     (import "acme:kv/store@0.1.0" (instance $kv (export "get" (func (param "x" u32) (result u32)))))
+//!     (alias export $kv "get" (func $get))
+//!     (instance $api (export "get" (func $get)))
+//!     (export "acme:app/api@0.1.0" (instance $api)))"#)?;
+//! let workload = Workload::new("demo")
+//!     .with_component("app", ComponentDecl::from_bytes("app.wasm", app))
+//!     .with_component("kv", ComponentDecl::from_bytes("kv.wasm", kv));
+//! let plan = resolve(&workload)?;
 //!
-//! // Just the bytes...
+//! // Just the bytes: one component, validated, that imports nothing...
 //! let bytes = compose(&plan, &ComposeOptions::default())?;
-//! std::fs::write("shop.wasm", &bytes)?;
+//! assert!(wasmparser::Parser::is_component(&bytes));
 //!
 //! // ...or the bytes and what went into them.
 //! let composition = Composition::build(&plan, &ComposeOptions::default())?;
-//! for import in &composition.imports {
-//!     println!("the host must serve {import}");
-//! }
+//! assert!(composition.imports.is_empty(), "the host serves nothing");
+//! assert_eq!(composition.exports[0].name, "acme:app/api@0.1.0");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]

@@ -23,7 +23,6 @@ impl WorkloadGraph {
             "  node [fontname={font:?}, fontsize=11, shape=box, style=\"rounded,filled\", penwidth=1.2];"
         );
         let _ = writeln!(w, "  edge [fontname={font:?}, fontsize=9, arrowsize=0.7];");
-
         let mut workload = Vec::new();
         let mut host = Vec::new();
         let mut outside = Vec::new();
@@ -34,7 +33,19 @@ impl WorkloadGraph {
                 Node::Unresolved { .. } => outside.push(id),
             }
         }
+        self.write_dot_workload(w, &workload);
+        self.write_dot_host(w, &host);
+        for id in &outside {
+            self.write_dot_node(w, *id);
+        }
+        self.write_dot_notes(w);
+        self.write_dot_edges(w);
+        let _ = writeln!(w, "}}");
+        out
+    }
 
+    /// The workload's cluster: its components and exports.
+    fn write_dot_workload(&self, w: &mut String, nodes: &[NodeId]) {
         let status = if self.resolved() {
             ""
         } else {
@@ -53,53 +64,62 @@ impl WorkloadGraph {
             },
             style::TEXT,
         );
-        for id in &workload {
+        for id in nodes {
             self.write_dot_node(w, *id);
         }
         let _ = writeln!(w, "  }}");
-        if !host.is_empty() || !self.host_patterns.is_empty() {
-            let mut label = String::from("host");
-            if !self.host_patterns.is_empty() {
-                let _ = write!(label, "\nserves {}", self.host_patterns.join(", "));
-            }
-            let _ = writeln!(w, "  subgraph cluster_host {{");
-            // The label below the host's nodes, out of the way of the edges coming in.
-            let _ = writeln!(
-                w,
-                "    graph [labelloc=b, label={}, style=\"rounded,filled\", fillcolor={:?}, color={:?}, fontcolor={:?}];",
-                quote(&label),
-                style::HOST_FILL,
-                style::HOST_LINE,
-                style::TEXT,
-            );
-            if host.is_empty() {
-                // An empty cluster is not drawn; keep the host visible.
-                let _ = writeln!(w, "    \"host\" [shape=point, style=invis];");
-            }
-            for id in &host {
-                self.write_dot_node(w, *id);
-            }
-            let _ = writeln!(w, "  }}");
+    }
+
+    /// The host's cluster, when it serves anything: its interfaces and backends.
+    fn write_dot_host(&self, w: &mut String, nodes: &[NodeId]) {
+        if nodes.is_empty() && self.host_patterns.is_empty() {
+            return;
         }
-        for id in &outside {
+        let mut label = String::from("host");
+        if !self.host_patterns.is_empty() {
+            let _ = write!(label, "\nserves {}", self.host_patterns.join(", "));
+        }
+        let _ = writeln!(w, "  subgraph cluster_host {{");
+        // The label below the host's nodes, out of the way of the edges coming in.
+        let _ = writeln!(
+            w,
+            "    graph [labelloc=b, label={}, style=\"rounded,filled\", fillcolor={:?}, color={:?}, fontcolor={:?}];",
+            quote(&label),
+            style::HOST_FILL,
+            style::HOST_LINE,
+            style::TEXT,
+        );
+        if nodes.is_empty() {
+            // An empty cluster is not drawn; keep the host visible.
+            let _ = writeln!(w, "    \"host\" [shape=point, style=invis];");
+        }
+        for id in nodes {
             self.write_dot_node(w, *id);
         }
-        if !self.notes.is_empty() {
-            let lines: Vec<String> = self
-                .notes
-                .iter()
-                .map(|n| format!("{}: {}", severity(n.severity), n.message.replace('`', "")))
-                .collect();
-            let _ = writeln!(
-                w,
-                "  \"notes\" [shape=note, style=filled, fillcolor={:?}, color={:?}, fontcolor={:?}, label={}];",
-                style::PROBLEM_FILL,
-                style::PROBLEM,
-                style::PROBLEM,
-                quote_lines(&lines),
-            );
-        }
+        let _ = writeln!(w, "  }}");
+    }
 
+    /// The problems not drawn in place, in one note.
+    fn write_dot_notes(&self, w: &mut String) {
+        if self.notes.is_empty() {
+            return;
+        }
+        let lines: Vec<String> = self
+            .notes
+            .iter()
+            .map(|n| format!("{}: {}", severity(n.severity), n.message.replace('`', "")))
+            .collect();
+        let _ = writeln!(
+            w,
+            "  \"notes\" [shape=note, style=filled, fillcolor={:?}, color={:?}, fontcolor={:?}, label={}];",
+            style::PROBLEM_FILL,
+            style::PROBLEM,
+            style::PROBLEM,
+            quote_lines(&lines),
+        );
+    }
+
+    fn write_dot_edges(&self, w: &mut String) {
         for (from, to, edge) in self.edges() {
             let (color, line, width, head) = match &edge.kind {
                 EdgeKind::Problem { .. } => (style::PROBLEM, "solid", 1.6, "tee"),
@@ -127,8 +147,6 @@ impl WorkloadGraph {
                 quote(&edge.explanation()),
             );
         }
-        let _ = writeln!(w, "}}");
-        out
     }
 
     /// A readable, unique DOT id: the component's name, `export:<name>`, `host:<interface>`,

@@ -11,19 +11,25 @@
 //! It renders as Graphviz DOT, Mermaid, JSON (a superset of the plan's JSON) and SVG (laid
 //! out in-process, no Graphviz install needed). Every output is deterministic.
 //!
-//! ```no_run
-//! use compose_graph::{Format, draw_file};
+//! ```
+//! use compose_graph::{Format, WorkloadGraph};
+//! use compose_resolver::{ComponentDecl, Workload};
 //!
-//! let graph = draw_file("fixtures/shop/workload.toml")?; // Err only if unreadable
-//! let svg = graph.render(Format::Svg)?;
-//! std::fs::write("shop.svg", svg)?;
-//! if let Some(error) = graph.error() {
-//!     eprintln!("{error}"); // drawn all the same, with the broken imports in red
-//! }
+//! // `app` imports `acme:kv/store@0.1.0`, which nothing serves.
+//! let app = wat::parse_str(r#"(component (import "acme:kv/store@0.1.0" (instance)))"#)?;
+//! let workload = Workload::new("demo").with_component("app", ComponentDecl::from_bytes("app.wasm", app));
+//!
+//! // Drawn all the same, with the broken import as a red loose end.
+//! let graph = WorkloadGraph::new(&workload);
+//! assert!(!graph.resolved());
+//! let dot = graph.render(Format::Dot)?;
+//! assert!(dot.contains("unsatisfied: no component exports it"));
+//! // `draw_file("workload.toml")` reads and draws a workload file; `Format::Svg` lays it out.
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
 
+mod build;
 mod dot;
 mod json;
 mod mermaid;

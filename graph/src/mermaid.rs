@@ -12,6 +12,29 @@ impl WorkloadGraph {
         let mut out = String::new();
         let w = &mut out;
         let _ = writeln!(w, "flowchart LR");
+        self.write_mermaid_workload(w);
+        self.write_mermaid_host(w);
+        for (id, node) in self.nodes() {
+            if matches!(node, Node::Unresolved { .. }) {
+                self.write_mermaid_node(w, id);
+            }
+        }
+        if !self.notes.is_empty() {
+            let lines: Vec<String> = self
+                .notes
+                .iter()
+                .map(|n| format!("{}: {}", crate::dot::severity(n.severity), text(&n.message)))
+                .collect();
+            let _ = writeln!(w, "  notes[\"{}\"]:::problem", lines.join("<br/>"));
+        }
+        let styles = self.write_mermaid_edges(w);
+        self.write_mermaid_classes(w);
+        write_mermaid_link_styles(w, &styles);
+        out
+    }
+
+    /// The workload's box: its components and exports.
+    fn write_mermaid_workload(&self, w: &mut String) {
         let status = if self.resolved() {
             ""
         } else {
@@ -28,40 +51,35 @@ impl WorkloadGraph {
             }
         }
         let _ = writeln!(w, "  end");
+    }
+
+    /// The host's box, when it serves anything: its interfaces and backends.
+    fn write_mermaid_host(&self, w: &mut String) {
         let host: Vec<NodeId> = self
             .nodes()
             .filter(|(_, n)| matches!(n, Node::HostInterface { .. } | Node::HostBackend { .. }))
             .map(|(id, _)| id)
             .collect();
-        if !host.is_empty() || !self.host_patterns.is_empty() {
-            let mut label = String::from("host");
-            if !self.host_patterns.is_empty() {
-                let _ = write!(label, ": serves {}", self.host_patterns.join(", "));
-            }
-            let _ = writeln!(w, "  subgraph host[\"{}\"]", text(&label));
-            if host.is_empty() {
-                let _ = writeln!(w, "    hostempty[\" \"]");
-            }
-            for id in host {
-                self.write_mermaid_node(w, id);
-            }
-            let _ = writeln!(w, "  end");
+        if host.is_empty() && self.host_patterns.is_empty() {
+            return;
         }
-        for (id, node) in self.nodes() {
-            if matches!(node, Node::Unresolved { .. }) {
-                self.write_mermaid_node(w, id);
-            }
+        let mut label = String::from("host");
+        if !self.host_patterns.is_empty() {
+            let _ = write!(label, ": serves {}", self.host_patterns.join(", "));
         }
-        if !self.notes.is_empty() {
-            let lines: Vec<String> = self
-                .notes
-                .iter()
-                .map(|n| format!("{}: {}", crate::dot::severity(n.severity), text(&n.message)))
-                .collect();
-            let _ = writeln!(w, "  notes[\"{}\"]:::problem", lines.join("<br/>"));
+        let _ = writeln!(w, "  subgraph host[\"{}\"]", text(&label));
+        if host.is_empty() {
+            let _ = writeln!(w, "    hostempty[\" \"]");
         }
+        for id in host {
+            self.write_mermaid_node(w, id);
+        }
+        let _ = writeln!(w, "  end");
+    }
 
-        let mut styles: Vec<(usize, &str)> = Vec::new();
+    /// Every edge; returns the index and style class of each edge drawn differently.
+    fn write_mermaid_edges(&self, w: &mut String) -> Vec<(usize, &'static str)> {
+        let mut styles = Vec::new();
         for (index, (from, to, edge)) in self.edges().enumerate() {
             let arrow = match &edge.kind {
                 EdgeKind::Binding(_) if edge.implements.is_some() => {
@@ -86,6 +104,11 @@ impl WorkloadGraph {
             };
             let _ = writeln!(w, "  n{} {arrow}{label} n{}", from.index(), to.index());
         }
+        styles
+    }
+
+    /// The node classes and the two boxes' styles.
+    fn write_mermaid_classes(&self, w: &mut String) {
         for (name, fill, line) in [
             ("component", style::COMPONENT_FILL, style::COMPONENT_LINE),
             ("export", style::EXPORT_FILL, style::EXPORT_LINE),
@@ -99,21 +122,20 @@ impl WorkloadGraph {
                 style::TEXT
             );
         }
+        let line = if self.resolved() {
+            style::WORKLOAD_LINE
+        } else {
+            style::PROBLEM
+        };
         let _ = writeln!(
             w,
-            "  style workload fill:{},stroke:{}",
-            style::WORKLOAD_FILL,
-            if self.resolved() {
-                style::WORKLOAD_LINE
-            } else {
-                style::PROBLEM
-            }
+            "  style workload fill:{},stroke:{line}",
+            style::WORKLOAD_FILL
         );
-        if self
+        let has_host = self
             .nodes()
-            .any(|(_, n)| matches!(n, Node::HostInterface { .. } | Node::HostBackend { .. }))
-            || !self.host_patterns.is_empty()
-        {
+            .any(|(_, n)| matches!(n, Node::HostInterface { .. } | Node::HostBackend { .. }));
+        if has_host || !self.host_patterns.is_empty() {
             let _ = writeln!(
                 w,
                 "  style host fill:{},stroke:{}",
@@ -121,30 +143,6 @@ impl WorkloadGraph {
                 style::HOST_LINE
             );
         }
-        for (kind, color) in [
-            ("labelled", style::LABELLED),
-            ("problem", style::PROBLEM),
-            ("export", style::EXPORT_LINE),
-        ] {
-            let indices: Vec<String> = styles
-                .iter()
-                .filter(|(_, k)| *k == kind)
-                .map(|(i, _)| i.to_string())
-                .collect();
-            if !indices.is_empty() {
-                let dash = if kind == "labelled" {
-                    ",stroke-dasharray:5 4"
-                } else {
-                    ""
-                };
-                let _ = writeln!(
-                    w,
-                    "  linkStyle {} stroke:{color},color:{color},stroke-width:1.6px{dash}",
-                    indices.join(",")
-                );
-            }
-        }
-        out
     }
 
     fn write_mermaid_node(&self, w: &mut String, id: NodeId) {
@@ -192,4 +190,32 @@ fn text(s: &str) -> String {
         .replace('<', "#lt;")
         .replace('>', "#gt;")
         .replace('`', "")
+}
+
+/// One `linkStyle` line per style class, listing the edges drawn in it.
+fn write_mermaid_link_styles(w: &mut String, styles: &[(usize, &str)]) {
+    for (kind, color) in [
+        ("labelled", style::LABELLED),
+        ("problem", style::PROBLEM),
+        ("export", style::EXPORT_LINE),
+    ] {
+        let indices: Vec<String> = styles
+            .iter()
+            .filter(|(_, k)| *k == kind)
+            .map(|(i, _)| i.to_string())
+            .collect();
+        if indices.is_empty() {
+            continue;
+        }
+        let dash = if kind == "labelled" {
+            ",stroke-dasharray:5 4"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            w,
+            "  linkStyle {} stroke:{color},color:{color},stroke-width:1.6px{dash}",
+            indices.join(",")
+        );
+    }
 }

@@ -2,13 +2,9 @@
 //! edges, in a `petgraph` graph whose order is the workload file's.
 
 use crate::wiring::Wiring;
-use compose_resolver::{
-    ComponentSource, Instantiation, Plan, Problem, Provider, ResolveError, Rule, Severity, Workload,
-};
+use compose_resolver::{Instantiation, Plan, ResolveError, Rule, Severity, Workload, resolve};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
-use std::collections::HashMap;
-use std::path::Path;
 
 /// A node of a [`WorkloadGraph`], as an index into it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -151,17 +147,16 @@ pub struct WorkloadGraph {
 }
 
 impl WorkloadGraph {
-    /// Resolves `workload` and builds its picture. Never fails: a workload that does not
-    /// resolve is drawn with its broken imports as loose ends, and [`WorkloadGraph::error`]
-    /// says why it does not resolve.
+    /// Resolves `workload` ([`resolve`]) and builds its picture. Never fails: a workload
+    /// that does not resolve is drawn with its broken imports as loose ends, and
+    /// [`WorkloadGraph::error`] says why it does not resolve.
     pub fn new(workload: &Workload) -> Self {
-        Self::build(Wiring::resolve(workload))
+        Self::from_outcome(resolve(workload))
     }
 
-    /// The picture of `workload`, which resolved to `plan` (component files are shown as
-    /// the workload writes them, which the plan does not keep).
-    pub fn from_plan(workload: &Workload, plan: Plan) -> Self {
-        Self::build(Wiring::from_plan(workload, plan))
+    /// The picture of what resolving gave: a plan, or an error with its partial plan.
+    pub fn from_outcome(outcome: Result<Plan, ResolveError>) -> Self {
+        Self::build(Wiring::new(outcome))
     }
 
     /// The workload's name.
@@ -223,227 +218,4 @@ impl WorkloadGraph {
     pub fn notes(&self) -> &[Note] {
         &self.notes
     }
-
-    fn build(wiring: Wiring) -> Self {
-        let workload = &wiring.workload;
-        let mut graph = DiGraph::new();
-        let plan = wiring.plan.as_ref();
-
-        let exports: Vec<NodeIndex> = plan
-            .map(|p| p.exports.as_slice())
-            .unwrap_or_default()
-            .iter()
-            .map(|e| {
-                graph.add_node(Node::Export {
-                    name: e.name.clone(),
-                })
-            })
-            .collect();
-
-        let mut components: HashMap<&str, NodeIndex> = HashMap::new();
-        for (name, decl) in &workload.components {
-            let planned = plan
-                .and_then(|p| p.find(name))
-                .map(|id| plan.unwrap().component(id));
-            let (file, size) = match &decl.source.value {
-                ComponentSource::Path(path) => (
-                    display_path(path),
-                    planned.map(|c| c.ty.bytes.len()).or_else(|| {
-                        let full = workload.base_dir.join(path);
-                        std::fs::metadata(full).ok().map(|m| m.len() as usize)
-                    }),
-                ),
-                ComponentSource::Bytes { name, bytes } => (name.clone(), Some(bytes.len())),
-            };
-            let node = graph.add_node(Node::Component {
-                name: name.clone(),
-                file: file.clone(),
-                size,
-                instantiate: decl.instantiate,
-                problem: wiring.removed.get(name).map(|p| unusable(p, &file)),
-            });
-            components.insert(name, node);
-        }
-
-        let mut backends: HashMap<String, NodeIndex> = HashMap::new();
-        for (label, decl) in &workload.host.backends {
-            let node = graph.add_node(Node::HostBackend {
-                label: label.clone(),
-                interface: decl.interface.value.clone(),
-            });
-            backends.insert(label.clone(), node);
-        }
-        let mut interfaces: HashMap<String, NodeIndex> = HashMap::new();
-
-        let mut loose_ends = Vec::new();
-        let mut drawn = std::collections::HashSet::new();
-        for component in plan.map(|p| p.components.as_slice()).unwrap_or_default() {
-            let from = components[component.name.as_str()];
-            for import in &component.ty.imports {
-                if let Some(problem) = wiring.problem(&component.name, &import.name) {
-                    drawn.insert((component.name.clone(), import.name.clone()));
-                    loose_ends.push((
-                        from,
-                        import.name.clone(),
-                        import.implements.clone(),
-                        problem,
-                    ));
-                    continue;
-                }
-                let Some(binding) = component
-                    .bindings
-                    .iter()
-                    .find(|b| b.import.name == import.name)
-                else {
-                    continue;
-                };
-                let to = match &binding.provider {
-                    Provider::Component { component, .. } => {
-                        components[plan.unwrap().component(*component).name.as_str()]
-                    }
-                    Provider::HostInterface => {
-                        *interfaces.entry(import.name.clone()).or_insert_with(|| {
-                            graph.add_node(Node::HostInterface {
-                                name: import.name.clone(),
-                            })
-                        })
-                    }
-                    Provider::HostBackend { label, interface } => {
-                        *backends.entry(label.clone()).or_insert_with(|| {
-                            graph.add_node(Node::HostBackend {
-                                label: label.clone(),
-                                interface: interface.clone(),
-                            })
-                        })
-                    }
-                };
-                graph.add_edge(
-                    from,
-                    to,
-                    Edge {
-                        kind: EdgeKind::Binding(binding.rule),
-                        import: import.name.clone(),
-                        implements: import.implements.clone(),
-                    },
-                );
-            }
-        }
-        // Without a plan, the broken imports are still known by name.
-        for ((component, import), problem) in &wiring.broken {
-            if !drawn.contains(&(component.clone(), import.clone()))
-                && let Some(&from) = components.get(component.as_str())
-            {
-                loose_ends.push((from, import.clone(), None, problem));
-            }
-        }
-        for (from, import, implements, problem) in loose_ends {
-            let to = graph.add_node(Node::Unresolved {
-                reason: reason(problem),
-            });
-            graph.add_edge(
-                from,
-                to,
-                Edge {
-                    kind: EdgeKind::Problem {
-                        code: problem.code(),
-                        message: match problem.help() {
-                            Some(help) => format!("{problem}; help: {help}"),
-                            None => problem.to_string(),
-                        },
-                    },
-                    import,
-                    implements,
-                },
-            );
-        }
-
-        for (node, export) in exports
-            .iter()
-            .zip(plan.map(|p| p.exports.as_slice()).unwrap_or_default())
-        {
-            let to = components[plan.unwrap().component(export.component).name.as_str()];
-            graph.add_edge(
-                *node,
-                to,
-                Edge {
-                    kind: EdgeKind::Export {
-                        export: export.export.name.clone(),
-                    },
-                    import: export.name.clone(),
-                    implements: None,
-                },
-            );
-        }
-
-        let diagnostics = match (&wiring.error, plan) {
-            (Some(error), _) => error.diagnostics.as_slice(),
-            (None, Some(plan)) => plan.warnings.as_slice(),
-            (None, None) => &[],
-        };
-        let notes = diagnostics
-            .iter()
-            .filter(|d| !wiring.drawn_in_place(&d.problem))
-            .map(|d| Note {
-                severity: d.severity(),
-                code: d.problem.code(),
-                message: d.problem.to_string(),
-            })
-            .collect();
-
-        Self {
-            name: workload.name.value.clone(),
-            graph,
-            host_patterns: workload
-                .host
-                .interfaces
-                .iter()
-                .map(|p| p.value.clone())
-                .collect(),
-            notes,
-            wiring,
-        }
-    }
-}
-
-/// A path as written, with `/` separators on every platform.
-pub(crate) fn display_path(path: &Path) -> String {
-    path.to_string_lossy().replace('\\', "/")
-}
-
-/// Why a component could not be used, naming its file as the workload writes it (the
-/// resolver's message has the full path, which would make pictures depend on the folder).
-fn unusable(problem: &Problem, file: &str) -> String {
-    match problem {
-        Problem::ReadComponent { reason, .. } => format!("cannot read {file}: {reason}"),
-        Problem::NotAComponent { reason, .. } => format!("not a component: {reason}"),
-        other => other.to_string(),
-    }
-}
-
-/// A few words on why an import is not bound, for the loose end of its edge.
-fn reason(problem: &Problem) -> String {
-    match problem {
-        Problem::Unsatisfied { .. } => {
-            "unsatisfied: no component exports it, the host does not provide it".into()
-        }
-        Problem::Ambiguous { candidates, .. } => {
-            format!("ambiguous: exported by {}", candidates.join(", "))
-        }
-        Problem::MissingBackend { label, .. } => {
-            format!("no component or host backend named {label}")
-        }
-        Problem::BackendMismatch {
-            label,
-            backend,
-            serves,
-            ..
-        } => format!("{backend} {label} {serves}"),
-        Problem::TypeMismatch { provider, .. } => format!("does not type-check against {provider}"),
-        Problem::UnknownComponent { target, .. } => {
-            format!("bound to {target}, which is not a component")
-        }
-        Problem::UnknownExport { target, wanted, .. } => format!("{target} has no export {wanted}"),
-        other => other.to_string(),
-    }
-    .replace('`', "")
 }

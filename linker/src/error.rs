@@ -149,6 +149,17 @@ pub enum LookupError {
         /// The exports there are.
         available: Vec<String>,
     },
+    /// The name matches several exports (semver-compatible versions, or one short name of
+    /// several interfaces): the caller must say which.
+    #[error("{owner} has several exports that `{export}` could name: {}; give the full name", matching.join(", "))]
+    AmbiguousExport {
+        /// `workload `shop`` or `component `frontend``.
+        owner: String,
+        /// The name asked for.
+        export: String,
+        /// The exports it matches.
+        matching: Vec<String>,
+    },
     /// The export is an instance but has no function of this name, or is not a function.
     #[error("{owner}: export `{export}` has no function `{function}` (functions: {})", available.join(", "))]
     UnknownFunction {

@@ -75,6 +75,7 @@
 mod call;
 mod config;
 mod error;
+mod link;
 mod state;
 mod workload;
 

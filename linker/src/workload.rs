@@ -1,20 +1,14 @@
 //! Linking a plan: [`WorkloadLinker`] compiles the components and defines the trampolines;
 //! [`CompiledWorkload`] instantiates and calls in stores.
 
-use crate::call::{
-    GetState, Route, Runtime, RuntimeCell, RuntimeComponent, check_poison, define_func,
-    drop_handle, ensure_instance, enter_instance, exit, holds_resources, state,
-};
+use crate::call::{GetState, Runtime, check_poison, ensure_instance, enter_instance, exit, state};
 use crate::error::{BuildError, CallError, FuncName, InstantiateError, LookupError, boxed};
+use crate::link::Linking;
 use crate::state::{Names, WorkloadState};
-use compose_resolver::{ComponentType, Instantiation, Plan, names_match};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, OnceLock};
+use compose_resolver::{InterfaceName, Plan, names_match};
+use std::sync::Arc;
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
-use wasmtime::component::{
-    Component, ComponentExportIndex, Linker, LinkerInstance, ResourceType, Val,
-};
+use wasmtime::component::{Component, ComponentExportIndex, Linker, LinkerInstance, Val};
 use wasmtime::{AsContextMut, Engine};
 
 /// Links a resolved [`Plan`] into Wasmtime: the host's own definitions (WASI, plugins,
@@ -101,221 +95,48 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
     /// does not match the component bytes.
     pub fn compile(&self, get: GetState<T>) -> Result<CompiledWorkload<T>, BuildError> {
         let plan = self.plan;
-        let workload = plan.name.clone();
-        let names = Arc::new(Names {
-            workload: workload.clone(),
-            components: plan.components.iter().map(|c| c.name.clone()).collect(),
-        });
         let components = self.compile_files()?;
-        let cell: RuntimeCell<T> = Arc::new(OnceLock::new());
-        let mut routes = vec![0usize; plan.components.len()];
-        let mut crossing: Vec<Vec<(ComponentExportIndex, u32)>> =
-            vec![Vec::new(); plan.components.len()];
-        let mut resource_ids: HashMap<(usize, &str, String), u32> = HashMap::new();
-        let mut pres = Vec::with_capacity(plan.components.len());
-        for (caller, planned) in plan.components.iter().enumerate() {
-            let link = |e: wasmtime::Error| BuildError::Link {
-                workload: workload.clone(),
-                component: planned.name.clone(),
-                source: boxed(e),
-            };
-            let mut linker = self.linker.clone();
-            linker.allow_shadowing(true);
-            let component_type = components[caller].component_type();
-            for (binding, server, export) in planned.component_bindings() {
-                let server = server.0;
-                let import = binding.import.name.as_str();
-                let missing = |what: &str| BuildError::MissingExport {
-                    workload: workload.clone(),
-                    component: planned.name.clone(),
-                    import: import.to_owned(),
-                    server: names.components[server].clone(),
-                    export: what.to_owned(),
-                };
-                let served = &components[server];
-                let export_index = served
-                    .get_export_index(None, export)
-                    .ok_or_else(|| missing(export))?;
-                let Some(item) = component_type.get_import(&self.engine, import) else {
-                    return Err(link(wasmtime::format_err!(
-                        "the component has no import `{import}`"
-                    )));
-                };
-                let route = |slot: &mut usize, function: FuncName, index, resources, has| {
-                    let route = Route {
-                        names: names.clone(),
-                        caller,
-                        server,
-                        slot: *slot,
-                        export: index,
-                        func: function,
-                        resources,
-                        has_resources: has,
-                        runtime: cell.clone(),
-                        get,
-                    };
-                    *slot += 1;
-                    route
-                };
-                match item.ty {
-                    ComponentItem::ComponentInstance(instance_type) => {
-                        let exports: Vec<_> = instance_type.exports(&self.engine).collect();
-                        let mut resources = Vec::new();
-                        for (name, item) in &exports {
-                            if let ComponentItem::Resource(_) = item.ty {
-                                let index = served
-                                    .get_export_index(Some(&export_index), *name)
-                                    .ok_or_else(|| missing(&format!("{export}#{name}")))?;
-                                let id = *resource_ids
-                                    .entry((server, export, (*name).to_owned()))
-                                    .or_insert_with(|| {
-                                        let id = next_resource_id();
-                                        crossing[server].push((index, id));
-                                        id
-                                    });
-                                resources.push((id, (*name).to_owned()));
-                            }
-                        }
-                        let mut instance = linker.instance(import).map_err(link)?;
-                        for (id, name) in &resources {
-                            let (names, resource) = (names.clone(), name.clone());
-                            instance
-                                .resource(
-                                    name,
-                                    ResourceType::host_dynamic(*id),
-                                    move |mut store, rep| {
-                                        drop_handle(&mut store, get, &names, &resource, rep)
-                                    },
-                                )
-                                .map_err(link)?;
-                        }
-                        for (name, item) in &exports {
-                            let ComponentItem::ComponentFunc(ty) = &item.ty else {
-                                continue;
-                            };
-                            let index = served
-                                .get_export_index(Some(&export_index), *name)
-                                .ok_or_else(|| missing(&format!("{export}#{name}")))?;
-                            let has = func_holds_resources(ty);
-                            let function = FuncName {
-                                interface: Some(export.to_owned()),
-                                function: (*name).to_owned(),
-                            };
-                            let crossing = if has { resources.clone() } else { Vec::new() };
-                            let route = route(&mut routes[server], function, index, crossing, has);
-                            define_func(&mut instance, name, ty, route, self.fast_paths)
-                                .map_err(link)?;
-                        }
-                    }
-                    ComponentItem::ComponentFunc(ty) => {
-                        let function = FuncName {
-                            interface: None,
-                            function: export.to_owned(),
-                        };
-                        let has = func_holds_resources(&ty);
-                        let route =
-                            route(&mut routes[server], function, export_index, Vec::new(), has);
-                        define_func(&mut linker.root(), import, &ty, route, self.fast_paths)
-                            .map_err(link)?;
-                    }
-                    other => {
-                        return Err(BuildError::Unsupported {
-                            workload: workload.clone(),
-                            component: planned.name.clone(),
-                            import: import.to_owned(),
-                            server: names.components[server].clone(),
-                            reason: format!("it is {}", item_desc(&other)),
-                        });
-                    }
-                }
-            }
-            pres.push(linker.instantiate_pre(&components[caller]).map_err(link)?);
-        }
-        let components: Vec<_> = pres
-            .into_iter()
-            .zip(crossing)
-            .enumerate()
-            .map(|(i, (pre, resources))| RuntimeComponent {
-                pre,
-                eager: plan.components[i].instantiate == Instantiation::Eager,
-                routes: routes[i],
-                resources,
-            })
-            .collect();
-        let runtime = Arc::new(Runtime {
-            names,
-            components,
-            get,
-        });
-        // The cell is new and set only here.
-        let _ = cell.set(Arc::downgrade(&runtime));
-        let mut files: Vec<*const ComponentType> =
-            plan.components.iter().map(|c| Arc::as_ptr(&c.ty)).collect();
-        files.sort();
-        files.dedup();
+        let mut linking = Linking::new(plan, &self.engine, &components, get, self.fast_paths);
+        let pres = plan
+            .components()
+            .map(|(caller, planned)| linking.link_component(&self.linker, caller, planned))
+            .collect::<Result<Vec<_>, _>>()?;
+        let runtime = linking.finish(pres);
         Ok(CompiledWorkload {
             runtime,
             info: Arc::new(Info {
                 engine: self.engine.clone(),
-                order: plan.order.iter().map(|id| id.0).collect(),
+                order: plan.order.iter().map(|id| id.index()).collect(),
                 exports: plan
                     .exports
                     .iter()
-                    .map(|e| (e.name.clone(), e.component.0, e.export.name.clone()))
+                    .map(|e| (e.name.clone(), e.component.index(), e.export.name.clone()))
                     .collect(),
-                files: files.len(),
+                files: plan.files.len(),
             }),
         })
     }
 
     /// Compiles each distinct component file once; components from one file share it.
     fn compile_files(&self) -> Result<Vec<Component>, BuildError> {
-        let mut compiled: HashMap<*const ComponentType, Component> = HashMap::new();
+        let mut compiled: Vec<Option<Component>> = vec![None; self.plan.files.len()];
         let mut components = Vec::with_capacity(self.plan.components.len());
         for planned in &self.plan.components {
-            let key = Arc::as_ptr(&planned.ty);
-            let component = match compiled.get(&key) {
-                Some(component) => component.clone(),
-                None => {
-                    let component =
-                        Component::new(&self.engine, &planned.ty.bytes).map_err(|e| {
-                            BuildError::Compile {
-                                workload: self.plan.name.clone(),
-                                component: planned.name.clone(),
-                                source: boxed(e),
-                            }
-                        })?;
-                    compiled.insert(key, component.clone());
-                    component
-                }
-            };
-            components.push(component);
+            let slot = &mut compiled[planned.file.index()];
+            if slot.is_none() {
+                let bytes = &self.plan.file(planned.file).ty.bytes;
+                let component =
+                    Component::new(&self.engine, bytes).map_err(|e| BuildError::Compile {
+                        workload: self.plan.name.clone(),
+                        component: planned.name.clone(),
+                        source: boxed(e),
+                    })?;
+                *slot = Some(component);
+            }
+            components.push(slot.clone().expect("compiled just now"));
         }
         Ok(components)
     }
-}
-
-fn func_holds_resources(ty: &ComponentFunc) -> bool {
-    ty.params().any(|(_, t)| holds_resources(&t)) || ty.results().any(|t| holds_resources(&t))
-}
-
-fn item_desc(item: &ComponentItem) -> &'static str {
-    match item {
-        ComponentItem::ComponentFunc(_) => "a function",
-        ComponentItem::CoreFunc(_) => "a core function",
-        ComponentItem::Module(_) => "a module",
-        ComponentItem::Component(_) => "a component",
-        ComponentItem::ComponentInstance(_) => "an instance",
-        ComponentItem::Type(_) => "a type",
-        ComponentItem::Resource(_) => "a resource",
-    }
-}
-
-/// A fresh payload for a host resource type standing for a component's resource type.
-fn next_resource_id() -> u32 {
-    // Start far from small numbers that hosts may use for their own dynamic resources.
-    static NEXT: AtomicU32 = AtomicU32::new(0x434f_0000);
-    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// What the compiled workload knows beyond what trampolines need.
@@ -474,13 +295,9 @@ impl<T: 'static> CompiledWorkload<T> {
         let owner = format!("workload `{}`", self.name());
         let exports = &self.info.exports;
         let wanted = interface.unwrap_or(function);
-        let found = find_name(exports.iter().map(|e| e.0.as_str()), wanted).ok_or_else(|| {
-            LookupError::UnknownExport {
-                owner: owner.clone(),
-                export: wanted.to_owned(),
-                available: exports.iter().map(|e| e.0.clone()).collect(),
-            }
-        })?;
+        let names = exports.iter().map(|e| e.0.as_str());
+        let found = find_name(names.clone(), wanted)
+            .map_err(|matching| lookup_error(&owner, wanted, matching, names))?;
         let (name, component, export) = &exports[found];
         self.lookup(*component, export, name, interface.map(|_| function), owner)
     }
@@ -515,13 +332,9 @@ impl<T: 'static> CompiledWorkload<T> {
             .map(|(n, _)| n.to_owned())
             .collect();
         let wanted = interface.unwrap_or(function);
-        let found = find_name(exports.iter().map(String::as_str), wanted).ok_or_else(|| {
-            LookupError::UnknownExport {
-                owner: owner.clone(),
-                export: wanted.to_owned(),
-                available: exports.clone(),
-            }
-        })?;
+        let names = exports.iter().map(String::as_str);
+        let found = find_name(names.clone(), wanted)
+            .map_err(|matching| lookup_error(&owner, wanted, matching, names))?;
         let export = &exports[found];
         self.lookup(id, export, export, interface.map(|_| function), owner)
     }
@@ -655,22 +468,54 @@ impl<T: 'static> CompiledWorkload<T> {
 /// The position of the name among `names` that `wanted` names: the same name, a
 /// semver-compatible one, or (when it is the only one) the interface whose short name
 /// (`handler` of `acme:app/handler@0.1.0`) is `wanted`.
-fn find_name<'a>(names: impl Iterator<Item = &'a str> + Clone, wanted: &str) -> Option<usize> {
+/// The one name among `names` that `wanted` names: the name itself, else the one
+/// semver-compatible name, else the one interface whose short name it is
+/// (`handler` for `acme:app/handler@0.1.0`). `Err` lists the names that matched when more
+/// than one did (an ambiguity, never a silent pick), and is empty when none did.
+fn find_name<'a>(
+    names: impl Iterator<Item = &'a str> + Clone,
+    wanted: &str,
+) -> Result<usize, Vec<String>> {
     if let Some(i) = names.clone().position(|n| n == wanted) {
-        return Some(i);
+        return Ok(i);
     }
-    if let Some(i) = names.clone().position(|n| names_match(wanted, n)) {
-        return Some(i);
+    let short = |name: &str| InterfaceName::parse(name).is_some_and(|n| n.interface == wanted);
+    for matches in [
+        &(|n: &str| names_match(wanted, n)) as &dyn Fn(&str) -> bool,
+        &short,
+    ] {
+        let found: Vec<(usize, &str)> = names
+            .clone()
+            .enumerate()
+            .filter(|(_, n)| matches(n))
+            .collect();
+        match found.as_slice() {
+            [] => continue,
+            [(i, _)] => return Ok(*i),
+            several => return Err(several.iter().map(|(_, n)| n.to_string()).collect()),
+        }
     }
-    let short = |name: &str| -> Option<String> {
-        let (_, rest) = name.split_once('/')?;
-        Some(rest.split('@').next().unwrap_or(rest).to_owned())
-    };
-    let mut matching = names
-        .enumerate()
-        .filter(|(_, n)| short(n).as_deref() == Some(wanted));
-    match (matching.next(), matching.next()) {
-        (Some((i, _)), None) => Some(i),
-        _ => None,
+    Err(Vec::new())
+}
+
+/// Why `wanted` names no single export of `owner`.
+fn lookup_error<'a>(
+    owner: &str,
+    wanted: &str,
+    matching: Vec<String>,
+    names: impl Iterator<Item = &'a str>,
+) -> LookupError {
+    if matching.is_empty() {
+        LookupError::UnknownExport {
+            owner: owner.to_owned(),
+            export: wanted.to_owned(),
+            available: names.map(str::to_owned).collect(),
+        }
+    } else {
+        LookupError::AmbiguousExport {
+            owner: owner.to_owned(),
+            export: wanted.to_owned(),
+            matching,
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! A component's imports and exports, read from its bytes with wac-types.
 
+use crate::names::InterfaceName;
 use std::sync::Arc;
 use wac_types::{ItemKind, Package, Types, WorldId};
 
@@ -22,7 +23,7 @@ impl Item {
     pub fn interface(&self) -> Option<&str> {
         self.implements
             .as_deref()
-            .or_else(|| self.name.contains(':').then_some(self.name.as_str()))
+            .or_else(|| InterfaceName::parse(&self.name).map(|n| n.text))
     }
 
     /// `name` for interface names and plain names, `name (implements I)` for labels.
@@ -93,7 +94,7 @@ impl ComponentType {
 /// the interface it implements, while an unlabelled plain-named instance has none.
 fn implements(name: &str, kind: ItemKind, types: &Types) -> Option<String> {
     match kind {
-        ItemKind::Instance(id) if !name.contains(':') => types[id].id.clone(),
+        ItemKind::Instance(id) if InterfaceName::parse(name).is_none() => types[id].id.clone(),
         _ => None,
     }
 }

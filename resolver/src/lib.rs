@@ -6,58 +6,88 @@
 //! The result is a [`Plan`]: the single source of truth from which `compose-static`
 //! composes one component and `compose-linker` links the workload at run time.
 //!
-//! ```no_run
-//! use compose_resolver::{resolve_file, Provider};
+//! A workload can be read from a file ([`resolve_file`]) or built in code, with component
+//! bytes already in memory. Here `app` imports `acme:kv/store@0.1.0` and `kv`, the only
+//! component that exports it, serves it (rule 3):
 //!
-//! let plan = match resolve_file("fixtures/shop/workload.toml") {
-//!     Ok(plan) => plan,
-//!     Err(error) => {
-//!         for diagnostic in &error.diagnostics {
-//!             eprintln!("{diagnostic}"); // render with miette for spans and help
-//!         }
-//!         std::process::exit(1);
-//!     }
-//! };
-//! for component in &plan.components {
-//!     for binding in &component.bindings {
-//!         if let Provider::Component { component: server, export } = &binding.provider {
-//!             println!("{} <- {}: {export}", binding.import.name, plan.component(*server).name);
-//!         }
-//!     }
-//! }
 //! ```
+//! use compose_resolver::{resolve, ComponentDecl, Provider, Rule, Workload};
 //!
-//! Workloads can also be built in code, with component bytes already in memory:
+//! // A component exporting `acme:kv/store@0.1.0` with one function, `get: func(x: u32) -> u32`.
+//! let kv = wat::parse_str(r#"(component
+//!     (core module $m (func (export "get") (param i32) (result i32) local.get 0))
+//!     (core instance $i (instantiate $m))
+//!     (func $get (param "x" u32) (result u32) (canon lift (core func $i "get")))
+//!     (instance $store (export "get" (func $get)))
+//!     (export "acme:kv/store@0.1.0" (instance $store)))"#)?;
+//! // A component importing it.
+//! let app = wat::parse_str(r#"(component
+//!     (import "acme:kv/store@0.1.0" (instance (export "get" (func (param "x" u32) (result u32))))))"#)?;
 //!
-//! ```no_run
-//! # let (frontend, kv) = (Vec::<u8>::new(), Vec::<u8>::new());
-//! use compose_resolver::{resolve, ComponentDecl, Workload};
-//!
-//! let workload = Workload::new("shop")
-//!     .with_component("frontend", ComponentDecl::from_bytes("frontend.wasm", frontend))
-//!     .with_component("team-a-postgres", ComponentDecl::from_bytes("kv.wasm", kv))
-//!     .with_host_interface("wasi:cli/*@0.2.0");
+//! let workload = Workload::new("demo")
+//!     .with_component("app", ComponentDecl::from_bytes("app.wasm", app))
+//!     .with_component("kv", ComponentDecl::from_bytes("kv.wasm", kv));
 //! let plan = resolve(&workload)?;
-//! # Ok::<(), compose_resolver::ResolveError>(())
+//!
+//! let app = plan.component(plan.find("app").expect("a component"));
+//! let binding = &app.bindings[0];
+//! assert_eq!(binding.rule, Rule::Name);
+//! assert_eq!(
+//!     binding.provider,
+//!     Provider::Component { component: plan.find("kv").unwrap(), export: "acme:kv/store@0.1.0".into() },
+//! );
+//! // Servers come before their importers.
+//! assert_eq!(plan.order, [plan.find("kv").unwrap(), plan.find("app").unwrap()]);
+//!
+//! // Without `kv`, nothing serves the import: every problem is a diagnostic with a code,
+//! // a message, a fix and (for a workload file) a span; a front end renders it with miette.
+//! let lonely = Workload::new("lonely").with_component(
+//!     "app",
+//!     ComponentDecl::from_bytes("app.wasm", wat::parse_str(r#"(component
+//!         (import "acme:kv/store@0.1.0" (instance)))"#)?),
+//! );
+//! let error = resolve(&lonely).unwrap_err();
+//! assert_eq!(error.diagnostics[0].problem.code(), "compose::unsatisfied-import");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! A host that serves named backends with plugins describes them in a [`HostProfile`] and
+//! resolves with [`resolve_with`], so that a workload naming a plugin the host lacks, or
+//! configuring it wrongly, fails before anything runs.
 #![deny(missing_docs)]
 
 mod component;
 mod diagnostic;
+mod exports;
+mod file;
+mod finish;
+mod host;
+mod json;
 mod names;
 mod plan;
+mod plugin;
 mod resolve;
+mod source;
 mod wit_text;
 mod workload;
 
 pub use component::{ComponentType, Item};
-pub use diagnostic::{Diagnostic, Problem, ResolveError, Severity, Span, WorkloadText};
-pub use names::{HostPattern, NameIndex, names_match};
-pub use plan::{
-    Binding, ComponentId, HostImport, PartialPlan, Plan, PlannedComponent, Provider, Rule, Unbound,
-    Unreadable, WorkloadExport,
+pub use diagnostic::{
+    BackendOffer, Condensed, Diagnostic, Problem, Referrer, ResolveError, Severity, Span,
+    WantedExport, WorkloadText, condense,
 };
-pub use resolve::{resolve, resolve_file};
+pub use json::{
+    ComponentJson, ExportJson, HostImportJson, ImportJson, ItemJson, JSON_SCHEMA, PathStyle,
+    ProblemJson, ProviderJson, UnboundJson, WorkloadJson,
+};
+pub use names::{HostPattern, InterfaceName, names_match};
+pub use plan::{
+    Binding, ComponentFile, ComponentId, FileId, HostImport, HostSection, PartialPlan, Plan,
+    PlannedBackend, PlannedComponent, Provider, Rule, Unbound, Unreadable, WorkloadExport,
+};
+pub use plugin::{BackendConfig, ConfigEntry, ConfigIssue, HostProfile, PluginSchema};
+pub use resolve::{resolve, resolve_file, resolve_file_with, resolve_with};
+pub use source::SourceFile;
 /// The wac-types crate, whose [`Types`](wac_types::Types) and
 /// [`ItemKind`](wac_types::ItemKind) the plan uses.
 pub use wac_types;

@@ -761,3 +761,36 @@ fn an_own_handle_passed_back_to_its_owner_and_one_dropped_by_the_user_both_reach
     assert_eq!(results[0], Val::U32(702));
     assert_eq!(store.data().forwarded_handles(), 0);
 }
+
+#[test]
+fn a_name_matching_several_semver_compatible_exports_is_ambiguous_not_a_silent_pick() {
+    // One component exports two versions of one interface on the same semver track.
+    let both = compose_tests::wat_component(
+        &[],
+        compose_tests::GET_U32,
+        &["acme:app/handler@1.2.0", "acme:app/handler@1.3.0"],
+    );
+    let workload =
+        Workload::new("versions").with_component("app", ComponentDecl::from_bytes("app.wat", both));
+    let plan = resolve(&workload).unwrap();
+    let engine = Engine::new(&compose_linker::config_for(&plan)).unwrap();
+    let linked = WorkloadLinker::<WorkloadState>::new(&engine, &plan)
+        .compile(|state| state)
+        .unwrap();
+    // Exact names still choose.
+    let exact = linked.func(Some("acme:app/handler@1.3.0"), "get").unwrap();
+    assert_eq!(
+        exact.name().interface.as_deref(),
+        Some("acme:app/handler@1.3.0")
+    );
+    // A version that matches both, or the short name, is an error listing both.
+    for wanted in ["acme:app/handler@1.0.0", "handler"] {
+        let error = linked.func(Some(wanted), "get").unwrap_err();
+        let text = error.to_string();
+        assert!(
+            matches!(error, compose_linker::LookupError::AmbiguousExport { .. })
+                && text.contains("acme:app/handler@1.2.0, acme:app/handler@1.3.0"),
+            "{wanted}: {text}"
+        );
+    }
+}
