@@ -22,13 +22,19 @@
 //!
 //! ```no_run
 //! use compose_linker::{CompiledWorkload, WorkloadLinker, WorkloadState};
-//! use wasmtime::component::Val;
+//! use wasmtime::component::{ResourceTable, Val};
 //! use wasmtime::{Engine, Store};
 //!
 //! /// The host's store data: its own state and the workload's.
 //! struct Host {
 //!     workload: WorkloadState,
-//!     reports: Vec<String>,
+//!     table: ResourceTable,
+//! }
+//!
+//! impl compose_host::HostView for Host {
+//!     fn table(&mut self) -> &mut ResourceTable {
+//!         &mut self.table
+//!     }
 //! }
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -38,20 +44,16 @@
 //! let mut linker = WorkloadLinker::<Host>::new(&engine, &plan);
 //! // Host interfaces go into the Wasmtime linker, e.g. WASI:
 //! // wasmtime_wasi::p2::add_to_linker_sync(linker.host())?;
-//! // A backend serves the label `team-c-postgres` (implements acme:kv/store@0.1.0).
-//! linker.backend("team-c-postgres", |store| {
-//!     store.func_wrap("keys", |_cx, (): ()| Ok((vec!["c1".to_string()],)))?;
-//!     store.func_wrap("get", |_cx, (_key,): (String,)| Ok((None::<String>,)))?;
-//!     store.func_wrap("set", |mut cx, (key, _value): (String, String)| {
-//!         let host: &mut Host = cx.data_mut();
-//!         host.reports.push(key);
-//!         Ok(())
-//!     })
+//! // A backend serves the label `team-c-postgres` (implements wasi:keyvalue/store): any
+//! // definitions in its `LinkerInstance` do; here compose-host's in-memory store.
+//! let team_c = std::sync::Arc::new(compose_host::keyvalue::memory::MemoryStore::default());
+//! linker.backend("team-c-postgres", |instance| {
+//!     compose_host::keyvalue::define(instance, team_c)
 //! })?;
 //! let workload: CompiledWorkload<Host> = linker.compile(|host| &mut host.workload)?;
 //!
 //! // One store per request or thread; the compiled workload is shared.
-//! let mut store = Store::new(&engine, Host { workload: workload.new_state(), reports: vec![] });
+//! let mut store = Store::new(&engine, Host { workload: workload.new_state(), table: ResourceTable::new() });
 //! workload.instantiate(&mut store)?; // only the eager components
 //!
 //! let put = workload.func(Some("acme:app/handler@0.1.0"), "put")?;
