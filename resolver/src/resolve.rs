@@ -725,6 +725,7 @@ impl<'w> Resolver<'w> {
                     path,
                     ty: ty?,
                     instantiate: decl.instantiate,
+                    max_memory: decl.max_memory,
                     bindings: bindings
                         .into_iter()
                         .flatten()

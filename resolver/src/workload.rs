@@ -118,6 +118,10 @@ pub struct ComponentDecl {
     pub imports: IndexMap<String, ExplicitBinding>,
     /// When the run-time linker instantiates it.
     pub instantiate: Instantiation,
+    /// `max-memory`: the most linear memory, in bytes, that one instance of the component
+    /// may hold (all its memories together); `None` for no limit. The run-time linker
+    /// enforces it.
+    pub max_memory: Option<u64>,
 }
 
 /// An explicit binding in a component's `imports`.
@@ -175,6 +179,7 @@ impl ComponentDecl {
             source: Located::new(source),
             imports: IndexMap::new(),
             instantiate: Instantiation::Lazy,
+            max_memory: None,
         }
     }
 
@@ -193,6 +198,12 @@ impl ComponentDecl {
     /// The same component, instantiated as `instantiate` says.
     pub fn with_instantiation(mut self, instantiate: Instantiation) -> Self {
         self.instantiate = instantiate;
+        self
+    }
+
+    /// The same component, with at most `bytes` of linear memory per instance.
+    pub fn with_max_memory(mut self, bytes: u64) -> Self {
+        self.max_memory = Some(bytes);
         self
     }
 }
@@ -361,6 +372,60 @@ struct RawComponent {
     imports: IndexMap<Spanned<String>, Spanned<RawTarget>>,
     #[serde(default)]
     instantiate: Instantiation,
+    #[serde(rename = "max-memory")]
+    max_memory: Option<Spanned<RawSize>>,
+}
+
+/// A size as written: `"64MiB"`, or a bare number (which is refused: a unit is required).
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "a size with a unit, such as \"64MiB\"")]
+enum RawSize {
+    Text(String),
+    Number(i64),
+}
+
+/// Parses `max-memory`: a positive whole number and one of the units `B`, `KiB`, `MiB`,
+/// `GiB` (powers of 1024, as Wasmtime's own limits are), optionally separated by spaces.
+/// Returns the number of bytes, or why the text is not a size.
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| "it does not start with a whole number".to_string())?;
+    let unit = unit.trim_start();
+    let scale: u64 = match unit {
+        "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "" => return Err("it has no unit".into()),
+        _ => return Err(format!("`{unit}` is not a unit")),
+    };
+    if number == 0 {
+        return Err("it must be positive".into());
+    }
+    number
+        .checked_mul(scale)
+        .ok_or_else(|| "it is too large".into())
+}
+
+impl RawSize {
+    /// The size in bytes, or the problem to report.
+    fn bytes(&self) -> Result<u64, Problem> {
+        let (shown, parsed) = match self {
+            RawSize::Text(text) => (text.clone(), parse_size(text)),
+            RawSize::Number(n) => (n.to_string(), Err("it has no unit".into())),
+        };
+        parsed.map_err(|why| Problem::InvalidWorkload {
+            reason: format!(
+                "invalid `max-memory` `{shown}`: {why}; write a positive whole number and a unit, B, KiB, MiB or GiB (\"64MiB\")"
+            ),
+        })
+    }
 }
 
 /// `"name"` or `{ component = "...", export = "..." }`.
@@ -427,6 +492,14 @@ impl RawWorkload {
             .components
             .into_iter()
             .map(|(name, raw)| {
+                let max_memory = raw.max_memory.and_then(|size| {
+                    size.get_ref()
+                        .bytes()
+                        .map_err(|problem| {
+                            problems.push(Diagnostic::new(problem, Some(source), Some(size.span())))
+                        })
+                        .ok()
+                });
                 let decl = ComponentDecl {
                     name_span: Some(name.span()),
                     source: Located {
@@ -449,6 +522,7 @@ impl RawWorkload {
                         })
                         .collect(),
                     instantiate: raw.instantiate,
+                    max_memory,
                 };
                 (name.into_inner(), decl)
             })
