@@ -2,5 +2,6 @@
 
 mod compose;
 mod graph;
+mod limits;
 mod linker;
 mod resolve;
