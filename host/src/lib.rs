@@ -1,0 +1,6 @@
+//! `compose-host`: the host that runs workloads.
+#![deny(missing_docs)]
+
+pub mod command;
+pub mod limits;
+pub mod serve;
