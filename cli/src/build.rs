@@ -2,7 +2,7 @@
 
 use crate::report;
 use anyhow::Context;
-use compose_resolver::resolve_file;
+use compose_resolver::resolve_file_with;
 use compose_static::{ComposeOptions, Composition};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -32,13 +32,11 @@ pub fn run(args: Args) -> ExitCode {
             "`--wat` and `-o -` would both write to standard output; write the component to a file with `-o FILE`"
         ));
     }
-    let plan = match resolve_file(&args.workload) {
+    let plan = match resolve_file_with(&args.workload, &crate::profile::profile()) {
         Ok(plan) => plan,
         Err(error) => return report::resolve_error(&error),
     };
-    for warning in &plan.warnings {
-        report::diagnostic(warning);
-    }
+    report::diagnostics(&plan.warnings);
     let options = ComposeOptions::default().with_processor("compose", env!("CARGO_PKG_VERSION"));
     let composition = match Composition::build(&plan, &options) {
         Ok(composition) => composition,

@@ -64,8 +64,8 @@ pub fn run(args: Args) -> ExitCode {
     match graph.error() {
         Some(error) => report::resolve_error(error),
         None => {
-            for warning in graph.plan().into_iter().flat_map(|p| &p.warnings) {
-                report::diagnostic(warning);
+            if let Some(plan) = graph.plan() {
+                report::diagnostics(&plan.warnings);
             }
             ExitCode::SUCCESS
         }

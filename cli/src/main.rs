@@ -5,8 +5,10 @@
 //! operation failed, 2 usage errors (clap's convention).
 
 mod build;
+mod check;
 mod graph;
 mod output;
+mod profile;
 mod report;
 mod resolve;
 mod run;
@@ -35,6 +37,8 @@ enum Command {
     Run(run::Args),
     /// Draw a workload's wiring (dot, mermaid, json, svg).
     Graph(graph::Args),
+    /// Check that this host can serve a workload now: its interfaces and every backend.
+    Check(check::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,5 +48,6 @@ fn main() -> ExitCode {
         Command::Build(args) => build::run(args),
         Command::Run(args) => run::run(args),
         Command::Graph(args) => graph::run(args),
+        Command::Check(args) => check::run(args),
     }
 }

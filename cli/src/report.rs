@@ -1,18 +1,31 @@
 //! Rendering diagnostics and errors for a person, on standard error.
 
-use compose_resolver::{Diagnostic, ResolveError};
+use compose_resolver::{Diagnostic, ResolveError, condense};
 use std::process::ExitCode;
+
+/// How many diagnostics of one code are shown in full; the rest are counted.
+const PER_CODE: usize = 5;
 
 /// Prints one diagnostic with miette: message, code, the span in `workload.toml`, help.
 pub fn diagnostic(diagnostic: &Diagnostic) {
     eprintln!("{:?}", miette::Report::new(diagnostic.clone()));
 }
 
-/// Prints every diagnostic of `error` and a summary line; returns exit status 1.
-pub fn resolve_error(error: &ResolveError) -> ExitCode {
-    for d in &error.diagnostics {
+/// Prints `diagnostics`, at most [`PER_CODE`] of each code in full and one line for the
+/// rest of each code.
+pub fn diagnostics(diagnostics: &[Diagnostic]) {
+    let condensed = condense(diagnostics, PER_CODE);
+    for d in condensed.shown {
         diagnostic(d);
     }
+    for (code, count, example) in condensed.elided {
+        eprintln!("  … and {count} more {code} (like: {example}); `--format json` lists them all");
+    }
+}
+
+/// Prints the diagnostics of `error` and a summary line; returns exit status 1.
+pub fn resolve_error(error: &ResolveError) -> ExitCode {
+    diagnostics(&error.diagnostics);
     let errors = error.errors().count();
     let warnings = error.diagnostics.len() - errors;
     eprintln!("error: the workload does not resolve: {errors} error(s), {warnings} warning(s)");
@@ -22,5 +35,20 @@ pub fn resolve_error(error: &ResolveError) -> ExitCode {
 /// Prints an operation's error with its chain of causes; returns exit status 1.
 pub fn failure(error: &anyhow::Error) -> ExitCode {
     eprintln!("error: {error:#}");
+    ExitCode::FAILURE
+}
+
+/// Prints every backend that cannot be served, each with its label, cause and advice,
+/// and a summary line; returns exit status 1.
+pub fn backends(errors: &[compose_host::BackendError]) -> ExitCode {
+    for error in errors {
+        eprintln!("error: {error}");
+        if let Some(help) = &error.help {
+            eprintln!("  help: {help}");
+        }
+    }
+    if !errors.is_empty() {
+        eprintln!("error: {} backend(s) cannot be served", errors.len());
+    }
     ExitCode::FAILURE
 }

@@ -1,7 +1,7 @@
 //! `compose resolve`: resolve a workload and print the plan.
 
 use crate::report;
-use compose_resolver::resolve_file;
+use compose_resolver::resolve_file_with;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -27,7 +27,7 @@ enum Format {
 /// for a failing workload: the partial plan and the problems) and diagnostics on standard
 /// error; exit status 0 when it resolves, 1 when it does not. Writes nothing.
 pub fn run(args: Args) -> ExitCode {
-    let plan = match resolve_file(&args.workload) {
+    let plan = match resolve_file_with(&args.workload, &crate::profile::profile()) {
         Ok(plan) => plan,
         Err(error) => {
             if let Format::Json = args.format {
@@ -36,9 +36,7 @@ pub fn run(args: Args) -> ExitCode {
             return report::resolve_error(&error);
         }
     };
-    for warning in &plan.warnings {
-        report::diagnostic(warning);
-    }
+    report::diagnostics(&plan.warnings);
     match args.format {
         Format::Text => println!("{plan}"),
         Format::Json => println!("{:#}", plan.to_json()),

@@ -300,3 +300,38 @@ fn graph_draws_to_stdout_or_a_file_even_when_the_workload_fails() {
     );
     assert!(text(&out.stderr).contains("compose::unsatisfied-import"));
 }
+
+#[test]
+fn resolve_condenses_repeated_diagnostics_and_json_lists_them_all() {
+    let dir = scratch_dir("condense");
+    let kv = root().join("fixtures/components/kv-memory.wasm");
+    let mut workload =
+        String::from("name = \"many\"\n[exports]\n\"acme:kv/store@0.1.0\" = \"c0\"\n");
+    for i in 0..20 {
+        workload += &format!("[components.c{i}]\npath = \"{}\"\n", kv.display());
+    }
+    let path = dir.join("workload.toml");
+    std::fs::write(&path, workload).unwrap();
+    let out = compose(&["resolve", path.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "warnings only: {}",
+        text(&out.stderr)
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        stderr.matches("compose::unused-component\n").count(),
+        5,
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .contains("… and 14 more compose::unused-component (like: component `c6` is not used"),
+        "{stderr}"
+    );
+    let out = compose(&["resolve", "--format", "json", path.to_str().unwrap()]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["warnings"].as_array().unwrap().len(), 19);
+    assert_eq!(json["schema"], 1);
+}

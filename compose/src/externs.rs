@@ -3,11 +3,8 @@
 
 use crate::Extern;
 use std::collections::HashMap;
-use wasm_encoder::{
-    Component, ComponentExportKind, ComponentExportSection, ComponentExternName, ComponentTypeRef,
-    ComponentValType, PrimitiveValType, RawSection, TypeBounds,
-};
-use wasmparser::{BinaryReaderError, ComponentExternalKind, Parser, Payload};
+use wasm_encoder::{Component, ComponentExportSection, ComponentExternName, RawSection};
+use wasmparser::{BinaryReaderError, Parser, Payload};
 
 /// Calls `visit` with every payload of the outermost component of `bytes`, skipping the
 /// contents of nested modules and components (their section payloads are still visited).
@@ -92,11 +89,13 @@ pub(crate) fn restore_export_implements(
                         external_id: export.name.external_id.map(Into::into),
                         version_suffix: export.name.version_suffix.map(Into::into),
                     };
+                    // wasm-encoder's `wasmparser` conversions (its reencoder's) map the kind
+                    // and type reference unchanged.
                     section.export(
                         name,
-                        export_kind(export.kind),
+                        export.kind.into(),
                         export.index,
-                        export.ty.map(type_ref),
+                        export.ty.map(Into::into),
                     );
                 }
                 out.section(&section);
@@ -114,55 +113,4 @@ pub(crate) fn restore_export_implements(
         Ok(())
     })?;
     Ok(out.finish())
-}
-
-fn export_kind(kind: ComponentExternalKind) -> ComponentExportKind {
-    match kind {
-        ComponentExternalKind::Module => ComponentExportKind::Module,
-        ComponentExternalKind::Func => ComponentExportKind::Func,
-        ComponentExternalKind::Value => ComponentExportKind::Value,
-        ComponentExternalKind::Type => ComponentExportKind::Type,
-        ComponentExternalKind::Instance => ComponentExportKind::Instance,
-        ComponentExternalKind::Component => ComponentExportKind::Component,
-    }
-}
-
-fn type_ref(ty: wasmparser::ComponentTypeRef) -> ComponentTypeRef {
-    use wasmparser::ComponentTypeRef as T;
-    match ty {
-        T::Module(i) => ComponentTypeRef::Module(i),
-        T::Func(i) => ComponentTypeRef::Func(i),
-        T::Value(v) => ComponentTypeRef::Value(val_type(v)),
-        T::Type(wasmparser::TypeBounds::Eq(i)) => ComponentTypeRef::Type(TypeBounds::Eq(i)),
-        T::Type(wasmparser::TypeBounds::SubResource) => {
-            ComponentTypeRef::Type(TypeBounds::SubResource)
-        }
-        T::Instance(i) => ComponentTypeRef::Instance(i),
-        T::Component(i) => ComponentTypeRef::Component(i),
-    }
-}
-
-fn val_type(ty: wasmparser::ComponentValType) -> ComponentValType {
-    match ty {
-        wasmparser::ComponentValType::Type(i) => ComponentValType::Type(i),
-        wasmparser::ComponentValType::Primitive(p) => {
-            use wasmparser::PrimitiveValType as P;
-            ComponentValType::Primitive(match p {
-                P::Bool => PrimitiveValType::Bool,
-                P::S8 => PrimitiveValType::S8,
-                P::U8 => PrimitiveValType::U8,
-                P::S16 => PrimitiveValType::S16,
-                P::U16 => PrimitiveValType::U16,
-                P::S32 => PrimitiveValType::S32,
-                P::U32 => PrimitiveValType::U32,
-                P::S64 => PrimitiveValType::S64,
-                P::U64 => PrimitiveValType::U64,
-                P::F32 => PrimitiveValType::F32,
-                P::F64 => PrimitiveValType::F64,
-                P::Char => PrimitiveValType::Char,
-                P::String => PrimitiveValType::String,
-                P::ErrorContext => PrimitiveValType::ErrorContext,
-            })
-        }
-    }
 }

@@ -4,9 +4,8 @@
 //! imports of the composition when it encodes the graph.
 
 use crate::{ComposeError, ComposeOptions};
-use compose_resolver::{ComponentId, ComponentType, Plan, PlannedComponent};
+use compose_resolver::{ComponentId, Plan, PlannedComponent};
 use std::collections::HashMap;
-use std::sync::Arc;
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, NodeId, PackageId};
 
@@ -26,21 +25,18 @@ pub(crate) struct Built {
 pub(crate) fn build(plan: &Plan, options: &ComposeOptions) -> Result<Built, ComposeError> {
     check_order(plan)?;
     let mut graph = CompositionGraph::new();
-    // Components read from the same file share one `ComponentType` (the resolver reads
-    // each file once): register that one as a single package, instantiated once per
-    // workload component. The map is only looked up, never iterated, so it does not
-    // affect the output's order.
-    let mut packages: HashMap<*const ComponentType, PackageId> = HashMap::new();
+    // Components read from the same file share one `FileId`: register that file as a
+    // single package, instantiated once per workload component.
+    let mut packages: Vec<Option<PackageId>> = vec![None; plan.files.len()];
     let mut instances: Vec<Option<NodeId>> = vec![None; plan.components.len()];
     let mut bindings = 0;
     for &id in &plan.order {
-        let component = &plan.components[id.0];
-        let key = Arc::as_ptr(&component.ty);
-        let package = match packages.get(&key) {
-            Some(package) => *package,
+        let component = &plan.components[id.index()];
+        let package = match packages[component.file.index()] {
+            Some(package) => package,
             None => {
                 let package = register(&mut graph, plan, component)?;
-                packages.insert(key, package);
+                packages[component.file.index()] = Some(package);
                 package
             }
         };
@@ -54,7 +50,7 @@ pub(crate) fn build(plan: &Plan, options: &ComposeOptions) -> Result<Built, Comp
             let argument = graph
                 .alias_instance_export(source, export)
                 .map_err(|source| ComposeError::Alias {
-                    component: plan.components[server.0].name.clone(),
+                    component: plan.components[server.index()].name.clone(),
                     export: export.to_owned(),
                     source,
                 })?;
@@ -63,18 +59,18 @@ pub(crate) fn build(plan: &Plan, options: &ComposeOptions) -> Result<Built, Comp
                 .map_err(|source| ComposeError::Argument {
                     component: component.name.clone(),
                     import: binding.import.name.clone(),
-                    server: plan.components[server.0].name.clone(),
+                    server: plan.components[server.index()].name.clone(),
                     export: export.to_owned(),
                     source: Box::new(source),
                 })?;
             bindings += 1;
         }
-        instances[id.0] = Some(instance);
+        instances[id.index()] = Some(instance);
     }
     for export in &plan.exports {
         let name = plan
             .components
-            .get(export.component.0)
+            .get(export.component.index())
             .map_or("?", |c| c.name.as_str());
         let instance = instance_of(plan, &instances, export.component, "the workload's exports")?;
         let node = graph
@@ -96,7 +92,12 @@ pub(crate) fn build(plan: &Plan, options: &ComposeOptions) -> Result<Built, Comp
     let instances = plan
         .order
         .iter()
-        .filter_map(|id| Some((instances[id.0]?, plan.components[id.0].name.clone())))
+        .filter_map(|id| {
+            Some((
+                instances[id.index()]?,
+                plan.components[id.index()].name.clone(),
+            ))
+        })
         .collect();
     Ok(Built {
         graph,
@@ -113,7 +114,8 @@ fn register(
     plan: &Plan,
     component: &PlannedComponent,
 ) -> Result<PackageId, ComposeError> {
-    let file = component
+    let file = plan
+        .file(component.file)
         .path
         .as_ref()
         .map_or_else(|| "<memory>".to_owned(), |p| p.display().to_string());
@@ -140,20 +142,20 @@ fn instance_of(
     server: ComponentId,
     user: &str,
 ) -> Result<NodeId, ComposeError> {
-    match instances.get(server.0) {
+    match instances.get(server.index()) {
         Some(Some(instance)) => Ok(*instance),
         Some(None) => Err(invalid(
             plan,
             format!(
                 "`{user}` uses `{}`, which does not come before it in `order`",
-                plan.components[server.0].name
+                plan.components[server.index()].name
             ),
         )),
         None => Err(invalid(
             plan,
             format!(
                 "`{user}` uses component #{}, which does not exist",
-                server.0
+                server.index()
             ),
         )),
     }
@@ -163,17 +165,20 @@ fn instance_of(
 fn check_order(plan: &Plan) -> Result<(), ComposeError> {
     let mut seen = vec![false; plan.components.len()];
     for id in &plan.order {
-        match seen.get_mut(id.0) {
+        match seen.get_mut(id.index()) {
             None => {
                 return Err(invalid(
                     plan,
-                    format!("`order` names component #{}, which does not exist", id.0),
+                    format!(
+                        "`order` names component #{}, which does not exist",
+                        id.index()
+                    ),
                 ));
             }
             Some(true) => {
                 return Err(invalid(
                     plan,
-                    format!("`order` lists `{}` twice", plan.components[id.0].name),
+                    format!("`order` lists `{}` twice", plan.components[id.index()].name),
                 ));
             }
             Some(seen) => *seen = true,

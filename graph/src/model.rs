@@ -432,13 +432,10 @@ fn reason(problem: &Problem) -> String {
         Problem::MissingBackend { label, .. } => {
             format!("no component or host backend named {label}")
         }
-        Problem::BackendMismatch {
-            label,
-            backend,
-            serves,
-            ..
-        } => format!("{backend} {label} {serves}"),
-        Problem::TypeMismatch { provider, .. } => format!("does not type-check against {provider}"),
+        Problem::BackendMismatch { label, offer, .. } => offer.describe(label),
+        Problem::TypeMismatch { server, export, .. } => {
+            format!("does not type-check against export {export} of {server}")
+        }
         Problem::UnknownComponent { target, .. } => {
             format!("bound to {target}, which is not a component")
         }

@@ -2,13 +2,16 @@
 //! `wasmtime run` runs a command — arguments, environment, standard input and output,
 //! preopened directories — and returns its exit status.
 
+use crate::define::define_host;
+use crate::host::{HostError, HostState};
 use crate::limits::{LimitOptions, LimitedEngine};
-use compose_linker::{CallError, WorkloadLinker, WorkloadState};
+use crate::plugins::Plugins;
+use compose_linker::{CallError, WorkloadLinker};
 use compose_resolver::Plan;
 use std::path::PathBuf;
 use wasmtime::Store;
-use wasmtime::component::{ResourceTable, Val};
-use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxView, WasiView};
+use wasmtime::component::Val;
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx};
 
 /// The interface a command exports (any 0.2.x release).
 pub const RUN: &str = "wasi:cli/run@0.2.0";
@@ -26,30 +29,6 @@ pub struct CommandOptions {
     pub dirs: Vec<(PathBuf, String)>,
     /// The deadline of the run (and no pooling: one store).
     pub limits: LimitOptions,
-}
-
-/// The store data of a command: the workload's instances, WASI and the resource table.
-pub struct CommandState {
-    /// The workload's instances.
-    pub workload: WorkloadState,
-    wasi: WasiCtx,
-    table: ResourceTable,
-}
-
-impl CommandState {
-    /// The resource table that WASI and the host's backends share.
-    pub fn table(&mut self) -> &mut ResourceTable {
-        &mut self.table
-    }
-}
-
-impl WasiView for CommandState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
 }
 
 /// Why a command could not run (its own failure is an exit status, not an error).
@@ -76,60 +55,50 @@ pub enum CommandError {
         /// Why.
         reason: String,
     },
-    /// Creating the engine, linking WASI or the host's own definitions failed.
-    #[error("{0}")]
-    Setup(String),
-    /// Compiling or linking the workload failed.
+    /// Linking failed (a backend that cannot be served, an import the host does not
+    /// serve), an eager component failed to instantiate, or the command trapped, passed
+    /// its deadline or hit a component's memory cap ([`HostError::Call`] names it).
     #[error(transparent)]
-    Build(#[from] compose_linker::BuildError),
-    /// An eager component failed to instantiate.
-    #[error(transparent)]
-    Instantiate(#[from] compose_linker::InstantiateError),
-    /// The command trapped, passed its deadline or hit a memory cap.
-    #[error(transparent)]
-    Call(#[from] CallError),
+    Host(#[from] HostError),
 }
 
-/// Links `plan` with WASI 0.2 and what `define_host` adds (the host's backends), and runs
-/// its `wasi:cli/run` export with `options`. Returns the command's exit status: 0 when
+/// Links `plan` with WASI 0.2, its backends served by `plugins` and each component's
+/// configuration ([`define_host`]), and runs its `wasi:cli/run` export with `options`. Returns the command's exit status: 0 when
 /// `run` returns `ok`, 1 for `err`, or the status it exits with (`wasi:cli/exit`).
 ///
 /// # Errors
 /// [`CommandError::NotACommand`] for a workload without `wasi:cli/run` (listing its
-/// exports); set-up errors; [`CommandError::Call`] when the command traps, passes its
-/// deadline or hits a component's memory cap (naming the component).
+/// exports); [`CommandError::Host`] for set-up errors and when the command traps, passes
+/// its deadline or hits a component's memory cap (naming the component).
 pub fn run_command(
     plan: &Plan,
+    plugins: &Plugins<HostState>,
     options: &CommandOptions,
-    define_host: impl FnOnce(&mut WorkloadLinker<'_, CommandState>) -> Result<(), String>,
 ) -> Result<i32, CommandError> {
-    let setup = |e: wasmtime::Error| CommandError::Setup(format!("{e:#}"));
-    let engine = LimitedEngine::new(plan, &options.limits).map_err(setup)?;
-    let mut linker = WorkloadLinker::<CommandState>::new(engine.engine(), plan);
-    wasmtime_wasi::p2::add_to_linker_sync(linker.host()).map_err(setup)?;
-    define_host(&mut linker).map_err(CommandError::Setup)?;
-    let workload = linker.compile(|state| &mut state.workload)?;
+    let engine = LimitedEngine::new(plan, &options.limits)
+        .map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
+    let mut linker = WorkloadLinker::<HostState>::new(engine.engine(), plan);
+    define_host(&mut linker, plan, plugins)?;
+    let workload = linker
+        .compile(|state| &mut state.workload)
+        .map_err(HostError::from)?;
     let run = workload
         .func(Some(RUN), "run")
         .map_err(|_| CommandError::NotACommand {
             workload: plan.name.clone(),
             exports: plan.exports.iter().map(|e| e.name.clone()).collect(),
         })?;
-    let state = CommandState {
-        workload: workload.new_state(),
-        wasi: wasi_context(options)?,
-        table: ResourceTable::new(),
-    };
+    let state = HostState::new(&workload, wasi_context(options)?);
     let mut store = Store::new(engine.engine(), state);
     engine.arm(&workload, &mut store);
-    workload.instantiate(&mut store)?;
+    workload.instantiate(&mut store).map_err(HostError::from)?;
     let mut result = [Val::Bool(false)];
     match workload.call(&mut store, &run, &[], &mut result) {
         Ok(()) => Ok(match result[0] {
             Val::Result(Ok(_)) => 0,
             _ => 1,
         }),
-        Err(error) => exit_status(&error).ok_or(CommandError::Call(error)),
+        Err(error) => exit_status(&error).ok_or_else(|| HostError::from(error).into()),
     }
 }
 

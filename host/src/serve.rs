@@ -12,7 +12,11 @@
 //! `HTTP-request-denied`): the server has no TLS client, and a workload reaches other
 //! services through its named backends.
 
+use crate::define::define_host;
+use crate::host::HostError;
 use crate::limits::{EPOCH_TICK, LimitOptions, LimitedEngine};
+use crate::plugin::HostView;
+use crate::plugins::Plugins;
 use bytes::Bytes;
 use compose_linker::{CallError, CompiledWorkload, WorkloadFunc, WorkloadLinker, WorkloadState};
 use compose_resolver::Plan;
@@ -40,6 +44,11 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpVi
 /// The interface an HTTP workload exports (any 0.2.x release).
 pub const INCOMING_HANDLER: &str = "wasi:http/incoming-handler@0.2.0";
 
+/// What `compose serve` serves beyond what every compose-host host does, as `[host]
+/// interfaces` patterns: `wasi:http` 0.2 (for a resolver's
+/// [`HostProfile`](compose_resolver::HostProfile)).
+pub const SERVED: &[&str] = &["wasi:http/*@0.2.0"];
+
 /// The store data of one request: the workload's instances, WASI, `wasi:http`, and the
 /// resource table they share.
 pub struct ServeState {
@@ -61,9 +70,10 @@ impl ServeState {
             table: ResourceTable::new(),
         }
     }
+}
 
-    /// The resource table that WASI, `wasi:http` and the host's backends share.
-    pub fn table(&mut self) -> &mut ResourceTable {
+impl HostView for ServeState {
+    fn table(&mut self) -> &mut ResourceTable {
         &mut self.table
     }
 }
@@ -125,12 +135,13 @@ pub enum ServeError {
         /// What it exports.
         exports: Vec<String>,
     },
-    /// Creating the engine, linking WASI or `wasi:http`, or the host's own definitions failed.
-    #[error("{0}")]
-    Setup(String),
-    /// Compiling or linking the workload failed.
+    /// Creating the engine or linking failed: a backend that cannot be served, an import
+    /// the host does not serve.
     #[error(transparent)]
-    Build(#[from] compose_linker::BuildError),
+    Host(#[from] HostError),
+    /// The tokio runtime cannot start.
+    #[error("cannot start the tokio runtime: {0}")]
+    Runtime(std::io::Error),
     /// The address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -236,25 +247,26 @@ pub struct HttpWorkload {
 }
 
 impl HttpWorkload {
-    /// Links `plan` with WASI 0.2, `wasi:http` and what `define_host` adds (the host's
-    /// backends and plugins), on an engine with `options`' limits.
+    /// Links `plan` with WASI 0.2, its backends served by `plugins` and each component's
+    /// configuration ([`define_host`]) and `wasi:http`, on an engine with `options`' limits.
     ///
     /// # Errors
     /// [`ServeError::NotAnHttpHandler`] when the workload exports no
-    /// `wasi:http/incoming-handler@0.2.x`; [`ServeError::Setup`] or [`ServeError::Build`]
-    /// when the engine, the host's definitions or the workload cannot be set up.
+    /// `wasi:http/incoming-handler@0.2.x`; [`ServeError::Host`] when the engine, a backend
+    /// or the workload cannot be set up.
     pub fn link(
         plan: &Plan,
+        plugins: &Plugins<ServeState>,
         options: ServeOptions,
-        define_host: impl FnOnce(&mut WorkloadLinker<'_, ServeState>) -> Result<(), String>,
     ) -> Result<Self, ServeError> {
-        let setup = |e: wasmtime::Error| ServeError::Setup(format!("{e:#}"));
-        let engine = LimitedEngine::new(plan, &options.limits).map_err(setup)?;
+        let wasmtime = |e: wasmtime::Error| HostError::Wasmtime(format!("{e:#}"));
+        let engine = LimitedEngine::new(plan, &options.limits).map_err(wasmtime)?;
         let mut linker = WorkloadLinker::<ServeState>::new(engine.engine(), plan);
-        wasmtime_wasi::p2::add_to_linker_sync(linker.host()).map_err(setup)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(linker.host()).map_err(setup)?;
-        define_host(&mut linker).map_err(ServeError::Setup)?;
-        let workload = linker.compile(|state| &mut state.workload)?;
+        define_host(&mut linker, plan, plugins)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(linker.host()).map_err(wasmtime)?;
+        let workload = linker
+            .compile(|state| &mut state.workload)
+            .map_err(HostError::from)?;
         let handle = workload
             .func(Some(INCOMING_HANDLER), "handle")
             .map_err(|_| ServeError::NotAnHttpHandler {
@@ -606,7 +618,7 @@ pub fn serve_until_signal(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| ServeError::Setup(format!("cannot start the tokio runtime: {e}")))?;
+        .map_err(ServeError::Runtime)?;
     let shutdown = runtime.block_on(async move {
         let server = Server::bind(workload, addr).await?;
         on_listen(server.local_addr());

@@ -76,6 +76,7 @@ mod call;
 mod config;
 mod error;
 mod limits;
+mod link;
 mod state;
 mod workload;
 

@@ -1,21 +1,16 @@
 //! Linking a plan: [`WorkloadLinker`] compiles the components and defines the trampolines;
 //! [`CompiledWorkload`] instantiates and calls in stores.
 
-use crate::call::{
-    GetState, Route, Runtime, RuntimeCell, RuntimeComponent, check_poison, define_func,
-    drop_handle, ensure_instance, enter_instance, exit, holds_resources, state,
-};
+use crate::call::{GetState, Runtime, check_poison, ensure_instance, enter_instance, exit, state};
 use crate::error::{BuildError, CallError, FuncName, InstantiateError, LookupError, boxed};
 use crate::limits;
+use crate::link::Linking;
 use crate::state::{Names, WorkloadState};
-use compose_resolver::{ComponentType, Instantiation, Plan, names_match};
+use compose_resolver::{Plan, names_match};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use wasmtime::component::types::{ComponentFunc, ComponentItem};
-use wasmtime::component::{
-    Component, ComponentExportIndex, Linker, LinkerInstance, ResourceType, Val,
-};
+use wasmtime::component::{Component, ComponentExportIndex, Linker, LinkerInstance, Val};
 use wasmtime::{AsContextMut, Engine};
 
 /// Links a resolved [`Plan`] into Wasmtime: the host's own definitions (WASI, plugins,
@@ -31,7 +26,13 @@ pub struct WorkloadLinker<'p, T: 'static> {
     plan: &'p Plan,
     linker: Linker<T>,
     fast_paths: bool,
+    /// Host definitions for one component only, by the component's index in the plan.
+    per_component: HashMap<usize, Vec<ComponentHost<T>>>,
 }
+
+/// Host definitions that one component is linked against (see
+/// [`WorkloadLinker::component_host`]).
+pub(crate) type ComponentHost<T> = Box<dyn Fn(&mut Linker<T>) -> wasmtime::Result<()>>;
 
 impl<'p, T: 'static> WorkloadLinker<'p, T> {
     /// A linker for `plan` with an empty host linker. The engine must have the component
@@ -48,6 +49,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
             plan,
             linker,
             fast_paths: true,
+            per_component: HashMap::new(),
         }
     }
 
@@ -81,6 +83,41 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
         Ok(self)
     }
 
+    /// Adds host definitions that only workload component `component` is linked against,
+    /// on top of (and shadowing) [`WorkloadLinker::host`]'s: for an interface whose
+    /// answer depends on which component calls it, such as `wasi:config/store` serving
+    /// each component its own configuration. `define` runs on the component's copy of
+    /// the host linker each time the workload is compiled.
+    ///
+    /// # Errors
+    /// [`LookupError::UnknownComponent`] when the plan has no component `component`; an
+    /// error of `define` surfaces from [`WorkloadLinker::compile`] as
+    /// [`BuildError::Link`] naming the component.
+    pub fn component_host(
+        &mut self,
+        component: &str,
+        define: impl Fn(&mut Linker<T>) -> wasmtime::Result<()> + 'static,
+    ) -> Result<&mut Self, LookupError> {
+        let id = self
+            .plan
+            .find(component)
+            .ok_or_else(|| LookupError::UnknownComponent {
+                workload: self.plan.name.clone(),
+                component: component.to_owned(),
+                available: self
+                    .plan
+                    .components
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect(),
+            })?;
+        self.per_component
+            .entry(id.index())
+            .or_default()
+            .push(Box::new(define));
+        Ok(self)
+    }
+
     /// Whether trampolines of common signatures (`u32 -> u32`, `string -> string`, ...)
     /// use typed calls rather than dynamic [`Val`]s (on by default; results are the same).
     pub fn typed_fast_paths(&mut self, enable: bool) -> &mut Self {
@@ -102,222 +139,52 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
     /// does not match the component bytes.
     pub fn compile(&self, get: GetState<T>) -> Result<CompiledWorkload<T>, BuildError> {
         let plan = self.plan;
-        let workload = plan.name.clone();
-        let names = Arc::new(Names {
-            workload: workload.clone(),
-            components: plan.components.iter().map(|c| c.name.clone()).collect(),
-            max_memory: plan.components.iter().map(|c| c.max_memory).collect(),
-        });
         let components = self.compile_files()?;
-        let cell: RuntimeCell<T> = Arc::new(OnceLock::new());
-        let mut routes = vec![0usize; plan.components.len()];
-        let mut crossing: Vec<Vec<(ComponentExportIndex, u32)>> =
-            vec![Vec::new(); plan.components.len()];
-        let mut resource_ids: HashMap<(usize, &str, String), u32> = HashMap::new();
-        let mut pres = Vec::with_capacity(plan.components.len());
-        for (caller, planned) in plan.components.iter().enumerate() {
-            let link = |e: wasmtime::Error| BuildError::Link {
-                workload: workload.clone(),
-                component: planned.name.clone(),
-                source: boxed(e),
-            };
-            let mut linker = self.linker.clone();
-            linker.allow_shadowing(true);
-            let component_type = components[caller].component_type();
-            for (binding, server, export) in planned.component_bindings() {
-                let server = server.0;
-                let import = binding.import.name.as_str();
-                let missing = |what: &str| BuildError::MissingExport {
-                    workload: workload.clone(),
-                    component: planned.name.clone(),
-                    import: import.to_owned(),
-                    server: names.components[server].clone(),
-                    export: what.to_owned(),
-                };
-                let served = &components[server];
-                let export_index = served
-                    .get_export_index(None, export)
-                    .ok_or_else(|| missing(export))?;
-                let Some(item) = component_type.get_import(&self.engine, import) else {
-                    return Err(link(wasmtime::format_err!(
-                        "the component has no import `{import}`"
-                    )));
-                };
-                let route = |slot: &mut usize, function: FuncName, index, resources, has| {
-                    let route = Route {
-                        names: names.clone(),
-                        caller,
-                        server,
-                        slot: *slot,
-                        export: index,
-                        func: function,
-                        resources,
-                        has_resources: has,
-                        runtime: cell.clone(),
-                        get,
-                    };
-                    *slot += 1;
-                    route
-                };
-                match item.ty {
-                    ComponentItem::ComponentInstance(instance_type) => {
-                        let exports: Vec<_> = instance_type.exports(&self.engine).collect();
-                        let mut resources = Vec::new();
-                        for (name, item) in &exports {
-                            if let ComponentItem::Resource(_) = item.ty {
-                                let index = served
-                                    .get_export_index(Some(&export_index), *name)
-                                    .ok_or_else(|| missing(&format!("{export}#{name}")))?;
-                                let id = *resource_ids
-                                    .entry((server, export, (*name).to_owned()))
-                                    .or_insert_with(|| {
-                                        let id = next_resource_id();
-                                        crossing[server].push((index, id));
-                                        id
-                                    });
-                                resources.push((id, (*name).to_owned()));
-                            }
-                        }
-                        let mut instance = linker.instance(import).map_err(link)?;
-                        for (id, name) in &resources {
-                            let (names, resource) = (names.clone(), name.clone());
-                            instance
-                                .resource(
-                                    name,
-                                    ResourceType::host_dynamic(*id),
-                                    move |mut store, rep| {
-                                        drop_handle(&mut store, get, &names, &resource, rep)
-                                    },
-                                )
-                                .map_err(link)?;
-                        }
-                        for (name, item) in &exports {
-                            let ComponentItem::ComponentFunc(ty) = &item.ty else {
-                                continue;
-                            };
-                            let index = served
-                                .get_export_index(Some(&export_index), *name)
-                                .ok_or_else(|| missing(&format!("{export}#{name}")))?;
-                            let has = func_holds_resources(ty);
-                            let function = FuncName {
-                                interface: Some(export.to_owned()),
-                                function: (*name).to_owned(),
-                            };
-                            let crossing = if has { resources.clone() } else { Vec::new() };
-                            let route = route(&mut routes[server], function, index, crossing, has);
-                            define_func(&mut instance, name, ty, route, self.fast_paths)
-                                .map_err(link)?;
-                        }
-                    }
-                    ComponentItem::ComponentFunc(ty) => {
-                        let function = FuncName {
-                            interface: None,
-                            function: export.to_owned(),
-                        };
-                        let has = func_holds_resources(&ty);
-                        let route =
-                            route(&mut routes[server], function, export_index, Vec::new(), has);
-                        define_func(&mut linker.root(), import, &ty, route, self.fast_paths)
-                            .map_err(link)?;
-                    }
-                    other => {
-                        return Err(BuildError::Unsupported {
-                            workload: workload.clone(),
-                            component: planned.name.clone(),
-                            import: import.to_owned(),
-                            server: names.components[server].clone(),
-                            reason: format!("it is {}", item_desc(&other)),
-                        });
-                    }
-                }
-            }
-            pres.push(linker.instantiate_pre(&components[caller]).map_err(link)?);
-        }
-        let components: Vec<_> = pres
-            .into_iter()
-            .zip(crossing)
-            .enumerate()
-            .map(|(i, (pre, resources))| RuntimeComponent {
-                pre,
-                eager: plan.components[i].instantiate == Instantiation::Eager,
-                routes: routes[i],
-                resources,
+        let mut linking = Linking::new(plan, &self.engine, &components, get, self.fast_paths);
+        let pres = plan
+            .components()
+            .map(|(caller, planned)| {
+                let own = self.per_component.get(&caller.index());
+                let own = own.map_or(&[][..], Vec::as_slice);
+                linking.link_component(&self.linker, own, caller, planned)
             })
-            .collect();
-        let runtime = Arc::new(Runtime {
-            names,
-            components,
-            get,
-        });
-        // The cell is new and set only here.
-        let _ = cell.set(Arc::downgrade(&runtime));
-        let mut files: Vec<*const ComponentType> =
-            plan.components.iter().map(|c| Arc::as_ptr(&c.ty)).collect();
-        files.sort();
-        files.dedup();
+            .collect::<Result<Vec<_>, _>>()?;
+        let runtime = linking.finish(pres);
         Ok(CompiledWorkload {
             runtime,
             info: Arc::new(Info {
                 engine: self.engine.clone(),
-                order: plan.order.iter().map(|id| id.0).collect(),
+                order: plan.order.iter().map(|id| id.index()).collect(),
                 exports: plan
                     .exports
                     .iter()
-                    .map(|e| (e.name.clone(), e.component.0, e.export.name.clone()))
+                    .map(|e| (e.name.clone(), e.component.index(), e.export.name.clone()))
                     .collect(),
-                files: files.len(),
+                files: plan.files.len(),
             }),
         })
     }
 
     /// Compiles each distinct component file once; components from one file share it.
     fn compile_files(&self) -> Result<Vec<Component>, BuildError> {
-        let mut compiled: HashMap<*const ComponentType, Component> = HashMap::new();
+        let mut compiled: Vec<Option<Component>> = vec![None; self.plan.files.len()];
         let mut components = Vec::with_capacity(self.plan.components.len());
         for planned in &self.plan.components {
-            let key = Arc::as_ptr(&planned.ty);
-            let component = match compiled.get(&key) {
-                Some(component) => component.clone(),
-                None => {
-                    let component =
-                        Component::new(&self.engine, &planned.ty.bytes).map_err(|e| {
-                            BuildError::Compile {
-                                workload: self.plan.name.clone(),
-                                component: planned.name.clone(),
-                                source: boxed(e),
-                            }
-                        })?;
-                    compiled.insert(key, component.clone());
-                    component
-                }
-            };
-            components.push(component);
+            let slot = &mut compiled[planned.file.index()];
+            if slot.is_none() {
+                let bytes = &self.plan.file(planned.file).ty.bytes;
+                let component =
+                    Component::new(&self.engine, bytes).map_err(|e| BuildError::Compile {
+                        workload: self.plan.name.clone(),
+                        component: planned.name.clone(),
+                        source: boxed(e),
+                    })?;
+                *slot = Some(component);
+            }
+            components.push(slot.clone().expect("compiled just now"));
         }
         Ok(components)
     }
-}
-
-fn func_holds_resources(ty: &ComponentFunc) -> bool {
-    ty.params().any(|(_, t)| holds_resources(&t)) || ty.results().any(|t| holds_resources(&t))
-}
-
-fn item_desc(item: &ComponentItem) -> &'static str {
-    match item {
-        ComponentItem::ComponentFunc(_) => "a function",
-        ComponentItem::CoreFunc(_) => "a core function",
-        ComponentItem::Module(_) => "a module",
-        ComponentItem::Component(_) => "a component",
-        ComponentItem::ComponentInstance(_) => "an instance",
-        ComponentItem::Type(_) => "a type",
-        ComponentItem::Resource(_) => "a resource",
-    }
-}
-
-/// A fresh payload for a host resource type standing for a component's resource type.
-fn next_resource_id() -> u32 {
-    // Start far from small numbers that hosts may use for their own dynamic resources.
-    static NEXT: AtomicU32 = AtomicU32::new(0x434f_0000);
-    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// What the compiled workload knows beyond what trampolines need.

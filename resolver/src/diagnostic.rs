@@ -5,7 +5,8 @@
 //! The libraries never render diagnostics; a front end renders them with `miette`
 //! (each [`Diagnostic`] implements [`miette::Diagnostic`]).
 
-use miette::{LabeledSpan, NamedSource, SourceSpan};
+use crate::source::SourceFile;
+use miette::{LabeledSpan, SourceSpan};
 use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 pub type Span = Range<usize>;
 
 /// The text of a workload file, shared by every diagnostic that points into it.
-pub type WorkloadText = Arc<NamedSource<String>>;
+pub type WorkloadText = Arc<SourceFile>;
 
 /// Whether a problem stops the workload from resolving.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -84,24 +85,24 @@ pub enum Problem {
         reason: String,
     },
     /// An explicit binding or a workload export names a component the workload does not have.
-    #[error("{purpose} names `{target}`, which is not a component of this workload")]
+    #[error("{referrer} names `{target}`, which is not a component of this workload")]
     UnknownComponent {
-        /// What names it (`` import `x` of `y` ``, `` workload export `z` ``).
-        purpose: String,
+        /// What names it.
+        referrer: Referrer,
         /// The missing component.
         target: String,
         /// The workload's components, for the help text.
         known: Vec<String>,
     },
     /// An explicit binding or workload export names an export that the component lacks.
-    #[error("component `{target}` has no export {wanted} (for {purpose})")]
+    #[error("component `{target}` has no export {wanted} (for {referrer})")]
     UnknownExport {
         /// The component that should have the export.
         target: String,
-        /// The export looked for, as a phrase (`` `acme:kv/store@0.1.0` ``).
-        wanted: String,
-        /// What needed it (`import `x` of `y``, `workload export `z``).
-        purpose: String,
+        /// The export looked for.
+        wanted: WantedExport,
+        /// What needed it.
+        referrer: Referrer,
         /// The component's exports, for the help text.
         available: Vec<String>,
     },
@@ -129,7 +130,7 @@ pub enum Problem {
     },
     /// The backend named by a label serves another interface.
     #[error(
-        "`{component}` imports `{label}` implementing `{interface}`, but {backend} `{label}` {serves}"
+        "`{component}` imports `{label}` implementing `{interface}`, but {}", offer.describe(label)
     )]
     BackendMismatch {
         /// The importing component.
@@ -138,10 +139,8 @@ pub enum Problem {
         label: String,
         /// The interface the import implements.
         interface: String,
-        /// `component` or `host backend`.
-        backend: &'static str,
-        /// What the backend serves instead, as a phrase.
-        serves: String,
+        /// What the backend of that label serves instead.
+        offer: BackendOffer,
     },
     /// A label names both a workload component and a host backend.
     #[error("`{label}` is both a component of the workload and a host backend")]
@@ -170,14 +169,18 @@ pub enum Problem {
         import: String,
     },
     /// The export bound to an import is not a subtype of what the import expects.
-    #[error("import `{import}` of `{component}` does not type-check against {provider}: {detail}")]
+    #[error(
+        "import `{import}` of `{component}` does not type-check against export `{export}` of `{server}`: {detail}"
+    )]
     TypeMismatch {
         /// The importing component.
         component: String,
         /// The import.
         import: String,
-        /// What serves it (`` export `x` of `y` ``).
-        provider: String,
+        /// The serving component.
+        server: String,
+        /// Its export bound to the import.
+        export: String,
         /// The first item that differs, with both types in WIT syntax.
         detail: String,
     },
@@ -197,6 +200,112 @@ pub enum Problem {
         /// The other.
         second: String,
     },
+    /// A host backend names a plugin the host does not have.
+    #[error("backend `{label}` names plugin `{plugin}`, which this host does not have")]
+    UnknownPlugin {
+        /// The backend's label.
+        label: String,
+        /// The plugin named.
+        plugin: String,
+        /// The host's plugins, for the help text.
+        known: Vec<String>,
+    },
+    /// A host backend's plugin does not serve the backend's interface.
+    #[error(
+        "backend `{label}` implements `{interface}`, but plugin `{plugin}` serves only {}",
+        serves.join(", ")
+    )]
+    PluginMismatch {
+        /// The backend's label.
+        label: String,
+        /// The plugin.
+        plugin: String,
+        /// The backend's interface.
+        interface: String,
+        /// The interfaces the plugin serves.
+        serves: Vec<String>,
+    },
+    /// A host backend names no plugin, and the host has no default plugin for its interface.
+    #[error(
+        "backend `{label}` (implements `{interface}`) names no plugin, and this host has no default plugin for `{interface}`"
+    )]
+    NoPlugin {
+        /// The backend's label.
+        label: String,
+        /// The backend's interface.
+        interface: String,
+        /// The host's plugins, for the help text.
+        plugins: Vec<String>,
+    },
+    /// A plugin does not accept a backend's configuration.
+    #[error("backend `{label}` (plugin `{plugin}`): {message}")]
+    InvalidBackendConfig {
+        /// The backend's label.
+        label: String,
+        /// The plugin.
+        plugin: String,
+        /// The key it is about, if one.
+        key: Option<String>,
+        /// What the plugin says.
+        message: String,
+        /// The plugin's fix, if it has one.
+        fix: Option<String>,
+    },
+    /// An import that the plan leaves to the host, which the host does not serve.
+    #[error(
+        "import `{import}` of `{component}` is left to the host, but this host does not serve it"
+    )]
+    HostCannotServe {
+        /// The importing component.
+        component: String,
+        /// The import.
+        import: String,
+        /// What the host serves, as patterns.
+        serves: Vec<String>,
+    },
+    /// An import bound to `"host"` that `[host] interfaces` does not list.
+    #[error(
+        "import `{import}` of `{component}` is bound to \"host\", but `[host] interfaces` does not list it"
+    )]
+    UndeclaredHostImport {
+        /// The importing component.
+        component: String,
+        /// The import.
+        import: String,
+    },
+    /// Two components import one name from the host with types that cannot be merged into
+    /// one import of the composed component (wac's rule: one type per import name).
+    #[error(
+        "components `{first}` and `{second}` import `{import}` from the host with types that cannot be merged: {detail}"
+    )]
+    HostImportConflict {
+        /// The import name.
+        import: String,
+        /// The first component that imports it.
+        first: String,
+        /// A component whose import's type conflicts with the first's.
+        second: String,
+        /// The first item that differs, in WIT syntax.
+        detail: String,
+    },
+    /// An `[exports]` name that is not a component-model name (a kebab-case label or an
+    /// interface name `ns:pkg/iface@x.y.z`).
+    #[error("`{name}` is not a valid export name: {reason}")]
+    InvalidExportName {
+        /// The name as written.
+        name: String,
+        /// wasmparser's reason.
+        reason: String,
+    },
+    /// Two workload exports whose names differ only in case: the component model requires
+    /// names to be unique ignoring case.
+    #[error("workload exports `{first}` and `{second}` differ only in case")]
+    DuplicateExportName {
+        /// The first name.
+        first: String,
+        /// The later name.
+        second: String,
+    },
     /// A component that nothing imports from and that contributes no workload export.
     #[error(
         "component `{component}` is not used: nothing imports from it and it contributes no workload export"
@@ -205,6 +314,102 @@ pub enum Problem {
         /// The component.
         component: String,
     },
+}
+
+/// What names a component or an export in the workload file, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Referrer {
+    /// An explicit binding of import `import` of component `component`.
+    Import {
+        /// The importing component.
+        component: String,
+        /// The import.
+        import: String,
+    },
+    /// The `[exports]` entry `export`.
+    Export {
+        /// The workload's export name.
+        export: String,
+    },
+}
+
+impl fmt::Display for Referrer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Referrer::Import { component, import } => {
+                write!(f, "import `{import}` of `{component}`")
+            }
+            Referrer::Export { export } => write!(f, "workload export `{export}`"),
+        }
+    }
+}
+
+/// The export an explicit binding or a workload export looks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WantedExport {
+    /// The export of this name (or a semver-compatible one).
+    Name(String),
+    /// The export of the import's name or, for a label, an instance of the interface it
+    /// implements.
+    ForImport {
+        /// The import's name.
+        import: String,
+        /// The interface a labelled import implements.
+        implements: Option<String>,
+    },
+}
+
+impl fmt::Display for WantedExport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WantedExport::Name(name)
+            | WantedExport::ForImport {
+                import: name,
+                implements: None,
+            } => {
+                write!(f, "`{name}`")
+            }
+            WantedExport::ForImport {
+                import,
+                implements: Some(i),
+            } => {
+                write!(f, "`{import}` or an instance of `{i}`")
+            }
+        }
+    }
+}
+
+/// What the backend named by an `implements` label serves, when it is not the import's
+/// interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendOffer {
+    /// A workload component with these exports (described as `name (implements I)`).
+    Component {
+        /// Its exports.
+        exports: Vec<String>,
+    },
+    /// A host backend implementing this interface.
+    HostBackend {
+        /// The interface `[host] backends` declares.
+        interface: String,
+    },
+}
+
+impl BackendOffer {
+    /// `component `L` exports only …` or `host backend `L` implements `I``.
+    pub fn describe(&self, label: &str) -> String {
+        match self {
+            BackendOffer::Component { exports } if exports.is_empty() => {
+                format!("component `{label}` exports nothing")
+            }
+            BackendOffer::Component { exports } => {
+                format!("component `{label}` exports only {}", exports.join(", "))
+            }
+            BackendOffer::HostBackend { interface } => {
+                format!("host backend `{label}` implements `{interface}`")
+            }
+        }
+    }
 }
 
 impl Problem {
@@ -228,6 +433,15 @@ impl Problem {
             Problem::TypeMismatch { .. } => "compose::type-mismatch",
             Problem::Cycle { .. } => "compose::cycle",
             Problem::ExportClash { .. } => "compose::export-clash",
+            Problem::UnknownPlugin { .. } => "compose::unknown-plugin",
+            Problem::PluginMismatch { .. } => "compose::plugin-mismatch",
+            Problem::NoPlugin { .. } => "compose::no-plugin",
+            Problem::InvalidBackendConfig { .. } => "compose::invalid-backend-config",
+            Problem::HostCannotServe { .. } => "compose::host-cannot-serve",
+            Problem::UndeclaredHostImport { .. } => "compose::undeclared-host-import",
+            Problem::HostImportConflict { .. } => "compose::host-import-conflict",
+            Problem::InvalidExportName { .. } => "compose::invalid-export-name",
+            Problem::DuplicateExportName { .. } => "compose::duplicate-export-name",
             Problem::UnusedComponent { .. } => "compose::unused-component",
         }
     }
@@ -304,6 +518,36 @@ impl Problem {
             Problem::ExportClash { .. } => {
                 "list the workload's exports in `[exports]` to choose".into()
             }
+            Problem::UnknownPlugin { known, .. } => {
+                format!("this host's plugins are: {}", known.join(", "))
+            }
+            Problem::PluginMismatch { .. } => {
+                "choose a plugin that serves the interface, or remove `plugin` to use the host's default".into()
+            }
+            Problem::NoPlugin { plugins, .. } => format!(
+                "name a plugin with `plugin = \"...\"` ({}), or let a workload component serve the label",
+                plugins.join(", ")
+            ),
+            Problem::InvalidBackendConfig { fix: Some(fix), .. } => fix.clone(),
+            Problem::InvalidBackendConfig { .. } => {
+                "see the plugin's keys in the README".into()
+            }
+            Problem::HostCannotServe { serves, .. } => format!(
+                "add a component that exports it; this host serves {}",
+                serves.join(", ")
+            ),
+            Problem::UndeclaredHostImport { import, .. } => format!(
+                "list `{import}` (or a pattern that covers it) in `[host] interfaces`, or bind the import to a component"
+            ),
+            Problem::HostImportConflict { .. } => {
+                "build both components against the same version of the interface, or serve one of the imports with a component".into()
+            }
+            Problem::InvalidExportName { .. } => {
+                "use a kebab-case name (`api`, `get-user`) or a full interface name with a three-part version (`acme:app/handler@1.2.0`)".into()
+            }
+            Problem::DuplicateExportName { .. } => {
+                "give the exports names that differ in more than case".into()
+            }
             Problem::UnusedComponent { .. } => {
                 "remove it, or export one of its exports in `[exports]`".into()
             }
@@ -349,11 +593,7 @@ impl Diagnostic {
     /// The 1-based line and column of the span's start, when it has one.
     pub fn line_column(&self) -> Option<(usize, usize)> {
         let (span, source) = (self.span.as_ref()?, self.source.as_ref()?);
-        let text = source.inner();
-        let before = &text[..span.start.min(text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-        Some((line, column))
+        Some(source.line_column(span.start))
     }
 }
 
@@ -385,7 +625,9 @@ impl miette::Diagnostic for Diagnostic {
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         self.span.as_ref()?;
-        self.source.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.source
+            .as_ref()
+            .map(|s| &**s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -420,54 +662,19 @@ impl ResolveError {
             .filter(|d| d.severity() == Severity::Error)
     }
 
-    /// The error as JSON for tools (`compose resolve --format json` on a failing
-    /// workload): the partial plan's JSON ([`crate::Plan::to_json`], with `resolved` false
-    /// and `order` null), `unbound` (each `component`, `import` and the `code` of why) and
-    /// `problems` (each `severity`, `code`, `message`, `help`, and `line` and `column` in
-    /// the workload file when it points into it).
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut json = match &self.partial {
-            Some(partial) => {
-                let plan = &partial.plan;
-                let mut json = plan.to_json();
-                json["order"] = serde_json::Value::Null;
-                json["unbound"] = partial
-                    .unbound
-                    .iter()
-                    .map(|u| {
-                        serde_json::json!({
-                            "component": plan.component(u.component).name,
-                            "import": u.import.name,
-                            "code": u.diagnostic.map(|d| self.diagnostics[d].problem.code()),
-                        })
-                    })
-                    .collect();
-                json
-            }
-            None => serde_json::json!({}),
-        };
-        json["resolved"] = false.into();
-        json["problems"] = self
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let (line, column) = d.line_column().unzip();
-                serde_json::json!({
-                    "severity": d.severity(),
-                    "code": d.problem.code(),
-                    "message": d.problem.to_string(),
-                    "help": d.problem.help(),
-                    "line": line,
-                    "column": column,
-                })
-            })
-            .collect();
-        json
-    }
-
     /// The problems of every diagnostic, errors and warnings, in order.
     pub fn problems(&self) -> impl Iterator<Item = &Problem> {
         self.diagnostics.iter().map(|d| &d.problem)
+    }
+}
+
+impl ResolveError {
+    /// An error of `diagnostics` with no partial plan.
+    pub fn new(diagnostics: Vec<Diagnostic>) -> Self {
+        Self {
+            diagnostics,
+            partial: None,
+        }
     }
 }
 
@@ -478,4 +685,38 @@ impl From<Diagnostic> for ResolveError {
             partial: None,
         }
     }
+}
+
+/// Diagnostics for a person, condensed: at most `per_code` of each code in full, and for
+/// the rest one line per code (as compilers do with repeated warnings). Tools read every
+/// diagnostic from the JSON instead.
+#[derive(Debug)]
+pub struct Condensed<'a> {
+    /// The diagnostics to show in full, in their order.
+    pub shown: Vec<&'a Diagnostic>,
+    /// For each code with more than `per_code` diagnostics: the code, how many were left
+    /// out, and the first one left out, as an example.
+    pub elided: Vec<(&'static str, usize, &'a Diagnostic)>,
+}
+
+/// Condenses `diagnostics`, keeping the first `per_code` of each code in full.
+pub fn condense(diagnostics: &[Diagnostic], per_code: usize) -> Condensed<'_> {
+    let mut seen: std::collections::HashMap<&'static str, usize> = Default::default();
+    let mut condensed = Condensed {
+        shown: Vec::new(),
+        elided: Vec::new(),
+    };
+    for d in diagnostics {
+        let code = d.problem.code();
+        let count = seen.entry(code).or_default();
+        *count += 1;
+        if *count <= per_code {
+            condensed.shown.push(d);
+        } else if *count == per_code + 1 {
+            condensed.elided.push((code, 1, d));
+        } else if let Some(entry) = condensed.elided.iter_mut().find(|(c, _, _)| *c == code) {
+            entry.1 += 1;
+        }
+    }
+    condensed
 }

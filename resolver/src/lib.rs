@@ -44,20 +44,36 @@
 
 mod component;
 mod diagnostic;
+mod exports;
+mod file;
+mod finish;
+mod host;
+mod json;
 mod names;
 mod plan;
+mod plugin;
 mod resolve;
+mod source;
 mod wit_text;
 mod workload;
 
 pub use component::{ComponentType, Item};
-pub use diagnostic::{Diagnostic, Problem, ResolveError, Severity, Span, WorkloadText};
-pub use names::{HostPattern, NameIndex, names_match};
-pub use plan::{
-    Binding, ComponentId, HostImport, PartialPlan, Plan, PlannedComponent, Provider, Rule, Unbound,
-    Unreadable, WorkloadExport,
+pub use diagnostic::{
+    BackendOffer, Condensed, Diagnostic, Problem, Referrer, ResolveError, Severity, Span,
+    WantedExport, WorkloadText, condense,
 };
-pub use resolve::{resolve, resolve_file};
+pub use json::{
+    ComponentJson, ExportJson, HostImportJson, ImportJson, ItemJson, JSON_SCHEMA, PathStyle,
+    ProblemJson, ProviderJson, UnboundJson, WorkloadJson,
+};
+pub use names::{HostPattern, names_match};
+pub use plan::{
+    Binding, ComponentFile, ComponentId, FileId, HostImport, HostSection, PartialPlan, Plan,
+    PlannedBackend, PlannedComponent, Provider, Rule, Unbound, Unreadable, WorkloadExport,
+};
+pub use plugin::{BackendConfig, ConfigEntry, ConfigIssue, HostProfile, PluginSchema};
+pub use resolve::{resolve, resolve_file, resolve_file_with, resolve_with};
+pub use source::SourceFile;
 /// The wac-types crate, whose [`Types`](wac_types::Types) and
 /// [`ItemKind`](wac_types::ItemKind) the plan uses.
 pub use wac_types;

@@ -9,9 +9,23 @@ use std::collections::HashMap;
 use wac_types::are_semver_compatible;
 use wasmparser::names::{ComponentName, ComponentNameKind};
 
+/// Whether `name` is a kebab-case label as the component model spec defines it.
+pub(crate) fn is_label(name: &str) -> bool {
+    wasmparser::names::KebabStr::new(name).is_some()
+}
+
 /// Whether an import named `import` can be served by an export named `export`.
 pub fn names_match(import: &str, export: &str) -> bool {
     are_semver_compatible(import, export)
+}
+
+/// The item named `name` among `items`: the one of exactly that name, else the first whose
+/// name is semver-compatible with it.
+pub(crate) fn find_export<'a>(items: &'a [crate::Item], name: &str) -> Option<&'a crate::Item> {
+    items
+        .iter()
+        .find(|e| e.name == name)
+        .or_else(|| items.iter().find(|e| names_match(name, &e.name)))
 }
 
 /// The name without its `@version`: the bucket in which semver-compatible names meet.
@@ -23,7 +37,7 @@ fn unversioned(name: &str) -> &str {
 /// name is semver-compatible with a given name, in time proportional to the number of
 /// versions of that name (not to the size of the index).
 #[derive(Debug)]
-pub struct NameIndex<T> {
+pub(crate) struct NameIndex<T> {
     buckets: HashMap<String, Vec<(String, T)>>,
 }
 
@@ -37,7 +51,7 @@ impl<T> Default for NameIndex<T> {
 
 impl<T> NameIndex<T> {
     /// Adds `value` under `name`.
-    pub fn insert(&mut self, name: &str, value: T) {
+    pub(crate) fn insert(&mut self, name: &str, value: T) {
         self.buckets
             .entry(unversioned(name).to_owned())
             .or_default()
@@ -45,7 +59,7 @@ impl<T> NameIndex<T> {
     }
 
     /// The entries whose names match `name` ([`names_match`]), in insertion order.
-    pub fn matching<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (&'a str, &'a T)> {
+    pub(crate) fn matching<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (&'a str, &'a T)> {
         self.buckets
             .get(unversioned(name))
             .into_iter()
@@ -86,7 +100,7 @@ impl HostPattern {
         }
         let version = version.map(str::to_owned);
         if let Some(namespace) = base.strip_suffix(":*") {
-            return crate::workload::is_label(namespace).then(|| HostPattern::Wildcard {
+            return is_label(namespace).then(|| HostPattern::Wildcard {
                 namespace: namespace.to_owned(),
                 package: None,
                 version,
@@ -94,12 +108,11 @@ impl HostPattern {
         }
         if let Some(package) = base.strip_suffix("/*") {
             let (namespace, package) = package.split_once(':')?;
-            return (crate::workload::is_label(namespace) && crate::workload::is_label(package))
-                .then(|| HostPattern::Wildcard {
-                    namespace: namespace.to_owned(),
-                    package: Some(package.to_owned()),
-                    version,
-                });
+            return (is_label(namespace) && is_label(package)).then(|| HostPattern::Wildcard {
+                namespace: namespace.to_owned(),
+                package: Some(package.to_owned()),
+                version,
+            });
         }
         ComponentName::new(text, 0).ok()?;
         Some(HostPattern::Exact(text.to_owned()))
@@ -131,6 +144,32 @@ impl HostPattern {
                     None => true,
                     // Compare the import with the same interface at the pattern's version.
                     Some(version) => names_match(name, &format!("{}@{version}", unversioned(name))),
+                }
+            }
+        }
+    }
+}
+
+/// The pattern as written in `[host] interfaces` (`wasi:cli/*@0.2.0`).
+impl std::fmt::Display for HostPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HostPattern::Exact(name) => f.write_str(name),
+            HostPattern::Wildcard {
+                namespace,
+                package,
+                version,
+            } => {
+                write!(
+                    f,
+                    "{namespace}:{}*",
+                    package
+                        .as_deref()
+                        .map_or(String::new(), |p| format!("{p}/"))
+                )?;
+                match version {
+                    Some(v) => write!(f, "@{v}"),
+                    None => Ok(()),
                 }
             }
         }

@@ -3,17 +3,83 @@
 
 use crate::component::{ComponentType, Item};
 use crate::diagnostic::Diagnostic;
+use crate::names::HostPattern;
+use crate::plugin::BackendConfig;
 use crate::workload::Instantiation;
+use indexmap::IndexMap;
 use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use wac_types::Types;
 
-/// The index of a component in [`Plan::components`].
+/// A component of a [`Plan`]: an index into [`Plan::components`], handed out by the plan
+/// (it cannot be made from a number outside this crate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
-pub struct ComponentId(pub usize);
+pub struct ComponentId(pub(crate) usize);
+
+impl ComponentId {
+    /// The index in [`Plan::components`].
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// A component file of a [`Plan`]: an index into [`Plan::files`]. Components read from
+/// the same file share one id, so that composing and linking handle each file once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct FileId(pub(crate) usize);
+
+impl FileId {
+    /// The index in [`Plan::files`].
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// One component file (or in-memory component), read and parsed once.
+#[derive(Debug, Clone)]
+pub struct ComponentFile {
+    /// The path as the workload file writes it (relative to the workload file), or the
+    /// name given to in-memory bytes.
+    pub written: String,
+    /// The path that was read, for a file.
+    pub path: Option<PathBuf>,
+    /// Its type and bytes.
+    pub ty: Arc<ComponentType>,
+}
+
+impl ComponentFile {
+    /// The component's size in bytes.
+    pub fn size(&self) -> usize {
+        self.ty.bytes.len()
+    }
+}
+
+/// `[host]` as the resolver checked it: what the host must serve.
+#[derive(Debug, Clone, Default)]
+pub struct HostSection {
+    /// `[host] interfaces`, parsed.
+    pub interfaces: Vec<HostPattern>,
+    /// `[host] backends` by label, in the order written.
+    pub backends: IndexMap<String, PlannedBackend>,
+}
+
+/// A host backend: an `implements` label that a host plugin serves.
+#[derive(Debug, Clone)]
+pub struct PlannedBackend {
+    /// The label.
+    pub label: String,
+    /// The interface it implements, as declared.
+    pub interface: String,
+    /// The plugin that serves it: as written, else the host profile's default for the
+    /// interface; `None` when the profile does not say ([`HostProfile::any`](crate::HostProfile::any)).
+    pub plugin: Option<String>,
+    /// The plugin's keys.
+    pub config: BackendConfig,
+}
 
 /// A resolved workload: every import of every component bound, type-checked, in a DAG.
 #[derive(Debug, Clone)]
@@ -22,6 +88,8 @@ pub struct Plan {
     pub name: String,
     /// The types of every component, which [`Item::kind`] and [`ComponentType::world`] refer into.
     pub types: Types,
+    /// Every component file, once each, in the order first used.
+    pub files: Vec<ComponentFile>,
     /// The workload's components, in the order of the workload file.
     pub components: Vec<PlannedComponent>,
     /// Every component, each after the components it imports from.
@@ -30,6 +98,8 @@ pub struct Plan {
     pub exports: Vec<WorkloadExport>,
     /// Warnings found while resolving (the workload resolved despite them).
     pub warnings: Vec<Diagnostic>,
+    /// What the host must serve.
+    pub host: HostSection,
 }
 
 /// One component of a resolved workload.
@@ -37,9 +107,9 @@ pub struct Plan {
 pub struct PlannedComponent {
     /// Its name in the workload (also the backend label it serves).
     pub name: String,
-    /// Its file, if it was read from one.
-    pub path: Option<PathBuf>,
-    /// Its type and bytes; components read from the same file share one.
+    /// Its file in [`Plan::files`].
+    pub file: FileId,
+    /// Its type and bytes: the same as its file's.
     pub ty: Arc<ComponentType>,
     /// When the run-time linker instantiates it.
     pub instantiate: Instantiation,
@@ -47,6 +117,8 @@ pub struct PlannedComponent {
     pub max_memory: Option<u64>,
     /// One binding per import, in the order of [`ComponentType::imports`].
     pub bindings: Vec<Binding>,
+    /// The values `wasi:config/store` gives it (`[components.NAME.config]`).
+    pub config: IndexMap<String, String>,
 }
 
 impl PlannedComponent {
@@ -147,6 +219,14 @@ pub struct Unbound {
 pub struct Unreadable {
     /// Its name in the workload.
     pub name: String,
+    /// Its position among the workload file's components.
+    pub position: usize,
+    /// Its path as the workload file writes it (or the name of in-memory bytes).
+    pub written: String,
+    /// The size of its file in bytes, when the file could be read.
+    pub size: Option<usize>,
+    /// When the run-time linker would instantiate it.
+    pub instantiate: Instantiation,
     /// The index in `ResolveError::diagnostics` of why.
     pub diagnostic: usize,
 }
@@ -163,6 +243,22 @@ pub struct HostImport<'a> {
 }
 
 impl Plan {
+    /// The file `id`.
+    ///
+    /// # Panics
+    /// If `id` is not from this plan.
+    pub fn file(&self, id: FileId) -> &ComponentFile {
+        &self.files[id.0]
+    }
+
+    /// Every component with its id, in the order of the workload file.
+    pub fn components(&self) -> impl Iterator<Item = (ComponentId, &PlannedComponent)> {
+        self.components
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (ComponentId(i), c))
+    }
+
     /// The component `id`.
     ///
     /// # Panics
@@ -215,84 +311,6 @@ impl Plan {
         }
         out
     }
-
-    /// The plan as stable JSON for tools (`compose resolve --format json`); see the README.
-    pub fn to_json(&self) -> serde_json::Value {
-        let name_of = |id: ComponentId| self.component(id).name.as_str();
-        let components: Vec<_> = self
-            .components
-            .iter()
-            .map(|c| {
-                let imports: Vec<_> = c
-                    .bindings
-                    .iter()
-                    .map(|b| {
-                        let provider = match &b.provider {
-                            Provider::Component { component, export } => serde_json::json!({
-                                "kind": "component", "component": name_of(*component), "export": export,
-                            }),
-                            Provider::HostInterface => serde_json::json!({ "kind": "host" }),
-                            Provider::HostBackend { label, interface } => serde_json::json!({
-                                "kind": "host-backend", "label": label, "interface": interface,
-                            }),
-                        };
-                        serde_json::json!({
-                            "name": b.import.name,
-                            "implements": b.import.implements,
-                            "kind": b.import.kind.desc(&self.types),
-                            "provider": provider,
-                            "rule": b.rule,
-                        })
-                    })
-                    .collect();
-                let exports: Vec<_> = c
-                    .ty
-                    .exports
-                    .iter()
-                    .map(|e| serde_json::json!({ "name": e.name, "implements": e.implements, "kind": e.kind.desc(&self.types) }))
-                    .collect();
-                serde_json::json!({
-                    "name": c.name,
-                    "path": c.path,
-                    "size": c.ty.bytes.len(),
-                    "instantiate": c.instantiate,
-                    "imports": imports,
-                    "exports": exports,
-                })
-            })
-            .collect();
-        let exports: Vec<_> = self
-            .exports
-            .iter()
-            .map(|e| serde_json::json!({ "name": e.name, "component": name_of(e.component), "export": e.export.name }))
-            .collect();
-        let host: Vec<_> = self
-            .host_imports()
-            .iter()
-            .map(|h| {
-                serde_json::json!({
-                    "name": h.import.name,
-                    "implements": h.import.implements,
-                    "backend": h.backend,
-                    "importers": h.importers.iter().map(|id| name_of(*id)).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        let warnings: Vec<_> = self
-            .warnings
-            .iter()
-            .map(|w| serde_json::json!({ "code": w.problem.code(), "message": w.problem.to_string() }))
-            .collect();
-        serde_json::json!({
-            "name": self.name,
-            "components": components,
-            "order": self.order.iter().map(|id| name_of(*id)).collect::<Vec<_>>(),
-            "exports": exports,
-            "host-imports": host,
-            "warnings": warnings,
-            "resolved": true,
-        })
-    }
 }
 
 /// The plan for a person: each component, each import and what serves it, the workload's
@@ -300,7 +318,8 @@ impl Plan {
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in &self.components {
-            let path = c
+            let file = self.file(c.file);
+            let path = file
                 .path
                 .as_ref()
                 .map_or_else(|| "<memory>".into(), |p| p.display().to_string());
@@ -312,7 +331,7 @@ impl fmt::Display for Plan {
                 f,
                 "{} ({path}, {} bytes, {instantiate})",
                 c.name,
-                c.ty.bytes.len()
+                file.size()
             )?;
             for b in &c.bindings {
                 let served = match &b.provider {

@@ -1,13 +1,15 @@
 //! Resolution: from a [`Workload`] to a [`Plan`], applying the matching rules of the README
 //! to every import of every component and collecting every problem in one pass.
+//!
+//! The rules live in their own modules: the host section and what the host serves in
+//! [`crate::host`], the workload's exports in [`crate::exports`], assembling the plan in
+//! [`crate::finish`]; this module reads the components and binds imports (rules 1–5).
 
 use crate::component::{ComponentType, Item};
-use crate::diagnostic::{Diagnostic, Problem, ResolveError, Severity, Span};
-use crate::names::{HostPattern, NameIndex, names_match};
-use crate::plan::{
-    Binding, ComponentId, PartialPlan, Plan, PlannedComponent, Provider, Rule, Unbound, Unreadable,
-    WorkloadExport,
-};
+use crate::diagnostic::{Diagnostic, Problem, Referrer, ResolveError, Span, WantedExport};
+use crate::names::{NameIndex, find_export, names_match};
+use crate::plan::{Binding, ComponentFile, ComponentId, FileId, HostSection, Provider, Rule};
+use crate::plugin::HostProfile;
 use crate::workload::{BindingTarget, ComponentDecl, ComponentSource, ExplicitBinding, Workload};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{HashMap, HashSet};
@@ -15,7 +17,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use wac_types::{ItemKind, SubtypeChecker, Types};
 
-/// Resolves `workload`: binds every import of every component, type-checks each binding,
+/// Resolves `workload` for a host that serves whatever `[host]` declares
+/// ([`HostProfile::any`]): binds every import of every component, type-checks each binding,
 /// checks that the components form a DAG and works out the workload's exports.
 ///
 /// Component files are read relative to [`Workload::base_dir`]; a file used by several
@@ -25,14 +28,32 @@ use wac_types::{ItemKind, SubtypeChecker, Types};
 /// A [`ResolveError`] with every problem found (and the warnings found with them) when any
 /// is an error: unreadable or invalid components, unknown names in explicit bindings,
 /// missing or mismatched backends, ambiguous or unsatisfied imports, type mismatches,
-/// cycles and export clashes ([`Problem`] lists them all).
-pub fn resolve(workload: &Workload) -> Result<Plan, ResolveError> {
-    let mut resolver = Resolver::new(workload);
+/// host imports that cannot be merged, invalid export names, cycles and export clashes
+/// ([`Problem`] lists them all).
+pub fn resolve(workload: &Workload) -> Result<crate::Plan, ResolveError> {
+    resolve_with(workload, &HostProfile::any())
+}
+
+/// Resolves `workload` for the host `profile` describes: as [`resolve`], and every host
+/// backend must be served by one of the profile's plugins (named, or the default of its
+/// interface) that serves its interface and accepts its configuration, and every import
+/// left to the host must be one the profile serves.
+///
+/// # Errors
+/// As [`resolve`], plus [`Problem::UnknownPlugin`], [`Problem::PluginMismatch`],
+/// [`Problem::NoPlugin`], [`Problem::InvalidBackendConfig`] and
+/// [`Problem::HostCannotServe`].
+pub fn resolve_with(
+    workload: &Workload,
+    profile: &HostProfile,
+) -> Result<crate::Plan, ResolveError> {
+    let mut resolver = Resolver::new(workload, profile);
     resolver.check_host();
     resolver.load_components();
     resolver.index_exports();
     let bindings = resolver.bind_all();
     let order = resolver.order(&bindings);
+    resolver.check_host_imports(&bindings, &order);
     let exports = resolver.exports(&bindings);
     resolver.warn_unused(&bindings, &exports);
     resolver.finish(bindings, order, exports)
@@ -42,34 +63,54 @@ pub fn resolve(workload: &Workload) -> Result<Plan, ResolveError> {
 ///
 /// # Errors
 /// As [`Workload::from_file`] and [`resolve`].
-pub fn resolve_file(path: impl AsRef<std::path::Path>) -> Result<Plan, ResolveError> {
+pub fn resolve_file(path: impl AsRef<std::path::Path>) -> Result<crate::Plan, ResolveError> {
     resolve(&Workload::from_file(path)?)
 }
 
-struct Resolver<'w> {
-    workload: &'w Workload,
-    names: Vec<&'w str>,
-    by_name: HashMap<&'w str, ComponentId>,
-    types: Types,
-    /// The loaded type of each component; `None` where loading failed (already reported).
-    loaded: Vec<Option<Arc<ComponentType>>>,
-    paths: Vec<Option<PathBuf>>,
-    host_patterns: Vec<HostPattern>,
+/// Resolves the workload file at `path` for the host `profile` describes:
+/// [`Workload::from_file`], then [`resolve_with`].
+///
+/// # Errors
+/// As [`Workload::from_file`] and [`resolve_with`].
+pub fn resolve_file_with(
+    path: impl AsRef<std::path::Path>,
+    profile: &HostProfile,
+) -> Result<crate::Plan, ResolveError> {
+    resolve_with(&Workload::from_file(path)?, profile)
+}
+
+/// The bindings of every component, by component index and import index; `None` where an
+/// import is not bound.
+pub(crate) type Bindings = Vec<Vec<Option<Binding>>>;
+
+pub(crate) struct Resolver<'w> {
+    pub(crate) workload: &'w Workload,
+    pub(crate) profile: &'w HostProfile,
+    pub(crate) names: Vec<&'w str>,
+    pub(crate) by_name: HashMap<&'w str, ComponentId>,
+    pub(crate) types: Types,
+    /// Every file read, once each.
+    pub(crate) files: Vec<ComponentFile>,
+    /// The file of each component; `None` where loading failed (already reported).
+    pub(crate) loaded: Vec<Option<FileId>>,
     /// Every component export by name: (component, index into its exports).
-    exports: NameIndex<(ComponentId, usize)>,
-    checked: HashSet<(ItemKind, ItemKind)>,
-    diagnostics: Vec<Diagnostic>,
-    /// For each component that could not be loaded, the index of its diagnostic.
-    load_failures: HashMap<ComponentId, usize>,
+    exports_index: NameIndex<(ComponentId, usize)>,
+    /// `[host]`, as checked so far.
+    pub(crate) host: HostSection,
+    pub(crate) checked: HashSet<(ItemKind, ItemKind)>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    /// For each component that could not be loaded, the index of its diagnostic and the
+    /// size of its file, if it could be read.
+    pub(crate) load_failures: HashMap<ComponentId, (usize, Option<usize>)>,
     /// The imports left unbound: (component, import index, index of the diagnostic why).
-    unbound: Vec<(ComponentId, usize, Option<usize>)>,
+    pub(crate) unbound: Vec<(ComponentId, usize, Option<usize>)>,
     /// Why the last binding attempt failed without a diagnostic of its own: the load
     /// failure of the component it needed.
     cause: Option<usize>,
 }
 
 impl<'w> Resolver<'w> {
-    fn new(workload: &'w Workload) -> Self {
+    fn new(workload: &'w Workload, profile: &'w HostProfile) -> Self {
         let names: Vec<&str> = workload.components.keys().map(String::as_str).collect();
         let by_name = names
             .iter()
@@ -78,13 +119,14 @@ impl<'w> Resolver<'w> {
             .collect();
         Self {
             workload,
+            profile,
             names,
             by_name,
             types: Types::default(),
+            files: Vec::new(),
             loaded: Vec::new(),
-            paths: Vec::new(),
-            host_patterns: Vec::new(),
-            exports: NameIndex::default(),
+            exports_index: NameIndex::default(),
+            host: HostSection::default(),
             checked: HashSet::new(),
             diagnostics: Vec::new(),
             load_failures: HashMap::new(),
@@ -93,106 +135,113 @@ impl<'w> Resolver<'w> {
         }
     }
 
-    fn report(&mut self, problem: Problem, span: Option<Span>, label: &str) {
+    pub(crate) fn report(&mut self, problem: Problem, span: Option<Span>, label: &str) {
         let diagnostic = self.workload.diagnostic(problem, span).with_label(label);
         self.diagnostics.push(diagnostic);
     }
 
-    fn decl(&self, id: ComponentId) -> &'w ComponentDecl {
+    pub(crate) fn decl(&self, id: ComponentId) -> &'w ComponentDecl {
         &self.workload.components[id.0]
     }
 
-    fn check_host(&mut self) {
-        for pattern in &self.workload.host.interfaces {
-            match HostPattern::parse(&pattern.value) {
-                Some(p) => self.host_patterns.push(p),
-                None => self.report(
-                    Problem::InvalidHostInterface {
-                        pattern: pattern.value.clone(),
-                    },
-                    pattern.span.clone(),
-                    "not an interface name or pattern",
-                ),
-            }
-        }
-        for (label, backend) in &self.workload.host.backends {
-            if self.by_name.contains_key(label.as_str()) {
-                self.report(
-                    Problem::DuplicateBackend {
-                        label: label.clone(),
-                    },
-                    backend.label_span.clone(),
-                    "also a component",
-                );
-            }
-            if HostPattern::parse(&backend.interface.value)
-                .is_none_or(|p| !matches!(p, HostPattern::Exact(_)))
-            {
-                self.report(
-                    Problem::InvalidHostInterface {
-                        pattern: backend.interface.value.clone(),
-                    },
-                    backend.interface.span.clone(),
-                    "not an interface name",
-                );
-            }
-        }
+    pub(crate) fn name(&self, id: ComponentId) -> String {
+        self.names[id.0].to_owned()
+    }
+
+    /// The type of a loaded component.
+    pub(crate) fn ty(&self, id: ComponentId) -> Option<Arc<ComponentType>> {
+        self.loaded[id.0].map(|file| self.files[file.0].ty.clone())
     }
 
     fn load_components(&mut self) {
-        let mut by_file: HashMap<PathBuf, Arc<ComponentType>> = HashMap::new();
-        for (name, decl) in &self.workload.components {
-            let (path, bytes) = match &decl.source.value {
-                ComponentSource::Bytes { bytes, .. } => (None, Ok(bytes.clone())),
-                ComponentSource::Path(path) => {
-                    let full = self.workload.base_dir.join(path);
-                    let key = full.canonicalize().unwrap_or_else(|_| full.clone());
-                    if let Some(ty) = by_file.get(&key) {
-                        self.loaded.push(Some(ty.clone()));
-                        self.paths.push(Some(full));
-                        continue;
-                    }
-                    let bytes = std::fs::read(&full).map(Arc::<[u8]>::from).map_err(|e| {
-                        Problem::ReadComponent {
-                            component: name.clone(),
-                            path: full.clone(),
-                            reason: e.to_string(),
-                        }
-                    });
-                    (Some((full, key)), bytes)
-                }
+        let mut by_file: HashMap<PathBuf, FileId> = HashMap::new();
+        for (i, decl) in self.workload.components.values().enumerate() {
+            let id = ComponentId(i);
+            let (written, path) = match &decl.source.value {
+                ComponentSource::Bytes { name, .. } => (name.clone(), None),
+                ComponentSource::Path(path) => (
+                    path.to_string_lossy().replace('\\', "/"),
+                    Some(self.workload.base_dir.join(path)),
+                ),
             };
-            let loaded = bytes.and_then(|bytes| {
-                ComponentType::read(bytes, &mut self.types).map_err(|reason| {
-                    Problem::NotAComponent {
-                        component: name.clone(),
-                        reason,
-                    }
-                })
-            });
-            match loaded {
-                Ok(ty) => {
-                    let ty = Arc::new(ty);
-                    if let Some((_, key)) = &path {
-                        by_file.insert(key.clone(), ty.clone());
-                    }
-                    self.loaded.push(Some(ty));
-                }
-                Err(problem) => {
-                    let id = ComponentId(self.loaded.len());
-                    self.load_failures.insert(id, self.diagnostics.len());
-                    self.report(problem, decl.source.span.clone(), "this component");
-                    self.loaded.push(None);
-                }
+            let key = path
+                .as_ref()
+                .map(|full| full.canonicalize().unwrap_or_else(|_| full.clone()));
+            if let Some(file) = key.as_ref().and_then(|k| by_file.get(k)) {
+                self.loaded.push(Some(*file));
+                continue;
             }
-            self.paths.push(path.map(|(full, _)| full));
+            let file = self.load(id, decl, written, path);
+            if let (Some(file), Some(key)) = (file, key) {
+                by_file.insert(key, file);
+            }
+            self.loaded.push(file);
         }
     }
 
+    /// Reads and parses one component's file; `None`, reported, when that fails.
+    fn load(
+        &mut self,
+        id: ComponentId,
+        decl: &ComponentDecl,
+        written: String,
+        path: Option<PathBuf>,
+    ) -> Option<FileId> {
+        let bytes = match (&decl.source.value, &path) {
+            (ComponentSource::Bytes { bytes, .. }, _) => bytes.clone(),
+            (ComponentSource::Path(_), full) => {
+                let full = full.as_ref().expect("load_components joins every path");
+                match std::fs::read(full) {
+                    Ok(bytes) => Arc::<[u8]>::from(bytes),
+                    Err(e) => {
+                        let problem = Problem::ReadComponent {
+                            component: self.name(id),
+                            path: full.clone(),
+                            reason: e.to_string(),
+                        };
+                        return self.load_failed(id, decl, problem, None);
+                    }
+                }
+            }
+        };
+        let size = bytes.len();
+        match ComponentType::read(bytes, &mut self.types) {
+            Ok(ty) => {
+                let ty = Arc::new(ty);
+                self.files.push(ComponentFile { written, path, ty });
+                Some(FileId(self.files.len() - 1))
+            }
+            Err(reason) => {
+                let problem = Problem::NotAComponent {
+                    component: self.name(id),
+                    reason,
+                };
+                self.load_failed(id, decl, problem, Some(size))
+            }
+        }
+    }
+
+    /// Reports why component `id` could not be loaded; `size` is its file's, if read.
+    fn load_failed(
+        &mut self,
+        id: ComponentId,
+        decl: &ComponentDecl,
+        problem: Problem,
+        size: Option<usize>,
+    ) -> Option<FileId> {
+        self.load_failures
+            .insert(id, (self.diagnostics.len(), size));
+        self.report(problem, decl.source.span.clone(), "this component");
+        None
+    }
+
     fn index_exports(&mut self) {
-        for (i, ty) in self.loaded.iter().enumerate() {
-            for (e, export) in ty.iter().flat_map(|t| t.exports.iter().enumerate()) {
-                self.exports.insert(&export.name, (ComponentId(i), e));
+        for i in 0..self.loaded.len() {
+            let Some(ty) = self.ty(ComponentId(i)) else {
+                continue;
+            };
+            for (e, export) in ty.exports.iter().enumerate() {
+                self.exports_index.insert(&export.name, (ComponentId(i), e));
             }
         }
     }
@@ -200,47 +249,43 @@ impl<'w> Resolver<'w> {
     /// The type of component `id`; `None`, remembering its load failure as the cause, when
     /// it could not be loaded.
     fn needed(&mut self, id: ComponentId) -> Option<Arc<ComponentType>> {
-        let ty = self.loaded[id.0].clone();
+        let ty = self.ty(id);
         if ty.is_none() {
-            self.cause = self.load_failures.get(&id).copied();
+            self.cause = self.load_failures.get(&id).map(|(d, _)| *d);
         }
         ty
     }
 
-    fn export_item(&self, id: ComponentId, index: usize) -> &Item {
-        &self.loaded[id.0]
-            .as_ref()
-            .expect("indexed exports are loaded")
-            .exports[index]
-    }
-
-    /// Binds every import of every loaded component; `None` where an import is not bound.
-    fn bind_all(&mut self) -> Vec<Vec<Option<Binding>>> {
+    /// Binds every import of every loaded component.
+    fn bind_all(&mut self) -> Bindings {
         (0..self.loaded.len())
             .map(|i| {
                 let id = ComponentId(i);
-                let Some(ty) = self.loaded[i].clone() else {
+                let Some(ty) = self.ty(id) else {
                     return Vec::new();
                 };
                 self.check_explicit_keys(id, &ty);
                 ty.imports
                     .iter()
                     .enumerate()
-                    .map(|(index, import)| {
-                        let before = self.diagnostics.len();
-                        let binding = self.bind(id, import);
-                        let cause = self.cause.take();
-                        if binding.is_none() {
-                            let why = (self.diagnostics.len() > before)
-                                .then_some(before)
-                                .or(cause);
-                            self.unbound.push((id, index, why));
-                        }
-                        binding
-                    })
+                    .map(|(index, import)| self.bind_or_record(id, index, import))
                     .collect()
             })
             .collect()
+    }
+
+    /// Binds one import; an import left unbound is recorded with the diagnostic why.
+    fn bind_or_record(&mut self, id: ComponentId, index: usize, import: &Item) -> Option<Binding> {
+        let before = self.diagnostics.len();
+        let binding = self.bind(id, import);
+        let cause = self.cause.take();
+        if binding.is_none() {
+            let why = (self.diagnostics.len() > before)
+                .then_some(before)
+                .or(cause);
+            self.unbound.push((id, index, why));
+        }
+        binding
     }
 
     /// Every explicit binding must name an import of the component.
@@ -249,7 +294,7 @@ impl<'w> Resolver<'w> {
             if !ty.imports.iter().any(|i| names_match(key, &i.name)) {
                 self.report(
                     Problem::UnknownImport {
-                        component: self.names[id.0].to_owned(),
+                        component: self.name(id),
                         import: key.clone(),
                         available: ty.imports.iter().map(Item::describe).collect(),
                     },
@@ -301,87 +346,61 @@ impl<'w> Resolver<'w> {
     ) -> Option<Provider> {
         let span = binding.target.span.clone();
         let (target, export) = match &binding.target.value {
-            BindingTarget::Host => return Some(self.host_provider(import)),
+            BindingTarget::Host => return self.bind_explicit_host(id, import, span),
             BindingTarget::Component { component, export } => (component, export),
         };
-        let purpose = format!("import `{}` of `{}`", import.name, self.names[id.0]);
-        let target_id = self.component_named(target, &purpose, span.clone())?;
+        let referrer = Referrer::Import {
+            component: self.name(id),
+            import: import.name.clone(),
+        };
+        let target_id = self.component_named(target, &referrer, span.clone())?;
         let ty = self.needed(target_id)?;
-        let found = match export {
-            Some(export) => ty
-                .exports
-                .iter()
-                .find(|e| e.name == *export)
-                .or_else(|| ty.exports.iter().find(|e| names_match(export, &e.name))),
-            None => ty
-                .exports
-                .iter()
-                .find(|e| names_match(&import.name, &e.name))
-                .or_else(|| {
+        let (found, wanted) = match export {
+            Some(export) => (
+                find_export(&ty.exports, export),
+                WantedExport::Name(export.clone()),
+            ),
+            None => (
+                find_export(&ty.exports, &import.name).or_else(|| {
                     let interface = import.interface()?;
                     ty.exports
                         .iter()
                         .find(|e| e.interface().is_some_and(|i| names_match(interface, i)))
                 }),
+                WantedExport::ForImport {
+                    import: import.name.clone(),
+                    implements: import.implements.clone(),
+                },
+            ),
         };
-        match found {
-            Some(e) => Some(Provider::Component {
+        if let Some(e) = found {
+            return Some(Provider::Component {
                 component: target_id,
                 export: e.name.clone(),
-            }),
-            None => {
-                let wanted = match export {
-                    Some(export) => format!("`{export}`"),
-                    None => match import.interface() {
-                        Some(i) if i != import.name => {
-                            format!("`{}` or an instance of `{i}`", import.name)
-                        }
-                        _ => format!("`{}`", import.name),
-                    },
-                };
-                self.report(
-                    Problem::UnknownExport {
-                        target: target.clone(),
-                        wanted,
-                        purpose,
-                        available: ty.exports.iter().map(Item::describe).collect(),
-                    },
-                    span,
-                    "no such export",
-                );
-                None
-            }
+            });
         }
-    }
-
-    /// What `"host"` means for `import`: the host backend of its label, or a host interface.
-    fn host_provider(&self, import: &Item) -> Provider {
-        match &import.implements {
-            Some(interface) => Provider::HostBackend {
-                label: import.name.clone(),
-                interface: self
-                    .workload
-                    .host
-                    .backends
-                    .get(&import.name)
-                    .map_or_else(|| interface.clone(), |b| b.interface.value.clone()),
-            },
-            None => Provider::HostInterface,
-        }
+        let problem = Problem::UnknownExport {
+            target: target.clone(),
+            wanted,
+            referrer,
+            available: ty.exports.iter().map(Item::describe).collect(),
+        };
+        self.report(problem, span, "no such export");
+        None
     }
 
     /// The component named `name`, reporting [`Problem::UnknownComponent`] if there is none.
-    fn component_named(
+    pub(crate) fn component_named(
         &mut self,
         name: &str,
-        purpose: &str,
+        referrer: &Referrer,
         span: Option<Span>,
     ) -> Option<ComponentId> {
         let found = self.by_name.get(name).copied();
         if found.is_none() {
             self.report(
                 Problem::UnknownComponent {
-                    purpose: purpose.to_owned(),
+                    referrer: referrer.clone(),
                     target: name.to_owned(),
                     known: self.names.iter().map(|n| n.to_string()).collect(),
                 },
@@ -395,78 +414,40 @@ impl<'w> Resolver<'w> {
     /// Rule 2: an `implements` label names its backend, a component or a host backend.
     fn bind_label(&mut self, id: ComponentId, import: &Item, interface: &str) -> Option<Provider> {
         let label = import.name.as_str();
-        let component = self.names[id.0].to_owned();
-        let span = self.decl(id).name_span.clone();
-        if let Some(&backend) = self.by_name.get(label) {
-            let ty = self.needed(backend)?;
-            let export = ty.exports.iter().find(|e| {
-                names_match(interface, &e.name)
-                    || (e.name == label
-                        && e.implements
-                            .as_deref()
-                            .is_some_and(|i| names_match(interface, i)))
+        let Some(&backend) = self.by_name.get(label) else {
+            let span = self.decl(id).name_span.clone();
+            return self.host_backend(id, import, interface, span);
+        };
+        let ty = self.needed(backend)?;
+        let export = ty.exports.iter().find(|e| {
+            names_match(interface, &e.name)
+                || (e.name == label
+                    && e.implements
+                        .as_deref()
+                        .is_some_and(|i| names_match(interface, i)))
+        });
+        if let Some(export) = export {
+            return Some(Provider::Component {
+                component: backend,
+                export: export.name.clone(),
             });
-            if let Some(export) = export {
-                return Some(Provider::Component {
-                    component: backend,
-                    export: export.name.clone(),
-                });
-            }
-            let exports: Vec<String> = ty.exports.iter().map(Item::describe).collect();
-            let serves = if exports.is_empty() {
-                "exports nothing".to_owned()
-            } else {
-                format!("exports only {}", exports.join(", "))
-            };
-            self.report(
-                Problem::BackendMismatch {
-                    component,
-                    label: label.to_owned(),
-                    interface: interface.to_owned(),
-                    backend: "component",
-                    serves,
-                },
-                span,
-                "imports it here",
-            );
-            return None;
         }
-        if let Some(backend) = self.workload.host.backends.get(label) {
-            if names_match(interface, &backend.interface.value) {
-                return Some(Provider::HostBackend {
-                    label: label.to_owned(),
-                    interface: backend.interface.value.clone(),
-                });
-            }
-            self.report(
-                Problem::BackendMismatch {
-                    component,
-                    label: label.to_owned(),
-                    interface: interface.to_owned(),
-                    backend: "host backend",
-                    serves: format!("implements `{}`", backend.interface.value),
-                },
-                backend.interface.span.clone(),
-                "declared here",
-            );
-            return None;
-        }
-        self.report(
-            Problem::MissingBackend {
-                component,
-                label: label.to_owned(),
-                interface: interface.to_owned(),
+        let problem = Problem::BackendMismatch {
+            component: self.name(id),
+            label: label.to_owned(),
+            interface: interface.to_owned(),
+            offer: crate::diagnostic::BackendOffer::Component {
+                exports: ty.exports.iter().map(Item::describe).collect(),
             },
-            span,
-            "imports it here",
-        );
+        };
+        self.report(problem, self.decl(id).name_span.clone(), "imports it here");
         None
     }
 
     /// Rule 3: the unique other component exporting the import's name, else the host.
     fn bind_by_name(&mut self, id: ComponentId, import: &Item) -> Option<(Provider, Rule)> {
         let mut candidates: Vec<(ComponentId, usize)> = self
-            .exports
+            .exports_index
             .matching(&import.name)
             .map(|(_, found)| *found)
             .filter(|(c, _)| *c != id)
@@ -474,42 +455,32 @@ impl<'w> Resolver<'w> {
         // One component may export several compatible versions of a name (exports are
         // indexed component by component, so they are adjacent): it is one candidate.
         candidates.dedup_by_key(|(c, _)| *c);
+        let span = self.decl(id).name_span.clone();
         match candidates.as_slice() {
-            [(component, export)] => Some((
-                Provider::Component {
+            [(component, export)] => {
+                let ty = self.ty(*component).expect("indexed exports are loaded");
+                let provider = Provider::Component {
                     component: *component,
-                    export: self.export_item(*component, *export).name.clone(),
-                },
-                Rule::Name,
-            )),
-            [] if self.host_patterns.iter().any(|p| p.matches(&import.name)) => {
-                Some((Provider::HostInterface, Rule::Host))
+                    export: ty.exports[*export].name.clone(),
+                };
+                Some((provider, Rule::Name))
             }
+            [] if self.host_declares(&import.name) => Some((Provider::HostInterface, Rule::Host)),
             [] => {
-                self.report(
-                    Problem::Unsatisfied {
-                        component: self.names[id.0].to_owned(),
-                        import: import.name.clone(),
-                    },
-                    self.decl(id).name_span.clone(),
-                    "imports it here",
-                );
+                let problem = Problem::Unsatisfied {
+                    component: self.name(id),
+                    import: import.name.clone(),
+                };
+                self.report(problem, span, "imports it here");
                 None
             }
             several => {
-                let candidates = several
-                    .iter()
-                    .map(|(c, _)| self.names[c.0].to_owned())
-                    .collect();
-                self.report(
-                    Problem::Ambiguous {
-                        component: self.names[id.0].to_owned(),
-                        import: import.name.clone(),
-                        candidates,
-                    },
-                    self.decl(id).name_span.clone(),
-                    "imports it here",
-                );
+                let problem = Problem::Ambiguous {
+                    component: self.name(id),
+                    import: import.name.clone(),
+                    candidates: several.iter().map(|(c, _)| self.name(*c)).collect(),
+                };
+                self.report(problem, span, "imports it here");
                 None
             }
         }
@@ -524,7 +495,7 @@ impl<'w> Resolver<'w> {
         export: &str,
         span: Option<Span>,
     ) -> Option<()> {
-        let ty = self.loaded[server.0].clone()?;
+        let ty = self.ty(server)?;
         let export = ty.exports.iter().find(|e| e.name == export)?;
         let result = SubtypeChecker::new(&mut self.checked).is_subtype(
             export.kind,
@@ -532,274 +503,88 @@ impl<'w> Resolver<'w> {
             import.kind,
             &self.types,
         );
-        match result {
-            Ok(()) => Some(()),
-            Err(e) => {
-                self.report(
-                    Problem::TypeMismatch {
-                        component: self.names[id.0].to_owned(),
-                        import: import.name.clone(),
-                        provider: format!("export `{}` of `{}`", export.name, self.names[server.0]),
-                        detail: crate::wit_text::first_difference(
-                            &self.types,
-                            export.kind,
-                            import.kind,
-                        )
-                        .unwrap_or_else(|| format!("{e:#}")),
-                    },
-                    span,
-                    "bound here",
-                );
-                None
-            }
-        }
+        let Err(e) = result else { return Some(()) };
+        let detail = crate::wit_text::first_difference(&self.types, export.kind, import.kind)
+            .unwrap_or_else(|| format!("{e:#}"));
+        let problem = Problem::TypeMismatch {
+            component: self.name(id),
+            import: import.name.clone(),
+            server: self.name(server),
+            export: export.name.clone(),
+            detail,
+        };
+        self.report(problem, span, "bound here");
+        None
     }
 
     /// Rule 5: the components must form a DAG. Returns them in topological order
     /// (servers before importers), or reports each cycle.
-    fn order(&mut self, bindings: &[Vec<Option<Binding>>]) -> Vec<ComponentId> {
-        let mut graph: DiGraph<ComponentId, ()> = DiGraph::with_capacity(self.names.len(), 0);
-        for i in 0..self.names.len() {
-            graph.add_node(ComponentId(i));
-        }
-        for (importer, servers) in bindings.iter().enumerate() {
-            let mut seen = HashSet::new();
-            for binding in servers.iter().flatten() {
-                if let Provider::Component { component, .. } = binding.provider
-                    && seen.insert(component)
-                {
-                    graph.add_edge(NodeIndex::new(component.0), NodeIndex::new(importer), ());
-                }
-            }
-        }
+    fn order(&mut self, bindings: &Bindings) -> Vec<ComponentId> {
+        let graph = dependency_graph(self.names.len(), bindings);
         match petgraph::algo::toposort(&graph, None) {
             Ok(order) => order.into_iter().map(|n| graph[n]).collect(),
             Err(_) => {
-                let mut sccs = petgraph::algo::tarjan_scc(&graph);
-                sccs.iter_mut().for_each(|scc| scc.sort());
-                sccs.sort();
-                for scc in sccs {
-                    let start = scc[0];
-                    if scc.len() == 1 && graph.find_edge(start, start).is_none() {
-                        continue;
-                    }
-                    let cycle = cycle_through(&graph, start, &scc);
-                    let names = cycle
-                        .iter()
-                        .map(|n| self.names[n.index()].to_owned())
-                        .collect();
-                    self.report(
-                        Problem::Cycle { cycle: names },
-                        self.workload.component_span(self.names[start.index()]),
-                        "part of the cycle",
-                    );
-                }
+                self.report_cycles(&graph);
                 Vec::new()
             }
         }
     }
 
-    /// Rule 6: the workload's exports, from `[exports]` or from the components nothing imports from.
-    fn exports(&mut self, bindings: &[Vec<Option<Binding>>]) -> Vec<WorkloadExport> {
-        let Some(declared) = &self.workload.exports else {
-            return self.implicit_exports(bindings);
-        };
-        let mut out = Vec::new();
-        for (name, decl) in declared {
-            let purpose = format!("workload export `{name}`");
-            let Some(component) =
-                self.component_named(&decl.value.component, &purpose, decl.span.clone())
-            else {
+    fn report_cycles(&mut self, graph: &DiGraph<ComponentId, ()>) {
+        let mut sccs = petgraph::algo::tarjan_scc(graph);
+        sccs.iter_mut().for_each(|scc| scc.sort());
+        sccs.sort();
+        for scc in sccs {
+            let start = scc[0];
+            if scc.len() == 1 && graph.find_edge(start, start).is_none() {
                 continue;
-            };
-            let Some(ty) = self.loaded[component.0].clone() else {
-                continue;
-            };
-            let wanted = decl.value.export.as_deref().unwrap_or(name);
-            let found = ty
-                .exports
+            }
+            let cycle = cycle_through(graph, start, &scc)
                 .iter()
-                .find(|e| e.name == wanted)
-                .or_else(|| ty.exports.iter().find(|e| names_match(wanted, &e.name)));
-            match found {
-                Some(export) => out.push(WorkloadExport {
-                    name: name.clone(),
-                    component,
-                    export: export.clone(),
-                }),
-                None => self.report(
-                    Problem::UnknownExport {
-                        target: decl.value.component.clone(),
-                        wanted: format!("`{wanted}`"),
-                        purpose,
-                        available: ty.exports.iter().map(Item::describe).collect(),
-                    },
-                    decl.span.clone(),
-                    "no such export",
-                ),
-            }
+                .map(|n| self.names[n.index()].to_owned())
+                .collect();
+            let span = self.workload.component_span(self.names[start.index()]);
+            self.report(Problem::Cycle { cycle }, span, "part of the cycle");
         }
-        out
-    }
-
-    fn implicit_exports(&mut self, bindings: &[Vec<Option<Binding>>]) -> Vec<WorkloadExport> {
-        let used = servers(bindings);
-        let mut out: Vec<WorkloadExport> = Vec::new();
-        let mut by_name: HashMap<String, ComponentId> = HashMap::new();
-        for (i, ty) in self.loaded.iter().enumerate() {
-            let id = ComponentId(i);
-            let Some(ty) = ty.as_ref().filter(|_| !used.contains(&id)) else {
-                continue;
-            };
-            for export in &ty.exports {
-                if let Some(first) = by_name.insert(export.name.clone(), id) {
-                    let problem = Problem::ExportClash {
-                        export: export.name.clone(),
-                        first: self.names[first.0].to_owned(),
-                        second: self.names[i].to_owned(),
-                    };
-                    let diagnostic = self
-                        .workload
-                        .diagnostic(problem, self.decl(id).name_span.clone())
-                        .with_label("exports it too");
-                    self.diagnostics.push(diagnostic);
-                    continue;
-                }
-                out.push(WorkloadExport {
-                    name: export.name.clone(),
-                    component: id,
-                    export: export.clone(),
-                });
-            }
-        }
-        out
     }
 
     /// Rule 7: a component nothing uses and that contributes no workload export.
-    fn warn_unused(&mut self, bindings: &[Vec<Option<Binding>>], exports: &[WorkloadExport]) {
+    fn warn_unused(&mut self, bindings: &Bindings, exports: &[crate::WorkloadExport]) {
         let mut used = servers(bindings);
         used.extend(exports.iter().map(|e| e.component));
         for i in 0..self.names.len() {
-            if self.loaded[i].is_some() && !used.contains(&ComponentId(i)) {
-                self.report(
-                    Problem::UnusedComponent {
-                        component: self.names[i].to_owned(),
-                    },
-                    self.decl(ComponentId(i)).name_span.clone(),
-                    "not used",
-                );
+            let id = ComponentId(i);
+            if self.loaded[i].is_some() && !used.contains(&id) {
+                let problem = Problem::UnusedComponent {
+                    component: self.name(id),
+                };
+                self.report(problem, self.decl(id).name_span.clone(), "not used");
             }
         }
     }
+}
 
-    /// The plan, or every diagnostic with the partial plan of what did resolve.
-    fn finish(
-        self,
-        bindings: Vec<Vec<Option<Binding>>>,
-        order: Vec<ComponentId>,
-        exports: Vec<WorkloadExport>,
-    ) -> Result<Plan, ResolveError> {
-        // Components that could not be loaded are left out; the others are renumbered
-        // (without errors nothing is left out and the numbering stays as it is).
-        let mut renumbered = Vec::with_capacity(self.loaded.len());
-        let mut next = 0;
-        for ty in &self.loaded {
-            renumbered.push(ty.as_ref().map(|_| {
-                next += 1;
-                ComponentId(next - 1)
-            }));
-        }
-        let new_id = |id: ComponentId| {
-            renumbered[id.0].expect("bindings and exports name loaded components")
-        };
-        let components = self
-            .workload
-            .components
-            .iter()
-            .zip(self.loaded)
-            .zip(self.paths)
-            .zip(bindings)
-            .filter_map(|((((name, decl), ty), path), bindings)| {
-                Some(PlannedComponent {
-                    name: name.clone(),
-                    path,
-                    ty: ty?,
-                    instantiate: decl.instantiate,
-                    max_memory: decl.max_memory,
-                    bindings: bindings
-                        .into_iter()
-                        .flatten()
-                        .map(|mut binding| {
-                            if let Provider::Component { component, .. } = &mut binding.provider {
-                                *component = new_id(*component);
-                            }
-                            binding
-                        })
-                        .collect(),
-                })
-            })
-            .collect();
-        let plan = Plan {
-            name: self.workload.name.value.clone(),
-            types: self.types,
-            components,
-            order: order
-                .into_iter()
-                .filter_map(|id| renumbered[id.0])
-                .collect(),
-            exports: exports
-                .into_iter()
-                .map(|export| WorkloadExport {
-                    component: new_id(export.component),
-                    ..export
-                })
-                .collect(),
-            warnings: Vec::new(),
-        };
-        if !self
-            .diagnostics
-            .iter()
-            .any(|d| d.severity() == Severity::Error)
-        {
-            return Ok(Plan {
-                warnings: self.diagnostics,
-                ..plan
-            });
-        }
-        let unbound = self
-            .unbound
-            .into_iter()
-            .map(|(id, index, diagnostic)| {
-                let component = new_id(id);
-                Unbound {
-                    component,
-                    import: plan.component(component).ty.imports[index].clone(),
-                    diagnostic,
-                }
-            })
-            .collect();
-        let mut unreadable: Vec<Unreadable> = self
-            .load_failures
-            .into_iter()
-            .map(|(id, diagnostic)| Unreadable {
-                name: self.names[id.0].to_owned(),
-                diagnostic,
-            })
-            .collect();
-        unreadable.sort_by_key(|u| u.diagnostic);
-        Err(ResolveError {
-            diagnostics: self.diagnostics,
-            partial: Some(Box::new(PartialPlan {
-                plan,
-                unbound,
-                unreadable,
-            })),
-        })
+/// The graph of dependencies: an edge from each server to each of its importers.
+fn dependency_graph(components: usize, bindings: &Bindings) -> DiGraph<ComponentId, ()> {
+    let mut graph: DiGraph<ComponentId, ()> = DiGraph::with_capacity(components, 0);
+    for i in 0..components {
+        graph.add_node(ComponentId(i));
     }
+    for (importer, servers) in bindings.iter().enumerate() {
+        let mut seen = HashSet::new();
+        for binding in servers.iter().flatten() {
+            if let Provider::Component { component, .. } = binding.provider
+                && seen.insert(component)
+            {
+                graph.add_edge(NodeIndex::new(component.0), NodeIndex::new(importer), ());
+            }
+        }
+    }
+    graph
 }
 
 /// The components that serve at least one binding.
-fn servers(bindings: &[Vec<Option<Binding>>]) -> HashSet<ComponentId> {
+pub(crate) fn servers(bindings: &Bindings) -> HashSet<ComponentId> {
     bindings
         .iter()
         .flatten()
@@ -812,15 +597,14 @@ fn servers(bindings: &[Vec<Option<Binding>>]) -> HashSet<ComponentId> {
 }
 
 /// A cycle from `start` back to `start` inside the strongly connected component `scc`,
-/// following edges from server to importer and printed in the direction of dependency
-/// (`a → b` means `a` imports from `b`).
+/// following edges from server to importer, found by breadth-first search (the shortest).
+/// Read in order it says "start imports from …".
 fn cycle_through(
     graph: &DiGraph<ComponentId, ()>,
     start: NodeIndex,
     scc: &[NodeIndex],
 ) -> Vec<NodeIndex> {
     let members: HashSet<NodeIndex> = scc.iter().copied().collect();
-    // Breadth-first search for the shortest way back to `start`.
     let mut parent: HashMap<NodeIndex, NodeIndex> = HashMap::new();
     let mut queue = std::collections::VecDeque::from([start]);
     'search: while let Some(node) = queue.pop_front() {
@@ -847,7 +631,5 @@ fn cycle_through(
         node = parent[&node];
     }
     path.push(start);
-    // Edges run from server to importer; the path found walks them backwards from start,
-    // which reads as "start imports from …".
     path
 }

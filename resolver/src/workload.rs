@@ -6,8 +6,8 @@
 //! that the resolver's diagnostics point into the file.
 
 use crate::diagnostic::{Diagnostic, Problem, ResolveError, Span, WorkloadText};
+use crate::plugin::BackendConfig;
 use indexmap::IndexMap;
-use miette::NamedSource;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +26,14 @@ impl<T> Located<T> {
     /// A value that is not written in any file.
     pub fn new(value: T) -> Self {
         Self { value, span: None }
+    }
+
+    /// The same place with the value mapped by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Located<U> {
+        Located {
+            value: f(self.value),
+            span: self.span,
+        }
     }
 }
 
@@ -73,13 +81,19 @@ pub struct HostDecl {
     pub backends: IndexMap<String, HostBackendDecl>,
 }
 
-/// One entry of `[host] backends`.
+/// One host backend: `[host] backends = { LABEL = "interface" }` or a table
+/// `[host.backends.LABEL]` with `interface`, an optional `plugin` and the plugin's keys.
 #[derive(Debug, Clone)]
 pub struct HostBackendDecl {
     /// Where the label is written.
     pub label_span: Option<Span>,
-    /// The interface the backend implements (`acme:kv/store@0.1.0`).
+    /// The interface the backend implements (`wasi:keyvalue/store@0.2.0-draft`).
     pub interface: Located<String>,
+    /// The host plugin that serves it; `None` means the host's default plugin for the
+    /// interface.
+    pub plugin: Option<Located<String>>,
+    /// The plugin's own keys (`url-env = "TEAM_A_DATABASE_URL"`).
+    pub config: BackendConfig,
 }
 
 /// Where a component's bytes come from.
@@ -122,6 +136,9 @@ pub struct ComponentDecl {
     /// may hold (all its memories together); `None` for no limit. The run-time linker
     /// enforces it.
     pub max_memory: Option<u64>,
+    /// `[components.NAME.config]`: the values `wasi:config/store` gives this component
+    /// (and no other), each with where it is written.
+    pub config: IndexMap<String, Located<String>>,
 }
 
 /// An explicit binding in a component's `imports`.
@@ -180,7 +197,20 @@ impl ComponentDecl {
             imports: IndexMap::new(),
             instantiate: Instantiation::Lazy,
             max_memory: None,
+            config: IndexMap::new(),
         }
+    }
+
+    /// The same component, with at most `bytes` of linear memory per instance.
+    pub fn with_max_memory(mut self, bytes: u64) -> Self {
+        self.max_memory = Some(bytes);
+        self
+    }
+
+    /// The same component with the `wasi:config/store` value `key` = `value`.
+    pub fn with_config(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config.insert(key.into(), Located::new(value.into()));
+        self
     }
 
     /// The same component with an explicit binding of `import` to `target`.
@@ -198,12 +228,6 @@ impl ComponentDecl {
     /// The same component, instantiated as `instantiate` says.
     pub fn with_instantiation(mut self, instantiate: Instantiation) -> Self {
         self.instantiate = instantiate;
-        self
-    }
-
-    /// The same component, with at most `bytes` of linear memory per instance.
-    pub fn with_max_memory(mut self, bytes: u64) -> Self {
-        self.max_memory = Some(bytes);
         self
     }
 }
@@ -234,17 +258,28 @@ impl Workload {
         self
     }
 
-    /// The same workload with a host backend `label` implementing `interface`.
-    pub fn with_host_backend(
+    /// The same workload with a host backend `label` implementing `interface`, served by
+    /// the host's default plugin for it.
+    pub fn with_host_backend(self, label: impl Into<String>, interface: impl Into<String>) -> Self {
+        self.with_plugin_backend(label, interface, None, BackendConfig::default())
+    }
+
+    /// The same workload with a host backend `label` implementing `interface`, served by
+    /// `plugin` (or the default plugin) with `config`.
+    pub fn with_plugin_backend(
         mut self,
         label: impl Into<String>,
         interface: impl Into<String>,
+        plugin: Option<&str>,
+        config: BackendConfig,
     ) -> Self {
         self.host.backends.insert(
             label.into(),
             HostBackendDecl {
                 label_span: None,
                 interface: Located::new(interface.into()),
+                plugin: plugin.map(|p| Located::new(p.to_owned())),
+                config,
             },
         );
         self
@@ -303,26 +338,7 @@ impl Workload {
         text: String,
         base_dir: impl Into<PathBuf>,
     ) -> Result<Self, ResolveError> {
-        let source: WorkloadText = Arc::new(NamedSource::new(file_name, text));
-        let raw: RawWorkload = toml::from_str(source.inner()).map_err(|e| {
-            Diagnostic::new(
-                Problem::InvalidWorkload {
-                    reason: e.message().to_owned(),
-                },
-                Some(&source),
-                e.span(),
-            )
-        })?;
-        let mut problems = Vec::new();
-        let workload = raw.into_workload(&source, base_dir.into(), &mut problems);
-        if problems.is_empty() {
-            Ok(workload)
-        } else {
-            Err(ResolveError {
-                diagnostics: problems,
-                partial: None,
-            })
-        }
+        crate::file::parse(file_name, text, base_dir.into())
     }
 
     /// Where a component's name is written, if it is.
@@ -333,246 +349,5 @@ impl Workload {
     /// A diagnostic for `problem` at `span` of this workload's file.
     pub(crate) fn diagnostic(&self, problem: Problem, span: Option<Span>) -> Diagnostic {
         Diagnostic::new(problem, self.text.as_ref(), span)
-    }
-}
-
-/// Whether `name` is a kebab-case label as the component model spec defines it.
-pub(crate) fn is_label(name: &str) -> bool {
-    wasmparser::names::KebabStr::new(name).is_some()
-}
-
-// The serde shape of `workload.toml`; `deny_unknown_fields` makes unknown keys errors whose
-// message lists the known keys.
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawWorkload {
-    name: Spanned<String>,
-    #[serde(default)]
-    host: RawHost,
-    #[serde(default)]
-    components: IndexMap<Spanned<String>, RawComponent>,
-    exports: Option<IndexMap<Spanned<String>, Spanned<RawTarget>>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawHost {
-    #[serde(default)]
-    interfaces: Vec<Spanned<String>>,
-    #[serde(default)]
-    backends: IndexMap<Spanned<String>, Spanned<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawComponent {
-    path: Spanned<PathBuf>,
-    #[serde(default)]
-    imports: IndexMap<Spanned<String>, Spanned<RawTarget>>,
-    #[serde(default)]
-    instantiate: Instantiation,
-    #[serde(rename = "max-memory")]
-    max_memory: Option<Spanned<RawSize>>,
-}
-
-/// A size as written: `"64MiB"`, or a bare number (which is refused: a unit is required).
-#[derive(Deserialize)]
-#[serde(untagged, expecting = "a size with a unit, such as \"64MiB\"")]
-enum RawSize {
-    Text(String),
-    Number(i64),
-}
-
-/// Parses `max-memory`: a positive whole number and one of the units `B`, `KiB`, `MiB`,
-/// `GiB` (powers of 1024, as Wasmtime's own limits are), optionally separated by spaces.
-/// Returns the number of bytes, or why the text is not a size.
-pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
-    let text = text.trim();
-    let digits = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| "it does not start with a whole number".to_string())?;
-    let unit = unit.trim_start();
-    let scale: u64 = match unit {
-        "B" => 1,
-        "KiB" => 1 << 10,
-        "MiB" => 1 << 20,
-        "GiB" => 1 << 30,
-        "" => return Err("it has no unit".into()),
-        _ => return Err(format!("`{unit}` is not a unit")),
-    };
-    if number == 0 {
-        return Err("it must be positive".into());
-    }
-    number
-        .checked_mul(scale)
-        .ok_or_else(|| "it is too large".into())
-}
-
-impl RawSize {
-    /// The size in bytes, or the problem to report.
-    fn bytes(&self) -> Result<u64, Problem> {
-        let (shown, parsed) = match self {
-            RawSize::Text(text) => (text.clone(), parse_size(text)),
-            RawSize::Number(n) => (n.to_string(), Err("it has no unit".into())),
-        };
-        parsed.map_err(|why| Problem::InvalidWorkload {
-            reason: format!(
-                "invalid `max-memory` `{shown}`: {why}; write a positive whole number and a unit, B, KiB, MiB or GiB (\"64MiB\")"
-            ),
-        })
-    }
-}
-
-/// `"name"` or `{ component = "...", export = "..." }`.
-#[derive(Deserialize)]
-#[serde(
-    untagged,
-    expecting = "a component name, \"host\", or a table { component = \"...\", export = \"...\" }"
-)]
-enum RawTarget {
-    Name(String),
-    Table(RawTargetTable),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTargetTable {
-    component: String,
-    export: Option<String>,
-}
-
-impl RawTarget {
-    fn into_binding(self) -> BindingTarget {
-        match self {
-            RawTarget::Name(name) if name == "host" => BindingTarget::Host,
-            RawTarget::Name(component) => BindingTarget::Component {
-                component,
-                export: None,
-            },
-            RawTarget::Table(t) => BindingTarget::Component {
-                component: t.component,
-                export: t.export,
-            },
-        }
-    }
-}
-
-impl RawWorkload {
-    fn into_workload(
-        self,
-        source: &WorkloadText,
-        base_dir: PathBuf,
-        problems: &mut Vec<Diagnostic>,
-    ) -> Workload {
-        let mut check_label = |name: &Spanned<String>, what: &'static str| {
-            if !is_label(name.get_ref()) {
-                problems.push(Diagnostic::new(
-                    Problem::InvalidName {
-                        name: name.get_ref().clone(),
-                        what,
-                    },
-                    Some(source),
-                    Some(name.span()),
-                ));
-            }
-        };
-        check_label(&self.name, "workload");
-        for name in self.components.keys() {
-            check_label(name, "component");
-        }
-        for label in self.host.backends.keys() {
-            check_label(label, "backend");
-        }
-        let components = self
-            .components
-            .into_iter()
-            .map(|(name, raw)| {
-                let max_memory = raw.max_memory.and_then(|size| {
-                    size.get_ref()
-                        .bytes()
-                        .map_err(|problem| {
-                            problems.push(Diagnostic::new(problem, Some(source), Some(size.span())))
-                        })
-                        .ok()
-                });
-                let decl = ComponentDecl {
-                    name_span: Some(name.span()),
-                    source: Located {
-                        span: Some(raw.path.span()),
-                        value: ComponentSource::Path(raw.path.into_inner()),
-                    },
-                    imports: raw
-                        .imports
-                        .into_iter()
-                        .map(|(import, target)| {
-                            let span = target.span();
-                            let binding = ExplicitBinding {
-                                import_span: Some(import.span()),
-                                target: Located {
-                                    value: target.into_inner().into_binding(),
-                                    span: Some(span),
-                                },
-                            };
-                            (import.into_inner(), binding)
-                        })
-                        .collect(),
-                    instantiate: raw.instantiate,
-                    max_memory,
-                };
-                (name.into_inner(), decl)
-            })
-            .collect();
-        let exports = self.exports.map(|exports| {
-            exports
-                .into_iter()
-                .map(|(name, target)| {
-                    let span = target.span();
-                    let export = match target.into_inner().into_binding() {
-                        BindingTarget::Component { component, export } => {
-                            ExportDecl { component, export }
-                        }
-                        // "host" is not a component: resolving reports it as unknown.
-                        BindingTarget::Host => ExportDecl {
-                            component: "host".into(),
-                            export: None,
-                        },
-                    };
-                    (
-                        name.into_inner(),
-                        Located {
-                            value: export,
-                            span: Some(span),
-                        },
-                    )
-                })
-                .collect()
-        });
-        Workload {
-            name: self.name.into(),
-            host: HostDecl {
-                interfaces: self.host.interfaces.into_iter().map(Into::into).collect(),
-                backends: self
-                    .host
-                    .backends
-                    .into_iter()
-                    .map(|(label, interface)| {
-                        let decl = HostBackendDecl {
-                            label_span: Some(label.span()),
-                            interface: interface.into(),
-                        };
-                        (label.into_inner(), decl)
-                    })
-                    .collect(),
-            },
-            components,
-            exports,
-            text: Some(source.clone()),
-            base_dir,
-        }
     }
 }

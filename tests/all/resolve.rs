@@ -2,8 +2,9 @@
 //! fixture components, small WAT components and wac-cli's example components.
 
 use compose_resolver::{
-    BindingTarget, ComponentDecl, Plan, Problem, Provider, ResolveError, Rule, Workload, resolve,
-    resolve_file,
+    BackendConfig, BackendOffer, BindingTarget, ComponentDecl, ConfigIssue, HostProfile, Plan,
+    PluginSchema, Problem, Provider, Referrer, ResolveError, Rule, WantedExport, Workload, resolve,
+    resolve_file, resolve_file_with, resolve_with,
 };
 use compose_tests::{
     GET_U32, example_workload, fixture, fixture_bytes, wac_example, wat_component as component,
@@ -174,7 +175,7 @@ interfaces = ["wasi:cli/*@0.2.0"]
             .any(|p| matches!(p, Problem::UnknownComponent { target, .. } if target == "nope")),
         "{found:?}"
     );
-    assert!(found.iter().any(|p| matches!(p, Problem::UnknownExport { target, wanted, .. } if target == "formatter" && wanted == "`missing`")), "{found:?}");
+    assert!(found.iter().any(|p| matches!(p, Problem::UnknownExport { target, wanted: WantedExport::Name(wanted), .. } if target == "formatter" && wanted == "missing")), "{found:?}");
     assert!(found.iter().any(|p| matches!(p, Problem::UnknownImport { import, available, .. } if import == "not-an-import" && available.iter().any(|a| a == "acme:text/format@0.1.0"))), "{found:?}");
     // Each points at its line in the file.
     let unknown = error
@@ -193,10 +194,12 @@ interfaces = ["wasi:cli/*@0.2.0"]
 #[test]
 fn rule_1_host_serves_an_explicitly_bound_import() {
     let importer = component(&["acme:kv/store@0.1.0"], GET_U32, &["acme:app/api"]);
-    let workload = Workload::new("to-host").with_component(
-        "app",
-        bytes("app", importer).with_binding("acme:kv/store@0.1.0", BindingTarget::Host),
-    );
+    let workload = Workload::new("to-host")
+        .with_component(
+            "app",
+            bytes("app", importer).with_binding("acme:kv/store@0.1.0", BindingTarget::Host),
+        )
+        .with_host_interface("acme:kv/*@0.1.0");
     let plan = resolve(&workload).unwrap();
     assert_eq!(
         provider_of(&plan, "app", "acme:kv/store@0.1.0"),
@@ -252,7 +255,7 @@ path = "$FIXTURES/reporter.wasm"
     )
     .unwrap_err();
     assert!(
-        matches!(problems(&error)[0], Problem::BackendMismatch { backend: "host backend", label, .. } if label == "team-c-postgres")
+        matches!(problems(&error)[0], Problem::BackendMismatch { offer: BackendOffer::HostBackend { .. }, label, .. } if label == "team-c-postgres")
     );
 
     let labelled = component(
@@ -265,7 +268,7 @@ path = "$FIXTURES/reporter.wasm"
         .with_component("team-a", bytes("fmt", fixture_bytes("formatter")));
     let error = resolve(&workload).unwrap_err();
     assert!(
-        matches!(problems(&error)[0], Problem::BackendMismatch { backend: "component", serves, .. } if serves.contains("acme:text/format@0.1.0")),
+        matches!(problems(&error)[0], Problem::BackendMismatch { offer: BackendOffer::Component { exports }, .. } if exports.iter().any(|e| e.contains("acme:text/format@0.1.0"))),
         "{:?}",
         problems(&error)
     );
@@ -406,7 +409,8 @@ fn rule_4_bindings_type_check_structurally() {
     let Problem::TypeMismatch {
         component,
         import,
-        provider,
+        server,
+        export,
         detail,
     } = found[0]
     else {
@@ -416,7 +420,10 @@ fn rule_4_bindings_type_check_structurally() {
         (component.as_str(), import.as_str()),
         ("app", "acme:kv/store@0.1.0")
     );
-    assert_eq!(provider, "export `acme:kv/store@0.1.0` of `kv`");
+    assert_eq!(
+        (server.as_str(), export.as_str()),
+        ("kv", "acme:kv/store@0.1.0")
+    );
     assert_eq!(
         detail,
         "function `get`, result: expected `string`, found `option<string>`"
@@ -457,9 +464,11 @@ path = "$FIXTURES/kv-memory.wasm"
     .unwrap_err();
     let found = problems(&error);
     assert_eq!(found.len(), 2, "{found:?}");
-    assert!(matches!(found[0], Problem::UnknownExport { wanted, .. } if wanted == "`missing`"));
     assert!(
-        matches!(found[1], Problem::UnknownComponent { target, purpose, .. } if target == "ghost" && purpose == "workload export `x:y/z`")
+        matches!(found[0], Problem::UnknownExport { wanted: WantedExport::Name(wanted), .. } if wanted == "missing")
+    );
+    assert!(
+        matches!(found[1], Problem::UnknownComponent { target, referrer: Referrer::Export { export }, .. } if target == "ghost" && export == "x:y/z")
     );
 
     let workload = Workload::new("clash")
@@ -751,4 +760,385 @@ fn json_plan_is_stable_and_complete() {
     assert_eq!(label["provider"]["component"], "team-a-postgres");
     assert_eq!(json["exports"][1]["component"], "reporter");
     assert_eq!(json["host-imports"][1]["backend"], "acme:kv/store@0.1.0");
+}
+
+// --- what the host serves (issue 9: what resolves must build and run) ---------------------
+
+/// A component importing `name` (with `ty`) that exports `acme:app/api`.
+fn host_user(name: &str, ty: &str) -> Vec<u8> {
+    component(&[name], ty, &["acme:app/api"])
+}
+
+const GET_U64: &str = r#"(instance (export "get" (func (param "x" u64) (result u32))))"#;
+
+#[test]
+fn an_import_bound_to_host_must_be_declared_in_host() {
+    let error = resolve_text(&format!(
+        r#"
+name = "undeclared"
+[components.app]
+path = "{}"
+imports = {{ "acme:kv/store@0.1.0" = "host" }}
+"#,
+        write_temp("app.wasm", &host_user("acme:kv/store@0.1.0", GET_U32)).display()
+    ))
+    .unwrap_err();
+    let found = problems(&error);
+    assert!(
+        matches!(found[0], Problem::UndeclaredHostImport { component, import }
+            if component == "app" && import == "acme:kv/store@0.1.0"),
+        "{found:?}"
+    );
+    assert_eq!(error.diagnostics[0].line_column(), Some((5, 37)));
+    assert!(found[0].help().unwrap().contains("[host] interfaces"));
+}
+
+#[test]
+fn a_label_bound_to_host_must_name_a_host_backend_of_its_interface() {
+    let app = component(
+        &[
+            "team-a implements acme:kv/store@0.1.0",
+            "team-b implements acme:kv/store@0.1.0",
+        ],
+        GET_U32,
+        &["acme:app/api"],
+    );
+    let workload = Workload::new("labels-to-host")
+        .with_component(
+            "app",
+            bytes("app", app)
+                .with_binding("team-a", BindingTarget::Host)
+                .with_binding("team-b", BindingTarget::Host),
+        )
+        .with_host_backend("team-b", "acme:text/format@0.1.0");
+    let error = resolve(&workload).unwrap_err();
+    let found = problems(&error);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(matches!(found[0], Problem::MissingBackend { label, .. } if label == "team-a"));
+    assert!(
+        matches!(found[1], Problem::BackendMismatch { label, offer: BackendOffer::HostBackend { interface }, .. }
+        if label == "team-b" && interface == "acme:text/format@0.1.0")
+    );
+}
+
+#[test]
+fn host_imports_of_one_label_must_merge_into_one_type() {
+    let narrow = component(
+        &["tenant-a implements acme:kv/store@0.1.0"],
+        GET_U32,
+        &["acme:one/api"],
+    );
+    let wide = component(
+        &["tenant-a implements acme:kv/store@0.1.0"],
+        GET_U64,
+        &["acme:two/api"],
+    );
+    let workload = Workload::new("merge")
+        .with_component("storefront", bytes("storefront", narrow))
+        .with_component("admin", bytes("admin", wide))
+        .with_host_backend("tenant-a", "acme:kv/store@0.1.0");
+    let error = resolve(&workload).unwrap_err();
+    let found = problems(&error);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let Problem::HostImportConflict {
+        import,
+        first,
+        second,
+        detail,
+    } = found[0]
+    else {
+        panic!("{found:?}")
+    };
+    assert_eq!(import, "tenant-a");
+    let mut both = [first.as_str(), second.as_str()];
+    both.sort();
+    assert_eq!(
+        both,
+        ["admin", "storefront"],
+        "two different components are named"
+    );
+    assert!(detail.contains("function `get`, parameter `x`"), "{detail}");
+}
+
+#[test]
+fn export_names_must_be_component_model_names() {
+    let workload = |name: &str| {
+        Workload::new("names")
+            .with_component("kv", bytes("kv", fixture_bytes("kv-memory")))
+            .with_export(name, "kv", Some("acme:kv/store@0.1.0".into()))
+    };
+    for bad in ["api_v2", "acme:app/handler@1.2", "Not Kebab"] {
+        let error = resolve(&workload(bad)).unwrap_err();
+        let found = problems(&error);
+        assert!(
+            matches!(found[0], Problem::InvalidExportName { name, .. } if name == bad),
+            "{bad}: {found:?}"
+        );
+    }
+    for good in ["api", "acme:app/handler@1.2.0", "get-user"] {
+        resolve(&workload(good)).unwrap_or_else(|e| panic!("{good}: {:?}", e.diagnostics));
+    }
+}
+
+#[test]
+fn export_names_must_differ_in_more_than_case() {
+    let error = resolve_text(&format!(
+        r#"
+name = "case"
+[components.kv]
+path = "{}"
+[exports]
+api = {{ component = "kv", export = "acme:kv/store@0.1.0" }}
+API = {{ component = "kv", export = "acme:kv/store@0.1.0" }}
+"#,
+        fixture("kv-memory").display()
+    ))
+    .unwrap_err();
+    let found = problems(&error);
+    assert!(
+        matches!(found[0], Problem::DuplicateExportName { first, second } if first == "api" && second == "API"),
+        "{found:?}"
+    );
+    assert_eq!(error.diagnostics[0].line_column().map(|(l, _)| l), Some(7));
+}
+
+/// A bytes file in a fresh temporary folder, for workload files that name it.
+fn write_temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = tempdir().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+// --- host plugins: a workload checked against what a host has (issue 10) ------------------
+
+/// A plugin serving `acme:kv/store@0.1.0` that takes `url-env`, which must be an
+/// environment variable's name.
+struct KvPlugin;
+
+impl PluginSchema for KvPlugin {
+    fn name(&self) -> &str {
+        "kv"
+    }
+    fn interfaces(&self) -> Vec<String> {
+        vec!["acme:kv/store@0.1.0".into()]
+    }
+    fn keys(&self) -> Vec<String> {
+        vec!["url-env".into()]
+    }
+    fn validate(&self, config: &BackendConfig) -> Vec<ConfigIssue> {
+        match config.get("url-env") {
+            None => vec![ConfigIssue {
+                key: None,
+                message: "`url-env` is required".into(),
+                help: None,
+            }],
+            Some(value)
+                if value
+                    .as_str()
+                    .is_some_and(|v| !v.is_empty() && !v.contains('=')) =>
+            {
+                vec![]
+            }
+            Some(_) => vec![
+                ConfigIssue::key("url-env", "`url-env` must name an environment variable")
+                    .with_help("write `url-env = \"TEAM_A_DATABASE_URL\"`"),
+            ],
+        }
+    }
+}
+
+fn profile() -> HostProfile {
+    HostProfile::new()
+        .with_plugin(std::sync::Arc::new(KvPlugin), true)
+        .with_interfaces(["wasi:cli/*@0.2.0"])
+}
+
+fn reporter_workload(backend: &str) -> String {
+    format!(
+        r#"
+name = "plugins"
+[components.reporter]
+path = "$FIXTURES/reporter.wasm"
+{backend}
+"#
+    )
+}
+
+fn resolve_text_with(text: &str, profile: &HostProfile) -> Result<Plan, ResolveError> {
+    let dir = tempdir();
+    let text = text.replace(
+        "$FIXTURES",
+        &fixture("x").parent().unwrap().display().to_string(),
+    );
+    let path = dir.join("workload.toml");
+    std::fs::write(&path, text).unwrap();
+    resolve_file_with(&path, profile)
+}
+
+#[test]
+fn a_backend_table_names_its_plugin_and_configuration() {
+    let plan = resolve_text_with(
+        &reporter_workload(
+            "[host.backends.team-c-postgres]\ninterface = \"acme:kv/store@0.1.0\"\nplugin = \"kv\"\nurl-env = \"TEAM_C\"",
+        ),
+        &profile(),
+    )
+    .unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+    let backend = &plan.host.backends["team-c-postgres"];
+    assert_eq!(backend.plugin.as_deref(), Some("kv"));
+    assert_eq!(backend.config.get_str("url-env"), Some("TEAM_C"));
+    // The short form gets the default plugin of its interface.
+    let plan = resolve_text_with(
+        &reporter_workload("[host]\nbackends = { team-c-postgres = \"acme:kv/store@0.1.0\" }"),
+        &HostProfile::new().with_plugin(std::sync::Arc::new(DefaultKv), true),
+    )
+    .unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+    assert_eq!(
+        plan.host.backends["team-c-postgres"].plugin.as_deref(),
+        Some("memory-kv")
+    );
+}
+
+/// A plugin with no keys, the default of `acme:kv/store@0.1.0`.
+struct DefaultKv;
+
+impl PluginSchema for DefaultKv {
+    fn name(&self) -> &str {
+        "memory-kv"
+    }
+    fn interfaces(&self) -> Vec<String> {
+        vec!["acme:kv/store@0.1.0".into()]
+    }
+    fn keys(&self) -> Vec<String> {
+        vec![]
+    }
+    fn validate(&self, _: &BackendConfig) -> Vec<ConfigIssue> {
+        vec![]
+    }
+}
+
+#[test]
+fn a_backend_must_be_served_by_a_plugin_of_the_host() {
+    let cases = [
+        ("plugin = \"mysql\"", "compose::unknown-plugin", 7),
+        (
+            "plugin = \"kv\"\nurl-env = \"X=1\"",
+            "compose::invalid-backend-config",
+            8,
+        ),
+        (
+            "plugin = \"kv\"\nurl-env = \"X\"\ntable = \"t\"",
+            "compose::invalid-backend-config",
+            9,
+        ),
+        ("plugin = \"kv\"", "compose::invalid-backend-config", 5),
+    ];
+    for (keys, code, line) in cases {
+        let text = reporter_workload(&format!(
+            "[host.backends.team-c-postgres]\ninterface = \"acme:kv/store@0.1.0\"\n{keys}"
+        ));
+        let error = resolve_text_with(&text, &profile()).unwrap_err();
+        let d = &error.diagnostics[0];
+        assert_eq!(
+            (d.problem.code(), d.line_column().map(|(l, _)| l)),
+            (code, Some(line)),
+            "{keys}: {d}"
+        );
+    }
+    // An interface no plugin serves, with and without a plugin named.
+    let text = reporter_workload(
+        "[host.backends.team-c-postgres]\ninterface = \"acme:other/x@1.0.0\"\nplugin = \"kv\"",
+    );
+    let codes: Vec<_> = resolve_text_with(&text, &profile())
+        .unwrap_err()
+        .problems()
+        .map(Problem::code)
+        .collect();
+    assert!(codes.contains(&"compose::plugin-mismatch"), "{codes:?}");
+    let text = reporter_workload("[host]\nbackends = { team-c-postgres = \"acme:other/x@1.0.0\" }");
+    let codes: Vec<_> = resolve_text_with(&text, &profile())
+        .unwrap_err()
+        .problems()
+        .map(Problem::code)
+        .collect();
+    assert!(codes.contains(&"compose::no-plugin"), "{codes:?}");
+    // Without a profile nothing is checked.
+    let text = reporter_workload(
+        "[host.backends.team-c-postgres]\ninterface = \"acme:kv/store@0.1.0\"\nplugin = \"mysql\"",
+    );
+    resolve_text_with(&text, &HostProfile::any()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+}
+
+#[test]
+fn an_import_left_to_the_host_must_be_one_the_host_serves() {
+    let app = host_user("acme:kv/store@0.1.0", GET_U32);
+    let workload = Workload::new("unserved")
+        .with_component("app", bytes("app", app))
+        .with_host_interface("acme:kv/store@0.1.0");
+    let error = resolve_with(&workload, &profile()).unwrap_err();
+    assert!(
+        matches!(problems(&error)[0], Problem::HostCannotServe { import, serves, .. }
+            if import == "acme:kv/store@0.1.0" && serves == &["wasi:cli/*@0.2.0"]),
+        "{:?}",
+        error.diagnostics
+    );
+}
+
+#[test]
+fn component_config_is_carried_into_the_plan() {
+    let plan = resolve_text(
+        r#"
+name = "config"
+[components.kv]
+path = "$FIXTURES/kv-memory.wasm"
+[components.kv.config]
+greeting = "Hi"
+retries = 3
+"#,
+    )
+    .unwrap();
+    let config = &plan.component(plan.find("kv").unwrap()).config;
+    assert_eq!(config["greeting"], "Hi");
+    assert_eq!(config["retries"], "3");
+    let error = resolve_text(
+        "name = \"config\"\n[components.kv]\npath = \"$FIXTURES/kv-memory.wasm\"\nconfig = { nested = { a = 1 } }\n",
+    )
+    .unwrap_err();
+    assert_eq!(problems(&error)[0].code(), "compose::invalid-workload");
+}
+
+// --- diagnostics at scale (issue 9) --------------------------------------------------------
+
+#[test]
+fn line_index_renders_exactly_as_miette_does() {
+    use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource, SourceCode};
+    let text = "name = \"x\"\n\n[components.a]\npath = \"é.wasm\"\nimports = { b = \"c\" }\n\n[exports]\n\"q\" = \"a\"\n";
+    let indexed = compose_resolver::SourceFile::new("w.toml", text);
+    let scanned = NamedSource::new("w.toml", text.to_owned());
+    for (start, len) in [
+        (0, 4),
+        (14, 12),
+        (40, 5),
+        (text.len() - 4, 3),
+        (text.len(), 0),
+    ] {
+        let span = miette::SourceSpan::new(start.into(), len);
+        for context in [0, 1, 2] {
+            let a = indexed.read_span(&span, context, context).unwrap();
+            let b = scanned.read_span(&span, context, context).unwrap();
+            assert_eq!(
+                (a.data(), a.span(), a.line(), a.column()),
+                (b.data(), b.span(), b.line(), b.column()),
+                "span {start}+{len}, context {context}"
+            );
+        }
+    }
+    // And a whole rendered report.
+    let error = resolve_text("name = \"x\"\n\n[components.a]\npath = \"$FIXTURES/none.wasm\"\n")
+        .unwrap_err();
+    let mut out = String::new();
+    GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+        .render_report(&mut out, &error.diagnostics[0])
+        .unwrap();
+    assert!(out.contains(" 4 │ path = "), "{out}");
 }

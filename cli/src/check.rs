@@ -1,0 +1,37 @@
+//! `compose check`: everything `compose resolve` checks, then whether this host can serve
+//! every backend now (for `postgres`: the variable is set, the login works, the role may
+//! read and write its table).
+
+use crate::{profile, report};
+use compose_resolver::resolve_file_with;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `compose check`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The workload file.
+    workload: PathBuf,
+}
+
+/// Resolves the workload against this host and checks its backends; prints every problem
+/// at once. Exit status 0 when the host can serve the workload now, 1 when it cannot or
+/// the workload does not resolve.
+pub fn run(args: Args) -> ExitCode {
+    let plugins = profile::plugins();
+    let plan = match resolve_file_with(&args.workload, &plugins.profile()) {
+        Ok(plan) => plan,
+        Err(error) => return report::resolve_error(&error),
+    };
+    report::diagnostics(&plan.warnings);
+    let errors = compose_host::check(&plan, &plugins);
+    if !errors.is_empty() {
+        return report::backends(&errors);
+    }
+    println!(
+        "workload `{}`: this host can serve it now ({} backend(s))",
+        plan.name,
+        plan.host.backends.len()
+    );
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,16 @@
+//! The host the CLI describes to the resolver: `compose-host`'s built-in plugins and the
+//! interfaces it serves, so that `resolve`, `build`, `run` and `check` report the same
+//! problems before anything runs.
+
+use compose_host::{HostState, Plugins};
+use compose_resolver::HostProfile;
+
+/// `compose-host`'s built-in plugins (`memory`, `postgres`).
+pub fn plugins() -> Plugins<HostState> {
+    Plugins::builtin()
+}
+
+/// What `compose-host` with its built-in plugins serves.
+pub fn profile() -> HostProfile {
+    plugins().profile()
+}

@@ -1,0 +1,215 @@
+//! The host `compose run` uses: a resolved workload linked with WASI 0.2, the host's
+//! plugins serving its backends, and each component's `wasi:config/store`.
+
+use crate::define::define_host;
+use crate::invoke::{Call, InvalidCall};
+use crate::limits::{LimitOptions, LimitedEngine};
+use crate::plugin::{BackendError, HostView};
+use crate::plugins::Plugins;
+use compose_linker::{
+    BuildError, CallError, CompiledWorkload, InstantiateError, LookupError, WorkloadLinker,
+    WorkloadState,
+};
+use compose_resolver::Plan;
+use std::fmt;
+use wasmtime::Store;
+use wasmtime::component::{ResourceTable, Val, wasm_wave};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// The store data of a [`Host`]: the workload's instances, WASI's context and the
+/// resource table that WASI and the plugins share.
+pub struct HostState {
+    /// The workload's instances in this store.
+    pub workload: WorkloadState,
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl HostState {
+    /// Store data for `workload` with WASI context `wasi`.
+    pub fn new(workload: &CompiledWorkload<HostState>, wasi: WasiCtx) -> Self {
+        Self {
+            workload: workload.new_state(),
+            wasi,
+            table: ResourceTable::new(),
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl HostView for HostState {
+    fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+}
+
+/// Why a workload cannot be linked or a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// Backends that cannot be served, all of them.
+    #[error("{}", Backends(.0))]
+    Backends(Vec<BackendError>),
+    /// The call expression does not parse.
+    #[error(transparent)]
+    InvalidCall(#[from] InvalidCall),
+    /// The arguments do not fit the function's parameters.
+    #[error("invalid arguments for {function}: expected {signature}: {reason}")]
+    InvalidArguments {
+        /// The function.
+        function: String,
+        /// Its signature.
+        signature: String,
+        /// What WAVE said.
+        reason: String,
+    },
+    /// No such component, export or function.
+    #[error(transparent)]
+    Lookup(Box<LookupError>),
+    /// Compiling or linking failed.
+    #[error(transparent)]
+    Build(Box<BuildError>),
+    /// An eager component failed to instantiate.
+    #[error(transparent)]
+    Instantiate(Box<InstantiateError>),
+    /// The call trapped or failed.
+    #[error(transparent)]
+    Call(Box<CallError>),
+    /// Wasmtime failed outside a call (creating the engine, printing a value).
+    #[error("{0}")]
+    Wasmtime(String),
+}
+
+/// Boxed: the linker's errors are large, and errors travel through every `?`.
+macro_rules! boxed_from {
+    ($($variant:ident($ty:ty)),*) => {$(
+        impl From<$ty> for HostError {
+            fn from(error: $ty) -> Self {
+                Self::$variant(Box::new(error))
+            }
+        }
+    )*};
+}
+boxed_from!(
+    Lookup(LookupError),
+    Build(BuildError),
+    Instantiate(InstantiateError),
+    Call(CallError)
+);
+
+/// Every backend error, one per line.
+struct Backends<'a>(&'a [BackendError]);
+
+impl fmt::Display for Backends<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A workload linked with this host: WASI 0.2, the plugins' backends and the components'
+/// configuration. Cheap to clone; each call runs in a store from [`Host::new_store`].
+#[derive(Clone)]
+pub struct Host {
+    workload: CompiledWorkload<HostState>,
+    engine: LimitedEngine,
+}
+
+impl Host {
+    /// Links `plan` (best resolved with [`Plugins::profile`], which checks its host
+    /// imports and backends first) with WASI 0.2, its backends served by `plugins` and
+    /// each component's configuration as `wasi:config/store`.
+    ///
+    /// # Errors
+    /// [`HostError::Backends`] with every backend that cannot be served (before anything
+    /// runs); [`HostError::Build`] when linking fails (an import the host does not serve).
+    pub fn link(plan: &Plan, plugins: &Plugins<HostState>) -> Result<Self, HostError> {
+        Self::link_with_limits(plan, plugins, &LimitOptions::default())
+    }
+
+    /// [`Host::link`] on an engine with `limits`: each store of [`Host::new_store`] gets
+    /// the deadline (counted from its creation) and the components' memory caps.
+    ///
+    /// # Errors
+    /// As [`Host::link`].
+    pub fn link_with_limits(
+        plan: &Plan,
+        plugins: &Plugins<HostState>,
+        limits: &LimitOptions,
+    ) -> Result<Self, HostError> {
+        let engine =
+            LimitedEngine::new(plan, limits).map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
+        let mut linker = WorkloadLinker::<HostState>::new(engine.engine(), plan);
+        define_host(&mut linker, plan, plugins)?;
+        let workload = linker.compile(|host| &mut host.workload)?;
+        Ok(Self { workload, engine })
+    }
+
+    /// The compiled workload.
+    pub fn workload(&self) -> &CompiledWorkload<HostState> {
+        &self.workload
+    }
+
+    /// A new store with WASI context `wasi`, its eager components instantiated.
+    ///
+    /// # Errors
+    /// An eager component fails to instantiate.
+    pub fn new_store(&self, wasi: WasiCtx) -> Result<Store<HostState>, HostError> {
+        let mut store = Store::new(self.workload.engine(), HostState::new(&self.workload, wasi));
+        self.engine.arm(&self.workload, &mut store);
+        self.workload.instantiate(&mut store)?;
+        Ok(store)
+    }
+
+    /// Calls `call` (parsed from `--invoke` syntax with [`Call::parse`]) on an export of the workload, or of `component`
+    /// when given; returns its result in WAVE syntax (`None` for no result).
+    ///
+    /// # Errors
+    /// An invalid expression or arguments, an unknown function, or a failing call.
+    pub fn invoke(
+        &self,
+        store: &mut Store<HostState>,
+        component: Option<&str>,
+        call: &Call,
+    ) -> Result<Option<String>, HostError> {
+        let workload = &self.workload;
+        let func = match component {
+            Some(component) => {
+                workload.component_func(component, call.interface.as_deref(), &call.function)?
+            }
+            None => workload.func(call.interface.as_deref(), &call.function)?,
+        };
+        let invalid = |reason: String| HostError::InvalidArguments {
+            function: func.name().to_string(),
+            signature: wasm_wave::wasm::DisplayFunc(func.ty().clone()).to_string(),
+            reason,
+        };
+        let types: Vec<_> = func.ty().params().map(|(_, ty)| ty).collect();
+        let untyped = wasm_wave::untyped::UntypedFuncCall::parse(&call.expression)
+            .map_err(|e| invalid(e.to_string()))?;
+        let params: Vec<Val> = untyped
+            .to_wasm_params(types.iter())
+            .map_err(|e| invalid(e.to_string()))?;
+        let mut results = vec![Val::Bool(false); func.ty().results().len()];
+        workload.call(&mut *store, &func, &params, &mut results)?;
+        results
+            .first()
+            .map(|result| {
+                wasm_wave::to_string(result)
+                    .map_err(|e| HostError::Wasmtime(format!("cannot print the result: {e}")))
+            })
+            .transpose()
+    }
+}

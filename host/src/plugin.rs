@@ -1,0 +1,115 @@
+//! Host plugins: what serves a named backend (`[host.backends.LABEL]`).
+
+use compose_resolver::{PlannedBackend, PluginSchema};
+use std::fmt;
+use wasmtime::component::{LinkerInstance, ResourceTable};
+
+/// What a plugin needs from the host's store data: the table that holds the resources
+/// (buckets, connections) it hands to guests.
+pub trait HostView: 'static {
+    /// The store's resource table.
+    fn table(&mut self) -> &mut ResourceTable;
+}
+
+/// A host plugin: serves one or more interfaces (see [`PluginSchema::interfaces`]) for
+/// any number of labels, each with its own configuration and its own state (data,
+/// connection) — one plugin, many backends, as wasmCloud's host multiplexes them.
+///
+/// The resolver validates a backend's configuration through [`PluginSchema::validate`]
+/// (no network, no secrets); [`BackendPlugin::check`] then says whether the backend can be
+/// served now, and [`BackendPlugin::define`] defines the label's instance in a linker.
+/// `T` is the store data of the host that embeds the plugin.
+pub trait BackendPlugin<T>: PluginSchema {
+    /// Checks that `backend` can be served now: its secrets are there, its service
+    /// accepts the login, the login may do what the interface needs. The default: yes.
+    ///
+    /// # Errors
+    /// Why it cannot be served, to be reported with the label.
+    fn check(&self, backend: &PlannedBackend) -> Result<(), Unavailable> {
+        let _ = backend;
+        Ok(())
+    }
+
+    /// Defines `backend`'s instance — the functions and resource types of its interface —
+    /// in `instance`, the linker instance named by its label (from
+    /// [`compose_linker::WorkloadLinker::backend`], or `Linker::instance(label)` for a
+    /// composed component). Plugins that connect to a service connect here, once per
+    /// label, so that a backend that cannot be served fails before anything runs.
+    ///
+    /// # Errors
+    /// Why the backend cannot be served (as [`BackendPlugin::check`] says it).
+    fn define(
+        &self,
+        backend: &PlannedBackend,
+        instance: &mut LinkerInstance<'_, T>,
+    ) -> Result<(), Unavailable>;
+}
+
+/// Why a backend cannot be served, as a plugin says it (the label is added by
+/// [`BackendError`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unavailable {
+    /// The cause: `environment variable TEAM_A_DATABASE_URL is not set`,
+    /// `password authentication failed for user "team_a"`, ...
+    pub cause: String,
+    /// What would fix it, if the plugin knows.
+    pub help: Option<String>,
+}
+
+impl Unavailable {
+    /// A cause without advice.
+    pub fn new(cause: impl Into<String>) -> Self {
+        Self {
+            cause: cause.into(),
+            help: None,
+        }
+    }
+
+    /// The same cause with advice.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// A backend that cannot be served: its label, the plugin and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct BackendError {
+    /// The backend's label.
+    pub label: String,
+    /// The plugin that would serve it (`None` when no plugin does).
+    pub plugin: Option<String>,
+    /// Why it cannot be served.
+    pub cause: String,
+    /// What would fix it.
+    pub help: Option<String>,
+}
+
+impl BackendError {
+    /// `label`'s backend of `plugin` is unavailable for `why`.
+    pub fn unavailable(label: &str, plugin: &str, why: Unavailable) -> Self {
+        Self {
+            label: label.to_owned(),
+            plugin: Some(plugin.to_owned()),
+            cause: why.cause,
+            help: why.help,
+        }
+    }
+}
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.plugin {
+            Some(plugin) => write!(
+                f,
+                "backend `{}` (plugin `{plugin}`) cannot be served: {}",
+                self.label, self.cause
+            ),
+            None => write!(
+                f,
+                "backend `{}` cannot be served: {}",
+                self.label, self.cause
+            ),
+        }
+    }
+}

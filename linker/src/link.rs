@@ -1,0 +1,334 @@
+//! Linking each workload component: a copy of the host's linker in which every import the
+//! plan binds to another component is shadowed by trampolines (one per function), and the
+//! resource types that cross components get one host type each.
+
+use crate::call::{
+    GetState, Route, Runtime, RuntimeCell, RuntimeComponent, define_func, drop_handle,
+    holds_resources,
+};
+use crate::error::{BuildError, FuncName, boxed};
+use crate::state::Names;
+use crate::workload::ComponentHost;
+use compose_resolver::{Binding, ComponentId, Instantiation, Plan, PlannedComponent};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
+use wasmtime::Engine;
+use wasmtime::component::types::{
+    ComponentExtern, ComponentFunc, ComponentInstance, ComponentItem,
+};
+use wasmtime::component::{
+    Component, ComponentExportIndex, InstancePre, Linker, LinkerInstance, ResourceType,
+};
+
+/// What linking the components of one plan builds up.
+pub(crate) struct Linking<'a, T: 'static> {
+    plan: &'a Plan,
+    engine: &'a Engine,
+    /// The compiled component of each workload component.
+    components: &'a [Component],
+    get: GetState<T>,
+    fast_paths: bool,
+    names: Arc<Names>,
+    cell: RuntimeCell<T>,
+    /// How many trampolines route to each server (its number of function slots).
+    routes: Vec<usize>,
+    /// The resources of each server that cross into other components: (export index,
+    /// host resource type payload).
+    crossing: Vec<Vec<(ComponentExportIndex, u32)>>,
+    /// The host resource type payload of each (server, export, resource name).
+    resource_ids: HashMap<(usize, String, String), u32>,
+}
+
+/// Where one bound import goes: its names, for errors, and the serving component.
+struct Target<'b> {
+    caller: usize,
+    planned: &'b PlannedComponent,
+    import: &'b str,
+    server: usize,
+    export: &'b str,
+    export_index: ComponentExportIndex,
+}
+
+impl<'a, T: 'static> Linking<'a, T> {
+    pub(crate) fn new(
+        plan: &'a Plan,
+        engine: &'a Engine,
+        components: &'a [Component],
+        get: GetState<T>,
+        fast_paths: bool,
+    ) -> Self {
+        let count = plan.components.len();
+        Self {
+            plan,
+            engine,
+            components,
+            get,
+            fast_paths,
+            names: Arc::new(Names {
+                workload: plan.name.clone(),
+                components: plan.components.iter().map(|c| c.name.clone()).collect(),
+                max_memory: plan.components.iter().map(|c| c.max_memory).collect(),
+            }),
+            cell: Arc::new(OnceLock::new()),
+            routes: vec![0; count],
+            crossing: vec![Vec::new(); count],
+            resource_ids: HashMap::new(),
+        }
+    }
+
+    fn link_error(&self, planned: &PlannedComponent, e: wasmtime::Error) -> BuildError {
+        BuildError::Link {
+            workload: self.plan.name.clone(),
+            component: planned.name.clone(),
+            source: boxed(e),
+        }
+    }
+
+    fn missing(
+        &self,
+        planned: &PlannedComponent,
+        import: &str,
+        server: usize,
+        what: &str,
+    ) -> BuildError {
+        BuildError::MissingExport {
+            workload: self.plan.name.clone(),
+            component: planned.name.clone(),
+            import: import.to_owned(),
+            server: self.names.components[server].clone(),
+            export: what.to_owned(),
+        }
+    }
+
+    /// Links one component: the host's definitions and the component's `own` ones,
+    /// shadowed by a trampoline for every import the plan binds to another component;
+    /// pre-instantiated.
+    pub(crate) fn link_component(
+        &mut self,
+        host: &Linker<T>,
+        own: &[ComponentHost<T>],
+        caller: ComponentId,
+        planned: &PlannedComponent,
+    ) -> Result<InstancePre<T>, BuildError> {
+        let mut linker = host.clone();
+        linker.allow_shadowing(true);
+        for define in own {
+            define(&mut linker).map_err(|e| self.link_error(planned, e))?;
+        }
+        for (binding, server, export) in planned.component_bindings() {
+            self.link_binding(
+                &mut linker,
+                caller.index(),
+                planned,
+                binding,
+                server,
+                export,
+            )?;
+        }
+        linker
+            .instantiate_pre(&self.components[caller.index()])
+            .map_err(|e| self.link_error(planned, e))
+    }
+
+    fn link_binding(
+        &mut self,
+        linker: &mut Linker<T>,
+        caller: usize,
+        planned: &PlannedComponent,
+        binding: &Binding,
+        server: ComponentId,
+        export: &str,
+    ) -> Result<(), BuildError> {
+        let import = binding.import.name.as_str();
+        let export_index = self.components[server.index()]
+            .get_export_index(None, export)
+            .ok_or_else(|| self.missing(planned, import, server.index(), export))?;
+        let target = Target {
+            caller,
+            planned,
+            import,
+            server: server.index(),
+            export,
+            export_index,
+        };
+        let component_type = self.components[caller].component_type();
+        let Some(item) = component_type.get_import(self.engine, import) else {
+            let e = wasmtime::format_err!("the component has no import `{import}`");
+            return Err(self.link_error(planned, e));
+        };
+        match item.ty {
+            ComponentItem::ComponentInstance(ty) => {
+                let mut instance = linker
+                    .instance(import)
+                    .map_err(|e| self.link_error(planned, e))?;
+                self.link_instance(&mut instance, &target, &ty)
+            }
+            ComponentItem::ComponentFunc(ty) => {
+                let function = FuncName {
+                    interface: None,
+                    function: export.to_owned(),
+                };
+                let route = self.route(&target, function, target.export_index, Vec::new(), &ty);
+                define_func(&mut linker.root(), import, &ty, route, self.fast_paths)
+                    .map_err(|e| self.link_error(planned, e))
+            }
+            other => Err(BuildError::Unsupported {
+                workload: self.plan.name.clone(),
+                component: planned.name.clone(),
+                import: import.to_owned(),
+                server: self.names.components[target.server].clone(),
+                reason: format!("it is {}", item_desc(&other)),
+            }),
+        }
+    }
+
+    /// An imported instance: its resources, then a trampoline per function.
+    fn link_instance(
+        &mut self,
+        instance: &mut LinkerInstance<'_, T>,
+        target: &Target<'_>,
+        ty: &ComponentInstance,
+    ) -> Result<(), BuildError> {
+        let exports: Vec<_> = ty.exports(self.engine).collect();
+        let resources = self.link_resources(instance, target, &exports)?;
+        for (name, item) in &exports {
+            let ComponentItem::ComponentFunc(ty) = &item.ty else {
+                continue;
+            };
+            let index = self.export_index(target, name)?;
+            let function = FuncName {
+                interface: Some(target.export.to_owned()),
+                function: (*name).to_owned(),
+            };
+            let crossing = if func_holds_resources(ty) {
+                resources.clone()
+            } else {
+                Vec::new()
+            };
+            let route = self.route(target, function, index, crossing, ty);
+            define_func(instance, name, ty, route, self.fast_paths)
+                .map_err(|e| self.link_error(target.planned, e))?;
+        }
+        Ok(())
+    }
+
+    fn export_index(
+        &self,
+        target: &Target<'_>,
+        name: &str,
+    ) -> Result<ComponentExportIndex, BuildError> {
+        self.components[target.server]
+            .get_export_index(Some(&target.export_index), name)
+            .ok_or_else(|| {
+                let what = format!("{}#{name}", target.export);
+                self.missing(target.planned, target.import, target.server, &what)
+            })
+    }
+
+    /// One host resource type per resource of the serving instance, shared by every
+    /// component that imports it; dropping a handle runs the owner's destructor.
+    fn link_resources(
+        &mut self,
+        instance: &mut LinkerInstance<'_, T>,
+        target: &Target<'_>,
+        exports: &[(&str, ComponentExtern<'_>)],
+    ) -> Result<Vec<(u32, String)>, BuildError> {
+        let mut resources = Vec::new();
+        for (name, item) in exports {
+            if !matches!(item.ty, ComponentItem::Resource(_)) {
+                continue;
+            }
+            let index = self.export_index(target, name)?;
+            let key = (target.server, target.export.to_owned(), (*name).to_owned());
+            let crossing = &mut self.crossing[target.server];
+            let id = *self.resource_ids.entry(key).or_insert_with(|| {
+                let id = next_resource_id();
+                crossing.push((index, id));
+                id
+            });
+            let (names, resource, get) = (self.names.clone(), (*name).to_owned(), self.get);
+            instance
+                .resource(
+                    name,
+                    ResourceType::host_dynamic(id),
+                    move |mut store, rep| drop_handle(&mut store, get, &names, &resource, rep),
+                )
+                .map_err(|e| self.link_error(target.planned, e))?;
+            resources.push((id, (*name).to_owned()));
+        }
+        Ok(resources)
+    }
+
+    fn route(
+        &mut self,
+        target: &Target<'_>,
+        func: FuncName,
+        export: ComponentExportIndex,
+        resources: Vec<(u32, String)>,
+        ty: &ComponentFunc,
+    ) -> Route<T> {
+        let slot = &mut self.routes[target.server];
+        let route = Route {
+            names: self.names.clone(),
+            caller: target.caller,
+            server: target.server,
+            slot: *slot,
+            export,
+            func,
+            resources,
+            has_resources: func_holds_resources(ty),
+            runtime: self.cell.clone(),
+            get: self.get,
+        };
+        *slot += 1;
+        route
+    }
+
+    /// The runtime of the linked components, which the trampolines reach weakly.
+    pub(crate) fn finish(self, pres: Vec<InstancePre<T>>) -> Arc<Runtime<T>> {
+        let components = pres
+            .into_iter()
+            .zip(self.crossing)
+            .zip(&self.plan.components)
+            .zip(self.routes)
+            .map(|(((pre, resources), planned), routes)| RuntimeComponent {
+                pre,
+                eager: planned.instantiate == Instantiation::Eager,
+                routes,
+                resources,
+            })
+            .collect();
+        let runtime = Arc::new(Runtime {
+            names: self.names,
+            components,
+            get: self.get,
+        });
+        // The cell is new and set only here.
+        let _ = self.cell.set(Arc::downgrade(&runtime));
+        runtime
+    }
+}
+
+fn func_holds_resources(ty: &ComponentFunc) -> bool {
+    ty.params().any(|(_, t)| holds_resources(&t)) || ty.results().any(|t| holds_resources(&t))
+}
+
+fn item_desc(item: &ComponentItem) -> &'static str {
+    match item {
+        ComponentItem::ComponentFunc(_) => "a function",
+        ComponentItem::CoreFunc(_) => "a core function",
+        ComponentItem::Module(_) => "a module",
+        ComponentItem::Component(_) => "a component",
+        ComponentItem::ComponentInstance(_) => "an instance",
+        ComponentItem::Type(_) => "a type",
+        ComponentItem::Resource(_) => "a resource",
+    }
+}
+
+/// A fresh payload for a host resource type standing for a component's resource type.
+fn next_resource_id() -> u32 {
+    // Start far from small numbers that hosts may use for their own dynamic resources.
+    static NEXT: AtomicU32 = AtomicU32::new(0x434f_0000);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
