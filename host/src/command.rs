@@ -7,7 +7,7 @@ use crate::host::{HostError, HostState};
 use crate::limits::{LimitOptions, LimitedEngine};
 use crate::plugins::Plugins;
 use compose_linker::{CallError, WorkloadLinker};
-use compose_resolver::Plan;
+use compose_resolver::{Plan, names_match};
 use std::path::PathBuf;
 use wasmtime::Store;
 use wasmtime::component::Val;
@@ -36,8 +36,13 @@ pub struct CommandOptions {
 pub enum CommandError {
     /// The workload exports no `wasi:cli/run@0.2.x`.
     #[error(
-        "workload `{workload}` does not export {RUN} (or another 0.2.x release), so it is not a command; its exports: {}; call one of their functions with `compose run WORKLOAD --invoke 'INTERFACE#FUNCTION(ARGS)'`",
-        if exports.is_empty() { "none".to_string() } else { exports.join(", ") }
+        "workload `{workload}` does not export {RUN} (or another 0.2.x release), so it is not a command; its exports: {}; call one of their functions with `compose run WORKLOAD --invoke 'INTERFACE#FUNCTION(ARGS)'`{}",
+        if exports.is_empty() { "none".to_string() } else { exports.join(", ") },
+        if exports.iter().any(|e| e.starts_with("wasi:http/incoming-handler@")) {
+            ", or serve it with `compose serve WORKLOAD`"
+        } else {
+            ""
+        }
     )]
     NotACommand {
         /// The workload.
@@ -75,6 +80,12 @@ pub fn run_command(
     plugins: &Plugins<HostState>,
     options: &CommandOptions,
 ) -> Result<i32, CommandError> {
+    if !plan.exports.iter().any(|e| names_match(RUN, &e.name)) {
+        return Err(CommandError::NotACommand {
+            workload: plan.name.clone(),
+            exports: plan.exports.iter().map(|e| e.name.clone()).collect(),
+        });
+    }
     let engine = LimitedEngine::new(plan, &options.limits)
         .map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
     let mut linker = WorkloadLinker::<HostState>::new(engine.engine(), plan);
@@ -82,12 +93,7 @@ pub fn run_command(
     let workload = linker
         .compile(|state| &mut state.workload)
         .map_err(HostError::from)?;
-    let run = workload
-        .func(Some(RUN), "run")
-        .map_err(|_| CommandError::NotACommand {
-            workload: plan.name.clone(),
-            exports: plan.exports.iter().map(|e| e.name.clone()).collect(),
-        })?;
+    let run = workload.func(Some(RUN), "run").map_err(HostError::from)?;
     let state = HostState::new(&workload, wasi_context(options)?);
     let mut store = Store::new(engine.engine(), state);
     engine.arm(&workload, &mut store);
