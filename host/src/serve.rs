@@ -21,7 +21,7 @@ use bytes::Bytes;
 use compose_linker::{CallError, CompiledWorkload, WorkloadFunc, WorkloadLinker, WorkloadState};
 use compose_resolver::Plan;
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use hyper::body::Body;
 use hyper::server::conn::http1;
 use hyper::{Request, Response, StatusCode};
 use std::convert::Infallible;
@@ -289,10 +289,11 @@ impl HttpWorkload {
     /// Answers one request: runs the handler in a new store on a blocking thread and
     /// returns its response, or a 500 response when it fails or passes its deadline
     /// before answering. The request is logged when the handler returns.
-    pub async fn respond(
-        self: Arc<Self>,
-        request: Request<Incoming>,
-    ) -> Response<HyperOutgoingBody> {
+    pub async fn respond<B>(self: Arc<Self>, request: Request<B>) -> Response<HyperOutgoingBody>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
         let started = Instant::now();
         let method = request.method().to_string();
         let path = request.uri().path().to_owned();
@@ -342,7 +343,11 @@ impl HttpWorkload {
     }
 
     /// Runs the handler for `request` in a new store; what happened.
-    fn run(&self, request: Request<Incoming>, sender: ResponseSender) -> Outcome {
+    fn run<B>(&self, request: Request<B>, sender: ResponseSender) -> Outcome
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
         let workload = &self.workload;
         let mut store = Store::new(workload.engine(), ServeState::new(workload));
         self.engine.arm(workload, &mut store);
@@ -371,13 +376,17 @@ struct Outcome {
 }
 
 /// Instantiates the eager components and calls `handle(request, response-out)`.
-fn call_handler(
+fn call_handler<B>(
     workload: &CompiledWorkload<ServeState>,
     handle: &WorkloadFunc,
     store: &mut Store<ServeState>,
-    request: Request<Incoming>,
+    request: Request<B>,
     sender: ResponseSender,
-) -> Result<(), Failure> {
+) -> Result<(), Failure>
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<wasmtime_wasi_http::Error>,
+{
     let host = |e: wasmtime::Error| Failure {
         component: None,
         function: None,
