@@ -12,6 +12,7 @@ mod profile;
 mod report;
 mod resolve;
 mod run;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -33,8 +34,10 @@ enum Command {
     Resolve(resolve::Args),
     /// Compose a resolved workload into one component with wac.
     Build(build::Args),
-    /// Link a workload at run time with Wasmtime and call one export.
+    /// Link a workload at run time with Wasmtime: call one export, or run its wasi:cli/run.
     Run(run::Args),
+    /// Serve a workload's wasi:http/incoming-handler over HTTP, one store per request.
+    Serve(serve::Args),
     /// Draw a workload's wiring (dot, mermaid, json, svg).
     Graph(graph::Args),
     /// Check that this host can serve a workload now: its interfaces and every backend.
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Resolve(args) => resolve::run(args),
         Command::Build(args) => build::run(args),
         Command::Run(args) => run::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Check(args) => check::run(args),
     }

@@ -10,7 +10,10 @@ pub fn plugins() -> Plugins<HostState> {
     Plugins::builtin()
 }
 
-/// What `compose-host` with its built-in plugins serves.
+/// What `compose-host` with its built-in plugins serves, and `wasi:http`, which `compose
+/// serve` serves (a workload that imports it is an HTTP service, whatever the subcommand).
 pub fn profile() -> HostProfile {
-    plugins().profile()
+    plugins()
+        .profile()
+        .with_interfaces(compose_host::serve::SERVED.iter().copied())
 }

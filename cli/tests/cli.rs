@@ -453,3 +453,150 @@ fn run_on_postgres_writes_and_reads_through_two_labels() {
     assert_eq!(get("a"), "ok(some(\"red\"))\n");
     assert_eq!(get("b"), "ok(none)\n");
 }
+
+#[test]
+fn run_without_invoke_runs_a_command_with_its_arguments_and_exit_status() {
+    let greet = compose(&[
+        "run",
+        "fixtures/greet/workload.toml",
+        "--env",
+        "GREETING=Hi",
+        "--",
+        "ann",
+        "bob",
+    ]);
+    assert_eq!(greet.status.code(), Some(0), "{}", text(&greet.stderr));
+    assert_eq!(text(&greet.stdout), "Hi, ann! (#1)\nHi, bob! (#2)\n");
+
+    let exit = compose(&[
+        "run",
+        "fixtures/greet/workload.toml",
+        "--",
+        "ann",
+        "--exit=7",
+    ]);
+    assert_eq!(exit.status.code(), Some(7), "{}", text(&exit.stderr));
+    assert_eq!(text(&exit.stdout), "Hello, ann! (#1)\n");
+
+    let dir = scratch_dir("run-dir");
+    std::fs::write(dir.join("note.txt"), "preopened\n").unwrap();
+    let preopen = format!("{}::/data", dir.display());
+    let cat = compose(&[
+        "run",
+        "fixtures/greet/workload.toml",
+        "--dir",
+        &preopen,
+        "--",
+        "--cat=note.txt",
+    ]);
+    assert_eq!(cat.status.code(), Some(0), "{}", text(&cat.stderr));
+    assert_eq!(text(&cat.stdout), "preopened\n");
+}
+
+#[test]
+fn run_timeout_and_max_memory_end_a_command_naming_the_component() {
+    let looping = compose(&[
+        "run",
+        "fixtures/greet/workload.toml",
+        "--timeout",
+        "300ms",
+        "--",
+        "--loop",
+    ]);
+    assert_eq!(looping.status.code(), Some(1));
+    let stderr = text(&looping.stderr);
+    assert!(
+        stderr.contains("of `command`") && stderr.contains("ran past its deadline"),
+        "{stderr}"
+    );
+    let hungry = compose(&["run", "fixtures/greet/workload.toml", "--", "--alloc=64"]);
+    assert_eq!(hungry.status.code(), Some(1));
+    let stderr = text(&hungry.stderr);
+    assert!(
+        stderr.contains("component `command` would hold")
+            && stderr.contains("past its max-memory of 32 MiB"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn run_without_invoke_of_a_workload_that_is_not_a_command_lists_its_exports() {
+    let out = compose(&["run", "fixtures/web/workload.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("does not export wasi:cli/run")
+            && stderr.contains("its exports: wasi:http/incoming-handler@0.2.12")
+            && stderr.contains("--invoke")
+            && stderr.contains("compose serve"),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_answers_http_logs_requests_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_compose"))
+        .args([
+            "serve",
+            "fixtures/web/workload.toml",
+            "--addr",
+            "127.0.0.1:0",
+            "--verbose",
+            "--timeout",
+            "2s",
+        ])
+        .current_dir(root())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("compose serve starts");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let addr = first
+        .split("listening on http://")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .trim()
+        .to_owned();
+    let client: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into();
+    let get = |path: &str| {
+        let mut response = client.get(&format!("http://{addr}{path}")).call().unwrap();
+        let status = response.status().as_u16();
+        (status, response.body_mut().read_to_string().unwrap())
+    };
+    assert_eq!(
+        get("/greet/ann"),
+        (200, "Hello, ann! (#1)\nvisits: 1\n".into())
+    );
+    assert_eq!(get("/greet/").0, 500);
+    assert_eq!(
+        get("/greet/ann"),
+        (200, "Hello, ann! (#1)\nvisits: 2\n".into())
+    );
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let mut log = String::new();
+    stderr.read_to_string(&mut log).unwrap();
+    assert!(
+        log.contains("GET /greet/ann 200 ") && log.contains("instantiated: [greeter, formatter]"),
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "error: workload `web`, component `formatter`, acme:text/format@0.1.0#greet: wasm trap"
+        ),
+        "{log}"
+    );
+}

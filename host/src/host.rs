@@ -1,8 +1,9 @@
 //! The host `compose run` uses: a resolved workload linked with WASI 0.2, the host's
 //! plugins serving its backends, and each component's `wasi:config/store`.
 
-use crate::config;
+use crate::define::define_host;
 use crate::invoke::{Call, InvalidCall};
+use crate::limits::{LimitOptions, LimitedEngine};
 use crate::plugin::{BackendError, HostView};
 use crate::plugins::Plugins;
 use compose_linker::{
@@ -11,8 +12,8 @@ use compose_linker::{
 };
 use compose_resolver::Plan;
 use std::fmt;
+use wasmtime::Store;
 use wasmtime::component::{ResourceTable, Val, wasm_wave};
-use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// The store data of a [`Host`]: the workload's instances, WASI's context and the
@@ -123,6 +124,7 @@ impl fmt::Display for Backends<'_> {
 #[derive(Clone)]
 pub struct Host {
     workload: CompiledWorkload<HostState>,
+    engine: LimitedEngine,
 }
 
 impl Host {
@@ -134,21 +136,25 @@ impl Host {
     /// [`HostError::Backends`] with every backend that cannot be served (before anything
     /// runs); [`HostError::Build`] when linking fails (an import the host does not serve).
     pub fn link(plan: &Plan, plugins: &Plugins<HostState>) -> Result<Self, HostError> {
-        let engine = Engine::new(&compose_linker::config_for(plan))
-            .map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
-        let mut linker = WorkloadLinker::<HostState>::new(&engine, plan);
-        wasmtime_wasi::p2::add_to_linker_sync(linker.host())
-            .map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
-        plugins
-            .define(&mut linker, plan.host.backends.values())
-            .map_err(HostError::Backends)?;
-        let configs = plan
-            .components
-            .iter()
-            .map(|c| (c.name.as_str(), c.config.clone()));
-        config::define_for_components(&mut linker, configs)?;
+        Self::link_with_limits(plan, plugins, &LimitOptions::default())
+    }
+
+    /// [`Host::link`] on an engine with `limits`: each store of [`Host::new_store`] gets
+    /// the deadline (counted from its creation) and the components' memory caps.
+    ///
+    /// # Errors
+    /// As [`Host::link`].
+    pub fn link_with_limits(
+        plan: &Plan,
+        plugins: &Plugins<HostState>,
+        limits: &LimitOptions,
+    ) -> Result<Self, HostError> {
+        let engine =
+            LimitedEngine::new(plan, limits).map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
+        let mut linker = WorkloadLinker::<HostState>::new(engine.engine(), plan);
+        define_host(&mut linker, plan, plugins)?;
         let workload = linker.compile(|host| &mut host.workload)?;
-        Ok(Self { workload })
+        Ok(Self { workload, engine })
     }
 
     /// The compiled workload.
@@ -162,6 +168,7 @@ impl Host {
     /// An eager component fails to instantiate.
     pub fn new_store(&self, wasi: WasiCtx) -> Result<Store<HostState>, HostError> {
         let mut store = Store::new(self.workload.engine(), HostState::new(&self.workload, wasi));
+        self.engine.arm(&self.workload, &mut store);
         self.workload.instantiate(&mut store)?;
         Ok(store)
     }

@@ -22,14 +22,18 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod command;
 pub mod config;
 pub mod config_keys;
+pub mod define;
 pub mod host;
 pub mod interfaces;
 pub mod invoke;
 pub mod keyvalue;
+pub mod limits;
 pub mod plugin;
 pub mod plugins;
+pub mod serve;
 
 pub use check::check;
 pub use config_keys::{KeyRule, env_var_name};

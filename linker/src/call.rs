@@ -3,6 +3,7 @@
 //! resource handles that cross between components.
 
 use crate::error::{CallError, FuncName, boxed};
+use crate::limits;
 use crate::state::{Handle, Live, Names, WorkloadState};
 use std::sync::{Arc, OnceLock, Weak};
 use wasmtime::StoreContextMut;
@@ -64,7 +65,7 @@ impl<T: 'static> Route<T> {
             caller: self.names.components[self.caller].clone(),
             component: self.names.components[self.server].clone(),
             func: Box::new(self.func.clone()),
-            source: boxed(error),
+            source: boxed(limits::explain(error)),
         })
     }
 }
@@ -141,10 +142,13 @@ pub(crate) fn ensure_instance<T: 'static>(
         }));
     }
     slot.instantiating = true;
+    slot.memory = 0;
+    let outer = state.current.replace(id);
     let component = &runtime.components[id];
     let instantiated = component.pre.instantiate(&mut *store);
     let state = (runtime.get)(store.data_mut());
     state.slots[id].instantiating = false;
+    state.current = outer;
     if instantiated.is_err() && state.poisoned.is_none() {
         state.poisoned = Some((id, func.clone()));
     }
@@ -153,7 +157,7 @@ pub(crate) fn ensure_instance<T: 'static>(
             workload: names.workload.clone(),
             component: names.components[id].clone(),
             func: Box::new(func.clone()),
-            source: boxed(e),
+            source: boxed(limits::explain(e)),
         })
     })?;
     let resources = component
@@ -188,7 +192,9 @@ fn enter<T: 'static>(
         }
         if let Some(func) = live.funcs[route.slot] {
             live.active = true;
-            return Ok((func, live.generation, false));
+            let generation = live.generation;
+            state.current = Some(route.server);
+            return Ok((func, generation, false));
         }
     }
     enter_slow(store, route)
@@ -217,7 +223,8 @@ fn enter_slow<T: 'static>(
     let func = instance
         .get_func(&mut *store, route.export)
         .ok_or_else(|| route.trap(wasmtime::format_err!("the export is not a function")))?;
-    let Some(live) = &mut (route.get)(store.data_mut()).slots[route.server].live else {
+    let state = (route.get)(store.data_mut());
+    let Some(live) = &mut state.slots[route.server].live else {
         return Err(reentrance(route));
     };
     if live.active {
@@ -225,7 +232,9 @@ fn enter_slow<T: 'static>(
     }
     live.funcs[route.slot] = Some(func);
     live.active = true;
-    Ok((func, live.generation, true))
+    let generation = live.generation;
+    state.current = Some(route.server);
+    Ok((func, generation, true))
 }
 
 fn reentrance<T: 'static>(route: &Route<T>) -> Failure {
@@ -237,18 +246,19 @@ fn reentrance<T: 'static>(route: &Route<T>) -> Failure {
     })
 }
 
-/// Leaves instance `generation` of component `id`: it is no longer on the call stack.
-/// If the call of `func` failed, the instance is discarded (never entered again) and the
-/// store is poisoned (see [`WorkloadState::poisoned_by`]), unless an inner call already
-/// poisoned it.
+/// Leaves instance `generation` of component `id`: it is no longer on the call stack, and
+/// `back` (the caller) runs again. If the call of `func` failed, the instance is discarded
+/// (never entered again) and the store is poisoned (see [`WorkloadState::poisoned_by`]),
+/// unless an inner call already poisoned it.
 pub(crate) fn exit<T>(
     data: &mut T,
     get: GetState<T>,
-    id: usize,
-    generation: u32,
+    (id, generation): (usize, u32),
+    back: Option<usize>,
     failed: Option<&FuncName>,
 ) {
     let state = get(data);
+    state.current = back;
     let slot = &mut state.slots[id];
     if let Some(live) = &mut slot.live
         && live.generation == generation
@@ -291,7 +301,9 @@ pub(crate) fn enter_instance(
         }));
     }
     live.active = true;
-    Ok((live.instance, live.generation))
+    let entered = (live.instance, live.generation);
+    state.current = Some(id);
+    Ok(entered)
 }
 
 /// Defines the trampoline of `route` in `instance` under `name`: a typed one when the
@@ -322,7 +334,13 @@ fn call_dynamic<T: 'static>(
     let outcome = if route.has_resources {
         let mut params = params.to_vec();
         if let Err(error) = map_params(store, route, generation, &mut params) {
-            exit(store.data_mut(), route.get, route.server, generation, None);
+            exit(
+                store.data_mut(),
+                route.get,
+                (route.server, generation),
+                Some(route.caller),
+                None,
+            );
             return Err(error);
         }
         func.call(&mut *store, &params, results)
@@ -332,8 +350,8 @@ fn call_dynamic<T: 'static>(
     exit(
         store.data_mut(),
         route.get,
-        route.server,
-        generation,
+        (route.server, generation),
+        Some(route.caller),
         outcome.is_err().then_some(&route.func),
     );
     outcome.map_err(|e| route.trap(e))?;
@@ -357,7 +375,13 @@ where
         match func.typed::<P, R>(&*store) {
             Ok(typed) => typed,
             Err(error) => {
-                exit(store.data_mut(), route.get, route.server, generation, None);
+                exit(
+                    store.data_mut(),
+                    route.get,
+                    (route.server, generation),
+                    Some(route.caller),
+                    None,
+                );
                 return Err(route.trap(error));
             }
         }
@@ -371,8 +395,8 @@ where
     exit(
         store.data_mut(),
         route.get,
-        route.server,
-        generation,
+        (route.server, generation),
+        Some(route.caller),
         outcome.is_err().then_some(&route.func),
     );
     outcome.map_err(|e| route.trap(e))
@@ -642,12 +666,13 @@ pub(crate) fn drop_handle<T: 'static>(
         }));
     }
     live.active = true;
+    let outer = state.current.replace(handle.server);
     let outcome = handle.resource.resource_drop(&mut *store);
     exit(
         store.data_mut(),
         get,
-        handle.server,
-        handle.generation,
+        (handle.server, handle.generation),
+        outer,
         outcome.is_err().then_some(&*func),
     );
     outcome.map_err(|e| {

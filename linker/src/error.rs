@@ -265,6 +265,55 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// The innermost call error in this error's chain of causes: where a failure that
+    /// crossed several components started (a trap in a component called through others,
+    /// the component whose deadline passed or whose memory cap was hit).
+    pub fn innermost(&self) -> &CallError {
+        let mut innermost = self;
+        let mut cause = std::error::Error::source(self);
+        while let Some(error) = cause {
+            if let Some(call) = error.downcast_ref::<CallError>() {
+                innermost = call;
+            }
+            cause = error.source();
+        }
+        innermost
+    }
+
+    /// The function the failed call was for, if the error names one.
+    pub fn func(&self) -> Option<&FuncName> {
+        match self {
+            CallError::ForeignState { .. } => None,
+            CallError::Instantiate { func, .. }
+            | CallError::Reentrance { func, .. }
+            | CallError::Trap { func, .. }
+            | CallError::Poisoned { func, .. }
+            | CallError::StaleHandle { func, .. } => Some(func),
+        }
+    }
+
+    /// Whether the call failed because its deadline passed ([`Deadlines`](crate::Deadlines)).
+    pub fn is_deadline(&self) -> bool {
+        self.cause::<crate::DeadlineExceeded>().is_some()
+    }
+
+    /// The memory cap that failed the call, if a component's growth past its `max-memory`
+    /// did ([`MemoryLimitExceeded`](crate::MemoryLimitExceeded) among the causes).
+    pub fn memory_limit(&self) -> Option<&crate::MemoryLimitExceeded> {
+        self.cause()
+    }
+
+    fn cause<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        let mut cause = std::error::Error::source(self);
+        while let Some(error) = cause {
+            if let Some(found) = error.downcast_ref::<E>() {
+                return Some(found);
+            }
+            cause = error.source();
+        }
+        None
+    }
+
     /// The workload component that failed (or would have been re-entered), if any.
     pub fn component(&self) -> Option<&str> {
         match self {

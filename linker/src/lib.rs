@@ -77,11 +77,13 @@
 mod call;
 mod config;
 mod error;
+mod limits;
 mod link;
 mod state;
 mod workload;
 
 pub use config::{config, config_for, has_async_functions};
 pub use error::{BoxError, BuildError, CallError, FuncName, InstantiateError, LookupError};
+pub use limits::{DeadlineExceeded, Deadlines, MemoryLimitExceeded};
 pub use state::{LiveInstance, WorkloadState};
 pub use workload::{CompiledWorkload, WorkloadFunc, WorkloadLinker};

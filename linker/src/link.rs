@@ -68,6 +68,7 @@ impl<'a, T: 'static> Linking<'a, T> {
             names: Arc::new(Names {
                 workload: plan.name.clone(),
                 components: plan.components.iter().map(|c| c.name.clone()).collect(),
+                max_memory: plan.components.iter().map(|c| c.max_memory).collect(),
             }),
             cell: Arc::new(OnceLock::new()),
             routes: vec![0; count],

@@ -10,6 +10,8 @@ use wasmtime::component::{Func, Instance, ResourceAny, ResourceType};
 pub(crate) struct Names {
     pub(crate) workload: String,
     pub(crate) components: Vec<String>,
+    /// Each component's `max-memory`, in bytes.
+    pub(crate) max_memory: Vec<Option<u64>>,
 }
 
 /// The workload's state in one [`Store`](wasmtime::Store): the instances of its components
@@ -31,6 +33,12 @@ pub struct WorkloadState {
     /// The first call that failed in this store: Wasmtime enters no component instance
     /// of a store after a trap.
     pub(crate) poisoned: Option<(usize, FuncName)>,
+    /// The component whose code runs now (the innermost one being instantiated or
+    /// called), to which the memory limiter attributes memory growth.
+    pub(crate) current: Option<usize>,
+    /// The last memory growth the limiter granted, `(component, bytes)`, taken back if the
+    /// growth fails after all.
+    pub(crate) last_growth: Option<(usize, u64)>,
 }
 
 /// One component's place in a store.
@@ -41,6 +49,9 @@ pub(crate) struct Slot {
     pub(crate) instantiations: u32,
     /// Set while the component is being instantiated (its start code may call out).
     pub(crate) instantiating: bool,
+    /// The bytes of linear memory the component's live instance holds, all memories
+    /// together (what [`WorkloadState`]'s `ResourceLimiter` has granted it).
+    pub(crate) memory: u64,
 }
 
 /// A live instance of a component.
@@ -99,6 +110,8 @@ impl WorkloadState {
             handles: Vec::new(),
             free_handles: Vec::new(),
             poisoned: None,
+            current: None,
+            last_growth: None,
         }
     }
 
@@ -148,6 +161,17 @@ impl WorkloadState {
         self.poisoned
             .as_ref()
             .map(|(id, func)| (self.names.components[*id].as_str(), func))
+    }
+
+    /// The bytes of linear memory that the live instance of `component` holds (all its
+    /// memories together; 0 without a live instance or for an unknown component).
+    pub fn memory(&self, component: &str) -> u64 {
+        self.names
+            .components
+            .iter()
+            .position(|c| c == component)
+            .filter(|&i| self.slots[i].live.is_some() || self.slots[i].instantiating)
+            .map_or(0, |i| self.slots[i].memory)
     }
 
     /// How many resource handles of one component are currently lent to others.

@@ -3,6 +3,7 @@
 
 use crate::call::{GetState, Runtime, check_poison, ensure_instance, enter_instance, exit, state};
 use crate::error::{BuildError, CallError, FuncName, InstantiateError, LookupError, boxed};
+use crate::limits;
 use crate::link::Linking;
 use crate::state::{Names, WorkloadState};
 use compose_resolver::{InterfaceName, Plan, names_match};
@@ -294,6 +295,17 @@ impl<T: 'static> CompiledWorkload<T> {
         WorkloadState::new(self.runtime.names.clone(), self.runtime.clone())
     }
 
+    /// Makes `store` enforce the components' memory caps (`max-memory`): installs the
+    /// store's [`WorkloadState`] (found with the accessor given to
+    /// [`WorkloadLinker::compile`]) as its [`ResourceLimiter`](wasmtime::ResourceLimiter).
+    /// A component whose memory would grow past its cap fails the call with
+    /// [`MemoryLimitExceeded`](crate::MemoryLimitExceeded) in the error's causes. A host
+    /// with a limiter of its own can call `WorkloadState`'s from it instead.
+    pub fn limit_memory(&self, store: &mut wasmtime::Store<T>) {
+        let get = self.runtime.get;
+        store.limiter(move |data| get(data));
+    }
+
     /// Instantiates the workload's eager components in `store` (in dependency order); the
     /// others wait for the first call that needs them.
     ///
@@ -480,7 +492,7 @@ impl<T: 'static> CompiledWorkload<T> {
             caller: "host".into(),
             component: runtime.names.components[func.component].clone(),
             func: Box::new(func.name.clone()),
-            source: boxed(source),
+            source: boxed(limits::explain(source)),
         };
         if params.len() != func.ty.params().len() || results.len() != func.ty.results().len() {
             return Err(trap(wasmtime::format_err!(
@@ -495,6 +507,7 @@ impl<T: 'static> CompiledWorkload<T> {
         ensure_instance(&mut store, runtime, func.component, "host", &func.name).map_err(|e| *e)?;
         let state = state(store.data_mut(), runtime.get, &runtime.names).map_err(|e| *e)?;
         check_poison(state, func.component, &func.name).map_err(|e| *e)?;
+        let outer = state.current;
         let (instance, generation) =
             enter_instance(state, func.component, &func.name).map_err(|e| *e)?;
         let outcome = match instance.get_func(&mut store, func.index) {
@@ -504,8 +517,8 @@ impl<T: 'static> CompiledWorkload<T> {
         exit(
             store.data_mut(),
             runtime.get,
-            func.component,
-            generation,
+            (func.component, generation),
+            outer,
             outcome.is_err().then_some(&func.name),
         );
         outcome.map_err(trap)

@@ -74,8 +74,46 @@ struct RawComponent {
     imports: IndexMap<Spanned<String>, Spanned<RawTarget>>,
     #[serde(default)]
     instantiate: Instantiation,
+    #[serde(rename = "max-memory")]
+    max_memory: Option<Spanned<RawSize>>,
     #[serde(default)]
     config: IndexMap<Spanned<String>, Spanned<toml::Value>>,
+}
+
+/// A size as written: `"64MiB"`, or a bare number (which is refused: a unit is required).
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "a size with a unit, such as \"64MiB\"")]
+enum RawSize {
+    Text(String),
+    Number(i64),
+}
+
+/// Parses `max-memory`: a positive whole number and one of the units `B`, `KiB`, `MiB`,
+/// `GiB` (powers of 1024, as Wasmtime's own limits are), optionally separated by spaces.
+/// Returns the number of bytes, or why the text is not a size.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| "it does not start with a whole number".to_string())?;
+    let scale: u64 = match unit.trim_start() {
+        "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "" => return Err("it has no unit".into()),
+        unit => return Err(format!("`{unit}` is not a unit")),
+    };
+    if number == 0 {
+        return Err("it must be positive".into());
+    }
+    number
+        .checked_mul(scale)
+        .ok_or_else(|| "it is too large".into())
 }
 
 /// `"name"` or `{ component = "...", export = "..." }`.
@@ -227,7 +265,26 @@ impl Reader<'_> {
             source: located(raw.path).map(ComponentSource::Path),
             imports,
             instantiate: raw.instantiate,
+            max_memory: raw.max_memory.and_then(|size| self.max_memory(size)),
             config,
+        }
+    }
+
+    /// `max-memory` in bytes, or `None` after reporting why it is not a size.
+    fn max_memory(&mut self, size: Spanned<RawSize>) -> Option<u64> {
+        let (shown, parsed) = match size.get_ref() {
+            RawSize::Text(text) => (text.clone(), parse_size(text)),
+            RawSize::Number(n) => (n.to_string(), Err("it has no unit".into())),
+        };
+        match parsed {
+            Ok(bytes) => Some(bytes),
+            Err(why) => {
+                let reason = format!(
+                    "invalid `max-memory` `{shown}`: {why}; write a positive whole number and a unit, B, KiB, MiB or GiB (\"64MiB\")"
+                );
+                self.invalid(reason, size.span());
+                None
+            }
         }
     }
 

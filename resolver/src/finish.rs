@@ -158,6 +158,7 @@ impl Resolver<'_> {
                     file,
                     ty: self.files[file.0].ty.clone(),
                     instantiate: decl.instantiate,
+                    max_memory: decl.max_memory,
                     bindings: bindings.into_iter().flatten().map(renumber).collect(),
                     config: decl
                         .config

@@ -113,6 +113,8 @@ pub struct PlannedComponent {
     pub ty: Arc<ComponentType>,
     /// When the run-time linker instantiates it.
     pub instantiate: Instantiation,
+    /// The most linear memory, in bytes, that one instance may hold (`max-memory`).
+    pub max_memory: Option<u64>,
     /// One binding per import, in the order of [`ComponentType::imports`].
     pub bindings: Vec<Binding>,
     /// The values `wasi:config/store` gives it (`[components.NAME.config]`).

@@ -132,6 +132,10 @@ pub struct ComponentDecl {
     pub imports: IndexMap<String, ExplicitBinding>,
     /// When the run-time linker instantiates it.
     pub instantiate: Instantiation,
+    /// `max-memory`: the most linear memory, in bytes, that one instance of the component
+    /// may hold (all its memories together); `None` for no limit. The run-time linker
+    /// enforces it.
+    pub max_memory: Option<u64>,
     /// `[components.NAME.config]`: the values `wasi:config/store` gives this component
     /// (and no other), each with where it is written.
     pub config: IndexMap<String, Located<String>>,
@@ -192,8 +196,15 @@ impl ComponentDecl {
             source: Located::new(source),
             imports: IndexMap::new(),
             instantiate: Instantiation::Lazy,
+            max_memory: None,
             config: IndexMap::new(),
         }
+    }
+
+    /// The same component, with at most `bytes` of linear memory per instance.
+    pub fn with_max_memory(mut self, bytes: u64) -> Self {
+        self.max_memory = Some(bytes);
+        self
     }
 
     /// The same component with the `wasi:config/store` value `key` = `value`.

@@ -1,10 +1,13 @@
 //! The integration tests of the workspace, one module per feature, in one test binary.
 
+mod command;
 mod compose;
 mod graph;
 mod host;
+mod limits;
 mod linker;
 mod linker_load;
 mod resolve;
 mod robustness;
+mod serve;
 mod soundness;

@@ -1,0 +1,78 @@
+//! `compose serve`: serves a workload's `wasi:http/incoming-handler` over HTTP/1.1 with
+//! `compose_host::serve`, until SIGINT or SIGTERM.
+
+use crate::report;
+use compose_host::Plugins;
+use compose_host::limits::LimitOptions;
+use compose_host::serve::{self, HttpWorkload, ServeError, ServeOptions};
+use compose_resolver::resolve_file_with;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Arguments of `compose serve`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The workload file (`workload.toml`).
+    workload: PathBuf,
+    /// The address to listen on (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// End each request after this long, e.g. `500ms`, `2s`: an infinite loop in any
+    /// component ends that request with status 500 and an error naming it.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    timeout: Option<Duration>,
+    /// Log every request: method, path, status, time, components instantiated.
+    #[arg(long)]
+    verbose: bool,
+    /// Serve at most this many requests at once, with instance slots pre-allocated by
+    /// Wasmtime's pooling allocator; 0 allocates on demand, without a limit.
+    #[arg(long, value_name = "N", default_value_t = 128)]
+    pool: u32,
+    /// How long in-flight requests may take to finish after SIGINT or SIGTERM.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "10s")]
+    grace: Duration,
+}
+
+/// Serves until a signal; exit status 0 after a clean shutdown, 1 when the workload
+/// cannot be served.
+pub fn run(args: Args) -> ExitCode {
+    let plugins: Plugins<serve::ServeState> = Plugins::builtin();
+    let profile = plugins
+        .profile()
+        .with_interfaces(serve::SERVED.iter().copied());
+    let plan = match resolve_file_with(&args.workload, &profile) {
+        Ok(plan) => plan,
+        Err(error) => return report::resolve_error(&error),
+    };
+    report::diagnostics(&plan.warnings);
+    let options = ServeOptions {
+        limits: LimitOptions {
+            timeout: args.timeout,
+            pooling: (args.pool > 0).then_some(args.pool),
+        },
+        verbose: args.verbose,
+        grace: args.grace,
+        ..ServeOptions::default()
+    };
+    let name = plan.name.clone();
+    let served = HttpWorkload::link(&plan, &plugins, options).and_then(|workload| {
+        serve::serve_until_signal(workload, args.addr, |addr| {
+            eprintln!("compose serve: workload `{name}` listening on http://{addr}");
+        })
+    });
+    match served {
+        Ok(shutdown) if shutdown.drained => ExitCode::SUCCESS,
+        Ok(_) => {
+            eprintln!(
+                "compose serve: requests still running after the grace period were abandoned"
+            );
+            ExitCode::SUCCESS
+        }
+        Err(ServeError::Host(compose_host::HostError::Backends(errors))) => {
+            report::backends(&errors)
+        }
+        Err(error) => report::failure(&anyhow::Error::new(error)),
+    }
+}

@@ -1,0 +1,141 @@
+//! `compose run` without `--invoke`: runs a workload that exports `wasi:cli/run@0.2.x` as
+//! `wasmtime run` runs a command — arguments, environment, standard input and output,
+//! preopened directories — and returns its exit status.
+
+use crate::define::define_host;
+use crate::host::{HostError, HostState};
+use crate::limits::{LimitOptions, LimitedEngine};
+use crate::plugins::Plugins;
+use compose_linker::{CallError, WorkloadLinker};
+use compose_resolver::{Plan, names_match};
+use std::path::PathBuf;
+use wasmtime::Store;
+use wasmtime::component::Val;
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx};
+
+/// The interface a command exports (any 0.2.x release).
+pub const RUN: &str = "wasi:cli/run@0.2.0";
+
+/// What a command runs with.
+#[derive(Debug, Clone, Default)]
+pub struct CommandOptions {
+    /// The program's name: the first argument the command sees, as in `wasmtime run`.
+    pub program: String,
+    /// The arguments after it.
+    pub args: Vec<String>,
+    /// Environment variables.
+    pub env: Vec<(String, String)>,
+    /// Preopened directories: `(host folder, guest path)`, read and write.
+    pub dirs: Vec<(PathBuf, String)>,
+    /// The deadline of the run (and no pooling: one store).
+    pub limits: LimitOptions,
+}
+
+/// Why a command could not run (its own failure is an exit status, not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The workload exports no `wasi:cli/run@0.2.x`.
+    #[error(
+        "workload `{workload}` does not export {RUN} (or another 0.2.x release), so it is not a command; its exports: {}; call one of their functions with `compose run WORKLOAD --invoke 'INTERFACE#FUNCTION(ARGS)'`{}",
+        if exports.is_empty() { "none".to_string() } else { exports.join(", ") },
+        if exports.iter().any(|e| e.starts_with("wasi:http/incoming-handler@")) {
+            ", or serve it with `compose serve WORKLOAD`"
+        } else {
+            ""
+        }
+    )]
+    NotACommand {
+        /// The workload.
+        workload: String,
+        /// What it exports.
+        exports: Vec<String>,
+    },
+    /// A preopened directory cannot be opened.
+    #[error("cannot preopen `{}` as `{guest}`: {reason}", host.display())]
+    Dir {
+        /// The host folder.
+        host: PathBuf,
+        /// Its path in the guest.
+        guest: String,
+        /// Why.
+        reason: String,
+    },
+    /// Linking failed (a backend that cannot be served, an import the host does not
+    /// serve), an eager component failed to instantiate, or the command trapped, passed
+    /// its deadline or hit a component's memory cap ([`HostError::Call`] names it).
+    #[error(transparent)]
+    Host(#[from] HostError),
+}
+
+/// Links `plan` with WASI 0.2, its backends served by `plugins` and each component's
+/// configuration ([`define_host`]), and runs its `wasi:cli/run` export with `options`. Returns the command's exit status: 0 when
+/// `run` returns `ok`, 1 for `err`, or the status it exits with (`wasi:cli/exit`).
+///
+/// # Errors
+/// [`CommandError::NotACommand`] for a workload without `wasi:cli/run` (listing its
+/// exports); [`CommandError::Host`] for set-up errors and when the command traps, passes
+/// its deadline or hits a component's memory cap (naming the component).
+pub fn run_command(
+    plan: &Plan,
+    plugins: &Plugins<HostState>,
+    options: &CommandOptions,
+) -> Result<i32, CommandError> {
+    if !plan.exports.iter().any(|e| names_match(RUN, &e.name)) {
+        return Err(CommandError::NotACommand {
+            workload: plan.name.clone(),
+            exports: plan.exports.iter().map(|e| e.name.clone()).collect(),
+        });
+    }
+    let engine = LimitedEngine::new(plan, &options.limits)
+        .map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
+    let mut linker = WorkloadLinker::<HostState>::new(engine.engine(), plan);
+    define_host(&mut linker, plan, plugins)?;
+    let workload = linker
+        .compile(|state| &mut state.workload)
+        .map_err(HostError::from)?;
+    let run = workload.func(Some(RUN), "run").map_err(HostError::from)?;
+    let state = HostState::new(&workload, wasi_context(options)?);
+    let mut store = Store::new(engine.engine(), state);
+    engine.arm(&workload, &mut store);
+    workload.instantiate(&mut store).map_err(HostError::from)?;
+    let mut result = [Val::Bool(false)];
+    match workload.call(&mut store, &run, &[], &mut result) {
+        Ok(()) => Ok(match result[0] {
+            Val::Result(Ok(_)) => 0,
+            _ => 1,
+        }),
+        Err(error) => exit_status(&error).ok_or_else(|| HostError::from(error).into()),
+    }
+}
+
+/// The status of `wasi:cli/exit` if that is what ended the call (Wasmtime reports an exit
+/// as an error, [`I32Exit`], among the causes).
+fn exit_status(error: &CallError) -> Option<i32> {
+    let mut cause = std::error::Error::source(error);
+    while let Some(e) = cause {
+        if let Some(I32Exit(status)) = e.downcast_ref::<I32Exit>() {
+            return Some(*status);
+        }
+        cause = e.source();
+    }
+    None
+}
+
+/// WASI's context: the program name and arguments, the environment, the host's standard
+/// input, output and error, and the preopened directories.
+fn wasi_context(options: &CommandOptions) -> Result<WasiCtx, CommandError> {
+    let mut wasi = WasiCtx::builder();
+    wasi.inherit_stdio()
+        .arg(&options.program)
+        .args(&options.args)
+        .envs(&options.env);
+    for (host, guest) in &options.dirs {
+        wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
+            .map_err(|e| CommandError::Dir {
+                host: host.clone(),
+                guest: guest.clone(),
+                reason: format!("{e:#}"),
+            })?;
+    }
+    Ok(wasi.build())
+}

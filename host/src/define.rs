@@ -1,0 +1,35 @@
+//! What every host built on compose-host defines in a workload's linker: WASI 0.2
+//! (`wasmtime-wasi`, p2, sync), the plan's backends through the host's plugins, and each
+//! component's `wasi:config/store`. `compose serve` adds `wasi:http` on top.
+
+use crate::config;
+use crate::host::HostError;
+use crate::plugin::HostView;
+use crate::plugins::Plugins;
+use compose_linker::WorkloadLinker;
+use compose_resolver::Plan;
+use wasmtime_wasi::WasiView;
+
+/// Defines WASI 0.2, `plan`'s backends (served by `plugins`) and each component's
+/// configuration in `linker`.
+///
+/// # Errors
+/// [`HostError::Backends`] with every backend that cannot be served; [`HostError::Wasmtime`]
+/// or [`HostError::Lookup`] when a definition fails.
+pub fn define_host<T: WasiView + HostView>(
+    linker: &mut WorkloadLinker<'_, T>,
+    plan: &Plan,
+    plugins: &Plugins<T>,
+) -> Result<(), HostError> {
+    wasmtime_wasi::p2::add_to_linker_sync(linker.host())
+        .map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
+    plugins
+        .define(linker, plan.host.backends.values())
+        .map_err(HostError::Backends)?;
+    let configs = plan
+        .components
+        .iter()
+        .map(|c| (c.name.as_str(), c.config.clone()));
+    config::define_for_components(linker, configs)?;
+    Ok(())
+}

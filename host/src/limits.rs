@@ -1,0 +1,99 @@
+//! The engine a host runs a workload on, and the per-store set-up of its limits: a
+//! per-call deadline (epoch interruption through [`compose_linker::Deadlines`]), each
+//! component's `max-memory` (the linker's `ResourceLimiter`), and optionally Wasmtime's
+//! pooling allocator for hosts that create a store per request.
+
+use compose_linker::{CompiledWorkload, Deadlines};
+use compose_resolver::Plan;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+
+/// How often the engine's epoch advances: the granularity of deadlines.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// What the engine and each store enforce.
+#[derive(Debug, Clone, Default)]
+pub struct LimitOptions {
+    /// Each call (`compose run`) or request (`compose serve`) ends after this long; `None`
+    /// for no deadline.
+    pub timeout: Option<Duration>,
+    /// Pre-allocate instance slots with Wasmtime's pooling allocator for this many
+    /// concurrent stores (requests); `None` allocates on demand.
+    pub pooling: Option<u32>,
+}
+
+/// An engine for a plan with its limits: the deadline thread (when there is a timeout),
+/// shared by every store. Cheap to clone.
+#[derive(Clone)]
+pub struct LimitedEngine {
+    engine: Engine,
+    deadlines: Option<Arc<Deadlines>>,
+    timeout: Option<Duration>,
+}
+
+impl LimitedEngine {
+    /// An engine with [`compose_linker::config_for`]`(plan)`, epoch interruption when
+    /// `options` has a timeout, and the pooling allocator when asked for.
+    ///
+    /// # Errors
+    /// Wasmtime refuses the configuration, or the deadline thread cannot start.
+    pub fn new(plan: &Plan, options: &LimitOptions) -> Result<Self, wasmtime::Error> {
+        let mut config = compose_linker::config_for(plan);
+        if options.timeout.is_some() {
+            Deadlines::configure(&mut config);
+        }
+        if let Some(stores) = options.pooling {
+            pool(&mut config, plan, stores);
+        }
+        let engine = Engine::new(&config)?;
+        let deadlines = match options.timeout {
+            Some(_) => Some(Arc::new(Deadlines::start(&engine, EPOCH_TICK)?)),
+            None => None,
+        };
+        Ok(Self {
+            engine,
+            deadlines,
+            timeout: options.timeout,
+        })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The per-call deadline, if any.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Sets up a new store of `workload`: its memory caps, and its deadline counted from now.
+    pub fn arm<T: 'static>(&self, workload: &CompiledWorkload<T>, store: &mut Store<T>) {
+        workload.limit_memory(store);
+        if let (Some(deadlines), Some(timeout)) = (&self.deadlines, self.timeout) {
+            deadlines.set(store, timeout);
+        }
+    }
+}
+
+/// Turns on the pooling allocator, sized for `stores` concurrent stores each holding
+/// every component of `plan`. A component built by `wasm-tools component new` has a few
+/// core instances (its module and the adapter's shims), each with at most one memory and
+/// one table; the slots below allow four of each per component. Memories start from
+/// copy-on-write images either way (`Config::memory_init_cow`, on by default).
+fn pool(config: &mut Config, plan: &Plan, stores: u32) {
+    let components = u32::try_from(plan.components.len())
+        .unwrap_or(u32::MAX)
+        .max(1);
+    let slots = stores.saturating_mul(components);
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling
+        .total_component_instances(slots)
+        .total_core_instances(slots.saturating_mul(4))
+        .total_memories(slots.saturating_mul(2))
+        .total_tables(slots.saturating_mul(4))
+        .max_memories_per_component(4)
+        .max_tables_per_component(8);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+}

@@ -1,0 +1,103 @@
+//! Commands (`compose_host::command`): the example workload `fixtures/greet`, whose
+//! `wasi:cli/run` greets its arguments through the formatter component, run with
+//! arguments, environment, a preopened directory, a deadline and a memory cap.
+
+use compose_host::command::{CommandError, CommandOptions, run_command};
+use compose_host::limits::LimitOptions;
+use compose_host::{HostError, Plugins};
+use compose_resolver::{HostProfile, Plan, resolve_file_with};
+use compose_tests::example_workload;
+use std::time::{Duration, Instant};
+
+fn plan(name: &str) -> Plan {
+    resolve_file_with(example_workload(name), &HostProfile::any()).expect("the workload resolves")
+}
+
+fn options(args: &[&str]) -> CommandOptions {
+    CommandOptions {
+        program: "greet".into(),
+        args: args.iter().map(|a| a.to_string()).collect(),
+        ..CommandOptions::default()
+    }
+}
+
+fn run(options: &CommandOptions) -> Result<i32, CommandError> {
+    run_command(&plan("greet"), &Plugins::builtin(), options)
+}
+
+#[test]
+fn a_command_runs_with_arguments_and_returns_its_exit_status() {
+    assert_eq!(run(&options(&["ann", "bob"])).unwrap(), 0);
+    assert_eq!(run(&options(&["ann", "--exit=7"])).unwrap(), 7);
+    assert_eq!(run(&options(&["--exit=0", "never"])).unwrap(), 0);
+    // `--cat` of a file no directory holds: `run` returns `err`, status 1.
+    assert_eq!(run(&options(&["--cat=missing.txt"])).unwrap(), 1);
+}
+
+#[test]
+fn a_preopened_directory_is_readable() {
+    let dir = std::env::temp_dir().join(format!("compose-command-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.txt"), "from the host\n").unwrap();
+    let mut options = options(&["--cat=a.txt"]);
+    options.dirs = vec![(dir.clone(), "/data".into())];
+    assert_eq!(run(&options).unwrap(), 0);
+    options.dirs = vec![(dir.join("absent"), "/data".into())];
+    let error = run(&options).unwrap_err();
+    assert!(
+        matches!(error, CommandError::Dir { .. }) && error.to_string().contains("absent"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_trap_in_a_component_the_command_calls_is_an_error_naming_it() {
+    let Err(CommandError::Host(HostError::Call(error))) = run(&options(&[""])) else {
+        panic!("an empty name makes the formatter trap");
+    };
+    assert_eq!(error.innermost().component(), Some("formatter"));
+}
+
+#[test]
+fn a_looping_command_ends_at_its_deadline_naming_the_component() {
+    let mut options = options(&["--loop"]);
+    options.limits = LimitOptions {
+        timeout: Some(Duration::from_millis(200)),
+        pooling: None,
+    };
+    let started = Instant::now();
+    let Err(CommandError::Host(HostError::Call(error))) = run(&options) else {
+        panic!("the loop is interrupted");
+    };
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(error.is_deadline());
+    assert_eq!(error.innermost().component(), Some("command"));
+}
+
+#[test]
+fn a_command_past_its_max_memory_fails_naming_it() {
+    // fixtures/greet: the command may hold 32 MiB.
+    assert_eq!(run(&options(&["--alloc=8"])).unwrap(), 0);
+    let Err(CommandError::Host(HostError::Call(error))) = run(&options(&["--alloc=64"])) else {
+        panic!("the cap fails the command");
+    };
+    let limit = error.memory_limit().expect("the memory cap");
+    assert_eq!(
+        (limit.component.as_str(), limit.limit),
+        ("command", 32 << 20)
+    );
+}
+
+#[test]
+fn a_workload_that_is_not_a_command_is_refused_listing_its_exports() {
+    let plan = plan("web");
+    let error = run_command(&plan, &Plugins::builtin(), &options(&[])).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        matches!(error, CommandError::NotACommand { .. })
+            && message.contains("wasi:http/incoming-handler@0.2.12")
+            && message.contains("--invoke")
+            && message.contains("compose serve"),
+        "{message}"
+    );
+}

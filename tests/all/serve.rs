@@ -1,0 +1,306 @@
+//! `compose serve` as a library (`compose_host::serve`): the example workload
+//! `fixtures/web` served on a free loopback port, real HTTP requests from a Rust client,
+//! traps, deadlines and memory caps that end one request and never the server, and a
+//! graceful shutdown.
+
+use compose_host::Plugins;
+use compose_host::limits::LimitOptions;
+use compose_host::serve::{
+    HttpWorkload, RequestLog, SERVED, ServeError, ServeOptions, ServeState, Server, Shutdown,
+};
+use compose_resolver::{Plan, resolve_file_with};
+use compose_tests::example_workload;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The plan of `fixtures/<name>/workload.toml`, resolved as `compose serve` resolves it.
+fn plan(name: &str) -> Plan {
+    let plugins = Plugins::<ServeState>::builtin();
+    let profile = plugins.profile().with_interfaces(SERVED.iter().copied());
+    resolve_file_with(example_workload(name), &profile).expect("the workload resolves")
+}
+
+/// A server on a free loopback port, in a thread with its own tokio runtime; stopped
+/// (gracefully) when dropped.
+struct Running {
+    addr: SocketAddr,
+    logs: Arc<Mutex<Vec<RequestLog>>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<Shutdown>>,
+}
+
+impl Running {
+    /// Serves `fixtures/web` with `limits`, logging every request.
+    fn start(limits: LimitOptions) -> Self {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
+        let options = ServeOptions {
+            limits,
+            verbose: true,
+            grace: Duration::from_secs(5),
+            logger: Arc::new(move |line: &RequestLog| sink.lock().unwrap().push(line.clone())),
+        };
+        let workload = HttpWorkload::link(&plan("web"), &Plugins::builtin(), options)
+            .expect("the web workload links");
+        let (addr_sender, addr) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async move {
+                let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
+                let server = Server::bind(workload, loopback).await.expect("bind");
+                addr_sender.send(server.local_addr()).unwrap();
+                server
+                    .run(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+            })
+        });
+        Self {
+            addr: addr.recv().expect("the server starts"),
+            logs,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// `GET path`: the status and the body.
+    fn get(&self, path: &str) -> (u16, String) {
+        get(&self.url(path))
+    }
+
+    /// The log line of the last request to `path` (logs are written when the handler
+    /// returns, which may be just after the response).
+    fn log(&self, path: &str) -> RequestLog {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = self
+                .logs
+                .lock()
+                .unwrap()
+                .iter()
+                .rev()
+                .find(|l| l.path == path)
+                .cloned();
+            match found {
+                Some(line) => return line,
+                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+                None => panic!("no log line for {path}"),
+            }
+        }
+    }
+
+    /// Stops the server: what its run reported.
+    fn stop(mut self) -> Shutdown {
+        self.shut_down().expect("the server runs")
+    }
+
+    fn shut_down(&mut self) -> Option<Shutdown> {
+        let _ = self.stop.take()?.send(());
+        self.thread.take()?.join().ok()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+/// An HTTP client that returns error statuses rather than failing on them.
+fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+fn get(url: &str) -> (u16, String) {
+    let mut response = client().get(url).call().expect("the request is answered");
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string().expect("a text body");
+    (status, body)
+}
+
+#[test]
+fn serves_greetings_counting_visits_in_a_backend_shared_by_every_request() {
+    let server = Running::start(LimitOptions::default());
+    assert_eq!(
+        server.get("/greet/ann"),
+        (200, "Hello, ann! (#1)\nvisits: 1\n".into())
+    );
+    // Each request has its own store: the formatter counts from 1 again, while the
+    // `visits` backend (the host's memory plugin) keeps its data across requests.
+    assert_eq!(
+        server.get("/greet/ann"),
+        (200, "Hello, ann! (#1)\nvisits: 2\n".into())
+    );
+    assert_eq!(
+        server.get("/greet/bob"),
+        (200, "Hello, bob! (#1)\nvisits: 1\n".into())
+    );
+    let log = server.log("/greet/bob");
+    assert_eq!((log.method.as_str(), log.status), ("GET", 200));
+    assert_eq!(log.instantiated, ["greeter", "formatter"]);
+    assert!(log.failure.is_none());
+    assert!(log.to_string().starts_with("GET /greet/bob 200 "), "{log}");
+
+    // A route that never calls the formatter never instantiates it.
+    assert_eq!(server.get("/nope"), (404, "no route for /nope\n".into()));
+    assert_eq!(server.log("/nope").instantiated, ["greeter"]);
+    assert!(server.stop().drained);
+}
+
+#[test]
+fn a_trap_ends_its_request_with_500_and_one_log_line_and_the_next_request_succeeds() {
+    let server = Running::start(LimitOptions::default());
+    // The formatter traps on an empty name: the failure started there.
+    let (status, _) = server.get("/greet/");
+    assert_eq!(status, 500);
+    let log = server.log("/greet/");
+    let failure = log.failure.clone().expect("the request failed");
+    assert_eq!(failure.component.as_deref(), Some("formatter"));
+    assert_eq!(
+        failure.function.as_deref(),
+        Some("acme:text/format@0.1.0#greet")
+    );
+    let line = log.to_string();
+    assert!(
+        line.starts_with(
+            "error: workload `web`, component `formatter`, acme:text/format@0.1.0#greet: wasm trap:"
+        ) && line.contains("GET /greet/ -> 500")
+            && !line.contains('\n'),
+        "{line}"
+    );
+    assert_eq!(
+        server.get("/greet/ann"),
+        (200, "Hello, ann! (#1)\nvisits: 1\n".into())
+    );
+
+    // A trap in the handler itself names the handler and its interface.
+    assert_eq!(server.get("/trap").0, 500);
+    let failure = server.log("/trap").failure.expect("the request failed");
+    assert_eq!(failure.component.as_deref(), Some("greeter"));
+    assert_eq!(
+        failure.function.as_deref(),
+        Some("wasi:http/incoming-handler@0.2.12#handle")
+    );
+    assert_eq!(server.get("/greet/ann").0, 200);
+}
+
+#[test]
+fn a_looping_request_ends_at_its_deadline_and_the_server_keeps_serving() {
+    let server = Running::start(LimitOptions {
+        timeout: Some(Duration::from_millis(300)),
+        pooling: None,
+    });
+    let started = Instant::now();
+    let (status, body) = server.get("/loop");
+    let elapsed = started.elapsed();
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        elapsed >= Duration::from_millis(300) && elapsed < Duration::from_secs(10),
+        "{elapsed:?}"
+    );
+    let failure = server.log("/loop").failure.expect("the request failed");
+    assert_eq!(failure.component.as_deref(), Some("greeter"));
+    assert!(failure.message.contains("deadline"), "{}", failure.message);
+
+    // A request that takes less than the deadline is served, on the same server.
+    assert_eq!(server.get("/sleep/50"), (200, "slept 50 ms\n".into()));
+    assert_eq!(server.get("/greet/ann").0, 200);
+}
+
+#[test]
+fn a_request_past_a_components_max_memory_fails_naming_it() {
+    // fixtures/web: the greeter may hold 64 MiB.
+    let server = Running::start(LimitOptions::default());
+    assert_eq!(server.get("/alloc/16"), (200, "allocated 16 MiB\n".into()));
+    assert_eq!(server.get("/alloc/100").0, 500);
+    let failure = server
+        .log("/alloc/100")
+        .failure
+        .expect("the request failed");
+    assert_eq!(failure.component.as_deref(), Some("greeter"));
+    assert!(
+        failure.message.contains("component `greeter` would hold")
+            && failure.message.contains("past its max-memory of 64 MiB"),
+        "{}",
+        failure.message
+    );
+    assert_eq!(server.get("/alloc/16").0, 200);
+}
+
+#[test]
+fn concurrent_requests_on_pooled_stores_each_get_fresh_instances() {
+    let server = Running::start(LimitOptions {
+        timeout: Some(Duration::from_secs(10)),
+        pooling: Some(16),
+    });
+    let url = server.url("");
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                (1..=10)
+                    .map(|i| {
+                        let (status, body) = get(&format!("{url}/greet/user-{t}"));
+                        assert_eq!(status, 200, "{body}");
+                        assert_eq!(body, format!("Hello, user-{t}! (#1)\nvisits: {i}\n"));
+                    })
+                    .count()
+            })
+        })
+        .collect();
+    let served: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(served, 80);
+    // A failed request on the pool leaves its slots usable.
+    assert_eq!(server.get("/trap").0, 500);
+    assert_eq!(
+        server.get("/greet/user-0").1,
+        "Hello, user-0! (#1)\nvisits: 11\n"
+    );
+}
+
+#[test]
+fn shutdown_lets_the_request_in_flight_finish_and_stops_accepting() {
+    let server = Running::start(LimitOptions::default());
+    let url = server.url("/sleep/400");
+    let in_flight = std::thread::spawn(move || get(&url));
+    std::thread::sleep(Duration::from_millis(150));
+    let addr = server.addr;
+    let shutdown = server.stop();
+    assert!(shutdown.drained);
+    assert_eq!(in_flight.join().unwrap(), (200, "slept 400 ms\n".into()));
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "still accepting"
+    );
+}
+
+#[test]
+fn a_workload_without_an_http_handler_is_refused_listing_its_exports() {
+    let Err(error) =
+        HttpWorkload::link(&plan("greet"), &Plugins::builtin(), ServeOptions::default())
+    else {
+        panic!("a command is not an HTTP handler");
+    };
+    assert!(matches!(error, ServeError::NotAnHttpHandler { .. }));
+    let message = error.to_string();
+    assert!(
+        message.contains("does not export wasi:http/incoming-handler")
+            && message.contains("wasi:cli/run@0.2.12"),
+        "{message}"
+    );
+}
