@@ -77,23 +77,53 @@ impl LimitedEngine {
     }
 }
 
-/// Turns on the pooling allocator, sized for `stores` concurrent stores each holding
-/// every component of `plan`. A component built by `wasm-tools component new` has a few
-/// core instances (its module and the adapter's shims), each with at most one memory and
-/// one table; the slots below allow four of each per component. Memories start from
-/// copy-on-write images either way (`Config::memory_init_cow`, on by default).
+/// Turns on the pooling allocator, sized for `stores` concurrent stores each holding one
+/// instance of every component of `plan`: each component's core instances, memories and
+/// tables, nested components included (counted from its bytes), twice over for safety.
+/// Memories start from copy-on-write images either way (`Config::memory_init_cow`, on by
+/// default). A host must not hold more than `stores` stores at once (`compose serve` waits
+/// for a free one), or instantiation fails when the pool is exhausted.
 fn pool(config: &mut Config, plan: &Plan, stores: u32) {
-    let components = u32::try_from(plan.components.len())
-        .unwrap_or(u32::MAX)
-        .max(1);
-    let slots = stores.saturating_mul(components);
+    let each: Vec<Needs> = plan.components.iter().map(|c| needs(&c.ty.bytes)).collect();
+    let total = |f: fn(&Needs) -> u32| {
+        let per_store: u32 = each.iter().map(|n| 2 * f(n)).sum();
+        stores.saturating_mul(per_store.max(1))
+    };
+    let most = |f: fn(&Needs) -> u32| each.iter().map(|n| 2 * f(n)).max().unwrap_or(1).max(1);
+    let components = u32::try_from(each.len()).unwrap_or(u32::MAX).max(1);
     let mut pooling = PoolingAllocationConfig::default();
     pooling
-        .total_component_instances(slots)
-        .total_core_instances(slots.saturating_mul(4))
-        .total_memories(slots.saturating_mul(2))
-        .total_tables(slots.saturating_mul(4))
-        .max_memories_per_component(4)
-        .max_tables_per_component(8);
+        .total_component_instances(stores.saturating_mul(components))
+        .total_core_instances(total(|n| n.core_instances))
+        .total_memories(total(|n| n.memories))
+        .total_tables(total(|n| n.tables))
+        .max_core_instances_per_component(most(|n| n.core_instances))
+        .max_memories_per_component(most(|n| n.memories))
+        .max_tables_per_component(most(|n| n.tables));
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+}
+
+/// What one instance of a component takes from the pool.
+#[derive(Debug, Default)]
+struct Needs {
+    core_instances: u32,
+    memories: u32,
+    tables: u32,
+}
+
+/// The core instances, memories and tables a component defines, nested components and
+/// modules included (a module instantiated twice counts its memories once: hence the
+/// margin in [`pool`]).
+fn needs(bytes: &[u8]) -> Needs {
+    use wasmparser::Payload;
+    let mut needs = Needs::default();
+    for payload in wasmparser::Parser::new(0).parse_all(bytes).flatten() {
+        match payload {
+            Payload::InstanceSection(r) => needs.core_instances += r.count(),
+            Payload::MemorySection(r) => needs.memories += r.count(),
+            Payload::TableSection(r) => needs.tables += r.count(),
+            _ => {}
+        }
+    }
+    needs
 }

@@ -31,7 +31,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use wasmtime::Store;
 use wasmtime::component::{ResourceAny, ResourceTable, Val};
@@ -244,6 +244,8 @@ pub struct HttpWorkload {
     handle: WorkloadFunc,
     engine: LimitedEngine,
     options: ServeOptions,
+    /// With the pooling allocator, one permit per pooled store: a request waits for one.
+    stores: Option<Arc<Semaphore>>,
 }
 
 impl HttpWorkload {
@@ -273,11 +275,16 @@ impl HttpWorkload {
                 workload: plan.name.clone(),
                 exports: plan.exports.iter().map(|e| e.name.clone()).collect(),
             })?;
+        let stores = options
+            .limits
+            .pooling
+            .map(|n| Arc::new(Semaphore::new(n as usize)));
         Ok(Self {
             workload,
             handle,
             engine,
             options,
+            stores,
         })
     }
 
@@ -299,7 +306,14 @@ impl HttpWorkload {
         let path = request.uri().path().to_owned();
         let (sender, receiver) = oneshot::channel();
         let this = self.clone();
-        let task = tokio::task::spawn_blocking(move || this.run(request, sender));
+        let permit = match &self.stores {
+            Some(stores) => stores.clone().acquire_owned().await.ok(),
+            None => None,
+        };
+        let task = tokio::task::spawn_blocking(move || {
+            let _store = permit;
+            this.run(request, sender)
+        });
         // A guest blocked in a host call is interrupted only when it returns to its code:
         // the client is answered at the deadline all the same.
         let answer = match self.engine.timeout() {

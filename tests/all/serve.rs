@@ -244,9 +244,10 @@ fn a_request_past_a_components_max_memory_fails_naming_it() {
 
 #[test]
 fn concurrent_requests_on_pooled_stores_each_get_fresh_instances() {
+    // Eight clients, four pooled stores: requests wait for a free store, none fails.
     let server = Running::start(LimitOptions {
         timeout: Some(Duration::from_secs(10)),
-        pooling: Some(16),
+        pooling: Some(4),
     });
     let url = server.url("");
     let threads: Vec<_> = (0..8)
