@@ -170,14 +170,18 @@ case "${1:-}" in
     shift
     [[ "${1:-}" == "--" ]] && shift
     (($#)) || die "run: no command given (scripts/postgres.sh run -- CMD ...)"
-    eval "$(start)"
+    # Assigned first: a failed start must stop here (`eval "$(start)"` would go on).
+    env_lines="$(start)"
+    eval "$env_lines"
     trap 'stop "$COMPOSE_POSTGRES_DIR"' EXIT
     status=0
     "$@" || status=$?
     exit "$status"
     ;;
   "")
-    eval "$(start)"
+    # Assigned first: a failed start must stop here (`eval "$(start)"` would go on).
+    env_lines="$(start)"
+    eval "$env_lines"
     trap 'stop "$COMPOSE_POSTGRES_DIR"' EXIT
     trap 'exit 0' INT TERM
     echo "export TEAM_A_DATABASE_URL='$TEAM_A_DATABASE_URL'"
