@@ -14,13 +14,14 @@
 # (a) also with the pooling allocator off; resident memory at 64 concurrent slow requests
 # (`GET /sleep/1000`) for (a) and (b).
 #
-# Usage: scripts/bench-serve.sh [SECONDS per wrk run, default 10]
+# Usage: scripts/bench-serve.sh [SECONDS per wrk run, default 5] [ROUNDS, default 3]
 # Needs: wrk (installed from Debian's packages when missing), a release build of compose
 # (built here).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-duration="${1:-10}"
+duration="${1:-5}"
+rounds="${2:-3}"
 cd "$root"
 
 if ! command -v wrk >/dev/null; then
@@ -61,7 +62,7 @@ path = "web.wasm"
 EOF
 
 # Starts a server in the background (its arguments are "$@", with @ADDR replaced by the
-# next loopback address), waits until it answers; sets $port and $server_pid.
+# next loopback address) and waits until it answers; prints its port. Sets $server_pid.
 port=18080
 start() {
   port=$((port + 1))
@@ -70,7 +71,7 @@ start() {
   "${args[@]}" >"$work/server-$port.log" 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 300); do
     if curl -fs "http://127.0.0.1:$port/greet/warm" >/dev/null 2>&1; then return 0; fi
     sleep 0.1
   done
@@ -79,30 +80,35 @@ start() {
   exit 1
 }
 
-stop() {
-  kill -INT "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
-}
-
-# `wrk` at $1 connections for $duration s against /greet/ann: "req/s p50 p99".
+# `wrk` on port $1 at $2 connections for $duration s against /greet/ann: "req/s p50 p99"
+# (latencies in ms), plus the count of non-2xx answers when there are any.
 load() {
-  local conns="$1" threads=2
+  local port="$1" conns="$2" threads=2
   [ "$conns" -lt 2 ] && threads=1
-  wrk -t "$threads" -c "$conns" -d 2s "http://127.0.0.1:$port/greet/ann" >/dev/null
   wrk -t "$threads" -c "$conns" -d "${duration}s" --latency "http://127.0.0.1:$port/greet/ann" |
-    awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
-         /Non-2xx/ {bad=$NF} END {printf "%s %s %s%s\n", rps, p50, p99, (bad ? " non-2xx=" bad : "")}'
+    awk 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; return v * 1000 }
+         /Requests\/sec/ {rps=$2} /^ +50%/ {p50=ms($2)} /^ +99%/ {p99=ms($2)}
+         /Non-2xx/ {bad=$NF} END {printf "%s %.3f %.3f%s\n", rps, p50, p99, (bad ? " non-2xx=" bad : "")}'
 }
 
-# The highest resident set size (KiB) of $server_pid while 64 connections keep
-# `GET /sleep/1000` requests in flight for 5 s, and before (idle, after warm-up).
+# The median of each column of the lines on standard input.
+medians() {
+  awk '{for (i = 1; i <= 3; i++) v[i, NR] = $i} END {
+         for (i = 1; i <= 3; i++) { n = NR; for (j = 1; j <= n; j++) a[j] = v[i, j];
+           for (j = 1; j <= n; j++) for (k = j + 1; k <= n; k++) if (a[k] < a[j]) { t = a[j]; a[j] = a[k]; a[k] = t }
+           m[i] = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+         printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms\n", m[1], m[2], m[3] }'
+}
+
+# The highest resident set size (KiB) of process $1 while 64 connections keep
+# `GET /sleep/1000` requests in flight on port $2 for 5 s, and its size before.
 rss_under_slow_load() {
-  local idle peak=0 rss
-  idle="$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")"
+  local pid="$1" port="$2" idle peak=0 rss
+  idle="$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
   wrk -t 2 -c 64 -d 5s --timeout 10s "http://127.0.0.1:$port/sleep/1000" >/dev/null &
   local wrk_pid=$!
   while kill -0 "$wrk_pid" 2>/dev/null; do
-    rss="$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")"
+    rss="$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
     [ "$rss" -gt "$peak" ] && peak="$rss"
     sleep 0.1
   done
@@ -110,28 +116,39 @@ rss_under_slow_load() {
 }
 
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%d)"
-echo "wrk runs of ${duration} s, GET /greet/ann; columns: req/s p50 p99"
+echo "wrk: $rounds rounds of ${duration} s per server and connection count, servers interleaved; GET /greet/ann; medians"
 
-run_all() {
+names=() ports=() server_pids=()
+serve() {
   local name="$1"
   shift
   start "$@"
-  for c in 1 16 64; do echo "$name c=$c: $(load "$c")"; done
-  stop
+  names+=("$name") ports+=("$port") server_pids+=("$server_pid")
 }
-
-run_all "(a) linked, pooling" "$compose" serve --addr @ADDR "$work/linked.toml"
-run_all "(a) linked, no pooling" "$compose" serve --addr @ADDR "$work/linked.toml" --pool 0
-run_all "(b) composed, pooling" "$compose" serve --addr @ADDR "$work/composed.toml"
+serve "(a) linked" "$compose" serve --addr @ADDR "$work/linked.toml"
+serve "(a) linked, no pooling" "$compose" serve --addr @ADDR --pool 0 "$work/linked.toml"
+serve "(b) composed" "$compose" serve --addr @ADDR "$work/composed.toml"
 if [ -n "$wasmtime" ] && "$wasmtime" --version | grep -q '^wasmtime 48\.'; then
-  run_all "(c) $("$wasmtime" --version)" "$wasmtime" serve --addr @ADDR "$work/web.wasm"
+  serve "(c) $("$wasmtime" --version | cut -d' ' -f1-2) serve" "$wasmtime" serve --addr @ADDR "$work/web.wasm"
 else
   echo "(c) skipped: no wasmtime 48 on PATH or in \$WASMTIME"
 fi
 
+for c in 1 16 64; do
+  for i in "${!names[@]}"; do : >"$work/runs-$i"; done
+  for _ in $(seq 1 "$rounds"); do
+    for i in "${!names[@]}"; do load "${ports[$i]}" "$c" >>"$work/runs-$i"; done
+  done
+  for i in "${!names[@]}"; do
+    bad="$(grep -o 'non-2xx=[0-9]*' "$work/runs-$i" | paste -sd' ' || true)"
+    echo "${names[$i]} c=$c: $(medians <"$work/runs-$i")${bad:+ ($bad)}"
+  done
+done
+
+# Memory on fresh servers (the ones above have served the load): idle after one request,
+# then the peak under 64 slow requests.
+for i in "${server_pids[@]}"; do kill -INT "$i" 2>/dev/null || true; done
 start "$compose" serve --addr @ADDR "$work/linked.toml"
-echo "(a) linked: $(rss_under_slow_load)"
-stop
+echo "(a) linked: $(rss_under_slow_load "$server_pid" "$port")"
 start "$compose" serve --addr @ADDR "$work/composed.toml"
-echo "(b) composed: $(rss_under_slow_load)"
-stop
+echo "(b) composed: $(rss_under_slow_load "$server_pid" "$port")"
