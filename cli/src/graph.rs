@@ -2,7 +2,7 @@
 
 use crate::report;
 use anyhow::Context;
-use compose_graph::{WorkloadGraph, draw_file};
+use compose_graph::{WorkloadGraph, draw_file_with};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -45,12 +45,13 @@ impl From<Format> for compose_graph::Format {
     }
 }
 
-/// Draws the workload, whether or not it resolves, and prints or writes the picture.
+/// Draws the workload as `compose-host` sees it (its plugins and served interfaces, as
+/// `compose resolve` checks them), whether or not it resolves, and prints or writes the picture.
 /// Exit status 0 when the workload resolves; 1 when it does not (the picture is still
 /// written, with the broken imports in red, and the diagnostics are printed on standard
 /// error), when the workload file cannot be read, or when the output cannot be written.
 pub fn run(args: Args) -> ExitCode {
-    let graph = match draw_file(&args.workload) {
+    let graph = match draw_file_with(&args.workload, &crate::profile::profile()) {
         Ok(graph) => graph,
         Err(error) => return report::resolve_error(&error),
     };

@@ -41,7 +41,7 @@ mod wiring;
 pub use model::{Edge, EdgeKind, Node, NodeId, Note, WorkloadGraph};
 pub use svg::SvgError;
 
-use compose_resolver::{ResolveError, Workload};
+use compose_resolver::{HostProfile, ResolveError, Workload, resolve_with};
 use std::path::Path;
 
 /// An output format of [`WorkloadGraph::render`].
@@ -85,4 +85,21 @@ impl WorkloadGraph {
 /// a valid workload file, or has invalid names ([`Workload::from_file`]).
 pub fn draw_file(path: impl AsRef<Path>) -> Result<WorkloadGraph, ResolveError> {
     Ok(WorkloadGraph::new(&Workload::from_file(path)?))
+}
+
+/// Reads the workload file at `path` and builds its picture as a host described by
+/// `profile` sees it ([`resolve_with`]: its plugins check the backends and only what it
+/// serves is left to the host), so that the picture shows the problems `compose resolve`
+/// reports for that host.
+///
+/// # Errors
+/// As [`draw_file`].
+pub fn draw_file_with(
+    path: impl AsRef<Path>,
+    profile: &HostProfile,
+) -> Result<WorkloadGraph, ResolveError> {
+    let workload = Workload::from_file(path)?;
+    Ok(WorkloadGraph::from_outcome(resolve_with(
+        &workload, profile,
+    )))
 }

@@ -412,3 +412,28 @@ fn a_cycle_is_drawn_as_a_note() {
     assert!(dot.contains("components depend on each other in a cycle"));
     assert!(dot.contains("label=<<b>a</b><br/><font point-size=\"9\">a.wasm</font>"));
 }
+
+#[test]
+fn the_picture_checks_the_backends_against_the_hosts_plugins() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = dir.path().join("workload.toml");
+    let teams = workspace_root().join("fixtures/components/teams.wasm");
+    let text = format!(
+        "name = \"teams\"\n\
+         [host.backends.team-a-postgres]\n\
+         interface = \"wasi:keyvalue/store@0.2.0-draft\"\n\
+         plugin = \"mysql\"\n\
+         [host.backends.team-b-postgres]\n\
+         interface = \"wasi:keyvalue/store@0.2.0-draft\"\n\
+         [components.teams]\n\
+         path = {teams:?}\n"
+    );
+    std::fs::write(&path, text).expect("writes the workload");
+    let profile = compose_host::Plugins::<compose_host::HostState>::builtin().profile();
+    let graph = compose_graph::draw_file_with(&path, &profile).expect("reads");
+    let error = graph.error().expect("the host has no `mysql` plugin");
+    let codes: Vec<_> = error.diagnostics.iter().map(|d| d.problem.code()).collect();
+    assert_eq!(codes, ["compose::unknown-plugin"]);
+    // Without a host profile nothing checks the plugins.
+    assert!(draw_file(&path).expect("reads").resolved());
+}
