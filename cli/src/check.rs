@@ -26,7 +26,7 @@ pub fn run(args: Args) -> ExitCode {
     report::diagnostics(&plan.warnings);
     let errors = compose_host::check(&plan, &plugins);
     if !errors.is_empty() {
-        return report::backends(&errors);
+        return report::backends(&plan, &errors);
     }
     println!(
         "workload `{}`: this host can serve it now ({} backend(s))",

@@ -1,6 +1,6 @@
 //! Rendering diagnostics and errors for a person, on standard error.
 
-use compose_resolver::{Diagnostic, ResolveError, condense};
+use compose_resolver::{Diagnostic, Plan, ResolveError, condense};
 use std::process::ExitCode;
 
 /// How many diagnostics of one code are shown in full; the rest are counted.
@@ -38,14 +38,11 @@ pub fn failure(error: &anyhow::Error) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Prints every backend that cannot be served, each with its label, cause and advice,
-/// and a summary line; returns exit status 1.
-pub fn backends(errors: &[compose_host::BackendError]) -> ExitCode {
+/// Prints every backend of `plan` that cannot be served, each pointing at its declaration
+/// in the workload file with its cause and advice, and a summary line; returns exit status 1.
+pub fn backends(plan: &Plan, errors: &[compose_host::BackendError]) -> ExitCode {
     for error in errors {
-        eprintln!("error: {error}");
-        if let Some(help) = &error.help {
-            eprintln!("  help: {help}");
-        }
+        diagnostic(&error.diagnostic(plan));
     }
     if !errors.is_empty() {
         eprintln!("error: {} backend(s) cannot be served", errors.len());

@@ -74,7 +74,7 @@ pub fn run(args: Args) -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(None) => ExitCode::SUCCESS,
-        Err(error) => host_failure(error),
+        Err(error) => host_failure(&plan, error),
     }
 }
 
@@ -89,14 +89,14 @@ fn command(args: &Args, plan: &Plan, limits: LimitOptions) -> ExitCode {
     };
     match run_command(plan, &profile::plugins(), &options) {
         Ok(status) => ExitCode::from(u8::try_from(status.clamp(0, 255)).unwrap_or(1)),
-        Err(CommandError::Host(error)) => host_failure(error),
+        Err(CommandError::Host(error)) => host_failure(plan, error),
         Err(error) => report::failure(&anyhow::Error::new(error)),
     }
 }
 
-fn host_failure(error: HostError) -> ExitCode {
+fn host_failure(plan: &Plan, error: HostError) -> ExitCode {
     match error {
-        HostError::Backends(errors) => report::backends(&errors),
+        HostError::Backends(errors) => report::backends(plan, &errors),
         error => report::failure(&anyhow::Error::new(error)),
     }
 }

@@ -71,7 +71,7 @@ pub fn run(args: Args) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(ServeError::Host(compose_host::HostError::Backends(errors))) => {
-            report::backends(&errors)
+            report::backends(&plan, &errors)
         }
         Err(error) => report::failure(&anyhow::Error::new(error)),
     }

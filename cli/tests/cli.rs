@@ -390,6 +390,10 @@ fn check_says_whether_the_host_can_serve_the_backends_now() {
         "{stderr}"
     );
     assert!(stderr.contains("2 backend(s) cannot be served"), "{stderr}");
+    // Each points at its backend's table in the workload file.
+    for at in ["workload.toml:11:16", "workload.toml:16:16"] {
+        assert!(stderr.contains(at), "{stderr}");
+    }
     // The example without PostgreSQL: the default plugin serves it.
     let out = compose(&["check", "fixtures/shop/workload.toml"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -1,6 +1,6 @@
 //! Host plugins: what serves a named backend (`[host.backends.LABEL]`).
 
-use compose_resolver::{PlannedBackend, PluginSchema};
+use compose_resolver::{Diagnostic, Plan, PlannedBackend, PluginSchema, Problem};
 use std::fmt;
 use wasmtime::component::{LinkerInstance, ResourceTable};
 
@@ -94,6 +94,25 @@ impl BackendError {
             cause: why.cause,
             help: why.help,
         }
+    }
+}
+
+impl BackendError {
+    /// This error as a diagnostic of `plan`'s workload file (`compose::backend-unavailable`),
+    /// pointing at the backend's declaration when the workload came from a file.
+    pub fn diagnostic(&self, plan: &Plan) -> Diagnostic {
+        let problem = Problem::BackendUnavailable {
+            label: self.label.clone(),
+            plugin: self.plugin.clone(),
+            cause: self.cause.clone(),
+            fix: self.help.clone(),
+        };
+        let span = plan
+            .host
+            .backends
+            .get(&self.label)
+            .and_then(|b| b.span.clone());
+        Diagnostic::new(problem, plan.source.as_ref(), span).with_label("this backend")
     }
 }
 

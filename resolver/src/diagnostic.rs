@@ -251,6 +251,19 @@ pub enum Problem {
         /// The plugin's fix, if it has one.
         fix: Option<String>,
     },
+    /// A backend that the host cannot serve now (found by `compose check`, after resolving:
+    /// for `postgres`, a variable that is not set, a login or a table that fails).
+    #[error("backend `{label}`{} cannot be served: {cause}", plugin.as_ref().map(|p| format!(" (plugin `{p}`)")).unwrap_or_default())]
+    BackendUnavailable {
+        /// The backend's label.
+        label: String,
+        /// The plugin that would serve it, if one does.
+        plugin: Option<String>,
+        /// Why it cannot be served.
+        cause: String,
+        /// What would fix it, if the plugin says.
+        fix: Option<String>,
+    },
     /// An import that the plan leaves to the host, which the host does not serve.
     #[error(
         "import `{import}` of `{component}` is left to the host, but this host does not serve it"
@@ -437,6 +450,7 @@ impl Problem {
             Problem::PluginMismatch { .. } => "compose::plugin-mismatch",
             Problem::NoPlugin { .. } => "compose::no-plugin",
             Problem::InvalidBackendConfig { .. } => "compose::invalid-backend-config",
+            Problem::BackendUnavailable { .. } => "compose::backend-unavailable",
             Problem::HostCannotServe { .. } => "compose::host-cannot-serve",
             Problem::UndeclaredHostImport { .. } => "compose::undeclared-host-import",
             Problem::HostImportConflict { .. } => "compose::host-import-conflict",
@@ -531,6 +545,10 @@ impl Problem {
             Problem::InvalidBackendConfig { fix: Some(fix), .. } => fix.clone(),
             Problem::InvalidBackendConfig { .. } => {
                 "see the plugin's keys in the README".into()
+            }
+            Problem::BackendUnavailable { fix: Some(fix), .. } => fix.clone(),
+            Problem::BackendUnavailable { .. } => {
+                "see what the backend's plugin needs in the README".into()
             }
             Problem::HostCannotServe { serves, .. } => format!(
                 "add a component that exports it; this host serves {}",

@@ -52,6 +52,7 @@ impl Resolver<'_> {
                 .collect(),
             warnings: Vec::new(),
             host: self.host,
+            source: self.workload.text.clone(),
         };
         let diagnostics = self.diagnostics;
         if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {

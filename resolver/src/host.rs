@@ -36,6 +36,7 @@ impl Resolver<'_> {
                 interface: decl.interface.value.clone(),
                 plugin,
                 config: decl.config.clone(),
+                span: decl.label_span.clone(),
             };
             self.host.backends.insert(label.clone(), backend);
         }

@@ -2,7 +2,7 @@
 //! graph read. Nothing downstream matches imports again.
 
 use crate::component::{ComponentType, Item};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Span, WorkloadText};
 use crate::names::HostPattern;
 use crate::plugin::BackendConfig;
 use crate::workload::Instantiation;
@@ -79,6 +79,8 @@ pub struct PlannedBackend {
     pub plugin: Option<String>,
     /// The plugin's keys.
     pub config: BackendConfig,
+    /// Where the workload file declares it (its label), when it came from a file.
+    pub span: Option<Span>,
 }
 
 /// A resolved workload: every import of every component bound, type-checked, in a DAG.
@@ -100,6 +102,9 @@ pub struct Plan {
     pub warnings: Vec<Diagnostic>,
     /// What the host must serve.
     pub host: HostSection,
+    /// The workload file's text, when the workload came from a file: what diagnostics
+    /// found after resolving (`compose check`) point into.
+    pub source: Option<WorkloadText>,
 }
 
 /// One component of a resolved workload.
