@@ -9,7 +9,9 @@
 #   (b) composed: `compose build` of the workload, served by `compose serve` as one component;
 #   (c) wasmtime: `wasmtime serve` on (b)'s component, when `wasmtime` 48 is on PATH (or in
 #       $WASMTIME). This script does not install it: `cargo install wasmtime-cli@48 --locked`
-#       builds Wasmtime from source (see docs/benchmarks.md for the features used).
+#       builds Wasmtime from source (see docs/benchmarks.md for the features used). The
+#       composed component keeps its inner components' `implements` options, so it needs
+#       `-W component-model-implements=y`.
 # For each: requests/s and p50/p99 latency of `GET /greet/ann` at 1, 16 and 64 connections;
 # (a) also with the pooling allocator off; resident memory at 64 concurrent slow requests
 # (`GET /sleep/1000`) for (a) and (b).
@@ -129,7 +131,7 @@ serve "(a) linked" "$compose" serve --addr @ADDR "$work/linked.toml"
 serve "(a) linked, no pooling" "$compose" serve --addr @ADDR --pool 0 "$work/linked.toml"
 serve "(b) composed" "$compose" serve --addr @ADDR "$work/composed.toml"
 if [ -n "$wasmtime" ] && "$wasmtime" --version | grep -q '^wasmtime 48\.'; then
-  serve "(c) $("$wasmtime" --version | cut -d' ' -f1-2) serve" "$wasmtime" serve --addr @ADDR "$work/web.wasm"
+  serve "(c) $("$wasmtime" --version | cut -d' ' -f1-2) serve" "$wasmtime" serve -W component-model-implements=y --addr @ADDR "$work/web.wasm"
 else
   echo "(c) skipped: no wasmtime 48 on PATH or in \$WASMTIME"
 fi
