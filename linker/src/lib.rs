@@ -74,6 +74,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod async_call;
 mod call;
 mod config;
 mod error;
