@@ -40,6 +40,10 @@ pub struct WorkloadState {
     /// growth fails after all.
     pub(crate) last_growth: Option<(usize, u64)>,
     /// The concurrent trampoline calls under way, oldest first (`async_call`).
+    #[cfg_attr(
+        not(feature = "component-model-async"),
+        allow(dead_code, reason = "no concurrent calls without async support")
+    )]
     pub(crate) pending: Vec<crate::async_call::Pending>,
 }
 
