@@ -49,10 +49,11 @@
 //!   `lower_stream_to_index` → `lower_transmit_to_index`, after `typecheck_lowered_transmit`
 //!   checks the payload types of `TransmitOrigin::GuestStream` against the destination), so
 //!   the trampoline passes them on unchanged: no pump, no copy through the host, and the
-//!   bytes go straight from the writer's memory to the reader's when both are ready
-//!   (`tests/all/async_linking.rs` measures this: 1 MiB through two hops, and the host
-//!   never holds a buffer). Dropping either end is seen by the other as for two components
-//!   composed statically.
+//!   bytes go straight from the writer's memory to the reader's when both are ready (a
+//!   write completes only as far as a read takes it: the component model's backpressure,
+//!   so nothing in the host grows with a slow reader). `tests/all/async_linking.rs` sends
+//!   1 MiB through two hops and checks its checksum. Dropping either end is seen by the
+//!   other as for two components composed statically.
 //! - A component whose imports include a concurrent host function must be instantiated
 //!   with `InstancePre::instantiate_async` (it marks the store `async_required`:
 //!   `instance.rs` `set_async_required`, `fiber.rs`; the synchronous `instantiate` then
@@ -60,9 +61,9 @@
 //!   instead"). A trampoline's future cannot hold the store across `await`s (the store is
 //!   reachable only inside `Accessor::with`), so [`instantiate`] polls `instantiate_async`
 //!   once inside `with`: instantiation runs the component's start code on a fiber of its
-//!   own and completes in that poll unless the start code suspends, which a component's
-//!   start code cannot do (it may not call async imports); if it ever did not complete,
-//!   the call fails with a clear error rather than blocking.
+//!   own and completes in that poll unless the start code suspends, which it does only if
+//!   the engine makes it yield (epoch or fuel *yields*; compose's deadlines trap instead);
+//!   if it ever did not complete, the call fails with a clear error rather than blocking.
 //! - There is no cancellation of a `call_concurrent` call in Wasmtime 48 short of dropping
 //!   the store (`concurrent/func.rs`, "Cancellation"): a trampoline whose caller is
 //!   cancelled lets the callee run to completion.
