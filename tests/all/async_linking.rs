@@ -416,3 +416,42 @@ fn compose_run_invoke_calls_async_exports() {
         "{error}"
     );
 }
+
+/// Eager components of a workload with async functions are instantiated up front (with
+/// `instantiate_async`, as lazy ones are), and the synchronous `call` refuses the workload
+/// with the reason.
+#[test]
+fn eager_instantiation_and_the_synchronous_call_in_an_async_workload() {
+    use compose_resolver::{Instantiation, Workload, resolve};
+    use compose_tests::fixture_component;
+    let workload = Workload::new("pipe")
+        .with_component(
+            "source",
+            fixture_component("pipe-source").with_instantiation(Instantiation::Eager),
+        )
+        .with_component("transform", fixture_component("pipe-transform"))
+        .with_component("sink", fixture_component("pipe-sink"));
+    let plan = resolve(&workload).expect("resolves");
+    let engine = Engine::new(&compose_linker::config_for(&plan)).unwrap();
+    let workload = WorkloadLinker::<Host>::new(&engine, &plan)
+        .compile(|host| &mut host.workload)
+        .unwrap();
+    assert!(workload.is_concurrent());
+    let mut store = store(&workload);
+    workload.instantiate(&mut store).unwrap();
+    assert_eq!(live(&store), ["source"]);
+    let out = call(&workload, &mut store, "sink", "run-direct", &[Val::U32(10)]).unwrap();
+    assert_eq!(out, [pair(10, checksum(10, false))]);
+    let run = workload.func(Some("sink"), "run-direct").unwrap();
+    let error = workload
+        .call(&mut store, &run, &[Val::U32(1)], &mut [Val::Bool(false)])
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("run-direct of `sink`"),
+        "{error}"
+    );
+    assert!(
+        chain(&error).contains("has async functions: call it with `call_async`"),
+        "{error:?}"
+    );
+}
