@@ -36,7 +36,10 @@
 //!   does not run the task while the caller is blocked in it). So a synchronous function
 //!   is not forwarded in a workload with async functions: its trampoline ([`define_sync`])
 //!   fails each call with an error that says so. Composed (`compose build`), such calls
-//!   work: the fused adapter calls the callee directly.
+//!   work: the fused adapter calls the callee directly. This includes what resources
+//!   need across components (constructors, synchronous methods, and the destructor,
+//!   `crate::call::drop_handle`, which calls `ResourceAny::resource_drop`), so resources
+//!   do not cross components of an async workload; only async methods could.
 //! - A synchronous caller cannot call an async callee either, whichever way it is linked:
 //!   a task of a synchronous export may not block before it returns (the component
 //!   model's rule; Wasmtime 48 traps with "cannot block a synchronous task before
