@@ -32,8 +32,10 @@
 //!   `Func::call_async` starts a nested `run_concurrent` (`concurrent.rs`,
 //!   `check_recursive_run`: a panic). Handing the call to a task spawned into the store's
 //!   event loop (`StoreContextMut::spawn`, which gets an `Accessor`) while the caller's
-//!   fiber blocks in `func_new_async` was tried: the call never completed (the event loop
-//!   does not run the task while the caller is blocked in it). So a synchronous function
+//!   fiber blocks in `func_new_async` was tried: the call never completed. A blocking host
+//!   function holds the store, so the event loop polls nothing else until it returns
+//!   (`concurrent.rs`, `run_concurrent`'s "Store-blocking behavior", Wasmtime issues
+//!   #11869 and #11870). So a synchronous function
 //!   is not forwarded in a workload with async functions: its trampoline ([`define_sync`])
 //!   fails each call with an error that says so. Composed (`compose build`), such calls
 //!   work: the fused adapter calls the callee directly. This includes what resources
