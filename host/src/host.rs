@@ -203,7 +203,12 @@ impl Host {
             .to_wasm_params(types.iter())
             .map_err(|e| invalid(e.to_string()))?;
         let mut results = vec![Val::Bool(false); func.ty().results().len()];
-        workload.call(&mut *store, &func, &params, &mut results)?;
+        if workload.is_concurrent() {
+            let call = workload.call_async(&mut *store, &func, &params, &mut results);
+            crate::invoke::block_on(call)?;
+        } else {
+            workload.call(&mut *store, &func, &params, &mut results)?;
+        }
         results
             .first()
             .map(|result| {

@@ -25,6 +25,8 @@ pub(crate) struct Runtime<T: 'static> {
     pub(crate) names: Arc<Names>,
     pub(crate) components: Vec<RuntimeComponent<T>>,
     pub(crate) get: GetState<T>,
+    /// Whether the trampolines are concurrent ones (the plan has async functions).
+    pub(crate) concurrent: bool,
 }
 
 /// One workload component, ready to instantiate.
@@ -59,7 +61,7 @@ pub(crate) struct Route<T: 'static> {
 }
 
 impl<T: 'static> Route<T> {
-    fn trap(&self, error: wasmtime::Error) -> Failure {
+    pub(crate) fn trap(&self, error: wasmtime::Error) -> Failure {
         Box::new(CallError::Trap {
             workload: self.names.workload.clone(),
             caller: self.names.components[self.caller].clone(),
@@ -145,7 +147,7 @@ pub(crate) fn ensure_instance<T: 'static>(
     slot.memory = 0;
     let outer = state.current.replace(id);
     let component = &runtime.components[id];
-    let instantiated = component.pre.instantiate(&mut *store);
+    let instantiated = crate::async_call::instantiate(&component.pre, store, runtime.concurrent);
     let state = (runtime.get)(store.data_mut());
     state.slots[id].instantiating = false;
     state.current = outer;
@@ -548,7 +550,7 @@ fn each_resource<E>(
 
 /// Replaces the caller's handles (host resources standing for the server's resources)
 /// with the server's own handles. An `own` handle leaves the caller: its entry is taken.
-fn map_params<T: 'static>(
+pub(crate) fn map_params<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     route: &Route<T>,
     generation: u32,
@@ -593,7 +595,7 @@ fn map_params<T: 'static>(
 
 /// Replaces the server's `own` handles in the results with host resources that the caller
 /// can hold; the server's handles wait in the state until the caller drops or returns them.
-fn map_results<T: 'static>(
+pub(crate) fn map_results<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     route: &Route<T>,
     generation: u32,

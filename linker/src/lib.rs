@@ -74,6 +74,11 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "component-model-async")]
+mod async_call;
+#[cfg(not(feature = "component-model-async"))]
+#[path = "async_off.rs"]
+mod async_call;
 mod call;
 mod config;
 mod error;

@@ -29,6 +29,9 @@ pub(crate) struct Linking<'a, T: 'static> {
     components: &'a [Component],
     get: GetState<T>,
     fast_paths: bool,
+    /// Whether the plan has async functions: then every trampoline is a concurrent one
+    /// (see `async_call`).
+    concurrent: bool,
     names: Arc<Names>,
     cell: RuntimeCell<T>,
     /// How many trampolines route to each server (its number of function slots).
@@ -50,7 +53,7 @@ struct Target<'b> {
     export_index: ComponentExportIndex,
 }
 
-impl<'a, T: 'static> Linking<'a, T> {
+impl<'a, T: Send + 'static> Linking<'a, T> {
     pub(crate) fn new(
         plan: &'a Plan,
         engine: &'a Engine,
@@ -65,6 +68,7 @@ impl<'a, T: 'static> Linking<'a, T> {
             components,
             get,
             fast_paths,
+            concurrent: crate::config::has_async_functions(plan),
             names: Arc::new(Names {
                 workload: plan.name.clone(),
                 components: plan.components.iter().map(|c| c.name.clone()).collect(),
@@ -170,7 +174,7 @@ impl<'a, T: 'static> Linking<'a, T> {
                     function: export.to_owned(),
                 };
                 let route = self.route(&target, function, target.export_index, Vec::new(), &ty);
-                define_func(&mut linker.root(), import, &ty, route, self.fast_paths)
+                self.define(&mut linker.root(), import, &ty, route)
                     .map_err(|e| self.link_error(planned, e))
             }
             other => Err(BuildError::Unsupported {
@@ -207,10 +211,25 @@ impl<'a, T: 'static> Linking<'a, T> {
                 Vec::new()
             };
             let route = self.route(target, function, index, crossing, ty);
-            define_func(instance, name, ty, route, self.fast_paths)
+            self.define(instance, name, ty, route)
                 .map_err(|e| self.link_error(target.planned, e))?;
         }
         Ok(())
+    }
+
+    /// Defines one trampoline: a concurrent one in a workload with async functions.
+    fn define(
+        &self,
+        instance: &mut LinkerInstance<'_, T>,
+        name: &str,
+        ty: &ComponentFunc,
+        route: Route<T>,
+    ) -> wasmtime::Result<()> {
+        if self.concurrent {
+            crate::async_call::define(instance, name, ty, route)
+        } else {
+            define_func(instance, name, ty, route, self.fast_paths)
+        }
     }
 
     fn export_index(
@@ -303,6 +322,7 @@ impl<'a, T: 'static> Linking<'a, T> {
             names: self.names,
             components,
             get: self.get,
+            concurrent: self.concurrent,
         });
         // The cell is new and set only here.
         let _ = self.cell.set(Arc::downgrade(&runtime));

@@ -39,6 +39,12 @@ pub struct WorkloadState {
     /// The last memory growth the limiter granted, `(component, bytes)`, taken back if the
     /// growth fails after all.
     pub(crate) last_growth: Option<(usize, u64)>,
+    /// The concurrent trampoline calls under way, oldest first (`async_call`).
+    #[cfg_attr(
+        not(feature = "component-model-async"),
+        allow(dead_code, reason = "no concurrent calls without async support")
+    )]
+    pub(crate) pending: Vec<crate::async_call::Pending>,
 }
 
 /// One component's place in a store.
@@ -112,6 +118,7 @@ impl WorkloadState {
             poisoned: None,
             current: None,
             last_growth: None,
+            pending: Vec::new(),
         }
     }
 

@@ -137,7 +137,10 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
     /// or its type does not match, [`BuildError::Unsupported`] for a bound import that is
     /// neither an instance nor a function, [`BuildError::MissingExport`] when the plan
     /// does not match the component bytes.
-    pub fn compile(&self, get: GetState<T>) -> Result<CompiledWorkload<T>, BuildError> {
+    pub fn compile(&self, get: GetState<T>) -> Result<CompiledWorkload<T>, BuildError>
+    where
+        T: Send,
+    {
         let plan = self.plan;
         let components = self.compile_files()?;
         let mut linking = Linking::new(plan, &self.engine, &components, get, self.fast_paths);
@@ -203,7 +206,7 @@ struct Info {
 /// [`CompiledWorkload::new_state`]. Instances are created lazily, in the store of the call
 /// that needs them; [`CompiledWorkload::instantiate`] creates the eager ones.
 pub struct CompiledWorkload<T: 'static> {
-    runtime: Arc<Runtime<T>>,
+    pub(crate) runtime: Arc<Runtime<T>>,
     info: Arc<Info>,
 }
 
@@ -230,11 +233,11 @@ impl<T: 'static> std::fmt::Debug for CompiledWorkload<T> {
 /// ([`CompiledWorkload::component_func`]).
 #[derive(Debug, Clone)]
 pub struct WorkloadFunc {
-    names: Arc<Names>,
-    component: usize,
-    index: ComponentExportIndex,
-    name: FuncName,
-    ty: ComponentFunc,
+    pub(crate) names: Arc<Names>,
+    pub(crate) component: usize,
+    pub(crate) index: ComponentExportIndex,
+    pub(crate) name: FuncName,
+    pub(crate) ty: ComponentFunc,
 }
 
 impl WorkloadFunc {
@@ -472,7 +475,9 @@ impl<T: 'static> CompiledWorkload<T> {
     /// called from inside a host function); [`CallError::Trap`] when the function traps or
     /// a component it calls does (the chain of causes names each component on the way) or
     /// when the arguments do not match its type. A component that traps is discarded and
-    /// instantiated afresh by the next call.
+    /// instantiated afresh by the next call. A workload with async functions
+    /// ([`CompiledWorkload::is_concurrent`]) fails every call here: call it with
+    /// [`CompiledWorkload::call_async`] or [`CompiledWorkload::call_concurrent`].
     pub fn call(
         &self,
         mut store: impl AsContextMut<Data = T>,
@@ -482,26 +487,12 @@ impl<T: 'static> CompiledWorkload<T> {
     ) -> Result<(), CallError> {
         let mut store = store.as_context_mut();
         let runtime = &self.runtime;
-        if !Arc::ptr_eq(&func.names, &runtime.names) {
-            return Err(CallError::ForeignState {
-                workload: runtime.names.workload.clone(),
-            });
-        }
-        let trap = |source: wasmtime::Error| CallError::Trap {
-            workload: runtime.names.workload.clone(),
-            caller: "host".into(),
-            component: runtime.names.components[func.component].clone(),
-            func: Box::new(func.name.clone()),
-            source: boxed(limits::explain(source)),
-        };
-        if params.len() != func.ty.params().len() || results.len() != func.ty.results().len() {
+        self.check_call(func, params, results)?;
+        let trap = |source: wasmtime::Error| self.host_trap(func, source);
+        if runtime.concurrent {
             return Err(trap(wasmtime::format_err!(
-                "{} takes {} argument(s) and returns {} result(s); given {} argument(s) and room for {} result(s)",
-                func.name,
-                func.ty.params().len(),
-                func.ty.results().len(),
-                params.len(),
-                results.len()
+                "workload `{}` has async functions: call it with `call_async` or `call_concurrent`",
+                runtime.names.workload
             )));
         }
         ensure_instance(&mut store, runtime, func.component, "host", &func.name).map_err(|e| *e)?;
@@ -522,6 +513,47 @@ impl<T: 'static> CompiledWorkload<T> {
             outcome.is_err().then_some(&func.name),
         );
         outcome.map_err(trap)
+    }
+}
+
+impl<T: 'static> CompiledWorkload<T> {
+    /// Checks that `func` is this workload's and that `params` and `results` fit it.
+    pub(crate) fn check_call(
+        &self,
+        func: &WorkloadFunc,
+        params: &[Val],
+        results: &[Val],
+    ) -> Result<(), CallError> {
+        if !Arc::ptr_eq(&func.names, &self.runtime.names) {
+            return Err(CallError::ForeignState {
+                workload: self.runtime.names.workload.clone(),
+            });
+        }
+        if params.len() != func.ty.params().len() || results.len() != func.ty.results().len() {
+            return Err(self.host_trap(
+                func,
+                wasmtime::format_err!(
+                    "{} takes {} argument(s) and returns {} result(s); given {} argument(s) and room for {} result(s)",
+                    func.name,
+                    func.ty.params().len(),
+                    func.ty.results().len(),
+                    params.len(),
+                    results.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The error of a call of `func` by the host that failed with `source`.
+    pub(crate) fn host_trap(&self, func: &WorkloadFunc, source: wasmtime::Error) -> CallError {
+        CallError::Trap {
+            workload: self.runtime.names.workload.clone(),
+            caller: "host".into(),
+            component: self.runtime.names.components[func.component].clone(),
+            func: Box::new(func.name.clone()),
+            source: boxed(limits::explain(source)),
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The integration tests of the workspace, one module per feature, in one test binary.
 
+mod async_linking;
 mod command;
 mod compose;
 mod graph;

@@ -114,9 +114,27 @@ fn fixture_paths() -> Vec<PathBuf> {
         .expect("fixtures/components is committed")
         .map(|entry| entry.expect("a readable folder entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+        .filter(|p| !is_async_fixture(p))
         .collect();
     paths.sort();
     paths
+}
+
+/// The async fixtures (issue 12: `acme:pipe`), which need an engine with concurrency
+/// support and `call_async`; this property test runs every workload on one synchronous
+/// engine, and `tests/all/async_linking.rs` covers them instead.
+fn is_async_fixture(path: &std::path::Path) -> bool {
+    const ASYNC: [&str; 6] = [
+        "async-callee",
+        "async-caller",
+        "sync-caller",
+        "pipe-source",
+        "pipe-transform",
+        "pipe-sink",
+    ];
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .is_some_and(|s| ASYNC.contains(&s))
 }
 
 /// Reads a component's imports and exports through the resolver.

@@ -1,0 +1,48 @@
+//! `async_call` without Wasmtime's `component-model-async` (this crate built with
+//! `default-features = false`): synchronous workloads link and run as before, and a
+//! workload with async functions fails to link with an error that says why.
+
+use crate::call::Route;
+use crate::workload::CompiledWorkload;
+use wasmtime::StoreContextMut;
+use wasmtime::component::{Instance, InstancePre, LinkerInstance, types};
+
+/// A concurrent trampoline call under way: there are none without async support.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending;
+
+/// Instantiates `pre` in `store` (synchronously: `concurrent` is never set here, since no
+/// workload with async functions links).
+pub(crate) fn instantiate<T: 'static>(
+    pre: &InstancePre<T>,
+    store: &mut StoreContextMut<'_, T>,
+    _concurrent: bool,
+) -> wasmtime::Result<Instance> {
+    pre.instantiate(&mut *store)
+}
+
+/// Refuses to define a trampoline in a workload with async functions.
+///
+/// # Errors
+/// Always: the crate was built without `component-model-async`.
+pub(crate) fn define<T: Send + 'static>(
+    _instance: &mut LinkerInstance<'_, T>,
+    _name: &str,
+    _ty: &types::ComponentFunc,
+    route: Route<T>,
+) -> wasmtime::Result<()> {
+    Err(wasmtime::format_err!(
+        "{} of `{}`: the workload has async functions, and compose-linker was built without \
+         its `component-model-async` feature (on by default)",
+        route.func,
+        route.names.components[route.server]
+    ))
+}
+
+impl<T: Send + 'static> CompiledWorkload<T> {
+    /// Whether the workload has async functions (it then does not link without the
+    /// `component-model-async` feature, so this is `false` for every compiled workload).
+    pub fn is_concurrent(&self) -> bool {
+        self.runtime.concurrent
+    }
+}
