@@ -319,6 +319,23 @@ pub enum Problem {
         /// The later name.
         second: String,
     },
+    /// In a workload with async functions (which needs Wasmtime's concurrency support), an
+    /// import with synchronous functions bound to another component: compose-linker cannot
+    /// forward a synchronous call inside such a store with Wasmtime 48, so the linked call
+    /// fails at run time; composed (`compose build`), it works.
+    #[error(
+        "import `{import}` of `{component}` is served by `{server}` with synchronous functions ({functions}) in a workload with async functions: linked at run time with Wasmtime 48, calling them fails"
+    )]
+    SyncCallInAsyncWorkload {
+        /// The importing component.
+        component: String,
+        /// The import.
+        import: String,
+        /// The serving component.
+        server: String,
+        /// The synchronous functions, comma-separated.
+        functions: String,
+    },
     /// A component that nothing imports from and that contributes no workload export.
     #[error(
         "component `{component}` is not used: nothing imports from it and it contributes no workload export"
@@ -456,6 +473,7 @@ impl Problem {
             Problem::HostImportConflict { .. } => "compose::host-import-conflict",
             Problem::InvalidExportName { .. } => "compose::invalid-export-name",
             Problem::DuplicateExportName { .. } => "compose::duplicate-export-name",
+            Problem::SyncCallInAsyncWorkload { .. } => "compose::sync-call-in-async-workload",
             Problem::UnusedComponent { .. } => "compose::unused-component",
         }
     }
@@ -463,7 +481,9 @@ impl Problem {
     /// How bad this problem is: only an unused component is a warning.
     pub fn severity(&self) -> Severity {
         match self {
-            Problem::UnusedComponent { .. } => Severity::Warning,
+            Problem::UnusedComponent { .. } | Problem::SyncCallInAsyncWorkload { .. } => {
+                Severity::Warning
+            }
             _ => Severity::Error,
         }
     }
@@ -568,6 +588,9 @@ impl Problem {
             }
             Problem::UnusedComponent { .. } => {
                 "remove it, or export one of its exports in `[exports]`".into()
+            }
+            Problem::SyncCallInAsyncWorkload { .. } => {
+                "make the functions async, or compose the workload with `compose build` (composed, the call works); Wasmtime 48 cannot call into a component from a synchronous host function of a store with concurrency support".into()
             }
         })
     }

@@ -57,6 +57,7 @@
 #![deny(missing_docs)]
 
 mod component;
+mod concurrency;
 mod diagnostic;
 mod exports;
 mod file;
@@ -72,6 +73,7 @@ mod wit_text;
 mod workload;
 
 pub use component::{ComponentType, Item};
+pub use concurrency::needs_concurrency;
 pub use diagnostic::{
     BackendOffer, Condensed, Diagnostic, Problem, Referrer, ResolveError, Severity, Span,
     WantedExport, WorkloadText, condense,

@@ -56,6 +56,7 @@ pub fn resolve_with(
     resolver.check_host_imports(&bindings, &order);
     let exports = resolver.exports(&bindings);
     resolver.warn_unused(&bindings, &exports);
+    resolver.warn_sync_calls_in_async_workload(&bindings);
     resolver.finish(bindings, order, exports)
 }
 

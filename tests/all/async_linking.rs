@@ -146,6 +146,32 @@ fn an_async_caller_calling_a_sync_callee_fails_with_the_reason() {
 }
 
 #[test]
+fn resolve_warns_about_each_synchronous_import_served_by_a_component() {
+    // The same limit, before anything runs: one warning for `caller`'s synchronous
+    // `acme:bench/ops` (served by `sync-ops`); none for the async `ops` imports, none in
+    // the stream pipeline, whose imports are all async.
+    let (ops, _) = plan("async");
+    let warnings: Vec<_> = ops.warnings.iter().map(|w| &w.problem).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let compose_resolver::Problem::SyncCallInAsyncWorkload {
+        component,
+        import,
+        server,
+        functions,
+    } = warnings[0]
+    else {
+        panic!("{warnings:?}");
+    };
+    assert_eq!(
+        (component.as_str(), import.as_str(), server.as_str()),
+        ("caller", "acme:bench/ops@0.1.0", "sync-ops")
+    );
+    assert!(functions.contains("add-one"), "{functions}");
+    assert_eq!(ops.warnings[0].line_column(), Some((8, 13)));
+    assert!(plan("pipe").0.warnings.is_empty());
+}
+
+#[test]
 fn a_sync_caller_cannot_block_on_an_async_callee() {
     // The component model's rule: a synchronous export's task may not block before it
     // returns; Wasmtime traps, linked or composed alike (see `linked_and_composed`).
