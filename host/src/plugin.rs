@@ -95,40 +95,31 @@ impl BackendError {
             help: why.help,
         }
     }
-}
 
-impl BackendError {
     /// This error as a diagnostic of `plan`'s workload file (`compose::backend-unavailable`),
     /// pointing at the backend's declaration when the workload came from a file.
     pub fn diagnostic(&self, plan: &Plan) -> Diagnostic {
-        let problem = Problem::BackendUnavailable {
-            label: self.label.clone(),
-            plugin: self.plugin.clone(),
-            cause: self.cause.clone(),
-            fix: self.help.clone(),
-        };
         let span = plan
             .host
             .backends
             .get(&self.label)
             .and_then(|b| b.span.clone());
-        Diagnostic::new(problem, plan.source.as_ref(), span).with_label("this backend")
+        Diagnostic::new(self.problem(), plan.source.as_ref(), span).with_label("this backend")
+    }
+
+    fn problem(&self) -> Problem {
+        Problem::BackendUnavailable {
+            label: self.label.clone(),
+            plugin: self.plugin.clone(),
+            cause: self.cause.clone(),
+            fix: self.help.clone(),
+        }
     }
 }
 
 impl fmt::Display for BackendError {
+    /// The wording of [`Problem::BackendUnavailable`], which `compose check` prints.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.plugin {
-            Some(plugin) => write!(
-                f,
-                "backend `{}` (plugin `{plugin}`) cannot be served: {}",
-                self.label, self.cause
-            ),
-            None => write!(
-                f,
-                "backend `{}` cannot be served: {}",
-                self.label, self.cause
-            ),
-        }
+        fmt::Display::fmt(&self.problem(), f)
     }
 }

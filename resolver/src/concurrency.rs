@@ -4,7 +4,7 @@
 //! support on for a workload that has one, and the resolver warns about what Wasmtime 48
 //! cannot link in such a workload.
 
-use crate::component::ComponentType;
+use crate::component::{ComponentType, Item};
 use crate::diagnostic::Problem;
 use crate::plan::{ComponentId, Provider};
 use crate::resolve::{Bindings, Resolver};
@@ -30,11 +30,11 @@ pub(crate) fn component_needs_concurrency(types: &Types, component: &ComponentTy
         .any(|item| needs_concurrency(types, item.kind))
 }
 
-/// The synchronous functions of an import of kind `kind`, by name (`""` for a function
-/// imported by itself).
-pub(crate) fn sync_functions(types: &Types, kind: ItemKind) -> Vec<String> {
-    match kind {
-        ItemKind::Func(id) if !func_needs_concurrency(types, id) => vec![String::new()],
+/// The synchronous functions of an import of kind `kind`, by name (`import` itself for a
+/// function imported by itself).
+pub(crate) fn sync_functions(types: &Types, import: &Item) -> Vec<String> {
+    match import.kind {
+        ItemKind::Func(id) if !func_needs_concurrency(types, id) => vec![import.name.clone()],
         ItemKind::Instance(id) => (types[id].exports.iter())
             .filter(
                 |(_, kind)| matches!(kind, ItemKind::Func(f) if !func_needs_concurrency(types, *f)),
@@ -62,7 +62,7 @@ impl Resolver<'_> {
                 let Provider::Component { component, .. } = &binding.provider else {
                     continue;
                 };
-                let functions = sync_functions(types, binding.import.kind);
+                let functions = sync_functions(types, &binding.import);
                 if functions.is_empty() {
                     continue;
                 }
