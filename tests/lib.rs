@@ -97,3 +97,25 @@ pub fn wat_component(imports: &[&str], ty: &str, exports: &[&str]) -> Vec<u8> {
     wat += ")";
     wat::parse_str(&wat).unwrap_or_else(|e| panic!("{e}\n{wat}"))
 }
+
+/// The function `function` of the instance `interface` that `instance` exports.
+///
+/// # Panics
+/// When the instance exports no such function (a test's failure).
+pub fn exported_func<T: 'static>(
+    instance: &wasmtime::component::Instance,
+    mut store: impl wasmtime::AsContextMut<Data = T>,
+    interface: &str,
+    function: &str,
+) -> wasmtime::component::Func {
+    let missing = || format!("no export {interface}#{function}");
+    let export = instance
+        .get_export_index(&mut store, None, interface)
+        .unwrap_or_else(|| panic!("{}", missing()));
+    let index = instance
+        .get_export_index(&mut store, Some(&export), function)
+        .unwrap_or_else(|| panic!("{}", missing()));
+    instance
+        .get_func(&mut store, index)
+        .unwrap_or_else(|| panic!("{}", missing()))
+}

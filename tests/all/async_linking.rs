@@ -336,13 +336,7 @@ fn linked_and_composed(name: &str, calls: &[(&str, &str, Vec<Val>)]) {
         .map(|(interface, function, args)| {
             let mut store = store_for(&engine, &workload);
             let instance = block_on(linker.instantiate_async(&mut store, &component)).unwrap();
-            let export = instance
-                .get_export_index(&mut store, None, interface)
-                .unwrap();
-            let index = instance
-                .get_export_index(&mut store, Some(&export), function)
-                .unwrap();
-            let func = instance.get_func(&mut store, index).unwrap();
+            let func = compose_tests::exported_func(&instance, &mut store, interface, function);
             let mut results = vec![Val::Bool(false); func.ty(&store).results().len()];
             let called = block_on(func.call_async(&mut store, args, &mut results));
             outcome(called.map(|()| results).map_err(|e| format!("{e:?}")))

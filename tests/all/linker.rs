@@ -584,13 +584,7 @@ fn the_linked_and_the_composed_workload_give_the_same_results() {
     let composed: Vec<Vec<Val>> = SAME_CALLS
         .iter()
         .map(|(interface, function, args)| {
-            let export = instance
-                .get_export_index(&mut store, None, interface)
-                .unwrap();
-            let index = instance
-                .get_export_index(&mut store, Some(&export), function)
-                .unwrap();
-            let func = instance.get_func(&mut store, index).unwrap();
+            let func = compose_tests::exported_func(&instance, &mut store, interface, function);
             let args: Vec<Val> = args.iter().map(|a| string(a)).collect();
             let mut results = vec![Val::Bool(false); func.ty(&store).results().len()];
             func.call(&mut store, &args, &mut results).unwrap();
