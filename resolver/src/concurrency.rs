@@ -4,6 +4,7 @@
 //! support on for a workload that has one, and the resolver warns about what Wasmtime 48
 //! cannot link in such a workload.
 
+use crate::cluster::Cluster;
 use crate::component::{ComponentType, Item};
 use crate::diagnostic::Problem;
 use crate::plan::{ComponentId, Provider};
@@ -47,8 +48,12 @@ pub(crate) fn sync_functions(types: &Types, import: &Item) -> Vec<String> {
 
 impl Resolver<'_> {
     /// In a workload with async functions, each import with synchronous functions bound to
-    /// another component ([`Problem::SyncCallInAsyncWorkload`]).
-    pub(crate) fn warn_sync_calls_in_async_workload(&mut self, bindings: &Bindings) {
+    /// another component outside its cluster ([`Problem::SyncCallInAsyncWorkload`]).
+    pub(crate) fn warn_sync_calls_in_async_workload(
+        &mut self,
+        bindings: &Bindings,
+        clusters: &[Cluster],
+    ) {
         let types = &self.types;
         let is_async = (0..self.names.len())
             .filter_map(|i| self.ty(ComponentId(i)))
@@ -62,6 +67,11 @@ impl Resolver<'_> {
                 let Provider::Component { component, .. } = &binding.provider else {
                     continue;
                 };
+                // Fused into one component, the call never reaches the linker.
+                let importer_id = ComponentId(importer);
+                if clusters.iter().any(|c| c.fuses(importer_id, *component)) {
+                    continue;
+                }
                 let functions = sync_functions(types, &binding.import);
                 if functions.is_empty() {
                     continue;

@@ -57,7 +57,7 @@ pub enum Problem {
     InvalidName {
         /// The name as written.
         name: String,
-        /// What is named: `workload`, `component` or `backend`.
+        /// What is named: `workload`, `component`, `backend` or `cluster`.
         what: &'static str,
     },
     /// A name in `[host] interfaces` is neither an interface name nor a pattern.
@@ -336,6 +336,39 @@ pub enum Problem {
         /// The synchronous functions, comma-separated.
         functions: String,
     },
+    /// A `[clusters]` entry names a component the workload does not have.
+    #[error("cluster `{cluster}` names `{component}`, which is not a component of this workload")]
+    UnknownClusterMember {
+        /// The cluster.
+        cluster: String,
+        /// The name as written.
+        component: String,
+        /// The workload's components, for the help text.
+        known: Vec<String>,
+    },
+    /// A component listed in two clusters (or twice in one): a component is instantiated
+    /// with exactly one cluster.
+    #[error("component `{component}` is in cluster `{first}` and again in cluster `{second}`")]
+    DuplicateClusterMember {
+        /// The component.
+        component: String,
+        /// The cluster that lists it first.
+        first: String,
+        /// The cluster that lists it again.
+        second: String,
+    },
+    /// The members of an explicit cluster do not all import from each other: the cluster
+    /// instantiates unrelated components together.
+    #[error(
+        "the members of cluster `{cluster}` do not import from each other: {}",
+        parts.iter().map(|p| format!("[{}]", p.join(", "))).collect::<Vec<_>>().join(" and ")
+    )]
+    DisconnectedCluster {
+        /// The cluster.
+        cluster: String,
+        /// Its members, in groups that import from each other.
+        parts: Vec<Vec<String>>,
+    },
     /// A component that nothing imports from and that contributes no workload export.
     #[error(
         "component `{component}` is not used: nothing imports from it and it contributes no workload export"
@@ -475,15 +508,19 @@ impl Problem {
             Problem::DuplicateExportName { .. } => "compose::duplicate-export-name",
             Problem::SyncCallInAsyncWorkload { .. } => "compose::sync-call-in-async-workload",
             Problem::UnusedComponent { .. } => "compose::unused-component",
+            Problem::UnknownClusterMember { .. } => "compose::unknown-cluster-member",
+            Problem::DuplicateClusterMember { .. } => "compose::duplicate-cluster-member",
+            Problem::DisconnectedCluster { .. } => "compose::disconnected-cluster",
         }
     }
 
-    /// How bad this problem is: only an unused component is a warning.
+    /// How bad this problem is: an unused component, a synchronous call in an async
+    /// workload and a disconnected cluster are warnings.
     pub fn severity(&self) -> Severity {
         match self {
-            Problem::UnusedComponent { .. } | Problem::SyncCallInAsyncWorkload { .. } => {
-                Severity::Warning
-            }
+            Problem::UnusedComponent { .. }
+            | Problem::SyncCallInAsyncWorkload { .. }
+            | Problem::DisconnectedCluster { .. } => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -590,7 +627,17 @@ impl Problem {
                 "remove it, or export one of its exports in `[exports]`".into()
             }
             Problem::SyncCallInAsyncWorkload { .. } => {
-                "make the functions async, or compose the workload with `compose build` (composed, the call works); Wasmtime 48 cannot call into a component from a synchronous host function of a store with concurrency support".into()
+                "make the functions async, put both components in one `[clusters]` entry (fused, the call works), or compose the workload with `compose build`; Wasmtime 48 cannot call into a component from a synchronous host function of a store with concurrency support".into()
+            }
+            Problem::UnknownClusterMember { known, .. } => format!(
+                "list components of the workload ({}) in `[clusters]`",
+                known.join(", ")
+            ),
+            Problem::DuplicateClusterMember { component, .. } => format!(
+                "list `{component}` in one cluster only"
+            ),
+            Problem::DisconnectedCluster { .. } => {
+                "split the cluster into groups whose members import from each other; fusing unrelated components only instantiates more at once".into()
             }
         })
     }

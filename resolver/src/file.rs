@@ -10,8 +10,8 @@ use crate::names::is_label;
 use crate::plugin::BackendConfig;
 use crate::source::SourceFile;
 use crate::workload::{
-    BindingTarget, ComponentDecl, ComponentSource, ExplicitBinding, ExportDecl, HostBackendDecl,
-    HostDecl, Instantiation, Located, Workload,
+    BindingTarget, ClusterDecl, ComponentDecl, ComponentSource, ExplicitBinding, ExportDecl,
+    HostBackendDecl, HostDecl, Instantiation, Located, Workload,
 };
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -55,6 +55,8 @@ struct RawWorkload {
     #[serde(default)]
     components: IndexMap<Spanned<String>, RawComponent>,
     exports: Option<IndexMap<Spanned<String>, Spanned<RawTarget>>>,
+    #[serde(default)]
+    clusters: IndexMap<Spanned<String>, Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -223,11 +225,32 @@ impl Reader<'_> {
                 .map(|(name, target)| (name.into_inner(), export(target)))
                 .collect()
         });
+        let clusters = raw
+            .clusters
+            .into_iter()
+            .map(|(name, members)| {
+                self.check_label(&name, "cluster");
+                if members.is_empty() {
+                    let reason = format!(
+                        "cluster `{}` lists no components: list its members, `{} = [\"frontend\", \"formatter\"]`",
+                        name.get_ref(),
+                        name.get_ref()
+                    );
+                    self.invalid(reason, name.span());
+                }
+                let decl = ClusterDecl {
+                    name_span: Some(name.span()),
+                    members: members.into_iter().map(located).collect(),
+                };
+                (name.into_inner(), decl)
+            })
+            .collect();
         Workload {
             name: raw.name.into(),
             host: self.host(raw.host),
             components,
             exports,
+            clusters,
             text: Some(self.source.clone()),
             base_dir,
         }

@@ -1,6 +1,7 @@
 //! The end of resolving: the plan, or every diagnostic with the partial plan of what did
 //! resolve.
 
+use crate::cluster::Cluster;
 use crate::diagnostic::{Diagnostic, ResolveError, Severity};
 use crate::plan::{
     Binding, ComponentId, PartialPlan, Plan, PlannedComponent, Provider, Unbound, Unreadable,
@@ -16,6 +17,7 @@ impl Resolver<'_> {
         bindings: Bindings,
         order: Vec<ComponentId>,
         exports: Vec<WorkloadExport>,
+        clusters: Vec<Cluster>,
     ) -> Result<Plan, ResolveError> {
         // Components that could not be loaded are left out and the others renumbered
         // (without errors nothing is left out and the numbering stays as it is).
@@ -53,6 +55,17 @@ impl Resolver<'_> {
             warnings: Vec::new(),
             host: self.host,
             source: self.workload.text.clone(),
+            clusters: clusters
+                .into_iter()
+                .map(|c| Cluster {
+                    members: c
+                        .members
+                        .into_iter()
+                        .filter_map(|id| renumbered[id.0])
+                        .collect(),
+                    ..c
+                })
+                .collect(),
         };
         let diagnostics = self.diagnostics;
         if !diagnostics.iter().any(|d| d.severity() == Severity::Error) {

@@ -49,6 +49,20 @@ pub struct WorkloadJson<'a> {
     pub unbound: Vec<UnboundJson<'a>>,
     /// Every error and warning of a workload that does not resolve (empty when it does).
     pub problems: Vec<ProblemJson>,
+    /// The clusters of more than one component (every other component is a cluster of
+    /// its own), in the plan's order.
+    pub clusters: Vec<ClusterJson<'a>>,
+}
+
+/// A cluster: components the run-time linker instantiates together.
+#[derive(Debug, Serialize)]
+pub struct ClusterJson<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its members, in the order of the workload file.
+    pub members: Vec<&'a str>,
+    /// Whether `[clusters]` names it (else the default rule made it).
+    pub explicit: bool,
 }
 
 /// One component.
@@ -243,6 +257,16 @@ impl Plan {
             resolved: false,
             unbound: Vec::new(),
             problems: Vec::new(),
+            clusters: self
+                .clusters
+                .iter()
+                .filter(|c| c.members.len() > 1)
+                .map(|c| ClusterJson {
+                    name: &c.name,
+                    members: c.members.iter().map(|id| name(*id)).collect(),
+                    explicit: c.explicit,
+                })
+                .collect(),
         }
     }
 
@@ -330,6 +354,7 @@ impl ResolveError {
                 resolved: false,
                 unbound: Vec::new(),
                 problems: Vec::new(),
+                clusters: Vec::new(),
             },
         };
         json.warnings = self

@@ -56,6 +56,7 @@
 //! configuring it wrongly, fails before anything runs.
 #![deny(missing_docs)]
 
+mod cluster;
 mod component;
 mod concurrency;
 mod diagnostic;
@@ -72,6 +73,7 @@ mod source;
 mod wit_text;
 mod workload;
 
+pub use cluster::Cluster;
 pub use component::{ComponentType, Item};
 pub use concurrency::needs_concurrency;
 pub use diagnostic::{
@@ -79,8 +81,8 @@ pub use diagnostic::{
     WantedExport, WorkloadText, condense,
 };
 pub use json::{
-    ComponentJson, ExportJson, HostImportJson, ImportJson, ItemJson, JSON_SCHEMA, PathStyle,
-    ProblemJson, ProviderJson, UnboundJson, WorkloadJson,
+    ClusterJson, ComponentJson, ExportJson, HostImportJson, ImportJson, ItemJson, JSON_SCHEMA,
+    PathStyle, ProblemJson, ProviderJson, UnboundJson, WorkloadJson,
 };
 pub use names::{HostPattern, InterfaceName, names_match};
 pub use plan::{
@@ -94,6 +96,6 @@ pub use source::SourceFile;
 /// [`ItemKind`](wac_types::ItemKind) the plan uses.
 pub use wac_types;
 pub use workload::{
-    BindingTarget, ComponentDecl, ComponentSource, ExplicitBinding, ExportDecl, HostBackendDecl,
-    HostDecl, Instantiation, Located, Workload,
+    BindingTarget, ClusterDecl, ComponentDecl, ComponentSource, ExplicitBinding, ExportDecl,
+    HostBackendDecl, HostDecl, Instantiation, Located, Workload,
 };

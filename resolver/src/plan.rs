@@ -105,6 +105,9 @@ pub struct Plan {
     /// The workload file's text, when the workload came from a file: what diagnostics
     /// found after resolving (`compose check`) point into.
     pub source: Option<WorkloadText>,
+    /// The clusters: every component in exactly one, ordered by their first members (see
+    /// [`Cluster`](crate::Cluster)).
+    pub clusters: Vec<crate::Cluster>,
 }
 
 /// One component of a resolved workload.
@@ -351,6 +354,7 @@ impl fmt::Display for Plan {
                 e.export.name
             )?;
         }
+        self.fmt_clusters(f)?;
         let bindings: usize = self.components.iter().map(|c| c.bindings.len()).sum();
         write!(
             f,
@@ -361,5 +365,35 @@ impl fmt::Display for Plan {
             self.exports.len(),
             self.warnings.len(),
         )
+    }
+}
+
+impl Plan {
+    /// The `clusters` section of the plan's text: each cluster of more than one member
+    /// (the others are lazy components on their own); nothing when there is none.
+    fn fmt_clusters(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut fused = self
+            .clusters
+            .iter()
+            .filter(|c| c.members.len() > 1)
+            .peekable();
+        if fused.peek().is_none() {
+            return Ok(());
+        }
+        writeln!(f, "clusters")?;
+        for cluster in fused {
+            let members: Vec<&str> = cluster
+                .members
+                .iter()
+                .map(|id| self.component(*id).name.as_str())
+                .collect();
+            let why = if cluster.explicit {
+                "[clusters]"
+            } else {
+                "eager"
+            };
+            writeln!(f, "  {}: {} ({why})", cluster.name, members.join(", "))?;
+        }
+        Ok(())
     }
 }

@@ -56,8 +56,9 @@ pub fn resolve_with(
     resolver.check_host_imports(&bindings, &order);
     let exports = resolver.exports(&bindings);
     resolver.warn_unused(&bindings, &exports);
-    resolver.warn_sync_calls_in_async_workload(&bindings);
-    resolver.finish(bindings, order, exports)
+    let clusters = resolver.clusters(&bindings);
+    resolver.warn_sync_calls_in_async_workload(&bindings, &clusters);
+    resolver.finish(bindings, order, exports, clusters)
 }
 
 /// Resolves the workload file at `path`: [`Workload::from_file`], then [`resolve`].

@@ -66,10 +66,22 @@ pub struct Workload {
     /// The workload's exports by export name, if `[exports]` lists them; `None` means
     /// the exports of the components nothing imports from.
     pub exports: Option<IndexMap<String, Located<ExportDecl>>>,
+    /// `[clusters]`: sets of components the run-time linker instantiates (and composes)
+    /// together, by cluster name, in the order written.
+    pub clusters: IndexMap<String, ClusterDecl>,
     /// The workload file's text, when the workload was read from one.
     pub text: Option<WorkloadText>,
     /// The folder that relative component paths are relative to.
     pub base_dir: PathBuf,
+}
+
+/// One `[clusters]` entry: `hot = ["frontend", "formatter"]`.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterDecl {
+    /// Where the cluster's name is written.
+    pub name_span: Option<Span>,
+    /// Its members' names, each where it is written.
+    pub members: Vec<Located<String>>,
 }
 
 /// `[host]`: what the embedding host provides.
@@ -240,6 +252,7 @@ impl Workload {
             host: HostDecl::default(),
             components: IndexMap::new(),
             exports: None,
+            clusters: IndexMap::new(),
             text: None,
             base_dir: PathBuf::from("."),
         }
@@ -299,6 +312,26 @@ impl Workload {
                 component: component.into(),
                 export,
             }),
+        );
+        self
+    }
+
+    /// The same workload with the cluster `name` of `members` (as `[clusters]` writes it).
+    pub fn with_cluster<S: Into<String>>(
+        mut self,
+        name: impl Into<String>,
+        members: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let members = members
+            .into_iter()
+            .map(|m| Located::new(m.into()))
+            .collect();
+        self.clusters.insert(
+            name.into(),
+            ClusterDecl {
+                name_span: None,
+                members,
+            },
         );
         self
     }
