@@ -4,7 +4,7 @@
 //! imports of the composition when it encodes the graph.
 
 use crate::{ComposeError, ComposeOptions};
-use compose_resolver::{ComponentId, Plan, PlannedComponent, WorkloadExport};
+use compose_resolver::{ComponentId, Plan, PlannedComponent};
 use std::collections::HashMap;
 use wac_graph::types::Package;
 use wac_graph::{CompositionGraph, NodeId, PackageId};
@@ -21,8 +21,42 @@ pub(crate) struct Built {
     pub instances: HashMap<NodeId, String>,
 }
 
+/// Which part of a plan to compose: its members (`None`: every component) and what to
+/// export, as `(component, its export, the composition's export name)`.
+pub(crate) struct Part<'a> {
+    pub members: Option<Vec<bool>>,
+    pub exports: Vec<(ComponentId, &'a str, &'a str)>,
+}
+
+impl Part<'_> {
+    fn has(&self, id: ComponentId) -> bool {
+        self.members
+            .as_ref()
+            .is_none_or(|m| m.get(id.index()).copied().unwrap_or(false))
+    }
+}
+
 /// Builds the composition graph of `plan`.
 pub(crate) fn build(plan: &Plan, options: &ComposeOptions) -> Result<Built, ComposeError> {
+    let exports = plan
+        .exports
+        .iter()
+        .map(|e| (e.component, e.export.name.as_str(), e.name.as_str()))
+        .collect();
+    let part = Part {
+        members: None,
+        exports,
+    };
+    build_part(plan, options, &part)
+}
+
+/// Builds the composition graph of `part` of `plan`: imports served by components outside
+/// it stay unsatisfied, so they become imports of the composition, as host imports do.
+pub(crate) fn build_part(
+    plan: &Plan,
+    options: &ComposeOptions,
+    part: &Part<'_>,
+) -> Result<Built, ComposeError> {
     check_order(plan)?;
     let mut graph = CompositionGraph::new();
     // Components read from the same file share one `FileId`: register that file as a
@@ -30,7 +64,7 @@ pub(crate) fn build(plan: &Plan, options: &ComposeOptions) -> Result<Built, Comp
     let mut packages: Vec<Option<PackageId>> = vec![None; plan.files.len()];
     let mut instances: Vec<Option<NodeId>> = vec![None; plan.components.len()];
     let mut bindings = 0;
-    for &id in &plan.order {
+    for &id in plan.order.iter().filter(|id| part.has(**id)) {
         let component = &plan.components[id.index()];
         let package = match packages[component.file.index()] {
             Some(package) => package,
@@ -44,10 +78,10 @@ pub(crate) fn build(plan: &Plan, options: &ComposeOptions) -> Result<Built, Comp
         if options.names {
             graph.set_node_name(instance, &component.name);
         }
-        bindings += wire(&mut graph, plan, &instances, component, instance)?;
+        bindings += wire(&mut graph, plan, &instances, component, instance, part)?;
         instances[id.index()] = Some(instance);
     }
-    for export in &plan.exports {
+    for &export in &part.exports {
         export_one(&mut graph, plan, &instances, export)?;
     }
     let instances = plan
@@ -62,7 +96,7 @@ pub(crate) fn build(plan: &Plan, options: &ComposeOptions) -> Result<Built, Comp
         .collect();
     Ok(Built {
         graph,
-        packages: packages.len(),
+        packages: packages.iter().flatten().count(),
         bindings,
         instances,
     })
@@ -170,9 +204,13 @@ fn wire(
     instances: &[Option<NodeId>],
     component: &PlannedComponent,
     instance: NodeId,
+    part: &Part<'_>,
 ) -> Result<usize, ComposeError> {
     let mut bindings = 0;
-    for (binding, server, export) in component.component_bindings() {
+    let inside = component
+        .component_bindings()
+        .filter(|(_, server, _)| part.has(*server));
+    for (binding, server, export) in inside {
         let source = instance_of(plan, instances, server, &component.name)?;
         let argument = graph
             .alias_instance_export(source, export)
@@ -195,31 +233,31 @@ fn wire(
     Ok(bindings)
 }
 
-/// Exports the workload export `export` from its component's instance.
+/// Exports export `export` of `component`'s instance as `exported`.
 fn export_one(
     graph: &mut CompositionGraph,
     plan: &Plan,
     instances: &[Option<NodeId>],
-    export: &WorkloadExport,
+    (component, export, exported): (ComponentId, &str, &str),
 ) -> Result<(), ComposeError> {
     let name = plan
         .components
-        .get(export.component.index())
+        .get(component.index())
         .map_or("?", |c| c.name.as_str());
-    let instance = instance_of(plan, instances, export.component, "the workload's exports")?;
+    let instance = instance_of(plan, instances, component, "the workload's exports")?;
     let node = graph
-        .alias_instance_export(instance, &export.export.name)
+        .alias_instance_export(instance, export)
         .map_err(|source| ComposeError::Alias {
             component: name.to_owned(),
-            export: export.export.name.clone(),
+            export: export.to_owned(),
             source,
         })?;
     graph
-        .export(node, &export.name)
+        .export(node, exported)
         .map_err(|source| ComposeError::Export {
-            name: export.name.clone(),
+            name: exported.to_owned(),
             component: name.to_owned(),
-            export: export.export.name.clone(),
+            export: export.to_owned(),
             source,
         })
 }

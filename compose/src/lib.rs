@@ -58,6 +58,9 @@
 
 mod externs;
 mod graph;
+mod subset;
+
+pub use subset::{Subset, SubsetExport};
 
 use compose_resolver::Plan;
 use compose_resolver::wac_types::ItemKind;
@@ -325,6 +328,24 @@ impl Composition {
     /// that failed, naming the workload component involved.
     pub fn build(plan: &Plan, options: &ComposeOptions) -> Result<Self, ComposeError> {
         let built = graph::build(plan, options)?;
+        Self::encode(
+            plan,
+            built,
+            options,
+            &labelled_exports(plan),
+            plan.components.len(),
+        )
+    }
+
+    /// Encodes a built graph (checking wasmparser's limits first when validating), restores
+    /// the `implements` of the `labelled` exports, and reads back the imports and exports.
+    fn encode(
+        plan: &Plan,
+        built: graph::Built,
+        options: &ComposeOptions,
+        labelled: &HashMap<&str, &str>,
+        instances: usize,
+    ) -> Result<Self, ComposeError> {
         if options.validate {
             check_limits(plan, &built)?;
         }
@@ -361,12 +382,11 @@ impl Composition {
             workload: plan.name.clone(),
             source,
         };
-        let labelled = labelled_exports(plan);
         let bytes = if labelled.is_empty() {
             bytes
         } else {
             let bytes =
-                externs::restore_export_implements(&bytes, &labelled).map_err(exports_error)?;
+                externs::restore_export_implements(&bytes, labelled).map_err(exports_error)?;
             if options.validate {
                 wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
                     .validate_all(&bytes)
@@ -378,7 +398,7 @@ impl Composition {
         Ok(Self {
             bytes,
             packages: built.packages,
-            instances: plan.components.len(),
+            instances,
             bindings: built.bindings,
             imports,
             exports,

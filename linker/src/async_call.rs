@@ -340,13 +340,13 @@ impl<T: Send + 'static> CompiledWorkload<T> {
         let Some(call) = pending.last().filter(|_| !named) else {
             return error;
         };
-        let slot = &mut state.slots[call.server];
+        let slot = &state.slots[call.server];
         if slot
             .live
             .as_ref()
             .is_some_and(|l| l.generation == call.generation)
         {
-            slot.live = None;
+            crate::call::discard(state, call.server);
         }
         if state.poisoned.is_none() {
             state.poisoned = Some((call.server, (*call.func).clone()));
@@ -357,7 +357,7 @@ impl<T: Send + 'static> CompiledWorkload<T> {
             caller: names.components[call.caller].clone(),
             component: names.components[call.server].clone(),
             func: Box::new((*call.func).clone()),
-            source: boxed(crate::limits::explain(error)),
+            source: boxed(names.explain(call.server, error)),
         })
     }
 
@@ -386,8 +386,21 @@ impl<T: Send + 'static> CompiledWorkload<T> {
             Ok(outcome) => outcome,
             Err(error) => {
                 let error = self.attribute(store.data_mut(), error);
+                self.fail_entry(store.data_mut(), func);
                 Err(self.host_trap(func, error))
             }
+        }
+    }
+
+    /// Ends the host's call of `func`, which failed outside its own future (a task it
+    /// left running trapped, so `call_concurrent` never returned): as when it fails
+    /// inside, its instance is discarded and the store poisoned.
+    fn fail_entry(&self, data: &mut T, func: &WorkloadFunc) {
+        let get = self.runtime.get;
+        let live = get(data).slots[func.component].live.as_ref();
+        if let Some(generation) = live.map(|l| l.generation) {
+            let entered = (func.component, generation);
+            exit(data, get, entered, None, Some(&func.name));
         }
     }
 

@@ -38,6 +38,9 @@ pub(crate) struct RuntimeComponent<T: 'static> {
     /// The component's exported resource types that cross to importers: where each is in
     /// the component, and the host resource type that stands for it.
     pub(crate) resources: Vec<(ComponentExportIndex, u32)>,
+    /// For a member of a fused cluster (whose `pre` is the cluster's): its exports as
+    /// named in the cluster's component.
+    pub(crate) renamed: Option<crate::cluster::Renamed>,
 }
 
 /// Where [`Runtime`] will be once the workload is built.
@@ -67,7 +70,7 @@ impl<T: 'static> Route<T> {
             caller: self.names.components[self.caller].clone(),
             component: self.names.components[self.server].clone(),
             func: Box::new(self.func.clone()),
-            source: boxed(limits::explain(error)),
+            source: boxed(self.names.explain(self.server, error)),
         })
     }
 }
@@ -143,13 +146,18 @@ pub(crate) fn ensure_instance<T: 'static>(
             func: Box::new(func.clone()),
         }));
     }
-    slot.instantiating = true;
-    slot.memory = 0;
+    let unit = || std::iter::once(id).chain(names.mates[id].iter().copied());
+    for member in unit() {
+        state.slots[member].instantiating = true;
+        state.slots[member].memory = 0;
+    }
     let outer = state.current.replace(id);
     let component = &runtime.components[id];
     let instantiated = crate::async_call::instantiate(&component.pre, store, runtime.concurrent);
     let state = (runtime.get)(store.data_mut());
-    state.slots[id].instantiating = false;
+    for member in unit() {
+        state.slots[member].instantiating = false;
+    }
     state.current = outer;
     if instantiated.is_err() && state.poisoned.is_none() {
         state.poisoned = Some((id, func.clone()));
@@ -162,6 +170,21 @@ pub(crate) fn ensure_instance<T: 'static>(
             source: boxed(limits::explain(e)),
         })
     })?;
+    for member in unit() {
+        make_live(store, runtime, member, instance);
+    }
+    Ok(())
+}
+
+/// Records `instance` as the live instance of component `id` (a fused cluster's one
+/// instance stands for each of its members).
+fn make_live<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    runtime: &Runtime<T>,
+    id: usize,
+    instance: wasmtime::component::Instance,
+) {
+    let component = &runtime.components[id];
     let resources = component
         .resources
         .iter()
@@ -176,7 +199,6 @@ pub(crate) fn ensure_instance<T: 'static>(
         funcs: vec![None; component.routes],
         resources,
     });
-    Ok(())
 }
 
 /// Enters the server of `route`: finds (or creates) its instance and the function, checks
@@ -267,13 +289,24 @@ pub(crate) fn exit<T>(
     {
         live.active = false;
         if failed.is_some() {
-            slot.live = None;
+            discard(state, id);
         }
     }
     if let Some(func) = failed
         && state.poisoned.is_none()
     {
         state.poisoned = Some((id, func.clone()));
+    }
+}
+
+/// Discards the instance of component `id`, whose call failed: it is never entered
+/// again, nor are its mates (the other members of its fused cluster), which share it.
+#[cold]
+pub(crate) fn discard(state: &mut WorkloadState, id: usize) {
+    state.slots[id].live = None;
+    let names = state.names.clone();
+    for &mate in &names.mates[id] {
+        state.slots[mate].live = None;
     }
 }
 

@@ -80,6 +80,7 @@ mod async_call;
 #[path = "async_off.rs"]
 mod async_call;
 mod call;
+mod cluster;
 mod config;
 mod error;
 mod limits;
@@ -87,6 +88,7 @@ mod link;
 mod state;
 mod workload;
 
+pub use cluster::LinkMode;
 pub use config::{config, config_for, has_async_functions};
 pub use error::{BoxError, BuildError, CallError, FuncName, InstantiateError, LookupError};
 pub use limits::{DeadlineExceeded, Deadlines, MemoryLimitExceeded};

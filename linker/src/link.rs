@@ -6,11 +6,12 @@ use crate::call::{
     GetState, Route, Runtime, RuntimeCell, RuntimeComponent, define_func, drop_handle,
     holds_resources,
 };
+use crate::cluster::{Renamed, Units, unit_export};
 use crate::error::{BuildError, FuncName, boxed};
 use crate::state::Names;
 use crate::workload::ComponentHost;
 use compose_resolver::{Binding, ComponentId, Instantiation, Plan, PlannedComponent};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 use wasmtime::Engine;
@@ -25,8 +26,10 @@ use wasmtime::component::{
 pub(crate) struct Linking<'a, T: 'static> {
     plan: &'a Plan,
     engine: &'a Engine,
-    /// The compiled component of each workload component.
+    /// The compiled component of each workload component (a fused member's: its cluster's).
     components: &'a [Component],
+    /// A fused member's exports as named in its cluster's component.
+    renamed: &'a [Option<Renamed>],
     get: GetState<T>,
     fast_paths: bool,
     /// Whether the plan has async functions: then every trampoline is a concurrent one
@@ -57,7 +60,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
     pub(crate) fn new(
         plan: &'a Plan,
         engine: &'a Engine,
-        components: &'a [Component],
+        units: &'a Units,
         get: GetState<T>,
         fast_paths: bool,
     ) -> Self {
@@ -65,7 +68,8 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
         Self {
             plan,
             engine,
-            components,
+            components: &units.components,
+            renamed: &units.renamed,
             get,
             fast_paths,
             concurrent: crate::config::has_async_functions(plan),
@@ -73,6 +77,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
                 workload: plan.name.clone(),
                 components: plan.components.iter().map(|c| c.name.clone()).collect(),
                 max_memory: plan.components.iter().map(|c| c.max_memory).collect(),
+                mates: units.mates.clone(),
             }),
             cell: Arc::new(OnceLock::new()),
             routes: vec![0; count],
@@ -135,6 +140,37 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             .map_err(|e| self.link_error(planned, e))
     }
 
+    /// Links a fused cluster: the host's definitions and its members' `own` ones, shadowed
+    /// by a trampoline for every import its members take from components outside it (one
+    /// per import name); pre-instantiated once for all its members.
+    pub(crate) fn link_cluster(
+        &mut self,
+        host: &Linker<T>,
+        own: &[&[ComponentHost<T>]],
+        members: &[ComponentId],
+    ) -> Result<InstancePre<T>, BuildError> {
+        let first = self.plan.component(members[0]);
+        let mut linker = host.clone();
+        linker.allow_shadowing(true);
+        for define in own.iter().flat_map(|defines| defines.iter()) {
+            define(&mut linker).map_err(|e| self.link_error(first, e))?;
+        }
+        let mut linked = HashSet::new();
+        for &caller in members {
+            let planned = self.plan.component(caller);
+            for (binding, server, export) in planned.component_bindings() {
+                if members.contains(&server) || !linked.insert(binding.import.name.as_str()) {
+                    continue;
+                }
+                let caller = caller.index();
+                self.link_binding(&mut linker, caller, planned, binding, server, export)?;
+            }
+        }
+        linker
+            .instantiate_pre(&self.components[members[0].index()])
+            .map_err(|e| self.link_error(first, e))
+    }
+
     fn link_binding(
         &mut self,
         linker: &mut Linker<T>,
@@ -145,8 +181,9 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
         export: &str,
     ) -> Result<(), BuildError> {
         let import = binding.import.name.as_str();
+        let unit_name = unit_export(self.renamed[server.index()].as_ref(), export);
         let export_index = self.components[server.index()]
-            .get_export_index(None, export)
+            .get_export_index(None, unit_name)
             .ok_or_else(|| self.missing(planned, import, server.index(), export))?;
         let target = Target {
             caller,
@@ -311,12 +348,16 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             .zip(self.crossing)
             .zip(&self.plan.components)
             .zip(self.routes)
-            .map(|(((pre, resources), planned), routes)| RuntimeComponent {
-                pre,
-                eager: planned.instantiate == Instantiation::Eager,
-                routes,
-                resources,
-            })
+            .zip(self.renamed)
+            .map(
+                |((((pre, resources), planned), routes), renamed)| RuntimeComponent {
+                    pre,
+                    eager: planned.instantiate == Instantiation::Eager,
+                    routes,
+                    resources,
+                    renamed: renamed.clone(),
+                },
+            )
             .collect();
         let runtime = Arc::new(Runtime {
             names: self.names,

@@ -12,6 +12,33 @@ pub(crate) struct Names {
     pub(crate) components: Vec<String>,
     /// Each component's `max-memory`, in bytes.
     pub(crate) max_memory: Vec<Option<u64>>,
+    /// Each component's mates: the other members of its fused cluster, which share its
+    /// instance (empty for a component linked on its own).
+    pub(crate) mates: Vec<Vec<usize>>,
+}
+
+impl Names {
+    /// `error`, which ended a call into component `id`, made clear for a person: a
+    /// passed deadline as [`DeadlineExceeded`](crate::DeadlineExceeded)
+    /// ([`limits::explain`](crate::limits::explain)), and, for a member of a fused
+    /// cluster, which components share the instance it ended in (calls between them are
+    /// direct, so only the wasm backtrace shows which member trapped).
+    pub(crate) fn explain(&self, id: usize, error: wasmtime::Error) -> wasmtime::Error {
+        let error = crate::limits::explain(error);
+        if self.mates[id].is_empty() {
+            return error;
+        }
+        let mut members = vec![format!("`{}`", self.components[id])];
+        members.extend(
+            self.mates[id]
+                .iter()
+                .map(|m| format!("`{}`", self.components[*m])),
+        );
+        error.context(format!(
+            "in the fused cluster of {} (one component: calls between them do not cross the linker)",
+            members.join(", ")
+        ))
+    }
 }
 
 /// The workload's state in one [`Store`](wasmtime::Store): the instances of its components

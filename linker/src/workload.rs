@@ -2,8 +2,8 @@
 //! [`CompiledWorkload`] instantiates and calls in stores.
 
 use crate::call::{GetState, Runtime, check_poison, ensure_instance, enter_instance, exit, state};
+use crate::cluster::{self, LinkMode, unit_export};
 use crate::error::{BuildError, CallError, FuncName, InstantiateError, LookupError, boxed};
-use crate::limits;
 use crate::link::Linking;
 use crate::state::{Names, WorkloadState};
 use compose_resolver::{InterfaceName, Plan, names_match};
@@ -28,6 +28,7 @@ pub struct WorkloadLinker<'p, T: 'static> {
     fast_paths: bool,
     /// Host definitions for one component only, by the component's index in the plan.
     per_component: HashMap<usize, Vec<ComponentHost<T>>>,
+    mode: LinkMode,
 }
 
 /// Host definitions that one component is linked against (see
@@ -50,6 +51,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
             linker,
             fast_paths: true,
             per_component: HashMap::new(),
+            mode: LinkMode::default(),
         }
     }
 
@@ -125,6 +127,15 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
         self
     }
 
+    /// How to link the components (default [`LinkMode::Clusters`]): each on its own, the
+    /// plan's clusters fused into one component each, or the whole workload composed.
+    /// A cluster is left linked per component when fusing it would change what the
+    /// workload does ([`CompiledWorkload::unfused_clusters`] says why).
+    pub fn link_mode(&mut self, mode: LinkMode) -> &mut Self {
+        self.mode = mode;
+        self
+    }
+
     /// Compiles the workload: every distinct component file once (components that share a
     /// file share their compiled code), a linker per component with a trampoline for every
     /// function of every import bound to another component, and an
@@ -142,17 +153,27 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
         T: Send,
     {
         let plan = self.plan;
-        let components = self.compile_files()?;
-        let mut linking = Linking::new(plan, &self.engine, &components, get, self.fast_paths);
-        let pres = plan
-            .components()
-            .map(|(caller, planned)| {
-                let own = self.per_component.get(&caller.index());
-                let own = own.map_or(&[][..], Vec::as_slice);
-                linking.link_component(&self.linker, own, caller, planned)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let runtime = linking.finish(pres);
+        let fusion = cluster::fuse(plan, self.mode, &self.per_component);
+        let files = self.compile_files(&fusion)?;
+        let units = cluster::units(&self.engine, plan, &fusion, files)?;
+        let mut linking = Linking::new(plan, &self.engine, &units, get, self.fast_paths);
+        let own = |id: usize| self.per_component.get(&id).map_or(&[][..], Vec::as_slice);
+        let mut pres = vec![None; plan.components.len()];
+        for fused in &fusion.fused {
+            let owns: Vec<_> = fused.members.iter().map(|m| own(m.index())).collect();
+            let pre = linking.link_cluster(&self.linker, &owns, &fused.members)?;
+            for member in &fused.members {
+                pres[member.index()] = Some(pre.clone());
+            }
+        }
+        for (caller, planned) in plan.components() {
+            if pres[caller.index()].is_none() {
+                let pre =
+                    linking.link_component(&self.linker, own(caller.index()), caller, planned)?;
+                pres[caller.index()] = Some(pre);
+            }
+        }
+        let runtime = linking.finish(pres.into_iter().flatten().collect());
         Ok(CompiledWorkload {
             runtime,
             info: Arc::new(Info {
@@ -164,15 +185,41 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
                     .map(|e| (e.name.clone(), e.component.index(), e.export.name.clone()))
                     .collect(),
                 files: plan.files.len(),
+                fused: fusion
+                    .fused
+                    .iter()
+                    .map(|f| {
+                        f.members
+                            .iter()
+                            .map(|m| plan.component(*m).name.clone())
+                            .collect()
+                    })
+                    .collect(),
+                unfused: fusion.unfused,
+                mode: self.mode,
             }),
         })
     }
 
-    /// Compiles each distinct component file once; components from one file share it.
-    fn compile_files(&self) -> Result<Vec<Component>, BuildError> {
+    /// Compiles each distinct component file once (components from one file share it),
+    /// except for the members of fused clusters (`None`), which their cluster's
+    /// composition stands for.
+    fn compile_files(
+        &self,
+        fusion: &cluster::Fusion,
+    ) -> Result<Vec<Option<Component>>, BuildError> {
+        let fused: std::collections::HashSet<usize> = fusion
+            .fused
+            .iter()
+            .flat_map(|f| f.members.iter().map(|m| m.index()))
+            .collect();
         let mut compiled: Vec<Option<Component>> = vec![None; self.plan.files.len()];
         let mut components = Vec::with_capacity(self.plan.components.len());
-        for planned in &self.plan.components {
+        for (id, planned) in self.plan.components.iter().enumerate() {
+            if fused.contains(&id) {
+                components.push(None);
+                continue;
+            }
             let slot = &mut compiled[planned.file.index()];
             if slot.is_none() {
                 let bytes = &self.plan.file(planned.file).ty.bytes;
@@ -184,7 +231,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
                     })?;
                 *slot = Some(component);
             }
-            components.push(slot.clone().expect("compiled just now"));
+            components.push(slot.clone());
         }
         Ok(components)
     }
@@ -197,6 +244,11 @@ struct Info {
     /// `(workload export name, component, the component's export name)`.
     exports: Vec<(String, usize, String)>,
     files: usize,
+    /// The members of each fused cluster.
+    fused: Vec<Vec<String>>,
+    /// The members of each cluster left per component, and why.
+    unfused: Vec<(Vec<String>, String)>,
+    mode: LinkMode,
 }
 
 /// A compiled, linked workload: `Send + Sync` and cheap to clone, so that many threads can
@@ -279,8 +331,28 @@ impl<T: 'static> CompiledWorkload<T> {
         self.info.files
     }
 
+    /// How the workload was linked.
+    pub fn link_mode(&self) -> LinkMode {
+        self.info.mode
+    }
+
+    /// The clusters fused into one component each, by their members' names (see
+    /// [`WorkloadLinker::link_mode`]).
+    pub fn fused_clusters(&self) -> &[Vec<String>] {
+        &self.info.fused
+    }
+
+    /// The clusters of more than one component that the link mode would fuse but that are
+    /// linked per component instead, each with why: fusing them would change what the
+    /// workload does (a member with a `max-memory`; members importing one name from
+    /// different providers, or from the host with definitions of their own), or the
+    /// composition failed.
+    pub fn unfused_clusters(&self) -> &[(Vec<String>, String)] {
+        &self.info.unfused
+    }
+
     /// The compiled Wasmtime component of workload component `name`: components from one
-    /// file share one.
+    /// file share one, and the members of a fused cluster share the cluster's.
     pub fn component(&self, name: &str) -> Option<&Component> {
         let id = self
             .runtime
@@ -388,11 +460,14 @@ impl<T: 'static> CompiledWorkload<T> {
                 available: names.components.clone(),
             })?;
         let owner = format!("component `{component}`");
-        let ty = self.runtime.components[id].pre.component().component_type();
-        let exports: Vec<String> = ty
-            .exports(&self.info.engine)
-            .map(|(n, _)| n.to_owned())
-            .collect();
+        let exports: Vec<String> = match &self.runtime.components[id].renamed {
+            Some(renamed) => renamed.iter().map(|(own, _)| own.clone()).collect(),
+            None => {
+                let ty = self.runtime.components[id].pre.component().component_type();
+                let exports = ty.exports(&self.info.engine);
+                exports.map(|(n, _)| n.to_owned()).collect()
+            }
+        };
         let wanted = interface.unwrap_or(function);
         let names = exports.iter().map(String::as_str);
         let found = find_name(names.clone(), wanted)
@@ -410,8 +485,10 @@ impl<T: 'static> CompiledWorkload<T> {
         owner: String,
     ) -> Result<WorkloadFunc, LookupError> {
         let engine = &self.info.engine;
-        let component = self.runtime.components[id].pre.component();
+        let unit = &self.runtime.components[id];
+        let component = unit.pre.component();
         let ty = component.component_type();
+        let inner = unit_export(unit.renamed.as_ref(), export);
         let unknown = |available: Vec<String>| LookupError::UnknownFunction {
             owner: owner.clone(),
             export: shown.to_owned(),
@@ -419,10 +496,10 @@ impl<T: 'static> CompiledWorkload<T> {
             available,
         };
         let item = ty
-            .get_export(engine, export)
+            .get_export(engine, inner)
             .ok_or_else(|| unknown(Vec::new()))?;
         let export_index = component
-            .get_export_index(None, export)
+            .get_export_index(None, inner)
             .ok_or_else(|| unknown(Vec::new()))?;
         let (index, func_ty, name) = match (item.ty, function) {
             (ComponentItem::ComponentInstance(instance), Some(function)) => {
@@ -552,14 +629,11 @@ impl<T: 'static> CompiledWorkload<T> {
             caller: "host".into(),
             component: self.runtime.names.components[func.component].clone(),
             func: Box::new(func.name.clone()),
-            source: boxed(limits::explain(source)),
+            source: boxed(self.runtime.names.explain(func.component, source)),
         }
     }
 }
 
-/// The position of the name among `names` that `wanted` names: the same name, a
-/// semver-compatible one, or (when it is the only one) the interface whose short name
-/// (`handler` of `acme:app/handler@0.1.0`) is `wanted`.
 /// The one name among `names` that `wanted` names: the name itself, else the one
 /// semver-compatible name, else the one interface whose short name it is
 /// (`handler` for `acme:app/handler@0.1.0`). `Err` lists the names that matched when more
