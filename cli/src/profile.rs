@@ -17,3 +17,15 @@ pub fn profile() -> HostProfile {
         .profile()
         .with_interfaces(compose_host::serve::SERVED.iter().copied())
 }
+
+/// `--link`, shared by `compose run` and `compose serve`.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct Link {
+    /// How to link the components: `per-component` (each its own instance, instantiated
+    /// lazily, every call between components through a trampoline), `clusters` (each
+    /// `[clusters]` entry, and each group of eager components that import from each other,
+    /// composed into one component; trampolines between them) or `composed` (the whole
+    /// workload composed, as `compose build` does).
+    #[arg(long = "link", value_name = "MODE", default_value_t = compose_linker::LinkMode::Clusters)]
+    pub mode: compose_linker::LinkMode,
+}

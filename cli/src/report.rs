@@ -49,3 +49,13 @@ pub fn backends(plan: &Plan, errors: &[compose_host::BackendError]) -> ExitCode 
     }
     ExitCode::FAILURE
 }
+
+/// Prints a warning for each cluster the linker left linked per component, with why.
+pub fn unfused<T>(workload: &compose_linker::CompiledWorkload<T>) {
+    for (members, why) in workload.unfused_clusters() {
+        eprintln!(
+            "warning: cluster [{}] is linked per component, not fused: {why}",
+            members.join(", ")
+        );
+    }
+}

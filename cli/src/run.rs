@@ -39,6 +39,8 @@ pub struct Args {
     /// loop in any component ends with an error naming it.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     timeout: Option<Duration>,
+    #[command(flatten)]
+    link: profile::Link,
     /// The command's arguments (after `--`).
     #[arg(last = true, value_name = "ARGS", conflicts_with = "invoke")]
     args: Vec<String>,
@@ -57,6 +59,7 @@ pub fn run(args: Args) -> ExitCode {
     let limits = LimitOptions {
         timeout: args.timeout,
         pooling: None,
+        link: args.link.mode,
     };
     let Some(invoke) = &args.invoke else {
         return command(&args, &plan, limits);
@@ -65,6 +68,7 @@ pub fn run(args: Args) -> ExitCode {
         .map_err(HostError::from)
         .and_then(|call| {
             let host = Host::link_with_limits(&plan, &plugins, &limits)?;
+            report::unfused(host.workload());
             let mut store = host.new_store(wasi(&args.env))?;
             host.invoke(&mut store, args.component.as_deref(), &call)
         });

@@ -30,6 +30,8 @@ pub struct Args {
     /// Wasmtime's pooling allocator; 0 allocates on demand, without a limit.
     #[arg(long, value_name = "N", default_value_t = 128)]
     pool: u32,
+    #[command(flatten)]
+    link: crate::profile::Link,
     /// How long in-flight requests may take to finish after SIGINT or SIGTERM.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "10s")]
     grace: Duration,
@@ -51,6 +53,7 @@ pub fn run(args: Args) -> ExitCode {
         limits: LimitOptions {
             timeout: args.timeout,
             pooling: (args.pool > 0).then_some(args.pool),
+            link: args.link.mode,
         },
         verbose: args.verbose,
         grace: args.grace,
@@ -58,6 +61,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     let name = plan.name.clone();
     let served = HttpWorkload::link(&plan, &plugins, options).and_then(|workload| {
+        report::unfused(workload.workload());
         serve::serve_until_signal(workload, args.addr, |addr| {
             eprintln!("compose serve: workload `{name}` listening on http://{addr}");
         })

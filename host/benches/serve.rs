@@ -60,6 +60,7 @@ fn link(plan: &Plan, pooling: bool, deadline: bool) -> Arc<HttpWorkload> {
         limits: LimitOptions {
             timeout: deadline.then_some(std::time::Duration::from_secs(30)),
             pooling: pooling.then_some(64),
+            ..LimitOptions::default()
         },
         ..ServeOptions::default()
     };

@@ -6,7 +6,7 @@ use crate::define::define_host;
 use crate::host::{HostError, HostState};
 use crate::limits::{LimitOptions, LimitedEngine};
 use crate::plugins::Plugins;
-use compose_linker::{CallError, WorkloadLinker};
+use compose_linker::CallError;
 use compose_resolver::{Plan, names_match};
 use std::path::PathBuf;
 use wasmtime::Store;
@@ -88,7 +88,7 @@ pub fn run_command(
     }
     let engine = LimitedEngine::new(plan, &options.limits)
         .map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
-    let mut linker = WorkloadLinker::<HostState>::new(engine.engine(), plan);
+    let mut linker = engine.linker::<HostState>(plan);
     define_host(&mut linker, plan, plugins)?;
     let workload = linker
         .compile(|state| &mut state.workload)

@@ -7,8 +7,7 @@ use crate::limits::{LimitOptions, LimitedEngine};
 use crate::plugin::{BackendError, HostView};
 use crate::plugins::Plugins;
 use compose_linker::{
-    BuildError, CallError, CompiledWorkload, InstantiateError, LookupError, WorkloadLinker,
-    WorkloadState,
+    BuildError, CallError, CompiledWorkload, InstantiateError, LookupError, WorkloadState,
 };
 use compose_resolver::Plan;
 use std::fmt;
@@ -151,7 +150,7 @@ impl Host {
     ) -> Result<Self, HostError> {
         let engine =
             LimitedEngine::new(plan, limits).map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
-        let mut linker = WorkloadLinker::<HostState>::new(engine.engine(), plan);
+        let mut linker = engine.linker::<HostState>(plan);
         define_host(&mut linker, plan, plugins)?;
         let workload = linker.compile(|host| &mut host.workload)?;
         Ok(Self { workload, engine })

@@ -3,7 +3,7 @@
 //! component's `max-memory` (the linker's `ResourceLimiter`), and optionally Wasmtime's
 //! pooling allocator for hosts that create a store per request.
 
-use compose_linker::{CompiledWorkload, Deadlines};
+use compose_linker::{CompiledWorkload, Deadlines, LinkMode, WorkloadLinker};
 use compose_resolver::Plan;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +12,8 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 /// How often the engine's epoch advances: the granularity of deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// What the engine and each store enforce.
+/// What the engine and each store enforce, and how the workload is linked (which decides
+/// what one instance is: a component, a fused cluster or the whole composition).
 #[derive(Debug, Clone, Default)]
 pub struct LimitOptions {
     /// Each call (`compose run`) or request (`compose serve`) ends after this long; `None`
@@ -21,6 +22,9 @@ pub struct LimitOptions {
     /// Pre-allocate instance slots with Wasmtime's pooling allocator for this many
     /// concurrent stores (requests); `None` allocates on demand.
     pub pooling: Option<u32>,
+    /// How the workload's components are linked (default [`LinkMode::Clusters`]; see
+    /// [`WorkloadLinker::link_mode`](compose_linker::WorkloadLinker::link_mode)).
+    pub link: LinkMode,
 }
 
 /// An engine for a plan with its limits: the deadline thread (when there is a timeout),
@@ -30,6 +34,7 @@ pub struct LimitedEngine {
     engine: Engine,
     deadlines: Option<Arc<Deadlines>>,
     timeout: Option<Duration>,
+    link: LinkMode,
 }
 
 impl LimitedEngine {
@@ -44,7 +49,7 @@ impl LimitedEngine {
             Deadlines::configure(&mut config);
         }
         if let Some(stores) = options.pooling {
-            pool(&mut config, plan, stores);
+            pool(&mut config, plan, options.link, stores);
         }
         let engine = Engine::new(&config)?;
         let deadlines = match options.timeout {
@@ -55,12 +60,20 @@ impl LimitedEngine {
             engine,
             deadlines,
             timeout: options.timeout,
+            link: options.link,
         })
     }
 
     /// The engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// A linker for `plan` on this engine, in the link mode of the options.
+    pub fn linker<'p, T: 'static>(&self, plan: &'p Plan) -> WorkloadLinker<'p, T> {
+        let mut linker = WorkloadLinker::new(&self.engine, plan);
+        linker.link_mode(self.link);
+        linker
     }
 
     /// The per-call deadline, if any.
@@ -80,16 +93,22 @@ impl LimitedEngine {
 /// Turns on the pooling allocator, sized for `stores` concurrent stores each holding one
 /// instance of every component of `plan`: each component's core instances, memories and
 /// tables, nested components included (counted from its bytes), twice over for safety.
+/// Under `link`, a fused cluster (or the whole composition) is one Wasmtime component
+/// instance holding all its members', so the per-component maxima are per unit.
 /// Memories start from copy-on-write images either way (`Config::memory_init_cow`, on by
 /// default). A host must not hold more than `stores` stores at once (`compose serve` waits
 /// for a free one), or instantiation fails when the pool is exhausted.
-fn pool(config: &mut Config, plan: &Plan, stores: u32) {
+fn pool(config: &mut Config, plan: &Plan, link: LinkMode, stores: u32) {
     let each: Vec<Needs> = plan.components.iter().map(|c| needs(&c.ty.bytes)).collect();
     let total = |f: fn(&Needs) -> u32| {
         let per_store: u32 = each.iter().map(|n| 2 * f(n)).sum();
         stores.saturating_mul(per_store.max(1))
     };
-    let most = |f: fn(&Needs) -> u32| each.iter().map(|n| 2 * f(n)).max().unwrap_or(1).max(1);
+    let units = units(plan, link);
+    let most = |f: fn(&Needs) -> u32| {
+        let unit = |members: &Vec<usize>| members.iter().map(|&m| 2 * f(&each[m])).sum::<u32>();
+        units.iter().map(unit).max().unwrap_or(1).max(1)
+    };
     let components = u32::try_from(each.len()).unwrap_or(u32::MAX).max(1);
     let mut pooling = PoolingAllocationConfig::default();
     pooling
@@ -101,6 +120,20 @@ fn pool(config: &mut Config, plan: &Plan, stores: u32) {
         .max_memories_per_component(most(|n| n.memories))
         .max_tables_per_component(most(|n| n.tables));
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+}
+
+/// The component indices instantiated as one Wasmtime component under `link`: each
+/// component alone, each cluster of the plan, or all of them. (A cluster the linker leaves
+/// unfused only makes the estimate larger than needed.)
+fn units(plan: &Plan, link: LinkMode) -> Vec<Vec<usize>> {
+    let all = || (0..plan.components.len()).collect();
+    match link {
+        LinkMode::PerComponent => (0..plan.components.len()).map(|i| vec![i]).collect(),
+        LinkMode::Clusters => (plan.clusters.iter())
+            .map(|c| c.members.iter().map(|m| m.index()).collect())
+            .collect(),
+        LinkMode::Composed => vec![all()],
+    }
 }
 
 /// What one instance of a component takes from the pool.

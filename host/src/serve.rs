@@ -18,7 +18,7 @@ use crate::limits::{EPOCH_TICK, LimitOptions, LimitedEngine};
 use crate::plugin::HostView;
 use crate::plugins::Plugins;
 use bytes::Bytes;
-use compose_linker::{CallError, CompiledWorkload, WorkloadFunc, WorkloadLinker, WorkloadState};
+use compose_linker::{CallError, CompiledWorkload, WorkloadFunc, WorkloadState};
 use compose_resolver::Plan;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Body;
@@ -263,7 +263,7 @@ impl HttpWorkload {
     ) -> Result<Self, ServeError> {
         let wasmtime = |e: wasmtime::Error| HostError::Wasmtime(format!("{e:#}"));
         let engine = LimitedEngine::new(plan, &options.limits).map_err(wasmtime)?;
-        let mut linker = WorkloadLinker::<ServeState>::new(engine.engine(), plan);
+        let mut linker = engine.linker::<ServeState>(plan);
         define_host(&mut linker, plan, plugins)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_sync(linker.host()).map_err(wasmtime)?;
         let workload = linker
