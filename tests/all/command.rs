@@ -64,6 +64,7 @@ fn a_looping_command_ends_at_its_deadline_naming_the_component() {
     options.limits = LimitOptions {
         timeout: Some(Duration::from_millis(200)),
         pooling: None,
+        ..LimitOptions::default()
     };
     let started = Instant::now();
     let Err(CommandError::Host(HostError::Call(error))) = run(&options) else {

@@ -4,7 +4,7 @@
 
 use compose_host::HostView;
 use compose_host::keyvalue::{KeyValue, memory::MemoryStore};
-use compose_linker::{CallError, CompiledWorkload, WorkloadLinker, WorkloadState};
+use compose_linker::{CallError, CompiledWorkload, LinkMode, WorkloadLinker, WorkloadState};
 use compose_resolver::{ComponentDecl, Workload, resolve, resolve_file};
 use compose_tests::{example_workload, fixture_component};
 use std::collections::BTreeMap;
@@ -44,11 +44,14 @@ impl HostView for Host {
 type Reenter = Arc<OnceLock<CompiledWorkload<Host>>>;
 
 /// The shop workload linked with a test host: `wasi:cli/environment` from `Host::env`, and
-/// the backend `team-c-postgres` (`wasi:keyvalue/store`) over `team_c`.
+/// the backend `team-c-postgres` (`wasi:keyvalue/store`) over `team_c`. Linked per
+/// component, without fusing its cluster: these tests are about trampolines and lazy
+/// instances (`hybrid` checks that the other link modes agree).
 fn link_shop(team_c: Arc<MemoryStore>) -> CompiledWorkload<Host> {
     let plan = resolve_file(example_workload("shop")).expect("the shop resolves");
     let engine = Engine::new(&compose_linker::config_for(&plan)).expect("engine");
     let mut linker = WorkloadLinker::<Host>::new(&engine, &plan);
+    linker.link_mode(LinkMode::PerComponent);
     define_environment(linker.host()).expect("define get-environment");
     linker
         .backend("team-c-postgres", |kv| {
@@ -165,7 +168,7 @@ fn live(store: &Store<Host>) -> Vec<&str> {
 }
 
 /// The error and all its causes, one line.
-fn chain(error: &dyn Error) -> String {
+pub(crate) fn chain(error: &dyn Error) -> String {
     let mut text = error.to_string();
     let mut cause = error.source();
     while let Some(c) = cause {
@@ -711,7 +714,7 @@ fn a_plain_named_function_import_is_forwarded() {
 /// A component exporting `t:r/res`: resource `r` (rep = the value given to `make`),
 /// `consume(own<r>) -> u32` (returns the rep and drops the handle) and `drops()` (how many
 /// times `r`'s destructor ran).
-const RESOURCE_OWNER: &str = r#"(component
+pub(crate) const RESOURCE_OWNER: &str = r#"(component
   (core module $dtor
     (global $drops (export "drops") (mut i32) (i32.const 0))
     (func (export "dtor") (param i32)
@@ -754,7 +757,7 @@ const RESOURCE_OWNER: &str = r#"(component
 
 /// A component that makes two `r`s: gives the first back to its owner with `consume`,
 /// drops the second itself; `run` returns `100 * consumed rep + owner's drops`.
-const RESOURCE_USER: &str = r#"(component
+pub(crate) const RESOURCE_USER: &str = r#"(component
   (import "t:r/res" (instance $res
     (export "r" (type $R (sub resource)))
     (export "make" (func (param "v" u32) (result (own $R))))

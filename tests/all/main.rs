@@ -5,6 +5,7 @@ mod command;
 mod compose;
 mod graph;
 mod host;
+mod hybrid;
 mod limits;
 mod linker;
 mod linker_load;

@@ -204,6 +204,7 @@ fn a_looping_request_ends_at_its_deadline_and_the_server_keeps_serving() {
     let server = Running::start(LimitOptions {
         timeout: Some(Duration::from_millis(300)),
         pooling: None,
+        ..LimitOptions::default()
     });
     let started = Instant::now();
     let (status, body) = server.get("/loop");
@@ -248,6 +249,7 @@ fn concurrent_requests_on_pooled_stores_each_get_fresh_instances() {
     let server = Running::start(LimitOptions {
         timeout: Some(Duration::from_secs(10)),
         pooling: Some(4),
+        ..LimitOptions::default()
     });
     let url = server.url("");
     let threads: Vec<_> = (0..8)

@@ -1,9 +1,10 @@
 //! The property, for one generated workload: if `resolve` accepts it, it composes, the
 //! result validates and instantiates with only what `[host]` declares, the linker compiles
-//! it, and calls through the linker and through the composed component agree; if `resolve`
+//! it (with its clusters fused, and composed whole), and calls through the linker and
+//! through the composed component agree; if `resolve`
 //! rejects it, every problem has a code and a span in the text and renders.
 
-use compose_linker::{CompiledWorkload, WorkloadLinker, WorkloadState};
+use compose_linker::{CompiledWorkload, LinkMode, WorkloadLinker, WorkloadState};
 use compose_resolver::{Plan, Provider, ResolveError, Rule, Workload, names_match, resolve};
 use compose_static::{ComposeOptions, compose};
 use compose_tests::host;
@@ -97,17 +98,25 @@ fn check_accepted(engine: &Engine, workload: &Workload, plan: &Plan) -> Result<u
     let pre = linker.instantiate_pre(&component).map_err(|e| {
         format!("the composed component does not link with only the workload's [host]: {e:#}")
     })?;
-    let mut linked = WorkloadLinker::<Linked>::new(engine, plan);
-    host::define(linked.host(), engine, &ty, serve).map_err(|e| format!("test host: {e:#}"))?;
-    let compiled = linked
-        .compile(|host| &mut host.workload)
-        .map_err(|e| format!("the linker does not compile the workload: {}", chain(&e)))?;
     let mut store = Store::new(engine, ());
     pre.instantiate(&mut store)
         .map_err(|e| format!("the composed component does not instantiate: {e:#}"))?;
     let functions = callable(engine, &ty);
-    for (export, function, func_ty) in functions.iter().take(MAX_CALLS) {
-        compare_call(&pre, &compiled, export, function.as_deref(), func_ty)?;
+    // Linked with its clusters fused (the default), and composed whole by the linker.
+    for mode in [LinkMode::Clusters, LinkMode::Composed] {
+        let mut linked = WorkloadLinker::<Linked>::new(engine, plan);
+        linked.link_mode(mode);
+        host::define(linked.host(), engine, &ty, serve).map_err(|e| format!("test host: {e:#}"))?;
+        let compiled = linked.compile(|host| &mut host.workload).map_err(|e| {
+            format!(
+                "the linker does not compile the workload {mode}: {}",
+                chain(&e)
+            )
+        })?;
+        for (export, function, func_ty) in functions.iter().take(MAX_CALLS) {
+            compare_call(&pre, &compiled, export, function.as_deref(), func_ty)
+                .map_err(|e| format!("{mode}: {e}"))?;
+        }
     }
     Ok(functions.len().min(MAX_CALLS))
 }

@@ -1,0 +1,269 @@
+//! Hybrid linking (issue 13): a workload linked per component, with its clusters fused
+//! (`LinkMode::Clusters`, the default) and composed whole (`LinkMode::Composed`) does the
+//! same thing — the same values, the same traps, the same resource destructor runs — and
+//! has the same components live after each call, up to what a mode instantiates at once
+//! (a fused cluster's members together; composed, everything). Plus the cluster rules of
+//! the resolver and their diagnostics.
+
+use crate::linker::{RESOURCE_OWNER, RESOURCE_USER};
+use compose_host::invoke::Call;
+use compose_host::limits::LimitOptions;
+use compose_host::{Host, Plugins};
+use compose_linker::LinkMode;
+use compose_resolver::{ComponentDecl, Instantiation, Plan, Workload, resolve};
+use compose_tests::example_workload;
+use std::collections::BTreeSet;
+use wasmtime_wasi::WasiCtx;
+
+/// What one call did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Step {
+    /// The call as written.
+    call: String,
+    /// Its result in WAVE, or the trap code that ended it (`None`: it failed otherwise).
+    result: Result<Option<String>, Option<wasmtime::Trap>>,
+    /// The components live after it.
+    live: BTreeSet<String>,
+}
+
+/// Links `plan` in `mode` with compose-host (WASI 0.2 with `GREETING=Hey`, in-memory
+/// backends) and runs `calls` in one store: a step for the new store (its eager
+/// components), then one per call. Also returns the members of each fused unit.
+fn run(plan: &Plan, mode: LinkMode, calls: &[&str]) -> (Vec<Step>, Vec<Vec<String>>) {
+    let limits = LimitOptions {
+        link: mode,
+        ..LimitOptions::default()
+    };
+    let host = Host::link_with_limits(plan, &Plugins::builtin(), &limits)
+        .unwrap_or_else(|e| panic!("`{}` does not link {mode}: {e}", plan.name));
+    let wasi = WasiCtx::builder().env("GREETING", "Hey").build();
+    let mut store = host
+        .new_store(wasi)
+        .expect("the eager components instantiate");
+    let live = |store: &wasmtime::Store<_>| -> BTreeSet<String> {
+        let state: &compose_host::HostState = store.data();
+        state
+            .workload
+            .live_instances()
+            .map(|i| i.component.to_owned())
+            .collect()
+    };
+    let mut steps = vec![Step {
+        call: "(a new store)".into(),
+        result: Ok(None),
+        live: live(&store),
+    }];
+    for call in calls {
+        let parsed = Call::parse(call).expect("a valid call");
+        let result = host.invoke(&mut store, None, &parsed);
+        steps.push(Step {
+            call: (*call).to_owned(),
+            result: result.map_err(|e| trap_of(&e)),
+            live: live(&store),
+        });
+    }
+    (steps, host.workload().fused_clusters().to_vec())
+}
+
+/// The trap code in an error's chain of causes, if there is one.
+fn trap_of(error: &(dyn std::error::Error + 'static)) -> Option<wasmtime::Trap> {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+            return Some(*trap);
+        }
+        cause = e.source();
+    }
+    None
+}
+
+/// What a mode that instantiates `units` at once has live where per-component linking has
+/// `live` after a call and `before` before it: each unit with a live member, whole, but
+/// none with a member the call discarded (a trap ends the instance the unit shares).
+fn expected_live(
+    before: &BTreeSet<String>,
+    live: &BTreeSet<String>,
+    units: &[Vec<String>],
+) -> BTreeSet<String> {
+    let has = |unit: &Vec<String>, set: &BTreeSet<String>| unit.iter().any(|m| set.contains(m));
+    let discarded: BTreeSet<String> = before.difference(live).cloned().collect();
+    let mut expected = live.clone();
+    for unit in units.iter().filter(|u| has(u, live)) {
+        expected.extend(unit.iter().cloned());
+    }
+    for unit in units.iter().filter(|u| has(u, &discarded)) {
+        expected.retain(|m| !unit.contains(m));
+    }
+    expected
+}
+
+/// Runs `calls` on `plan` in the three link modes and checks that they agree; `fused` is
+/// what the clusters mode must fuse (no cluster silently left per component). Returns the
+/// per-component run's steps, for the caller to check against what it expects.
+fn same_in_every_mode(plan: &Plan, calls: &[&str], fused: &[&[&str]]) -> Vec<Step> {
+    let (base, units) = run(plan, LinkMode::PerComponent, calls);
+    assert!(units.is_empty(), "per component fuses nothing: {units:?}");
+    let everything: Vec<String> = plan.components.iter().map(|c| c.name.clone()).collect();
+    for mode in [LinkMode::Clusters, LinkMode::Composed] {
+        let (steps, units) = run(plan, mode, calls);
+        match mode {
+            LinkMode::Clusters => assert_eq!(units, fused, "the fused clusters"),
+            _ => assert_eq!(units, std::slice::from_ref(&everything), "composed whole"),
+        }
+        let mut before = BTreeSet::new();
+        for (expected, step) in base.iter().zip(&steps) {
+            let at = format!("{} {mode}: {}", plan.name, expected.call);
+            assert_eq!(step.result, expected.result, "{at}");
+            let live = expected_live(&before, &expected.live, &units);
+            assert_eq!(step.live, live, "live after {at}");
+            before = expected.live.clone();
+        }
+    }
+    base
+}
+
+fn ok(text: &str) -> Result<Option<String>, Option<wasmtime::Trap>> {
+    Ok(Some(text.to_owned()))
+}
+
+fn names(live: &BTreeSet<String>) -> Vec<&str> {
+    live.iter().map(String::as_str).collect()
+}
+
+// --- the differential test ----------------------------------------------------------------
+
+#[test]
+fn the_shop_gives_the_same_results_in_every_link_mode() {
+    let plan = compose_resolver::resolve_file(example_workload("shop")).unwrap();
+    let handler = "acme:app/handler@0.1.0";
+    let calls = [
+        format!(r#"{handler}#put("a", "k", "from-a")"#),
+        format!(r#"{handler}#get("a", "k")"#),
+        format!(r#"{handler}#get("b", "k")"#),
+        format!(r#"{handler}#greet("ann")"#),
+        format!(r#"{handler}#greet("bob")"#),
+        // A session resource of `sessions`, outside the cluster, made and dropped by
+        // `frontend`, inside it: the handle crosses the cluster's boundary.
+        format!(r#"{handler}#open-session("alice")"#),
+        format!(r#"{handler}#open-session("bob")"#),
+        "acme:app/report@0.1.0#summary()".to_owned(),
+        // `formatter` traps on an empty name: inside the cluster when fused.
+        format!(r#"{handler}#greet("")"#),
+    ];
+    let calls: Vec<&str> = calls.iter().map(String::as_str).collect();
+    let steps = same_in_every_mode(&plan, &calls, &[&["frontend", "formatter"]]);
+    assert_eq!(
+        names(&steps[0].live),
+        ["reporter"],
+        "only the eager component"
+    );
+    assert_eq!(steps[2].result, ok(r#"some("from-a")"#));
+    assert_eq!(steps[3].result, ok("none"));
+    assert_eq!(steps[4].result, ok(r#""Hey, ann! (#1)""#));
+    assert_eq!(steps[5].result, ok(r#""Hey, bob! (#2)""#));
+    assert_eq!(steps[7].result, ok(r#""bob:2""#));
+    assert_eq!(
+        steps[9].result,
+        Err(Some(wasmtime::Trap::UnreachableCodeReached))
+    );
+    assert!(
+        !steps[9].live.contains("formatter"),
+        "the trapped instance is discarded"
+    );
+}
+
+/// The owner and user of a resource (`linker::RESOURCE_OWNER`/`RESOURCE_USER`): the user's
+/// `run` gives an own handle back to its owner and drops another, and returns `100 * the
+/// rep given back + the owner's destructor runs`.
+fn resources(user: Instantiation, owner: Instantiation) -> Workload {
+    let component = |name: &str, wat: &str, how| {
+        let bytes = wat::parse_str(wat).unwrap();
+        ComponentDecl::from_bytes(format!("{name}.wat"), bytes).with_instantiation(how)
+    };
+    Workload::new("resources")
+        .with_component("user", component("user", RESOURCE_USER, user))
+        .with_component("owner", component("owner", RESOURCE_OWNER, owner))
+}
+
+#[test]
+fn resources_inside_a_fused_cluster_run_their_destructors_as_when_linked() {
+    // Both eager: the default rule clusters them (the user imports from the owner).
+    let plan = resolve(&resources(Instantiation::Eager, Instantiation::Eager)).unwrap();
+    assert_eq!(plan.clusters.len(), 1, "{:?}", plan.clusters);
+    let steps = same_in_every_mode(&plan, &["run()", "run()"], &[&["user", "owner"]]);
+    // Two destructor runs per `run`, counted in the one owner instance of the store.
+    assert_eq!(steps[1].result, ok("702"));
+    assert_eq!(steps[2].result, ok("704"));
+}
+
+#[test]
+fn a_lazy_cluster_is_instantiated_whole_on_its_first_call() {
+    let workload =
+        resources(Instantiation::Lazy, Instantiation::Lazy).with_cluster("pair", ["user", "owner"]);
+    let plan = resolve(&workload).unwrap();
+    let steps = same_in_every_mode(&plan, &["run()"], &[&["user", "owner"]]);
+    assert!(steps[0].live.is_empty(), "nothing is eager");
+    assert_eq!(names(&steps[1].live), ["owner", "user"]);
+}
+
+#[test]
+fn the_stream_pipeline_gives_the_same_results_in_every_link_mode() {
+    // `source` and `transform` fused; the stream from them reaches `sink` through a
+    // trampoline, as a handle in the store.
+    let workload = compose_resolver::Workload::from_file(example_workload("pipe"))
+        .unwrap()
+        .with_cluster("upstream", ["source", "transform"]);
+    let plan = resolve(&workload).unwrap();
+    let sink = "acme:pipe/sink@0.1.0";
+    let calls = [
+        format!("{sink}#run(1048576)"),
+        format!("{sink}#run-direct(1000)"),
+        format!("{sink}#run-partial(10000, 777)"),
+        format!("{sink}#run-future(5)"),
+        format!("{sink}#run-explode(100)"),
+    ];
+    let calls: Vec<&str> = calls.iter().map(String::as_str).collect();
+    let steps = same_in_every_mode(&plan, &calls, &[&["source", "transform"]]);
+    assert!(matches!(&steps[1].result, Ok(Some(pair)) if pair.starts_with("(1048576, ")));
+    assert!(steps[5].result.is_err(), "transform explodes");
+}
+
+#[test]
+fn a_synchronous_call_inside_a_fused_cluster_works_in_an_async_workload() {
+    // Linked per component, Wasmtime 48 cannot forward `caller`'s synchronous call to
+    // `sync-ops` in a store with concurrency support (see `async_linking`); fused into one
+    // cluster the call never leaves the composition, and the resolver does not warn.
+    let workload = compose_resolver::Workload::from_file(example_workload("async"))
+        .unwrap()
+        .with_cluster("sync", ["caller", "sync-ops"]);
+    let plan = resolve(&workload).unwrap();
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    let call = ["acme:pipe/driver@0.1.0#run-add-sync-callee(5)"];
+    let (steps, _) = run(&plan, LinkMode::Clusters, &call);
+    assert_eq!(steps[1].result, ok("5"), "five calls of add-one");
+    let (steps, _) = run(&plan, LinkMode::PerComponent, &call);
+    assert_eq!(steps[1].result, Err(None), "per component it still fails");
+}
+
+#[test]
+fn a_trap_inside_a_fused_cluster_names_the_call_into_it_and_its_members() {
+    let plan = compose_resolver::resolve_file(example_workload("shop")).unwrap();
+    let host = Host::link(&plan, &Plugins::builtin()).unwrap();
+    assert_eq!(
+        host.workload().link_mode(),
+        LinkMode::Clusters,
+        "the default"
+    );
+    let mut store = host.new_store(WasiCtx::builder().build()).unwrap();
+    let call = Call::parse(r#"acme:app/handler@0.1.0#greet("")"#).unwrap();
+    let error = host.invoke(&mut store, None, &call).unwrap_err();
+    let text = format!("{error:#}: {}", crate::linker::chain(&error));
+    for part in [
+        "greet of `frontend` (called by `host`)",
+        "in the fused cluster of `frontend`, `formatter`",
+        "indirect-acme:text/format@0.1.0-greet",
+        "unreachable",
+    ] {
+        assert!(text.contains(part), "`{part}` missing from: {text}");
+    }
+}
