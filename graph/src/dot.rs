@@ -1,5 +1,5 @@
-//! Graphviz DOT: the workload in one cluster, the host in another, the broken imports as
-//! red loose ends. The SVG renderer lays out this same text.
+//! Graphviz DOT: the workload in one cluster (with a dashed box around the members of each
+//! of its own clusters), the host in another, the broken imports as red loose ends. The SVG renderer lays out this same text.
 
 use crate::model::{EdgeKind, Node, NodeId, WorkloadGraph};
 use crate::style;
@@ -64,7 +64,23 @@ impl WorkloadGraph {
             },
             style::TEXT,
         );
-        for id in nodes {
+        let clusters = self.clusters();
+        for (i, (name, members)) in clusters.iter().enumerate() {
+            let _ = writeln!(w, "    subgraph cluster_fused_{i} {{");
+            let _ = writeln!(
+                w,
+                "      graph [label={}, style=\"rounded,dashed\", color={:?}, fontcolor={:?}];",
+                quote(&format!("cluster {name}")),
+                style::WORKLOAD_LINE,
+                style::TEXT,
+            );
+            for id in members {
+                self.write_dot_node(w, *id);
+            }
+            let _ = writeln!(w, "    }}");
+        }
+        let clustered = |id: &NodeId| clusters.iter().any(|(_, m)| m.contains(id));
+        for id in nodes.iter().filter(|id| !clustered(id)) {
             self.write_dot_node(w, *id);
         }
         let _ = writeln!(w, "  }}");

@@ -45,8 +45,21 @@ impl WorkloadGraph {
             "  subgraph workload[\"{}\"]",
             text(&format!("workload {}{status}", self.name))
         );
+        let clusters = self.clusters();
+        for (i, (name, members)) in clusters.iter().enumerate() {
+            let _ = writeln!(
+                w,
+                "  subgraph fused{i}[\"{}\"]",
+                text(&format!("cluster {name}"))
+            );
+            for id in members {
+                self.write_mermaid_node(w, *id);
+            }
+            let _ = writeln!(w, "  end");
+        }
+        let clustered = |id: &NodeId| clusters.iter().any(|(_, m)| m.contains(id));
         for (id, node) in self.nodes() {
-            if matches!(node, Node::Component { .. } | Node::Export { .. }) {
+            if matches!(node, Node::Component { .. } | Node::Export { .. }) && !clustered(&id) {
                 self.write_mermaid_node(w, id);
             }
         }

@@ -208,6 +208,29 @@ impl WorkloadGraph {
         &self.graph[id.0]
     }
 
+    /// The clusters of more than one component ([`Plan::clusters`]: what the run-time
+    /// linker fuses into one component), each as its name and its members' nodes; the
+    /// renderers draw each as a box inside the workload's. Empty when the workload does
+    /// not resolve.
+    pub fn clusters(&self) -> Vec<(&str, Vec<NodeId>)> {
+        let Some(plan) = self.plan().filter(|_| self.resolved()) else {
+            return Vec::new();
+        };
+        let node = |name: &str| {
+            self.nodes()
+                .find(|(_, n)| matches!(n, Node::Component { name: n, .. } if n == name))
+                .map(|(id, _)| id)
+        };
+        (plan.clusters.iter())
+            .filter(|c| c.members.len() > 1)
+            .map(|c| {
+                let members = c.members.iter();
+                let nodes = members.filter_map(|m| node(&plan.component(*m).name));
+                (c.name.as_str(), nodes.collect())
+            })
+            .collect()
+    }
+
     /// The host's interface patterns as `[host] interfaces` writes them (`wasi:cli/*@0.2.0`).
     pub fn host_patterns(&self) -> &[String] {
         &self.host_patterns
