@@ -248,6 +248,41 @@ fn run_calls_a_workload_export_and_prints_wave() {
 }
 
 #[test]
+fn run_links_per_component_with_clusters_or_composed_alike() {
+    let run = |mode: &str, call: &str| {
+        let args = ["run", "fixtures/shop/workload.toml", "--link", mode];
+        compose(&[&args[..], &["--env", "GREETING=Hi", "--invoke", call]].concat())
+    };
+    for mode in ["per-component", "clusters", "composed"] {
+        let greet = run(mode, r#"handler#greet("ann")"#);
+        assert_eq!(
+            greet.status.code(),
+            Some(0),
+            "{mode}: {}",
+            text(&greet.stderr)
+        );
+        assert_eq!(text(&greet.stdout), "\"Hi, ann! (#1)\"\n", "{mode}");
+        assert!(greet.stderr.is_empty(), "{mode}: {}", text(&greet.stderr));
+    }
+    // Per component, a trap is named where it starts, at the trampoline.
+    let trap = run("per-component", r#"handler#greet("")"#);
+    let expected = "acme:text/format@0.1.0#greet of `formatter` (called by `frontend`) failed";
+    assert!(
+        text(&trap.stderr).contains(expected),
+        "{}",
+        text(&trap.stderr)
+    );
+    let bad = run("fused", "handler#greet(\"ann\")");
+    assert_eq!(bad.status.code(), Some(2));
+    let expected = "`fused` is not a link mode: use per-component, clusters or composed";
+    assert!(
+        text(&bad.stderr).contains(expected),
+        "{}",
+        text(&bad.stderr)
+    );
+}
+
+#[test]
 fn run_reports_bad_calls_and_traps_with_exit_1() {
     let run = |call: &str| compose(&["run", "fixtures/shop/workload.toml", "--invoke", call]);
     let cases = [
@@ -260,9 +295,10 @@ fn run_reports_bad_calls_and_traps_with_exit_1() {
             "handler#get(1)",
             "expected func(string, string) -> option<string>",
         ),
+        // `formatter` traps inside the cluster it is fused into with `frontend`.
         (
             r#"handler#greet("")"#,
-            "acme:text/format@0.1.0#greet of `formatter` (called by `frontend`) failed",
+            "in the fused cluster of `frontend`, `formatter`",
         ),
     ];
     for (call, expected) in cases {

@@ -7,7 +7,7 @@ use crate::host::HostError;
 use crate::plugin::HostView;
 use crate::plugins::Plugins;
 use compose_linker::WorkloadLinker;
-use compose_resolver::Plan;
+use compose_resolver::{Plan, PlannedComponent, Provider};
 use wasmtime_wasi::WasiView;
 
 /// Defines WASI 0.2, `plan`'s backends (served by `plugins`) and each component's
@@ -26,10 +26,19 @@ pub fn define_host<T: WasiView + HostView>(
     plugins
         .define(linker, plan.host.backends.values())
         .map_err(HostError::Backends)?;
-    let configs = plan
-        .components
-        .iter()
+    // Only for the components that import it: a definition of one component's own stands
+    // in the way of fusing it with another that has one (compose-linker's clusters).
+    let configs = (plan.components.iter())
+        .filter(|c| imports_config(c))
         .map(|c| (c.name.as_str(), c.config.clone()));
     config::define_for_components(linker, configs)?;
     Ok(())
+}
+
+/// Whether `component` imports `wasi:config/store` (any version) from the host.
+fn imports_config(component: &PlannedComponent) -> bool {
+    component.bindings.iter().any(|b| {
+        matches!(b.provider, Provider::HostInterface)
+            && b.import.name.starts_with("wasi:config/store@")
+    })
 }

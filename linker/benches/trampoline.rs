@@ -17,7 +17,7 @@
 //!
 //! Run: `cargo bench -p compose-linker --features component-model-async`.
 
-use compose_linker::{CompiledWorkload, WorkloadLinker, WorkloadState};
+use compose_linker::{CompiledWorkload, LinkMode, WorkloadLinker, WorkloadState};
 use compose_resolver::{BindingTarget, ComponentDecl, Instantiation, Plan, Workload, resolve};
 use divan::Bencher;
 use std::path::PathBuf;
@@ -109,7 +109,9 @@ fn library(concurrency: bool, fast: bool) -> Driver {
     let engine = engine(concurrency);
     let plan = pair_plan();
     let mut linker = WorkloadLinker::<Data>::new(&engine, &plan);
-    linker.typed_fast_paths(fast);
+    linker
+        .typed_fast_paths(fast)
+        .link_mode(LinkMode::PerComponent);
     let workload = linker.compile(workload_state).expect("the pair links");
     let mut store = Store::new(
         &engine,
@@ -326,6 +328,8 @@ fn sized(size: usize, eager: bool) -> SizedWorkload {
     let plan = resolve(&workload).expect("the sized workload resolves");
     let engine = engine(false);
     let compiled = WorkloadLinker::<Data>::new(&engine, &plan)
+        // Every component its own instance (eager ones would otherwise be fused).
+        .link_mode(LinkMode::PerComponent)
         .compile(workload_state)
         .expect("the sized workload links");
     (engine, compiled)

@@ -267,3 +267,175 @@ fn a_trap_inside_a_fused_cluster_names_the_call_into_it_and_its_members() {
         assert!(text.contains(part), "`{part}` missing from: {text}");
     }
 }
+
+// --- the cluster rules ---------------------------------------------------------------------
+
+/// The shop's components, in a workload file with `clusters` as its `[clusters]` table.
+fn shop_with(clusters: &str) -> Result<Plan, compose_resolver::ResolveError> {
+    let text = format!(
+        r#"name = "shop"
+[host]
+interfaces = ["wasi:cli/*@0.2.0"]
+backends = {{ team-c-postgres = "wasi:keyvalue/store@0.2.0-draft" }}
+[components.frontend]
+path = "frontend.wasm"
+[components.team-a-postgres]
+path = "kv-memory.wasm"
+[components.team-b-postgres]
+path = "kv-memory.wasm"
+[components.formatter]
+path = "formatter.wasm"
+[components.sessions]
+path = "session-store.wasm"
+[components.reporter]
+path = "reporter.wasm"
+instantiate = "eager"
+[clusters]
+{clusters}"#
+    );
+    let dir = compose_tests::workspace_root().join("fixtures/components");
+    let workload = Workload::parse("workload.toml", text, &dir)?;
+    resolve(&workload)
+}
+
+/// `(code, line, column)` of each diagnostic.
+fn located(diagnostics: &[compose_resolver::Diagnostic]) -> Vec<(&'static str, usize, usize)> {
+    diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = d.line_column().expect("a position");
+            (d.problem.code(), line, column)
+        })
+        .collect()
+}
+
+#[test]
+fn every_cluster_problem_is_reported_at_once_pointing_into_the_file() {
+    // Problems of the file's own shape first, as for components: the reader reports them
+    // all before anything is resolved...
+    let error = shop_with("empty = []\nBad_Name = [\"sessions\"]\n").expect_err("invalid");
+    assert_eq!(
+        located(&error.diagnostics),
+        [
+            ("compose::invalid-workload", 19, 1),
+            ("compose::invalid-name", 20, 1)
+        ]
+    );
+    let empty = error.diagnostics[0].to_string();
+    assert!(
+        empty.contains("cluster `empty` lists no components"),
+        "{empty}"
+    );
+    // ...then the resolver reports every member it cannot place.
+    let error = shop_with(
+        r#"hot = ["frontend", "formater"]
+cold = ["formatter", "frontend"]
+"#,
+    )
+    .expect_err("the clusters are wrong");
+    assert_eq!(
+        located(&error.diagnostics),
+        [
+            ("compose::unknown-cluster-member", 19, 20),
+            ("compose::duplicate-cluster-member", 20, 22),
+        ],
+        "{error:?}"
+    );
+    let texts: Vec<String> = error.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(
+        texts[0].contains("cluster `hot` names `formater`"),
+        "{texts:?}"
+    );
+    assert!(
+        texts[1].contains("component `frontend` is in cluster `hot` and again in cluster `cold`"),
+        "{texts:?}"
+    );
+}
+
+#[test]
+fn a_cluster_of_components_that_do_not_import_from_each_other_is_a_warning() {
+    let plan = shop_with(r#"odd = ["formatter", "sessions"]"#).expect("a warning only");
+    assert_eq!(
+        located(&plan.warnings),
+        [("compose::disconnected-cluster", 19, 1)]
+    );
+    assert!(
+        plan.warnings[0]
+            .to_string()
+            .contains("[formatter] and [sessions]"),
+        "{}",
+        plan.warnings[0]
+    );
+}
+
+#[test]
+fn the_plan_says_which_cluster_each_component_is_in() {
+    let plan = shop_with(r#"hot = ["frontend", "formatter"]"#).unwrap();
+    let cluster = |name: &str| {
+        let id = plan.find(name).expect("a component");
+        let at = plan.cluster_of(id).expect("every component is in one");
+        let members = plan.clusters[at].members.iter();
+        members
+            .map(|m| plan.component(*m).name.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(cluster("formatter"), ["frontend", "formatter"]);
+    assert_eq!(cluster("sessions"), ["sessions"], "a lazy component alone");
+    assert_eq!(
+        cluster("reporter"),
+        ["reporter"],
+        "eager, importing from no component"
+    );
+    assert!(
+        plan.to_string()
+            .contains("clusters\n  hot: frontend, formatter ([clusters])")
+    );
+    let json = plan.to_json();
+    assert_eq!(json["clusters"][0]["members"][1], "formatter");
+}
+
+#[test]
+fn eager_components_that_import_from_each_other_form_a_cluster_by_default() {
+    let workload = resources(Instantiation::Eager, Instantiation::Eager);
+    let plan = resolve(&workload).unwrap();
+    assert_eq!(plan.clusters.len(), 1);
+    assert!(!plan.clusters[0].explicit);
+    assert!(
+        plan.to_string().contains("user: user, owner (eager)"),
+        "{plan}"
+    );
+    // An eager importer of a lazy server: two clusters of one, nothing fused.
+    let plan = resolve(&resources(Instantiation::Eager, Instantiation::Lazy)).unwrap();
+    assert_eq!(plan.clusters.len(), 2);
+    let (_, fused) = run(&plan, LinkMode::Clusters, &["run()"]);
+    assert!(fused.is_empty());
+}
+
+#[test]
+fn a_cluster_whose_fusion_would_change_behaviour_is_linked_per_component_with_why() {
+    // A `max-memory` is charged per component: fused, it could not be.
+    let workload = resources(Instantiation::Lazy, Instantiation::Lazy);
+    let workload = Workload {
+        components: (workload.components.into_iter())
+            .map(|(name, decl)| match name.as_str() {
+                "owner" => (name, decl.with_max_memory(1 << 20)),
+                _ => (name, decl),
+            })
+            .collect(),
+        ..workload
+    }
+    .with_cluster("pair", ["user", "owner"]);
+    let plan = resolve(&workload).unwrap();
+    let limits = LimitOptions::default();
+    let host = Host::link_with_limits(&plan, &Plugins::builtin(), &limits).unwrap();
+    let workload = host.workload();
+    assert!(workload.fused_clusters().is_empty());
+    let [(members, why)] = workload.unfused_clusters() else {
+        panic!("{:?}", workload.unfused_clusters());
+    };
+    assert_eq!(members, &["user", "owner"]);
+    assert!(why.contains("`owner` has a max-memory"), "{why}");
+    // Linked per component, it still runs.
+    let (steps, _) = run(&plan, LinkMode::Clusters, &["run()"]);
+    assert_eq!(steps[1].result, ok("702"));
+}
