@@ -21,7 +21,7 @@
 use compose_host::limits::LimitOptions;
 use compose_host::{Host, Plugins};
 use compose_linker::{CompiledWorkload, LinkMode, WorkloadLinker, WorkloadState};
-use compose_resolver::{ComponentDecl, Plan, Workload, resolve, resolve_file};
+use compose_resolver::{BindingTarget, ComponentDecl, Plan, Workload, resolve, resolve_file};
 use divan::Bencher;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -49,10 +49,15 @@ fn fixture(name: &str) -> Arc<[u8]> {
 /// The caller and `1 + lazy` callees; the caller and `callee-0` form the cluster `hot`.
 fn plan(lazy: usize) -> Plan {
     let callee = fixture("bench-callee");
+    let to_callee_0 = BindingTarget::Component {
+        component: "callee-0".into(),
+        export: None,
+    };
     let mut workload = Workload::new("hybrid")
         .with_component(
             "caller",
-            ComponentDecl::from_bytes("bench-caller.wasm", fixture("bench-caller")),
+            ComponentDecl::from_bytes("bench-caller.wasm", fixture("bench-caller"))
+                .with_binding("acme:bench/ops@0.1.0", to_callee_0),
         )
         .with_component(
             "callee-0",

@@ -118,7 +118,10 @@ pub struct LiveInstance<'a> {
     /// Which instantiation of the component in this store it is, counting from 1 (a
     /// component whose instance trapped is instantiated again with the next number).
     pub generation: u32,
-    /// The Wasmtime instance.
+    /// The Wasmtime instance. The members of a fused cluster share one, the cluster's
+    /// composition, whose exports are named by the linker: find a member's functions with
+    /// [`CompiledWorkload::component_func`](crate::CompiledWorkload::component_func),
+    /// not by the member's export names.
     pub instance: Instance,
 }
 
