@@ -10,7 +10,8 @@ use crate::cluster::{Renamed, Units, unit_export};
 use crate::error::{BuildError, FuncName, boxed};
 use crate::state::Names;
 use crate::workload::ComponentHost;
-use compose_resolver::{Binding, ComponentId, Instantiation, Plan, PlannedComponent};
+use compose_resolver::wac_types::ItemKind;
+use compose_resolver::{Binding, ComponentId, Instantiation, Plan, PlannedComponent, Provider};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -47,6 +48,45 @@ pub(crate) struct Linking<'a, T: 'static> {
 }
 
 /// Where one bound import goes: its names, for errors, and the serving component.
+/// The names of the functions an import needs.
+type Needed = HashSet<String>;
+
+/// A binding to link: the importing component's index, its plan, the binding, the server
+/// and the server's export.
+type BindingAt<'b> = (
+    usize,
+    &'b PlannedComponent,
+    &'b Binding,
+    ComponentId,
+    &'b str,
+);
+
+/// For each instance import that `members` of a fused cluster take from outside it, the
+/// functions their own import types list (see [`Linking::stub_unneeded`]).
+fn needed_functions(plan: &Plan, members: &[ComponentId]) -> HashMap<String, Needed> {
+    let mut needed: HashMap<String, Needed> = HashMap::new();
+    for &id in members {
+        for binding in &plan.component(id).bindings {
+            let inside = matches!(&binding.provider,
+                Provider::Component { component, .. } if members.contains(component));
+            let ItemKind::Instance(interface) = binding.import.kind else {
+                continue;
+            };
+            if inside {
+                continue;
+            }
+            let functions = (plan.types[interface].exports.iter())
+                .filter(|(_, kind)| matches!(kind, ItemKind::Func(_)))
+                .map(|(name, _)| name.clone());
+            needed
+                .entry(binding.import.name.clone())
+                .or_default()
+                .extend(functions);
+        }
+    }
+    needed
+}
+
 struct Target<'b> {
     caller: usize,
     planned: &'b PlannedComponent,
@@ -54,6 +94,9 @@ struct Target<'b> {
     server: usize,
     export: &'b str,
     export_index: ComponentExportIndex,
+    /// For an import of a fused cluster: the functions its members import (the others
+    /// are stubbed, see [`Linking::stub_unneeded`]); `None`: every function.
+    needed: Option<&'b Needed>,
 }
 
 impl<'a, T: Send + 'static> Linking<'a, T> {
@@ -126,14 +169,8 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             define(&mut linker).map_err(|e| self.link_error(planned, e))?;
         }
         for (binding, server, export) in planned.component_bindings() {
-            self.link_binding(
-                &mut linker,
-                caller.index(),
-                planned,
-                binding,
-                server,
-                export,
-            )?;
+            let target = (caller.index(), planned, binding, server, export);
+            self.link_binding(&mut linker, target, None)?;
         }
         linker
             .instantiate_pre(&self.components[caller.index()])
@@ -155,30 +192,75 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
         for define in own.iter().flat_map(|defines| defines.iter()) {
             define(&mut linker).map_err(|e| self.link_error(first, e))?;
         }
+        let needed = needed_functions(self.plan, members);
         let mut linked = HashSet::new();
         for &caller in members {
             let planned = self.plan.component(caller);
             for (binding, server, export) in planned.component_bindings() {
-                if members.contains(&server) || !linked.insert(binding.import.name.as_str()) {
+                let import = binding.import.name.as_str();
+                if members.contains(&server) || !linked.insert(import) {
                     continue;
                 }
-                let caller = caller.index();
-                self.link_binding(&mut linker, caller, planned, binding, server, export)?;
+                let wanted = needed.get(import);
+                let target = (caller.index(), planned, binding, server, export);
+                self.link_binding(&mut linker, target, wanted)?;
             }
         }
-        linker
-            .instantiate_pre(&self.components[members[0].index()])
-            .map_err(|e| self.link_error(first, e))
+        let component = &self.components[members[0].index()];
+        // Stubs only when needed: reopening an instance the host defined under a
+        // semver-compatible name would shadow it.
+        linker.instantiate_pre(component).or_else(|error| {
+            self.stub_unneeded(&mut linker, component, &needed)
+                .and_then(|()| linker.instantiate_pre(component))
+                .map_err(|_| self.link_error(first, error))
+        })
+    }
+
+    /// Defines a trapping stand-in for each function of a fused cluster's instance imports
+    /// that none of its members imports. wac gives every import of one interface in a
+    /// composition the merged type of all of them (its type aggregator merges interfaces
+    /// by name), so the composition's `team-c-postgres` can list functions that only the
+    /// member importing `team-a-postgres` uses, and that neither the host nor the server
+    /// need provide; no member calls them. Async functions are left alone (a synchronous
+    /// stand-in cannot satisfy them).
+    fn stub_unneeded(
+        &self,
+        linker: &mut Linker<T>,
+        component: &Component,
+        needed: &HashMap<String, Needed>,
+    ) -> wasmtime::Result<()> {
+        for (import, item) in component.component_type().imports(self.engine) {
+            let (Some(needed), ComponentItem::ComponentInstance(ty)) =
+                (needed.get(import), item.ty)
+            else {
+                continue;
+            };
+            let unneeded: Vec<&str> = (ty.exports(self.engine))
+                .filter(|(name, item)| match &item.ty {
+                    ComponentItem::ComponentFunc(func) => !needed.contains(*name) && !func.async_(),
+                    _ => false,
+                })
+                .map(|(name, _)| name)
+                .collect();
+            if unneeded.is_empty() {
+                continue;
+            }
+            let mut instance = linker.instance(import)?;
+            for name in unneeded {
+                let what = format!("{import}#{name}");
+                instance.func_new(name, move |_, _, _, _| {
+                    wasmtime::bail!("`{what}` is imported by no component of the cluster")
+                })?;
+            }
+        }
+        Ok(())
     }
 
     fn link_binding(
         &mut self,
         linker: &mut Linker<T>,
-        caller: usize,
-        planned: &PlannedComponent,
-        binding: &Binding,
-        server: ComponentId,
-        export: &str,
+        (caller, planned, binding, server, export): BindingAt<'_>,
+        needed: Option<&Needed>,
     ) -> Result<(), BuildError> {
         let import = binding.import.name.as_str();
         let unit_name = unit_export(self.renamed[server.index()].as_ref(), export);
@@ -192,6 +274,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             server: server.index(),
             export,
             export_index,
+            needed,
         };
         let component_type = self.components[caller].component_type();
         let Some(item) = component_type.get_import(self.engine, import) else {
@@ -237,6 +320,9 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             let ComponentItem::ComponentFunc(ty) = &item.ty else {
                 continue;
             };
+            if target.needed.is_some_and(|needed| !needed.contains(*name)) {
+                continue;
+            }
             let index = self.export_index(target, name)?;
             let function = FuncName {
                 interface: Some(target.export.to_owned()),

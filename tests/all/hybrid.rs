@@ -34,8 +34,13 @@ fn run(plan: &Plan, mode: LinkMode, calls: &[&str]) -> (Vec<Step>, Vec<Vec<Strin
         link: mode,
         ..LimitOptions::default()
     };
-    let host = Host::link_with_limits(plan, &Plugins::builtin(), &limits)
-        .unwrap_or_else(|e| panic!("`{}` does not link {mode}: {e}", plan.name));
+    let host = Host::link_with_limits(plan, &Plugins::builtin(), &limits).unwrap_or_else(|e| {
+        panic!(
+            "`{}` does not link {mode}: {}",
+            plan.name,
+            crate::linker::chain(&e)
+        )
+    });
     let wasi = WasiCtx::builder().env("GREETING", "Hey").build();
     let mut store = host
         .new_store(wasi)

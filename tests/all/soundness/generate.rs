@@ -57,6 +57,7 @@ const MUTATIONS: &[(Mutation, u8)] = &[
     (flip_instantiate, 3),
     (add_component, 3),
     (add_conflicting_importer, 3),
+    (add_cluster, 4),
 ];
 
 impl<'p> Gen<'p> {
@@ -445,6 +446,27 @@ fn add_cycle(g: &mut Gen<'_>, spec: &mut Spec) {
             eager: false,
         });
     }
+}
+
+/// A `[clusters]` entry of two or three components (connected or not), now and then with
+/// a name that is no component's; a component already in a cluster leaves it.
+fn add_cluster(g: &mut Gen<'_>, spec: &mut Spec) {
+    let mut members = Vec::new();
+    for _ in 0..g.rng.usize(2..=3) {
+        let name = match g.component_index(spec) {
+            Some(c) if g.rng.u8(0..10) != 0 => spec.components[c].name.clone(),
+            _ => "no-such-component".to_owned(),
+        };
+        if !members.contains(&name) {
+            members.push(name);
+        }
+    }
+    for (_, others) in &mut spec.clusters {
+        others.retain(|m| !members.contains(m));
+    }
+    spec.clusters.retain(|(_, others)| !others.is_empty());
+    spec.clusters
+        .push((format!("c{}", spec.clusters.len()), members));
 }
 
 fn flip_instantiate(g: &mut Gen<'_>, spec: &mut Spec) {

@@ -35,6 +35,8 @@ pub struct Spec {
     pub backends: Vec<(String, String)>,
     pub components: Vec<Comp>,
     pub exports: Option<Vec<(String, Target)>>,
+    /// `[clusters]`: each cluster's name and members.
+    pub clusters: Vec<(String, Vec<String>)>,
 }
 
 impl Spec {
@@ -96,6 +98,14 @@ impl Spec {
                     })
                     .collect()
             }),
+            clusters: (workload.clusters.iter())
+                .map(|(name, c)| {
+                    (
+                        name.clone(),
+                        c.members.iter().map(|m| m.value.clone()).collect(),
+                    )
+                })
+                .collect(),
         }
     }
 
@@ -134,6 +144,13 @@ impl Spec {
             out += "\n[exports]\n";
             for (name, target) in exports {
                 let _ = writeln!(out, "{} = {}", quote(name), value(target));
+            }
+        }
+        if !self.clusters.is_empty() {
+            out += "\n[clusters]\n";
+            for (name, members) in &self.clusters {
+                let members: Vec<String> = members.iter().map(|m| quote(m)).collect();
+                let _ = writeln!(out, "{} = [{}]", quote(name), members.join(", "));
             }
         }
         out
