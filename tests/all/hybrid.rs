@@ -24,6 +24,9 @@ struct Step {
     result: Result<Option<String>, Option<wasmtime::Trap>>,
     /// The components live after it.
     live: BTreeSet<String>,
+    /// The components instantiated before or during it but not live after it: discarded
+    /// by a trap.
+    dead: BTreeSet<String>,
 }
 
 /// Links `plan` in `mode` with compose-host (WASI 0.2 with `GREETING=Hey`, in-memory
@@ -45,27 +48,28 @@ fn run(plan: &Plan, mode: LinkMode, calls: &[&str]) -> (Vec<Step>, Vec<Vec<Strin
     let mut store = host
         .new_store(wasi)
         .expect("the eager components instantiate");
-    let live = |store: &wasmtime::Store<_>| -> BTreeSet<String> {
-        let state: &compose_host::HostState = store.data();
-        state
-            .workload
+    let step = |call: &str, result, store: &wasmtime::Store<compose_host::HostState>| {
+        let state = &store.data().workload;
+        let live: BTreeSet<String> = state
             .live_instances()
             .map(|i| i.component.to_owned())
-            .collect()
+            .collect();
+        let dead = (plan.components.iter())
+            .map(|c| c.name.clone())
+            .filter(|c| state.instantiations(c) > 0 && !live.contains(c))
+            .collect();
+        Step {
+            call: call.to_owned(),
+            result,
+            live,
+            dead,
+        }
     };
-    let mut steps = vec![Step {
-        call: "(a new store)".into(),
-        result: Ok(None),
-        live: live(&store),
-    }];
+    let mut steps = vec![step("(a new store)", Ok(None), &store)];
     for call in calls {
         let parsed = Call::parse(call).expect("a valid call");
         let result = host.invoke(&mut store, None, &parsed);
-        steps.push(Step {
-            call: (*call).to_owned(),
-            result: result.map_err(|e| trap_of(&e)),
-            live: live(&store),
-        });
+        steps.push(step(call, result.map_err(|e| trap_of(&e)), &store));
     }
     (steps, host.workload().fused_clusters().to_vec())
 }
@@ -83,45 +87,54 @@ fn trap_of(error: &(dyn std::error::Error + 'static)) -> Option<wasmtime::Trap> 
 }
 
 /// What a mode that instantiates `units` at once has live where per-component linking has
-/// `live` after a call and `before` before it: each unit with a live member, whole, but
-/// none with a member the call discarded (a trap ends the instance the unit shares).
+/// `live` and has discarded `dead`: each unit with a live member, whole, but none with a
+/// discarded member (a trap ends the instance the unit shares).
 fn expected_live(
-    before: &BTreeSet<String>,
     live: &BTreeSet<String>,
+    dead: &BTreeSet<String>,
     units: &[Vec<String>],
 ) -> BTreeSet<String> {
     let has = |unit: &Vec<String>, set: &BTreeSet<String>| unit.iter().any(|m| set.contains(m));
-    let discarded: BTreeSet<String> = before.difference(live).cloned().collect();
     let mut expected = live.clone();
     for unit in units.iter().filter(|u| has(u, live)) {
         expected.extend(unit.iter().cloned());
     }
-    for unit in units.iter().filter(|u| has(u, &discarded)) {
+    for unit in units.iter().filter(|u| has(u, dead)) {
         expected.retain(|m| !unit.contains(m));
     }
     expected
 }
 
 /// Runs `calls` on `plan` in the three link modes and checks that they agree; `fused` is
-/// what the clusters mode must fuse (no cluster silently left per component). Returns the
-/// per-component run's steps, for the caller to check against what it expects.
+/// what the clusters mode must fuse, and the composed mode fuses everything (no cluster
+/// silently left per component). Returns the per-component run's
+/// steps, for the caller to check against what it expects.
 fn same_in_every_mode(plan: &Plan, calls: &[&str], fused: &[&[&str]]) -> Vec<Step> {
+    let everything: Vec<String> = plan.components.iter().map(|c| c.name.clone()).collect();
+    same_in_every_mode_composing(plan, calls, fused, &[everything])
+}
+
+/// [`same_in_every_mode`] with what the composed mode fuses given: nothing, for a
+/// workload that cannot be composed whole without changing what it does.
+fn same_in_every_mode_composing(
+    plan: &Plan,
+    calls: &[&str],
+    fused: &[&[&str]],
+    composed: &[Vec<String>],
+) -> Vec<Step> {
     let (base, units) = run(plan, LinkMode::PerComponent, calls);
     assert!(units.is_empty(), "per component fuses nothing: {units:?}");
-    let everything: Vec<String> = plan.components.iter().map(|c| c.name.clone()).collect();
     for mode in [LinkMode::Clusters, LinkMode::Composed] {
         let (steps, units) = run(plan, mode, calls);
         match mode {
             LinkMode::Clusters => assert_eq!(units, fused, "the fused clusters"),
-            _ => assert_eq!(units, std::slice::from_ref(&everything), "composed whole"),
+            _ => assert_eq!(units, composed, "composed"),
         }
-        let mut before = BTreeSet::new();
         for (expected, step) in base.iter().zip(&steps) {
             let at = format!("{} {mode}: {}", plan.name, expected.call);
             assert_eq!(step.result, expected.result, "{at}");
-            let live = expected_live(&before, &expected.live, &units);
+            let live = expected_live(&expected.live, &expected.dead, &units);
             assert_eq!(step.live, live, "live after {at}");
-            before = expected.live.clone();
         }
     }
     base
@@ -231,6 +244,48 @@ fn the_stream_pipeline_gives_the_same_results_in_every_link_mode() {
     let steps = same_in_every_mode(&plan, &calls, &[&["source", "transform"]]);
     assert!(matches!(&steps[1].result, Ok(Some(pair)) if pair.starts_with("(1048576, ")));
     assert!(steps[5].result.is_err(), "transform explodes");
+}
+
+#[test]
+fn the_async_workload_gives_the_same_results_in_every_link_mode() {
+    let workload = compose_resolver::Workload::from_file(example_workload("async"))
+        .unwrap()
+        .with_cluster("sync", ["caller", "sync-ops"]);
+    let plan = resolve(&workload).unwrap();
+    let calls = [
+        "acme:pipe/driver@0.1.0#run-add(100)",
+        r#"acme:pipe/driver@0.1.0#run-echo(2, "abc")"#,
+        // Traps alike: a synchronous export may not block (component model rule).
+        "acme:pipe/sync-driver@0.1.0#run-add(9)",
+    ];
+    let steps = same_in_every_mode(&plan, &calls, &[&["caller", "sync-ops"]]);
+    assert_eq!(steps[1].result, ok("100"));
+    assert!(steps[3].result.is_err());
+}
+
+#[test]
+fn settings_give_the_same_results_though_composing_them_whole_would_not() {
+    // Two instances of one component, each with its own `wasi:config/store`: one
+    // composition would have one import of it, so the composed mode links them per
+    // component, and says why.
+    let plan = compose_resolver::resolve_file(example_workload("settings")).unwrap();
+    let calls = [
+        r#"alpha#get("greeting")"#,
+        r#"beta#get("greeting")"#,
+        "alpha#all()",
+    ];
+    let steps = same_in_every_mode_composing(&plan, &calls, &[], &[]);
+    assert_eq!(steps[1].result, ok(r#"ok(some("Hi"))"#));
+    assert_eq!(steps[2].result, ok(r#"ok(some("Hello"))"#));
+    let limits = LimitOptions {
+        link: LinkMode::Composed,
+        ..LimitOptions::default()
+    };
+    let host = Host::link_with_limits(&plan, &Plugins::builtin(), &limits).unwrap();
+    let [(_, why)] = host.workload().unfused_clusters() else {
+        panic!("{:?}", host.workload().unfused_clusters());
+    };
+    assert!(why.contains("host definitions of their own"), "{why}");
 }
 
 #[test]
