@@ -20,6 +20,15 @@
 //! [`WorkloadLinker::compile`] gives a [`CompiledWorkload`] (`Send + Sync`, cheap to clone)
 //! which runs in any number of stores; each store keeps a [`WorkloadState`] in its data.
 //!
+//! Hybrid linking ([`LinkMode`], default [`LinkMode::Clusters`]): each cluster of the plan
+//! ([`Plan::clusters`](compose_resolver::Plan::clusters): a `[clusters]` entry, or eager
+//! components that import from each other) is composed into one component with
+//! compose-static at compile time, so calls inside it are fused adapters that never leave
+//! Wasmtime's code; clusters are linked to each other, to lazy components and to the host
+//! with trampolines. A cluster is one instance in a store: the first call into any member
+//! instantiates all of them. [`LinkMode::PerComponent`] links every component on its own;
+//! [`LinkMode::Composed`] composes the whole workload.
+//!
 //! ```no_run
 //! use compose_linker::{CompiledWorkload, WorkloadLinker, WorkloadState};
 //! use wasmtime::component::{ResourceTable, Val};
@@ -66,9 +75,10 @@
 //! workload.call(&mut store, &get, &args, &mut results)?;
 //! assert_eq!(results[0], Val::Option(Some(Box::new(Val::String("v".into())))));
 //!
-//! // Only what the calls reached (and the eager reporter) was instantiated.
+//! // Only what the calls reached (and the eager reporter) was instantiated; the formatter
+//! // with the frontend, as they are one cluster (`[clusters] hot`).
 //! let live: Vec<_> = store.data().workload.live_instances().map(|i| i.component).collect();
-//! assert_eq!(live, ["frontend", "team-a-postgres", "reporter"]);
+//! assert_eq!(live, ["frontend", "team-a-postgres", "formatter", "reporter"]);
 //! # Ok(())
 //! # }
 //! ```

@@ -140,10 +140,13 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
     /// file share their compiled code), a linker per component with a trampoline for every
     /// function of every import bound to another component, and an
     /// [`InstancePre`](wasmtime::component::InstancePre) per component. `get` finds the
-    /// workload's [`WorkloadState`] in a store's data.
+    /// workload's [`WorkloadState`] in a store's data. Under [`LinkMode::Clusters`] (the
+    /// default) or [`LinkMode::Composed`], each cluster to fuse is composed with
+    /// compose-static first and compiled as one component, linked as one.
     ///
     /// # Errors
-    /// [`BuildError::Compile`] when a component does not compile, [`BuildError::Link`] when
+    /// [`BuildError::Compile`] when a component (or a cluster's composition, naming its
+    /// members) does not compile, [`BuildError::Link`] when
     /// an import is left unsatisfied (a host interface or backend the host did not define)
     /// or its type does not match, [`BuildError::Unsupported`] for a bound import that is
     /// neither an instance nor a function, [`BuildError::MissingExport`] when the plan
