@@ -119,3 +119,16 @@ pub fn exported_func<T: 'static>(
         .get_func(&mut store, index)
         .unwrap_or_else(|| panic!("{}", missing()))
 }
+
+/// The trap code in an error's chain of causes, if there is one: what a test compares
+/// when two ways of running one call must fail alike.
+pub fn trap_of(error: &(dyn std::error::Error + 'static)) -> Option<wasmtime::Trap> {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
+            return Some(*trap);
+        }
+        cause = e.source();
+    }
+    None
+}

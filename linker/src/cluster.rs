@@ -222,23 +222,12 @@ fn compose(plan: &Plan, members: &[ComponentId]) -> Result<Fused, String> {
     // Wasmtime validates the composition when it compiles it.
     let options = ComposeOptions::default().with_validation(false);
     let composition = Composition::build_subset(plan, &subset, &options)
-        .map_err(|e| format!("it cannot be composed: {}", error_chain(&e)))?;
+        .map_err(|e| format!("it cannot be composed: {:#}", anyhow::Error::new(e)))?;
     Ok(Fused {
         members: members.to_vec(),
         bytes: composition.bytes,
         renamed,
     })
-}
-
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
 }
 
 /// The compiled unit of each workload component: its own compiled file, or its fused

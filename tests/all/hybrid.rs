@@ -69,21 +69,13 @@ fn run(plan: &Plan, mode: LinkMode, calls: &[&str]) -> (Vec<Step>, Vec<Vec<Strin
     for call in calls {
         let parsed = Call::parse(call).expect("a valid call");
         let result = host.invoke(&mut store, None, &parsed);
-        steps.push(step(call, result.map_err(|e| trap_of(&e)), &store));
+        steps.push(step(
+            call,
+            result.map_err(|e| compose_tests::trap_of(&e)),
+            &store,
+        ));
     }
     (steps, host.workload().fused_clusters().to_vec())
-}
-
-/// The trap code in an error's chain of causes, if there is one.
-fn trap_of(error: &(dyn std::error::Error + 'static)) -> Option<wasmtime::Trap> {
-    let mut cause = Some(error);
-    while let Some(e) = cause {
-        if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
-            return Some(*trap);
-        }
-        cause = e.source();
-    }
-    None
 }
 
 /// What a mode that instantiates `units` at once has live where per-component linking has

@@ -250,7 +250,7 @@ fn compare_call(
         (Ok(a), Ok(b)) => Err(format!(
             "{what}: the composed component returns {a:?}, the linker {b:?}"
         )),
-        (Err(a), Err(b)) => match (trap_of(&*a), trap_of(&b)) {
+        (Err(a), Err(b)) => match (compose_tests::trap_of(&*a), compose_tests::trap_of(&b)) {
             (Some(x), Some(y)) if x != y => Err(format!(
                 "{what}: the composed component traps with {x:?}, the linker with {y:?}"
             )),
@@ -265,18 +265,6 @@ fn compare_call(
             chain(&*a)
         )),
     }
-}
-
-/// The trap code in an error's chain of causes, if there is one.
-fn trap_of(error: &(dyn std::error::Error + 'static)) -> Option<wasmtime::Trap> {
-    let mut cause = Some(error);
-    while let Some(e) = cause {
-        if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
-            return Some(*trap);
-        }
-        cause = e.source();
-    }
-    None
 }
 
 /// An error and its causes on one line.
