@@ -491,3 +491,27 @@ fn a_cluster_whose_fusion_would_change_behaviour_is_linked_per_component_with_wh
     let (steps, _) = run(&plan, LinkMode::Clusters, &["run()"]);
     assert_eq!(steps[1].result, ok("702"));
 }
+
+#[test]
+fn a_resource_owned_inside_a_fused_cluster_crosses_to_a_user_outside_it() {
+    // `owner` fused with an unrelated component (a warning, not an error); `user` stays
+    // outside and reaches the owner's resource through the cluster's exports.
+    let workload = resources(Instantiation::Lazy, Instantiation::Lazy)
+        .with_component(
+            "pad",
+            ComponentDecl::from_bytes(
+                "bench-callee.wasm",
+                compose_tests::fixture_bytes("bench-callee"),
+            ),
+        )
+        .with_export("t:r/res", "owner", None)
+        .with_export("run", "user", None)
+        .with_export("acme:bench/ops@0.1.0", "pad", None)
+        .with_cluster("owned", ["owner", "pad"]);
+    let plan = resolve(&workload).unwrap();
+    assert_eq!(plan.warnings.len(), 1, "{:?}", plan.warnings);
+    let steps = same_in_every_mode(&plan, &["run()", "run()"], &[&["owner", "pad"]]);
+    assert_eq!(steps[1].result, ok("702"));
+    assert_eq!(steps[2].result, ok("704"));
+    assert_eq!(names(&steps[1].live), ["owner", "user"], "per component");
+}
