@@ -29,15 +29,23 @@
 //! instantiates all of them. [`LinkMode::PerComponent`] links every component on its own;
 //! [`LinkMode::Composed`] composes the whole workload.
 //!
-//! ```no_run
+//! ```
 //! use compose_linker::{CompiledWorkload, WorkloadLinker, WorkloadState};
 //! use wasmtime::component::{ResourceTable, Val};
 //! use wasmtime::{Engine, Store};
+//! use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 //!
 //! /// The host's store data: its own state and the workload's.
 //! struct Host {
 //!     workload: WorkloadState,
+//!     wasi: WasiCtx,
 //!     table: ResourceTable,
+//! }
+//!
+//! impl WasiView for Host {
+//!     fn ctx(&mut self) -> WasiCtxView<'_> {
+//!         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+//!     }
 //! }
 //!
 //! impl compose_host::HostView for Host {
@@ -47,12 +55,14 @@
 //! }
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let plan = compose_resolver::resolve_file("fixtures/shop/workload.toml")?;
+//! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/shop/workload.toml");
+//! // `path`: the workload file, `fixtures/shop/workload.toml`.
+//! let plan = compose_resolver::resolve_file(path)?;
 //! let engine = Engine::new(&compose_linker::config_for(&plan))?;
 //!
 //! let mut linker = WorkloadLinker::<Host>::new(&engine, &plan);
-//! // Host interfaces go into the Wasmtime linker, e.g. WASI:
-//! // wasmtime_wasi::p2::add_to_linker_sync(linker.host())?;
+//! // The host's interfaces go into the Wasmtime linker: WASI 0.2 here.
+//! wasmtime_wasi::p2::add_to_linker_sync(linker.host())?;
 //! // A backend serves the label `team-c-postgres` (implements wasi:keyvalue/store): any
 //! // definitions in its `LinkerInstance` do; here compose-host's in-memory store.
 //! let team_c = std::sync::Arc::new(compose_host::keyvalue::memory::MemoryStore::default());
@@ -62,7 +72,12 @@
 //! let workload: CompiledWorkload<Host> = linker.compile(|host| &mut host.workload)?;
 //!
 //! // One store per request or thread; the compiled workload is shared.
-//! let mut store = Store::new(&engine, Host { workload: workload.new_state(), table: ResourceTable::new() });
+//! let host = Host {
+//!     workload: workload.new_state(),
+//!     wasi: WasiCtx::builder().build(),
+//!     table: ResourceTable::new(),
+//! };
+//! let mut store = Store::new(&engine, host);
 //! workload.instantiate(&mut store)?; // only the eager components
 //!
 //! let put = workload.func(Some("acme:app/handler@0.1.0"), "put")?;
