@@ -250,6 +250,96 @@ fn a_stream_never_instantiates_a_component_the_data_does_not_reach() {
 }
 
 #[test]
+fn a_slow_consumer_keeps_memory_bounded() {
+    // `sink` reads 256 bytes at a time and yields between reads; upstream, `source` writes
+    // 16 KiB chunks and `transform` forwards them. A stream end moves as a handle in the
+    // store and a write completes only as the reader takes it (the component model's
+    // backpressure), so nothing buffers what the consumer has not read: the linear memory
+    // of the three instances is the same after 16 MiB as after 64 KiB.
+    let workload = link("pipe");
+    let memory_after = |n: u32| {
+        let mut store = store(&workload);
+        workload.limit_memory(&mut store);
+        let out = call(
+            &workload,
+            &mut store,
+            "sink",
+            "run-slow",
+            &[Val::U32(n), Val::U32(256)],
+        )
+        .expect("the slow pipeline runs");
+        assert_eq!(out, [pair(u64::from(n), checksum(u64::from(n), true))]);
+        let state = &store.data().workload;
+        let each = ["source", "transform", "sink"].map(|c| state.memory(c));
+        assert!(
+            each.iter().all(|m| *m > 0),
+            "each instance's memory is counted: {each:?}"
+        );
+        each.iter().sum::<u64>()
+    };
+    let small = memory_after(64 * 1024);
+    let large = memory_after(16 * MIB);
+    assert!(
+        large <= small + 128 * 1024,
+        "16 MiB held {large} bytes of linear memory, 64 KiB held {small}"
+    );
+}
+
+/// The resident set of this process, in KiB (Linux: `VmRSS` of `/proc/self/status`).
+fn resident_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("procfs");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .expect("VmRSS");
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .expect("a number")
+}
+
+/// Run alone in a child process by `a_slow_consumer_keeps_host_memory_bounded` (other
+/// tests would move the resident set): streams 32 MiB to the slow consumer after a warm-up
+/// and prints how much the process's resident set grew.
+#[test]
+#[ignore = "run in a process of its own by a_slow_consumer_keeps_host_memory_bounded"]
+fn slow_consumer_resident_set_probe() {
+    let workload = link("pipe");
+    let run = |n: u32| {
+        let mut store = store(&workload);
+        let args = [Val::U32(n), Val::U32(256)];
+        call(&workload, &mut store, "sink", "run-slow", &args).expect("runs");
+    };
+    run(64 * 1024);
+    let before = resident_kib();
+    run(32 * MIB);
+    println!(
+        "resident-growth-kib={}",
+        resident_kib().saturating_sub(before)
+    );
+}
+
+#[test]
+fn a_slow_consumer_keeps_host_memory_bounded() {
+    // The host side of the same property: the process's resident set does not grow with
+    // the bytes streamed (no host buffer between the stream's ends).
+    let out = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+        .args(["--ignored", "--exact", "--nocapture"])
+        .arg("async_linking::slow_consumer_resident_set_probe")
+        .output()
+        .expect("the probe runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let growth: u64 = (text.lines())
+        .find_map(|l| l.strip_prefix("resident-growth-kib="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no figure from the probe: {text}"));
+    assert!(
+        growth < 8 * 1024,
+        "32 MiB streamed, the resident set grew {growth} KiB"
+    );
+}
+
+#[test]
 fn dropping_the_reader_mid_stream_ends_the_writer() {
     let workload = link("pipe");
     let mut store = store(&workload);
