@@ -132,6 +132,7 @@ pub(crate) fn define<T: Send + 'static>(
 ) -> wasmtime::Result<()> {
     let route = Arc::new(AsyncRoute {
         func: Arc::new(route.func.clone()),
+        error_context: crate::error_context::func_passes_error_context(ty),
         route,
     });
     if !ty.async_() {
@@ -172,6 +173,20 @@ fn define_sync<T: Send + 'static>(
 struct AsyncRoute<T: 'static> {
     route: Route<T>,
     func: Arc<FuncName>,
+    /// Whether the function's values can hold an `error-context` (see `error_context`).
+    error_context: bool,
+}
+
+impl<T> AsyncRoute<T> {
+    /// Refuses values holding an `error-context`, which cannot cross (see `error_context`).
+    fn check_values(&self, vals: &[Val]) -> Result<(), Failure> {
+        if self.error_context && crate::error_context::holds_error_context(vals) {
+            return Err(self
+                .route
+                .trap(crate::error_context::refused(&self.route.func)));
+        }
+        Ok(())
+    }
 }
 
 /// Forwards one call: finds (or creates) the server's instance and the function, calls it
@@ -183,6 +198,7 @@ async fn forward<T: Send + 'static>(
     results: &mut [Val],
 ) -> Result<(), Failure> {
     let route = &async_route.route;
+    async_route.check_values(params)?;
     let (func, generation) = accessor.with(|mut access| {
         let entered = enter(&mut access.as_context_mut(), route)?;
         (route.get)(access.data_mut()).pending.push(Pending {
@@ -229,6 +245,7 @@ async fn forward<T: Send + 'static>(
     let outcome = func.call_concurrent(accessor, params, results).await;
     leave(outcome.is_err());
     outcome.map_err(|e| route.trap(e))?;
+    async_route.check_values(results)?;
     if route.has_resources {
         accessor.with(|mut access| {
             map_results(&mut access.as_context_mut(), route, generation, results)

@@ -21,11 +21,14 @@ pub fn config() -> Config {
 }
 
 /// [`config`], with concurrency support on when the plan has an async function (which
-/// needs Wasmtime's `component-model-async` feature: this crate's feature of the same name).
+/// needs Wasmtime's `component-model-async` feature: this crate's feature of the same name),
+/// and with it the `error-context` type (Wasmtime's `wasm_component_model_error_context`,
+/// off by default in Wasmtime 48: a component using it does not even parse without it).
 pub fn config_for(plan: &Plan) -> Config {
     let mut config = config();
     if has_async_functions(plan) {
         config.concurrency_support(true);
+        config.wasm_component_model_error_context(true);
     }
     config
 }

@@ -108,6 +108,7 @@ mod call;
 mod cluster;
 mod config;
 mod error;
+mod error_context;
 mod limits;
 mod link;
 mod state;

@@ -47,9 +47,11 @@ pub(crate) fn sync_functions(types: &Types, import: &Item) -> Vec<String> {
 }
 
 impl Resolver<'_> {
-    /// In a workload with async functions, each import with synchronous functions bound to
-    /// another component outside its cluster ([`Problem::SyncCallInAsyncWorkload`]).
-    pub(crate) fn warn_sync_calls_in_async_workload(
+    /// Each import bound to another component outside its cluster whose calls the
+    /// linker cannot forward with Wasmtime 48: synchronous functions in a workload with
+    /// async functions ([`Problem::SyncCallInAsyncWorkload`]), and functions passing
+    /// `error-context` values ([`Problem::ErrorContextAcrossComponents`]).
+    pub(crate) fn warn_calls_the_linker_cannot_forward(
         &mut self,
         bindings: &Bindings,
         clusters: &[Cluster],
@@ -58,9 +60,6 @@ impl Resolver<'_> {
         let is_async = (0..self.names.len())
             .filter_map(|i| self.ty(ComponentId(i)))
             .any(|ty| component_needs_concurrency(types, &ty));
-        if !is_async {
-            return;
-        }
         let mut problems = Vec::new();
         for (importer, imports) in bindings.iter().enumerate() {
             for binding in imports.iter().flatten() {
@@ -68,48 +67,88 @@ impl Resolver<'_> {
                     continue;
                 };
                 // Fused into one component, the call never reaches the linker.
-                let importer_id = ComponentId(importer);
-                if clusters.iter().any(|c| c.fuses(importer_id, *component)) {
+                let importer = ComponentId(importer);
+                if clusters.iter().any(|c| c.fuses(importer, *component)) {
                     continue;
                 }
-                let functions = sync_functions(types, &binding.import);
-                if functions.is_empty() {
-                    continue;
+                let (name, import, server) = (
+                    self.name(importer),
+                    binding.import.name.clone(),
+                    self.name(*component),
+                );
+                let sync = sync_functions(types, &binding.import);
+                if is_async && !sync.is_empty() {
+                    let problem = Problem::SyncCallInAsyncWorkload {
+                        component: name.clone(),
+                        import: import.clone(),
+                        server: server.clone(),
+                        functions: sync.join(", "),
+                    };
+                    problems.push((problem, importer, "linked, its synchronous calls fail"));
                 }
-                let problem = Problem::SyncCallInAsyncWorkload {
-                    component: self.name(ComponentId(importer)),
-                    import: binding.import.name.clone(),
-                    server: self.name(*component),
-                    functions: functions.join(", "),
-                };
-                problems.push((problem, ComponentId(importer)));
+                let passing = functions_passing(types, &binding.import, Wanted::ErrorContext);
+                if !passing.is_empty() {
+                    let problem = Problem::ErrorContextAcrossComponents {
+                        component: name,
+                        import,
+                        server,
+                        functions: passing.join(", "),
+                    };
+                    problems.push((problem, importer, "linked, an error-context does not cross"));
+                }
             }
         }
-        for (problem, importer) in problems {
+        for (problem, importer, label) in problems {
             let span = self.decl(importer).name_span.clone();
-            self.report(problem, span, "linked, its synchronous calls fail");
+            self.report(problem, span, label);
         }
     }
 }
 
 fn func_needs_concurrency(types: &Types, id: FuncTypeId) -> bool {
-    let func = &types[id];
-    func.is_async
-        || func
-            .params
-            .values()
-            .any(|ty| holds_concurrent_value(types, ty))
-        || (func.result.as_ref()).is_some_and(|ty| holds_concurrent_value(types, ty))
+    types[id].is_async || func_passes(types, id, Wanted::Concurrent)
 }
 
-/// Whether a value of type `ty` can hold a `stream`, `future` or `error-context`.
-fn holds_concurrent_value(types: &Types, ty: &ValueType) -> bool {
-    let any = |tys: Vec<&ValueType>| tys.into_iter().any(|t| holds_concurrent_value(types, t));
+/// What [`holds`] looks for in a value's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wanted {
+    /// A `stream`, `future` or `error-context`: what needs Wasmtime's concurrency support.
+    Concurrent,
+    /// An `error-context`.
+    ErrorContext,
+}
+
+/// Whether a parameter or the result of function `id` can hold what is `wanted`.
+fn func_passes(types: &Types, id: FuncTypeId, wanted: Wanted) -> bool {
+    let func = &types[id];
+    let params = func.params.values();
+    params
+        .chain(&func.result)
+        .any(|ty| holds(types, ty, wanted))
+}
+
+/// The functions of an import of kind `import.kind` (`import` itself for a function
+/// imported by itself) whose parameters or result can hold what is `wanted`.
+fn functions_passing(types: &Types, import: &Item, wanted: Wanted) -> Vec<String> {
+    match import.kind {
+        ItemKind::Func(id) if func_passes(types, id, wanted) => vec![import.name.clone()],
+        ItemKind::Instance(id) => (types[id].exports.iter())
+            .filter(|(_, kind)| matches!(kind, ItemKind::Func(f) if func_passes(types, *f, wanted)))
+            .map(|(name, _)| name.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a value of type `ty` can hold what is `wanted`. A stream's or future's payload
+/// is not looked into: Wasmtime moves it between the ends itself.
+fn holds(types: &Types, ty: &ValueType, wanted: Wanted) -> bool {
+    let any = |tys: Vec<&ValueType>| tys.into_iter().any(|t| holds(types, t, wanted));
     match ty {
         ValueType::Primitive(p) => matches!(p, PrimitiveType::ErrorContext),
         ValueType::Borrow(_) | ValueType::Own(_) => false,
         ValueType::Defined(id) => match &types[*id] {
-            DefinedType::Stream(_) | DefinedType::Future(_) => true,
+            DefinedType::Stream(_) | DefinedType::Future(_) => wanted == Wanted::Concurrent,
             DefinedType::Tuple(tys) => any(tys.iter().collect()),
             DefinedType::List(t) | DefinedType::FixedSizeList(t, _) => any(vec![t]),
             DefinedType::Option(t) | DefinedType::Alias(t) => any(vec![t]),

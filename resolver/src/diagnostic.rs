@@ -336,6 +336,24 @@ pub enum Problem {
         /// The synchronous functions, comma-separated.
         functions: String,
     },
+    /// An import bound to another component whose functions pass `error-context` values:
+    /// compose-linker's trampolines hand values over as Wasmtime `Val`s, and Wasmtime 48
+    /// keeps no reference to an `error-context` held that way, so the context is gone
+    /// before it reaches the other side; the linker fails such a call with the reason.
+    /// Composed (or fused in one cluster), it crosses intact.
+    #[error(
+        "import `{import}` of `{component}` is served by `{server}` with functions that pass error-context values ({functions}): linked at run time with Wasmtime 48, an error-context cannot cross between them"
+    )]
+    ErrorContextAcrossComponents {
+        /// The importing component.
+        component: String,
+        /// The import.
+        import: String,
+        /// The serving component.
+        server: String,
+        /// The functions, comma-separated.
+        functions: String,
+    },
     /// A `[clusters]` entry names a component the workload does not have.
     #[error("cluster `{cluster}` names `{component}`, which is not a component of this workload")]
     UnknownClusterMember {
@@ -507,6 +525,9 @@ impl Problem {
             Problem::InvalidExportName { .. } => "compose::invalid-export-name",
             Problem::DuplicateExportName { .. } => "compose::duplicate-export-name",
             Problem::SyncCallInAsyncWorkload { .. } => "compose::sync-call-in-async-workload",
+            Problem::ErrorContextAcrossComponents { .. } => {
+                "compose::error-context-across-components"
+            }
             Problem::UnusedComponent { .. } => "compose::unused-component",
             Problem::UnknownClusterMember { .. } => "compose::unknown-cluster-member",
             Problem::DuplicateClusterMember { .. } => "compose::duplicate-cluster-member",
@@ -514,12 +535,14 @@ impl Problem {
         }
     }
 
-    /// How bad this problem is: an unused component, a synchronous call in an async
-    /// workload and a disconnected cluster are warnings.
+    /// How bad this problem is: an unused component, a call the linker cannot forward
+    /// (synchronous in an async workload, or passing an `error-context`) and a disconnected
+    /// cluster are warnings.
     pub fn severity(&self) -> Severity {
         match self {
             Problem::UnusedComponent { .. }
             | Problem::SyncCallInAsyncWorkload { .. }
+            | Problem::ErrorContextAcrossComponents { .. }
             | Problem::DisconnectedCluster { .. } => Severity::Warning,
             _ => Severity::Error,
         }
@@ -628,6 +651,9 @@ impl Problem {
             }
             Problem::SyncCallInAsyncWorkload { .. } => {
                 "make the functions async, put both components in one `[clusters]` entry (fused, the call works), or compose the workload with `compose build`; Wasmtime 48 cannot call into a component from a synchronous host function of a store with concurrency support".into()
+            }
+            Problem::ErrorContextAcrossComponents { .. } => {
+                "put both components in one `[clusters]` entry (fused, the error-context crosses intact), or compose the workload with `compose build`".into()
             }
             Problem::UnknownClusterMember { known, .. } => format!(
                 "list components of the workload ({}) in `[clusters]`",

@@ -57,7 +57,7 @@ pub fn resolve_with(
     let exports = resolver.exports(&bindings);
     resolver.warn_unused(&bindings, &exports);
     let clusters = resolver.clusters(&bindings);
-    resolver.warn_sync_calls_in_async_workload(&bindings, &clusters);
+    resolver.warn_calls_the_linker_cannot_forward(&bindings, &clusters);
     resolver.finish(bindings, order, exports, clusters)
 }
 

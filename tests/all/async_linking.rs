@@ -168,7 +168,16 @@ fn resolve_warns_about_each_synchronous_import_served_by_a_component() {
     );
     assert!(functions.contains("add-one"), "{functions}");
     assert_eq!(ops.warnings[0].line_column(), Some((8, 13)));
-    assert!(plan("pipe").0.warnings.is_empty());
+    // In the pipeline every import is async; `transform.check` passes an error-context.
+    let pipe = plan("pipe").0;
+    let codes: Vec<_> = pipe.warnings.iter().map(|w| w.problem.code()).collect();
+    assert_eq!(codes, ["compose::error-context-across-components"]);
+    let text = pipe.warnings[0].to_string();
+    assert!(
+        text.contains("import `acme:pipe/transform@0.1.0` of `sink` is served by `transform`"),
+        "{text}"
+    );
+    assert!(text.contains("(check)"), "{text}");
 }
 
 #[test]
@@ -394,6 +403,41 @@ fn a_trap_in_transform_reaches_sinks_caller_with_names() {
 }
 
 #[test]
+fn an_error_context_crosses_only_inside_a_composition() {
+    // `transform.check` returns `err(error-context)` for an odd number; `sink` reads the
+    // context's debug message. Through a trampoline Wasmtime 48 loses the context (see
+    // compose-linker's `error_context`): the call fails there, saying so. Fused in one
+    // cluster with `sink`, the context arrives with its message.
+    let check = |workload: &CompiledWorkload<Host>, n: u32| {
+        let mut store = store(workload);
+        call(workload, &mut store, "sink", "run-check", &[Val::U32(n)])
+    };
+    let linked = link("pipe");
+    let ok = Val::Result(Ok(Some(Box::new(Val::U32(4)))));
+    assert_eq!(check(&linked, 4).unwrap(), [ok]);
+    let error = check(&linked, 5).unwrap_err();
+    let text = chain(&error);
+    for part in [
+        "check of `transform` (called by `sink`)",
+        "passes an error-context, which Wasmtime 48 cannot hand from one component to another",
+        "`[clusters]`",
+    ] {
+        assert!(text.contains(part), "`{part}` missing from: {text}");
+    }
+    let workload = compose_resolver::Workload::from_file(example_workload("pipe"))
+        .unwrap()
+        .with_cluster("checked", ["transform", "sink"]);
+    let plan = compose_resolver::resolve(&workload).unwrap();
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    let engine = Engine::new(&compose_linker::config_for(&plan)).unwrap();
+    let fused = WorkloadLinker::<Host>::new(&engine, &plan)
+        .compile(|host| &mut host.workload)
+        .unwrap();
+    let err = Val::Result(Err(Some(Box::new(Val::String("odd: 5".into())))));
+    assert_eq!(check(&fused, 5).unwrap(), [err]);
+}
+
+#[test]
 fn a_future_crosses_two_components() {
     let workload = link("pipe");
     let mut store = store(&workload);
@@ -494,6 +538,9 @@ fn linked_and_composed_give_the_same_results() {
                 vec![Val::U32(10_000), Val::U32(777)],
             ),
             ("acme:pipe/sink@0.1.0", "run-future", vec![Val::U32(5)]),
+            ("acme:pipe/sink@0.1.0", "run-check", vec![Val::U32(4)]),
+            // Not here: `run-check(5)`, whose error-context crosses composed but not
+            // linked (see `an_error_context_crosses_only_inside_a_composition`).
             ("acme:pipe/sink@0.1.0", "run-explode", vec![Val::U32(100)]),
         ],
     );

@@ -230,12 +230,14 @@ fn the_stream_pipeline_gives_the_same_results_in_every_link_mode() {
         format!("{sink}#run-direct(1000)"),
         format!("{sink}#run-partial(10000, 777)"),
         format!("{sink}#run-future(5)"),
+        format!("{sink}#run-check(4)"),
         format!("{sink}#run-explode(100)"),
     ];
     let calls: Vec<&str> = calls.iter().map(String::as_str).collect();
     let steps = same_in_every_mode(&plan, &calls, &[&["source", "transform"]]);
     assert!(matches!(&steps[1].result, Ok(Some(pair)) if pair.starts_with("(1048576, ")));
-    assert!(steps[5].result.is_err(), "transform explodes");
+    assert_eq!(steps[5].result, ok("ok(4)"));
+    assert!(steps[6].result.is_err(), "transform explodes");
 }
 
 #[test]
