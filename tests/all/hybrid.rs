@@ -517,3 +517,48 @@ fn a_resource_owned_inside_a_fused_cluster_crosses_to_a_user_outside_it() {
     assert_eq!(steps[2].result, ok("704"));
     assert_eq!(names(&steps[1].live), ["owner", "user"], "per component");
 }
+
+/// The tally workload: `user` drives a `counter` resource (synchronous constructor, async
+/// method) of `owner`, in a workload with async functions.
+fn tally() -> Workload {
+    Workload::new("tally")
+        .with_component("user", compose_tests::fixture_component("tally-user"))
+        .with_component("owner", compose_tests::fixture_component("tally-owner"))
+        .with_export("acme:pipe/tally-driver@0.1.0", "user", None)
+        .with_export("acme:pipe/tally@0.1.0", "owner", None)
+}
+
+#[test]
+fn a_resource_crosses_components_of_an_async_workload_when_they_are_fused() {
+    let calls = [
+        "acme:pipe/tally-driver@0.1.0#run(3)",
+        "acme:pipe/tally@0.1.0#drops()",
+    ];
+    // Per component, the resource's synchronous constructor cannot be forwarded in a store
+    // that runs concurrently (Wasmtime 48): the resolver warns, the call fails saying so.
+    let plan = resolve(&tally()).unwrap();
+    let codes: Vec<_> = plan.warnings.iter().map(|w| w.problem.code()).collect();
+    assert_eq!(codes, ["compose::sync-call-in-async-workload"]);
+    assert!(
+        plan.warnings[0]
+            .to_string()
+            .contains("[constructor]counter")
+    );
+    let (steps, _) = run(&plan, LinkMode::PerComponent, &calls[..1]);
+    assert_eq!(steps[1].result, Err(None), "{:?}", steps[1]);
+    // Composed whole, or with the two fused into one cluster, it runs: 10 + 1 + 2 + 3, and
+    // the counter's destructor ran once.
+    for (mode, workload) in [
+        (LinkMode::Composed, tally()),
+        (
+            LinkMode::Clusters,
+            tally().with_cluster("pair", ["user", "owner"]),
+        ),
+    ] {
+        let plan = resolve(&workload).unwrap();
+        let (steps, fused) = run(&plan, mode, &calls);
+        assert_eq!(fused, [["user", "owner"]], "{mode}");
+        assert_eq!(steps[1].result, ok("16"), "{mode}");
+        assert_eq!(steps[2].result, ok("1"), "{mode}: one destructor run");
+    }
+}
