@@ -28,10 +28,23 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Whether the linker fuses a call from `a` to `b` into this cluster's composition:
-    /// both are members of it, and it has more than one member.
-    pub fn fuses(&self, a: ComponentId, b: ComponentId) -> bool {
-        self.members.len() > 1 && self.members.contains(&a) && self.members.contains(&b)
+    /// By component index (`count` components): the index in `clusters` of the cluster of
+    /// more than one member the component is in, if it is in one. Two components whose
+    /// entries are the same `Some` are fused together; computed once, in linear time.
+    pub(crate) fn fused_index(clusters: &[Cluster], count: usize) -> Vec<Option<usize>> {
+        let mut index = vec![None; count];
+        for (at, cluster) in clusters
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.members.len() > 1)
+        {
+            for member in &cluster.members {
+                if let Some(slot) = index.get_mut(member.0) {
+                    *slot = Some(at);
+                }
+            }
+        }
+        index
     }
 }
 

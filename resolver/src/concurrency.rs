@@ -57,9 +57,14 @@ impl Resolver<'_> {
         clusters: &[Cluster],
     ) {
         let types = &self.types;
+        // Both limits are of stores with concurrency support (an `error-context` needs it).
         let is_async = (0..self.names.len())
             .filter_map(|i| self.ty(ComponentId(i)))
             .any(|ty| component_needs_concurrency(types, &ty));
+        if !is_async {
+            return;
+        }
+        let fused = Cluster::fused_index(clusters, self.names.len());
         let mut problems = Vec::new();
         for (importer, imports) in bindings.iter().enumerate() {
             for binding in imports.iter().flatten() {
@@ -67,17 +72,17 @@ impl Resolver<'_> {
                     continue;
                 };
                 // Fused into one component, the call never reaches the linker.
-                let importer = ComponentId(importer);
-                if clusters.iter().any(|c| c.fuses(importer, *component)) {
+                if fused[importer].is_some() && fused[importer] == fused[component.0] {
                     continue;
                 }
+                let importer = ComponentId(importer);
                 let (name, import, server) = (
                     self.name(importer),
                     binding.import.name.clone(),
                     self.name(*component),
                 );
                 let sync = sync_functions(types, &binding.import);
-                if is_async && !sync.is_empty() {
+                if !sync.is_empty() {
                     let problem = Problem::SyncCallInAsyncWorkload {
                         component: name.clone(),
                         import: import.clone(),
