@@ -120,21 +120,19 @@ fn fixture_paths() -> Vec<PathBuf> {
     paths
 }
 
-/// The async fixtures (issue 12: `acme:pipe`), which need an engine with concurrency
-/// support and `call_async`; this property test runs every workload on one synchronous
-/// engine, and `tests/all/async_linking.rs` covers them instead.
+/// Whether a fixture has async functions (or passes streams, futures, error-contexts):
+/// such components need an engine with concurrency support and `call_async`; this property
+/// test runs every workload on one synchronous engine, and `tests/all/async_linking.rs` and
+/// `tests/all/hybrid.rs` cover them instead.
 fn is_async_fixture(path: &std::path::Path) -> bool {
-    const ASYNC: [&str; 6] = [
-        "async-callee",
-        "async-caller",
-        "sync-caller",
-        "pipe-source",
-        "pipe-transform",
-        "pipe-sink",
-    ];
-    path.file_stem()
-        .and_then(|s| s.to_str())
-        .is_some_and(|s| ASYNC.contains(&s))
+    let Ok(bytes) = std::fs::read(path) else {
+        return false;
+    };
+    let mut types = compose_resolver::wac_types::Types::default();
+    compose_resolver::ComponentType::read(bytes.into(), &mut types).is_ok_and(|ty| {
+        (ty.imports.iter().chain(&ty.exports))
+            .any(|item| compose_resolver::needs_concurrency(&types, item.kind))
+    })
 }
 
 /// Reads a component's imports and exports through the resolver.
