@@ -347,8 +347,8 @@ impl<T: 'static> CompiledWorkload<T> {
 
     /// The clusters of more than one component that the link mode would fuse but that are
     /// linked per component instead, each with why: fusing them would change what the
-    /// workload does (a member with a `max-memory`; members importing one name from
-    /// different providers, or from the host with definitions of their own), or the
+    /// workload does (a member with a `max-memory`; two members with host definitions of
+    /// their own; two members importing one name from different providers), or the
     /// composition failed.
     pub fn unfused_clusters(&self) -> &[(Vec<String>, String)] {
         &self.info.unfused
