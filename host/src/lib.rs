@@ -34,6 +34,7 @@ pub mod limits;
 pub mod plugin;
 pub mod plugins;
 pub mod serve;
+pub mod serve_p3;
 
 pub use check::check;
 pub use config_keys::{KeyRule, env_var_name};

@@ -1,5 +1,6 @@
-//! `compose serve`: serves a workload that exports `wasi:http/incoming-handler@0.2.x` over
-//! HTTP/1.1, as `wasmtime serve` does, with the workload linked at run time.
+//! `compose serve`: serves a workload that exports `wasi:http/incoming-handler@0.2.x` (or
+//! WASI 0.3's `wasi:http/handler@0.3.x`, see [`serve_p3`](crate::serve_p3)) over HTTP/1.1,
+//! as `wasmtime serve` does, with the workload linked at run time.
 //!
 //! One [`CompiledWorkload`] serves every request on every thread; each request gets its own
 //! [`Store`] on a blocking thread of the tokio runtime (the linker's trampolines are
@@ -19,7 +20,7 @@ use crate::plugin::HostView;
 use crate::plugins::Plugins;
 use bytes::Bytes;
 use compose_linker::{CallError, CompiledWorkload, WorkloadFunc, WorkloadState};
-use compose_resolver::Plan;
+use compose_resolver::{Plan, names_match};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Body;
 use hyper::server::conn::http1;
@@ -45,9 +46,9 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpVi
 pub const INCOMING_HANDLER: &str = "wasi:http/incoming-handler@0.2.0";
 
 /// What `compose serve` serves beyond what every compose-host host does, as `[host]
-/// interfaces` patterns: `wasi:http` 0.2 (for a resolver's
+/// interfaces` patterns: `wasi:http` 0.2 and 0.3 (for a resolver's
 /// [`HostProfile`](compose_resolver::HostProfile)).
-pub const SERVED: &[&str] = &["wasi:http/*@0.2.0"];
+pub const SERVED: &[&str] = &["wasi:http/*@0.2.0", "wasi:http/*@0.3.0"];
 
 /// The store data of one request: the workload's instances, WASI, `wasi:http`, and the
 /// resource table they share.
@@ -126,7 +127,8 @@ impl WasiHttpHooks for DenyOutgoing {
 pub enum ServeError {
     /// The workload does not export `wasi:http/incoming-handler`.
     #[error(
-        "workload `{workload}` does not export {INCOMING_HANDLER} (or another 0.2.x release), so `compose serve` has nothing to call; its exports: {}",
+        "workload `{workload}` does not export {INCOMING_HANDLER} (or another 0.2.x release) or {}, so `compose serve` has nothing to call; its exports: {}",
+        crate::serve_p3::HANDLER,
         if exports.is_empty() { "none".to_string() } else { exports.join(", ") }
     )]
     NotAnHttpHandler {
@@ -242,6 +244,8 @@ impl Default for ServeOptions {
 pub struct HttpWorkload {
     workload: CompiledWorkload<ServeState>,
     handle: WorkloadFunc,
+    /// Whether `handle` is WASI 0.3's (`wasi:http/handler`), else WASI 0.2's.
+    p3: bool,
     engine: LimitedEngine,
     options: ServeOptions,
     /// With the pooling allocator, one permit per pooled store: a request waits for one.
@@ -252,10 +256,13 @@ impl HttpWorkload {
     /// Links `plan` with WASI 0.2, its backends served by `plugins` and each component's
     /// configuration ([`define_host`]) and `wasi:http`, on an engine with `options`' limits.
     ///
+    /// A workload exporting `wasi:http/handler@0.3.x` is served as WASI 0.3 (and linked with
+    /// WASI 0.3's `wasi:http`, clocks, random and cli as well).
+    ///
     /// # Errors
-    /// [`ServeError::NotAnHttpHandler`] when the workload exports no
-    /// `wasi:http/incoming-handler@0.2.x`; [`ServeError::Host`] when the engine, a backend
-    /// or the workload cannot be set up.
+    /// [`ServeError::NotAnHttpHandler`] when the workload exports neither
+    /// `wasi:http/incoming-handler@0.2.x` nor `wasi:http/handler@0.3.x`;
+    /// [`ServeError::Host`] when the engine, a backend or the workload cannot be set up.
     pub fn link(
         plan: &Plan,
         plugins: &Plugins<ServeState>,
@@ -266,15 +273,25 @@ impl HttpWorkload {
         let mut linker = engine.linker::<ServeState>(plan);
         define_host(&mut linker, plan, plugins)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_sync(linker.host()).map_err(wasmtime)?;
+        let p3 = (plan.exports.iter()).any(|e| names_match(crate::serve_p3::HANDLER, &e.name));
+        if p3 {
+            crate::serve_p3::add_to_linker(linker.host()).map_err(wasmtime)?;
+        }
         let workload = linker
             .compile(|state| &mut state.workload)
             .map_err(HostError::from)?;
-        let handle = workload
-            .func(Some(INCOMING_HANDLER), "handle")
-            .map_err(|_| ServeError::NotAnHttpHandler {
-                workload: plan.name.clone(),
-                exports: plan.exports.iter().map(|e| e.name.clone()).collect(),
-            })?;
+        let interface = if p3 {
+            crate::serve_p3::HANDLER
+        } else {
+            INCOMING_HANDLER
+        };
+        let handle =
+            workload
+                .func(Some(interface), "handle")
+                .map_err(|_| ServeError::NotAnHttpHandler {
+                    workload: plan.name.clone(),
+                    exports: plan.exports.iter().map(|e| e.name.clone()).collect(),
+                })?;
         let stores = options
             .limits
             .pooling
@@ -282,6 +299,7 @@ impl HttpWorkload {
         Ok(Self {
             workload,
             handle,
+            p3,
             engine,
             options,
             stores,
@@ -365,7 +383,11 @@ impl HttpWorkload {
         let workload = &self.workload;
         let mut store = Store::new(workload.engine(), ServeState::new(workload));
         self.engine.arm(workload, &mut store);
-        let called = call_handler(workload, &self.handle, &mut store, request, sender);
+        let called = if self.p3 {
+            crate::serve_p3::call_handler(workload, &self.handle, &mut store, request, sender)
+        } else {
+            call_handler(workload, &self.handle, &mut store, request, sender)
+        };
         let instantiated = store
             .data()
             .workload
@@ -380,7 +402,7 @@ impl HttpWorkload {
 }
 
 /// The sending half of a response: what `response-outparam.set` sends.
-type ResponseSender = oneshot::Sender<Result<Response<HyperOutgoingBody>, ErrorCode>>;
+pub(crate) type ResponseSender = oneshot::Sender<Result<Response<HyperOutgoingBody>, ErrorCode>>;
 
 /// What running one request's handler did.
 #[derive(Debug, Default)]
@@ -431,7 +453,7 @@ where
 }
 
 /// Where a failed call started, and its root cause, for the log line.
-fn failure(error: &CallError) -> Failure {
+pub(crate) fn failure(error: &CallError) -> Failure {
     let innermost = error.innermost();
     let mut root: &dyn std::error::Error = error;
     while let Some(cause) = root.source() {

@@ -8,6 +8,7 @@ use compose_host::limits::LimitOptions;
 use compose_host::serve::{
     HttpWorkload, RequestLog, SERVED, ServeError, ServeOptions, ServeState, Server, Shutdown,
 };
+use compose_linker::LinkMode;
 use compose_resolver::{Plan, resolve_file_with};
 use compose_tests::example_workload;
 use std::net::SocketAddr;
@@ -34,6 +35,11 @@ struct Running {
 impl Running {
     /// Serves `fixtures/web` with `limits`, logging every request.
     fn start(limits: LimitOptions) -> Self {
+        Self::start_workload("web", limits)
+    }
+
+    /// Serves `fixtures/<name>` with `limits`, logging every request.
+    fn start_workload(name: &str, limits: LimitOptions) -> Self {
         let logs = Arc::new(Mutex::new(Vec::new()));
         let sink = logs.clone();
         let options = ServeOptions {
@@ -42,8 +48,8 @@ impl Running {
             grace: Duration::from_secs(5),
             logger: Arc::new(move |line: &RequestLog| sink.lock().unwrap().push(line.clone())),
         };
-        let workload = HttpWorkload::link(&plan("web"), &Plugins::builtin(), options)
-            .expect("the web workload links");
+        let workload = HttpWorkload::link(&plan(name), &Plugins::builtin(), options)
+            .expect("the workload links");
         let (addr_sender, addr) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -306,4 +312,42 @@ fn a_workload_without_an_http_handler_is_refused_listing_its_exports() {
             && message.contains("wasi:cli/run@0.2.12"),
         "{message}"
     );
+}
+
+#[test]
+fn a_wasi_0_3_handler_linked_across_two_components_is_served_in_every_link_mode() {
+    // `greeter` exports `wasi:http/handler@0.3.0#handle` (async) and calls `ops.echo`
+    // (async, another component); its response body is a stream it writes as it goes.
+    for mode in [
+        LinkMode::PerComponent,
+        LinkMode::Clusters,
+        LinkMode::Composed,
+    ] {
+        let server = Running::start_workload(
+            "web-p3",
+            LimitOptions {
+                link: mode,
+                ..LimitOptions::default()
+            },
+        );
+        let (status, body) = server.get("/hello?who=ann");
+        assert_eq!(
+            (status, body.as_str()),
+            (200, "hello from p3 /hello?who=ann\n"),
+            "{mode}"
+        );
+        let log = server.log("/hello");
+        assert!(log.failure.is_none(), "{mode}: {log}");
+        assert_eq!(log.instantiated, ["greeter", "ops"], "{mode}");
+        // A trap ends its request with 500 and a log line naming where; the next is served.
+        let (status, _) = server.get("/fail");
+        assert_eq!(status, 500, "{mode}");
+        let failure = server.log("/fail").failure.expect("a failure");
+        assert!(
+            failure.message.contains("unreachable"),
+            "{mode}: {failure:?}"
+        );
+        assert_eq!(server.get("/again").0, 200, "{mode}");
+        server.stop();
+    }
 }
