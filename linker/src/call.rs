@@ -539,24 +539,31 @@ fn define_fast<T: 'static>(
 
 /// Whether a value of type `ty` can hold a resource handle.
 pub(crate) fn holds_resources(ty: &types::Type) -> bool {
+    type_holds(ty, |t| {
+        matches!(t, types::Type::Own(_) | types::Type::Borrow(_))
+    })
+}
+
+/// Whether a value of type `ty` can hold a value of a type for which `leaf` holds, looking
+/// into lists, maps, records, tuples, variants, options and results (not into a stream's
+/// or future's payload, which Wasmtime moves between the ends itself).
+pub(crate) fn type_holds(ty: &types::Type, leaf: fn(&types::Type) -> bool) -> bool {
     use types::Type;
-    match ty {
-        Type::Own(_) | Type::Borrow(_) => true,
-        Type::List(l) => holds_resources(&l.ty()),
-        Type::FixedLengthList(l) => holds_resources(&l.ty()),
-        Type::Map(m) => holds_resources(&m.key()) || holds_resources(&m.value()),
-        Type::Record(r) => r.fields().any(|f| holds_resources(&f.ty)),
-        Type::Tuple(t) => t.types().any(|t| holds_resources(&t)),
-        Type::Variant(v) => v
-            .cases()
-            .any(|c| c.ty.as_ref().is_some_and(holds_resources)),
-        Type::Option(o) => holds_resources(&o.ty()),
-        Type::Result(r) => {
-            r.ok().as_ref().is_some_and(holds_resources)
-                || r.err().as_ref().is_some_and(holds_resources)
+    let holds = |t: &Type| type_holds(t, leaf);
+    leaf(ty)
+        || match ty {
+            Type::List(l) => holds(&l.ty()),
+            Type::FixedLengthList(l) => holds(&l.ty()),
+            Type::Map(m) => holds(&m.key()) || holds(&m.value()),
+            Type::Record(r) => r.fields().any(|f| holds(&f.ty)),
+            Type::Tuple(t) => t.types().any(|t| holds(&t)),
+            Type::Variant(v) => v.cases().any(|c| c.ty.as_ref().is_some_and(holds)),
+            Type::Option(o) => holds(&o.ty()),
+            Type::Result(r) => {
+                r.ok().as_ref().is_some_and(holds) || r.err().as_ref().is_some_and(holds)
+            }
+            _ => false,
         }
-        _ => false,
-    }
 }
 
 /// Calls `f` on every resource handle inside `val`.

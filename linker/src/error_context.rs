@@ -14,28 +14,11 @@ use wasmtime::component::types::{ComponentFunc, Type};
 /// Whether a parameter or result of `func` can hold an `error-context` (a stream's or
 /// future's payload aside: Wasmtime moves it between the ends itself).
 pub(crate) fn func_passes_error_context(func: &ComponentFunc) -> bool {
+    let is_error_context = |ty: &Type| matches!(ty, Type::ErrorContext);
     let params = func.params().map(|(_, ty)| ty);
-    params.chain(func.results()).any(|ty| type_holds(&ty))
-}
-
-fn type_holds(ty: &Type) -> bool {
-    match ty {
-        Type::ErrorContext => true,
-        Type::List(list) => type_holds(&list.ty()),
-        Type::FixedLengthList(list) => type_holds(&list.ty()),
-        Type::Map(map) => type_holds(&map.key()) || type_holds(&map.value()),
-        Type::Record(record) => record.fields().any(|f| type_holds(&f.ty)),
-        Type::Tuple(tuple) => tuple.types().any(|t| type_holds(&t)),
-        Type::Variant(variant) => variant
-            .cases()
-            .any(|c| c.ty.as_ref().is_some_and(type_holds)),
-        Type::Option(option) => type_holds(&option.ty()),
-        Type::Result(result) => {
-            result.ok().as_ref().is_some_and(type_holds)
-                || result.err().as_ref().is_some_and(type_holds)
-        }
-        _ => false,
-    }
+    params
+        .chain(func.results())
+        .any(|ty| crate::call::type_holds(&ty, is_error_context))
 }
 
 /// Whether one of `vals` holds an `error-context`.
