@@ -640,3 +640,24 @@ fn serve_answers_http_logs_requests_and_stops_on_sigterm() {
         "{log}"
     );
 }
+
+#[test]
+fn run_without_invoke_runs_a_wasi_0_3_command_in_every_link_mode() {
+    // `greeter` exports `wasi:cli/run@0.3.0` (async) and writes, through a WASI 0.3 stdout
+    // stream, what `ops` (another component, async) echoes.
+    for mode in ["per-component", "clusters", "composed"] {
+        let out = compose(&[
+            "run",
+            "fixtures/greet-p3/workload.toml",
+            "--link",
+            mode,
+            "--",
+            "ann",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{mode}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "Hello, ann!\n", "{mode}");
+    }
+    let failed = compose(&["run", "fixtures/greet-p3/workload.toml", "--", "fail"]);
+    assert_eq!(failed.status.code(), Some(1), "`run` returned err");
+    assert!(failed.stdout.is_empty());
+}

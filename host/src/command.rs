@@ -1,12 +1,13 @@
-//! `compose run` without `--invoke`: runs a workload that exports `wasi:cli/run@0.2.x` as
-//! `wasmtime run` runs a command — arguments, environment, standard input and output,
-//! preopened directories — and returns its exit status.
+//! `compose run` without `--invoke`: runs a workload that exports `wasi:cli/run@0.2.x` (or
+//! WASI 0.3's `wasi:cli/run@0.3.x`, an async function) as `wasmtime run` runs a command —
+//! arguments, environment, standard input and output, preopened directories — and returns
+//! its exit status.
 
 use crate::define::define_host;
 use crate::host::{HostError, HostState};
 use crate::limits::{LimitOptions, LimitedEngine};
 use crate::plugins::Plugins;
-use compose_linker::CallError;
+use compose_linker::{CallError, CompiledWorkload, WorkloadFunc};
 use compose_resolver::{Plan, names_match};
 use std::path::PathBuf;
 use wasmtime::Store;
@@ -15,6 +16,9 @@ use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx};
 
 /// The interface a command exports (any 0.2.x release).
 pub const RUN: &str = "wasi:cli/run@0.2.0";
+
+/// The interface a WASI 0.3 command exports (any 0.3.x release): `run` is async.
+pub const RUN_P3: &str = "wasi:cli/run@0.3.0";
 
 /// What a command runs with.
 #[derive(Debug, Clone, Default)]
@@ -34,9 +38,9 @@ pub struct CommandOptions {
 /// Why a command could not run (its own failure is an exit status, not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
-    /// The workload exports no `wasi:cli/run@0.2.x`.
+    /// The workload exports no `wasi:cli/run@0.2.x` (nor `@0.3.x`).
     #[error(
-        "workload `{workload}` does not export {RUN} (or another 0.2.x release), so it is not a command; its exports: {}; call one of their functions with `compose run WORKLOAD --invoke 'INTERFACE#FUNCTION(ARGS)'`{}",
+        "workload `{workload}` does not export {RUN} (or another 0.2.x release) or {RUN_P3}, so it is not a command; its exports: {}; call one of their functions with `compose run WORKLOAD --invoke 'INTERFACE#FUNCTION(ARGS)'`{}",
         if exports.is_empty() { "none".to_string() } else { exports.join(", ") },
         if exports.iter().any(|e| e.starts_with("wasi:http/incoming-handler@")) {
             ", or serve it with `compose serve WORKLOAD`"
@@ -67,9 +71,11 @@ pub enum CommandError {
     Host(#[from] HostError),
 }
 
-/// Links `plan` with WASI 0.2, its backends served by `plugins` and each component's
-/// configuration ([`define_host`]), and runs its `wasi:cli/run` export with `options`. Returns the command's exit status: 0 when
-/// `run` returns `ok`, 1 for `err`, or the status it exits with (`wasi:cli/exit`).
+/// Links `plan` with WASI (0.2, and 0.3 for a workload with async functions), its backends
+/// served by `plugins` and each component's configuration ([`define_host`]), and runs its
+/// `wasi:cli/run` export (0.2.x, or WASI 0.3's async 0.3.x) with `options`. Returns the
+/// command's exit status: 0 when `run` returns `ok`, 1 for `err`, or the status it exits
+/// with (`wasi:cli/exit`).
 ///
 /// # Errors
 /// [`CommandError::NotACommand`] for a workload without `wasi:cli/run` (listing its
@@ -80,12 +86,17 @@ pub fn run_command(
     plugins: &Plugins<HostState>,
     options: &CommandOptions,
 ) -> Result<i32, CommandError> {
-    if !plan.exports.iter().any(|e| names_match(RUN, &e.name)) {
-        return Err(CommandError::NotACommand {
-            workload: plan.name.clone(),
-            exports: plan.exports.iter().map(|e| e.name.clone()).collect(),
-        });
-    }
+    let exports = |run: &str| plan.exports.iter().any(|e| names_match(run, &e.name));
+    let run = match (exports(RUN), exports(RUN_P3)) {
+        (true, _) => RUN,
+        (false, true) => RUN_P3,
+        (false, false) => {
+            return Err(CommandError::NotACommand {
+                workload: plan.name.clone(),
+                exports: plan.exports.iter().map(|e| e.name.clone()).collect(),
+            });
+        }
+    };
     let engine = LimitedEngine::new(plan, &options.limits)
         .map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
     let mut linker = engine.linker::<HostState>(plan);
@@ -93,13 +104,34 @@ pub fn run_command(
     let workload = linker
         .compile(|state| &mut state.workload)
         .map_err(HostError::from)?;
-    let run = workload.func(Some(RUN), "run").map_err(HostError::from)?;
+    let func = workload.func(Some(run), "run").map_err(HostError::from)?;
     let state = HostState::new(&workload, wasi_context(options)?);
     let mut store = Store::new(engine.engine(), state);
     engine.arm(&workload, &mut store);
     workload.instantiate(&mut store).map_err(HostError::from)?;
+    call_run(&workload, &mut store, &func)
+}
+
+/// Calls the command's `run` in `store`: its exit status (0 for `ok`, 1 for `err`, or what
+/// it passed to `wasi:cli/exit`).
+fn call_run(
+    workload: &CompiledWorkload<HostState>,
+    store: &mut Store<HostState>,
+    run: &WorkloadFunc,
+) -> Result<i32, CommandError> {
     let mut result = [Val::Bool(false)];
-    match workload.call(&mut store, &run, &[], &mut result) {
+    let called = if workload.is_concurrent() {
+        // WASI 0.3 (or a WASI 0.2 command among async components): the store runs
+        // concurrently, on a runtime of its own for WASI 0.3's streams.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| HostError::Wasmtime(format!("cannot start a runtime: {e}")))?;
+        runtime.block_on(workload.call_async(store, run, &[], &mut result))
+    } else {
+        workload.call(store, run, &[], &mut result)
+    };
+    match called {
         Ok(()) => Ok(match result[0] {
             Val::Result(Ok(_)) => 0,
             _ => 1,

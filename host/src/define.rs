@@ -10,8 +10,8 @@ use compose_linker::WorkloadLinker;
 use compose_resolver::{Plan, PlannedComponent, Provider};
 use wasmtime_wasi::WasiView;
 
-/// Defines WASI 0.2, `plan`'s backends (served by `plugins`) and each component's
-/// configuration in `linker`.
+/// Defines WASI 0.2 (and WASI 0.3 for a workload with async functions), `plan`'s backends
+/// (served by `plugins`) and each component's configuration in `linker`.
 ///
 /// # Errors
 /// [`HostError::Backends`] with every backend that cannot be served; [`HostError::Wasmtime`]
@@ -21,8 +21,12 @@ pub fn define_host<T: WasiView + HostView>(
     plan: &Plan,
     plugins: &Plugins<T>,
 ) -> Result<(), HostError> {
-    wasmtime_wasi::p2::add_to_linker_sync(linker.host())
-        .map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
+    let wasmtime = |e: wasmtime::Error| HostError::Wasmtime(format!("{e:#}"));
+    wasmtime_wasi::p2::add_to_linker_sync(linker.host()).map_err(wasmtime)?;
+    // WASI 0.3 needs concurrency support, which the engine has for such workloads only.
+    if compose_linker::has_async_functions(plan) {
+        wasmtime_wasi::p3::add_to_linker(linker.host()).map_err(wasmtime)?;
+    }
     plugins
         .define(linker, plan.host.backends.values())
         .map_err(HostError::Backends)?;

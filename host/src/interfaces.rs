@@ -1,18 +1,24 @@
 //! The host interfaces (`[host] interfaces`) this host serves itself: WASI 0.2 as
-//! `wasmtime-wasi` serves it (p2, sync) and `wasi:config/store` (the `config` plugin).
+//! `wasmtime-wasi` serves it (p2, sync), WASI 0.3 (p3) to workloads with async functions,
+//! and `wasi:config/store` (the `config` plugin).
 
 /// The packages of WASI 0.2 that `wasmtime-wasi` serves.
 pub const WASI_PACKAGES: &[&str] = &["cli", "clocks", "filesystem", "io", "random", "sockets"];
 
+/// The packages of WASI 0.3 that `wasmtime-wasi` serves (p3). WASI 0.3 needs Wasmtime's
+/// concurrency support, so the host links them for workloads with async functions
+/// ([`compose_linker::has_async_functions`]), which every WASI 0.3 program is (its `run`
+/// and its streams are async).
+pub const WASI_P3_PACKAGES: &[&str] = &["cli", "clocks", "filesystem", "random", "sockets"];
+
 /// What this host serves, as `[host] interfaces` patterns: `wasi:<package>/*@0.2.0` for
-/// each of [`WASI_PACKAGES`] (which matches every 0.2.x, semver-compatibly) and
-/// `wasi:config/store` at each version [`crate::config`] serves (pre-releases match only
-/// exactly).
+/// each of [`WASI_PACKAGES`] (which matches every 0.2.x, semver-compatibly),
+/// `wasi:<package>/*@0.3.0` for each of [`WASI_P3_PACKAGES`], and `wasi:config/store` at
+/// each version [`crate::config`] serves (pre-releases match only exactly).
 pub fn served() -> Vec<String> {
-    let mut served: Vec<String> = WASI_PACKAGES
-        .iter()
-        .map(|p| format!("wasi:{p}/*@0.2.0"))
-        .collect();
+    let p2 = WASI_PACKAGES.iter().map(|p| format!("wasi:{p}/*@0.2.0"));
+    let p3 = WASI_P3_PACKAGES.iter().map(|p| format!("wasi:{p}/*@0.3.0"));
+    let mut served: Vec<String> = p2.chain(p3).collect();
     served.extend(crate::config::interfaces());
     served
 }

@@ -257,7 +257,7 @@ impl HttpWorkload {
     /// configuration ([`define_host`]) and `wasi:http`, on an engine with `options`' limits.
     ///
     /// A workload exporting `wasi:http/handler@0.3.x` is served as WASI 0.3 (and linked with
-    /// WASI 0.3's `wasi:http`, clocks, random and cli as well).
+    /// WASI 0.3's `wasi:http` as well).
     ///
     /// # Errors
     /// [`ServeError::NotAnHttpHandler`] when the workload exports neither

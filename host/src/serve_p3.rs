@@ -33,18 +33,15 @@ type RequestIo =
 /// The interface a WASI 0.3 HTTP workload exports (any 0.3.x release).
 pub const HANDLER: &str = "wasi:http/handler@0.3.0";
 
-/// Defines WASI 0.3's `wasi:http` (types and a client that refuses requests) and the WASI
-/// 0.3 interfaces a handler may import (clocks, random, cli) in `linker`.
+/// Defines WASI 0.3's `wasi:http` (types, and a client that refuses requests) in `linker`
+/// (the rest of WASI 0.3 comes with [`define_host`](crate::define::define_host)).
 ///
 /// # Errors
 /// Wasmtime's, when a definition clashes or the engine has no concurrency support.
 pub(crate) fn add_to_linker(
     linker: &mut wasmtime::component::Linker<ServeState>,
 ) -> wasmtime::Result<()> {
-    wasmtime_wasi_http::p3::add_to_linker(linker)?;
-    wasmtime_wasi::p3::clocks::add_to_linker(linker)?;
-    wasmtime_wasi::p3::random::add_to_linker(linker)?;
-    wasmtime_wasi::p3::cli::add_to_linker(linker)
+    wasmtime_wasi_http::p3::add_to_linker(linker)
 }
 
 /// Calls the WASI 0.3 handler `handle` for `request` in `store`, on the calling (blocking)

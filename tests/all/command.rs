@@ -102,3 +102,11 @@ fn a_workload_that_is_not_a_command_is_refused_listing_its_exports() {
         "{message}"
     );
 }
+
+#[test]
+fn a_wasi_0_3_command_linked_to_an_async_component_returns_its_exit_status() {
+    let plan = plan("greet-p3");
+    let run = |args: &[&str]| run_command(&plan, &Plugins::builtin(), &options(args));
+    assert_eq!(run(&["ann"]).unwrap(), 0);
+    assert_eq!(run(&["fail"]).unwrap(), 1, "`run` returned err");
+}
