@@ -120,6 +120,30 @@ fn new_store(host: &Host) -> Store<HostState> {
 // --- postgres -----------------------------------------------------------------------------
 
 #[test]
+fn postgres_backends_serve_calls_made_inside_a_tokio_runtime() {
+    // A WASI 0.3 workload's store runs inside a tokio runtime (`compose serve`, `compose
+    // run`); the `postgres` client drives a runtime of its own, which tokio refuses to
+    // start there: the plugin must run its queries off the runtime's thread.
+    let Some([a_url, b_url]) = database("postgres_backends_inside_a_runtime") else {
+        return;
+    };
+    let plugins = plugins_with(&[(VARIABLES[0], &a_url), (VARIABLES[1], &b_url)]);
+    let host = Host::link(&plan(&teams("postgres"), &plugins), &plugins).unwrap();
+    let mut store = new_store(&host);
+    let bucket = fresh_bucket("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let put = format!(r#"teams#put("a", "{bucket}", "k", "v")"#);
+        assert_eq!(invoke(&host, &mut store, &put), "ok");
+        let get = format!(r#"teams#get("a", "{bucket}", "k")"#);
+        assert_eq!(invoke(&host, &mut store, &get), r#"ok(some("v"))"#);
+    });
+}
+
+#[test]
 fn postgres_writes_through_a_label_land_in_its_teams_table_as_its_role() {
     let Some([a_url, b_url]) = database("postgres_writes_through_a_label") else {
         return;

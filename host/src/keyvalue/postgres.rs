@@ -108,7 +108,7 @@ impl PostgresPlugin {
     /// or the role lacks a privilege on the table.
     pub fn connect(&self, backend: &PlannedBackend) -> Result<PostgresStore, Unavailable> {
         let settings = Settings::from_backend(backend, self.variables.clone())?;
-        let connection = settings.open()?;
+        let connection = outside_runtime(|| settings.open())?;
         Ok(PostgresStore {
             settings,
             connection: Mutex::new(Some(connection)),
@@ -332,6 +332,21 @@ fn describe(error: &postgres::Error) -> String {
     text
 }
 
+/// Runs `f` where the `postgres` client can run. The client drives a tokio runtime of its
+/// own (`block_on`), which tokio refuses to start on a thread that is driving another (it
+/// panics): a call from inside a runtime — a WASI 0.3 workload's store runs in one — runs
+/// on a scoped thread of its own; any other call runs here. (`tokio-postgres` would need
+/// async host functions, which a synchronous `wasi:keyvalue` call cannot await.)
+fn outside_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(result) => result,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
 /// An open connection and its statements.
 struct Connection {
     client: Client,
@@ -346,8 +361,17 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Runs `f` on the connection, reopening it first if it broke.
-    fn with<R>(
+    /// Runs `f` on the connection, reopening it first if it broke; off any tokio runtime
+    /// (see [`outside_runtime`]).
+    fn with<R: Send>(
+        &self,
+        f: impl FnOnce(&mut Client, &Statements) -> Result<R, postgres::Error> + Send,
+    ) -> Result<R, Error> {
+        outside_runtime(|| self.with_here(f))
+    }
+
+    /// [`PostgresStore::with`] on this thread.
+    fn with_here<R>(
         &self,
         f: impl FnOnce(&mut Client, &Statements) -> Result<R, postgres::Error>,
     ) -> Result<R, Error> {
@@ -367,6 +391,16 @@ impl PostgresStore {
             Some(&SqlState::INSUFFICIENT_PRIVILEGE) => Error::AccessDenied,
             _ => Error::Other(describe(&e)),
         })
+    }
+}
+
+/// Closing the client blocks on its runtime too: off any tokio runtime as well.
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        let slot = self.connection.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(connection) = slot.take() {
+            outside_runtime(move || drop(connection));
+        }
     }
 }
 
