@@ -22,10 +22,15 @@ pub fn define_host<T: WasiView + HostView>(
     plugins: &Plugins<T>,
 ) -> Result<(), HostError> {
     let wasmtime = |e: wasmtime::Error| HostError::Wasmtime(format!("{e:#}"));
-    wasmtime_wasi::p2::add_to_linker_sync(linker.host()).map_err(wasmtime)?;
-    // WASI 0.3 needs concurrency support, which the engine has for such workloads only.
     if compose_linker::has_async_functions(plan) {
+        // The store runs concurrently inside a tokio runtime (WASI 0.3 needs one), where
+        // WASI 0.2's synchronous I/O cannot block on a runtime of its own (tokio panics):
+        // WASI 0.2 is linked asynchronously instead, and WASI 0.3 beside it (it needs the
+        // concurrency support that the engine has for such workloads only).
+        wasmtime_wasi::p2::add_to_linker_async(linker.host()).map_err(wasmtime)?;
         wasmtime_wasi::p3::add_to_linker(linker.host()).map_err(wasmtime)?;
+    } else {
+        wasmtime_wasi::p2::add_to_linker_sync(linker.host()).map_err(wasmtime)?;
     }
     plugins
         .define(linker, plan.host.backends.values())

@@ -110,3 +110,24 @@ fn a_wasi_0_3_command_linked_to_an_async_component_returns_its_exit_status() {
     assert_eq!(run(&["ann"]).unwrap(), 0);
     assert_eq!(run(&["fail"]).unwrap(), 1, "`run` returned err");
 }
+
+#[test]
+fn a_wasi_0_2_command_runs_in_a_workload_with_async_functions() {
+    // The greet command fused with its formatter (a synchronous call), beside an async
+    // component: the store runs concurrently inside a tokio runtime, so WASI 0.2 is linked
+    // asynchronously (its synchronous I/O would block on a runtime of its own there, which
+    // tokio refuses with a panic).
+    let mut workload = compose_resolver::Workload::from_file(example_workload("greet")).unwrap();
+    // Its `max-memory` would keep it from being fused (charged per component).
+    workload.components["command"].max_memory = None;
+    let workload = workload
+        .with_component("ops", compose_tests::fixture_component("async-callee"))
+        .with_export("wasi:cli/run@0.2.0", "command", None)
+        .with_export("acme:pipe/ops@0.1.0", "ops", None)
+        .with_cluster("cmd", ["command", "formatter"]);
+    let plan = compose_resolver::resolve_with(&workload, &HostProfile::any()).unwrap();
+    assert!(compose_linker::has_async_functions(&plan));
+    let run = |args: &[&str]| run_command(&plan, &Plugins::builtin(), &options(args));
+    assert_eq!(run(&["ann"]).unwrap(), 0);
+    assert_eq!(run(&["ann", "--exit=7"]).unwrap(), 7);
+}
