@@ -272,7 +272,14 @@ impl HttpWorkload {
         let engine = LimitedEngine::new(plan, &options.limits).map_err(wasmtime)?;
         let mut linker = engine.linker::<ServeState>(plan);
         define_host(&mut linker, plan, plugins)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(linker.host()).map_err(wasmtime)?;
+        // As WASI 0.2 itself (see `define_host`): asynchronous where the store runs
+        // concurrently, inside the runtime.
+        if compose_linker::has_async_functions(plan) {
+            wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker.host())
+        } else {
+            wasmtime_wasi_http::p2::add_only_http_to_linker_sync(linker.host())
+        }
+        .map_err(wasmtime)?;
         let p3 = (plan.exports.iter()).any(|e| names_match(crate::serve_p3::HANDLER, &e.name));
         if p3 {
             crate::serve_p3::add_to_linker(linker.host()).map_err(wasmtime)?;
@@ -447,9 +454,18 @@ where
         Val::Resource(ResourceAny::try_from_resource(request, &mut *store).map_err(host)?),
         Val::Resource(ResourceAny::try_from_resource(out, &mut *store).map_err(host)?),
     ];
-    workload
-        .call(&mut *store, handle, &params, &mut [])
-        .map_err(|e| failure(&e))
+    let called = if workload.is_concurrent() {
+        // The handler's store runs concurrently: on this (blocking) thread, in the runtime.
+        tokio::runtime::Handle::current().block_on(workload.call_async(
+            &mut *store,
+            handle,
+            &params,
+            &mut [],
+        ))
+    } else {
+        workload.call(&mut *store, handle, &params, &mut [])
+    };
+    called.map_err(|e| failure(&e))
 }
 
 /// Where a failed call started, and its root cause, for the log line.

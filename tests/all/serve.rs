@@ -40,6 +40,11 @@ impl Running {
 
     /// Serves `fixtures/<name>` with `limits`, logging every request.
     fn start_workload(name: &str, limits: LimitOptions) -> Self {
+        Self::start_plan(plan(name), limits)
+    }
+
+    /// Serves `plan` with `limits`, logging every request.
+    fn start_plan(plan: Plan, limits: LimitOptions) -> Self {
         let logs = Arc::new(Mutex::new(Vec::new()));
         let sink = logs.clone();
         let options = ServeOptions {
@@ -48,8 +53,8 @@ impl Running {
             grace: Duration::from_secs(5),
             logger: Arc::new(move |line: &RequestLog| sink.lock().unwrap().push(line.clone())),
         };
-        let workload = HttpWorkload::link(&plan(name), &Plugins::builtin(), options)
-            .expect("the workload links");
+        let workload =
+            HttpWorkload::link(&plan, &Plugins::builtin(), options).expect("the workload links");
         let (addr_sender, addr) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -350,4 +355,31 @@ fn a_wasi_0_3_handler_linked_across_two_components_is_served_in_every_link_mode(
         assert_eq!(server.get("/again").0, 200, "{mode}");
         server.stop();
     }
+}
+
+#[test]
+fn a_wasi_0_2_handler_is_served_in_a_workload_with_async_functions() {
+    // fixtures/web with an async component beside it, and the greeter fused with its
+    // formatter (their synchronous call could not cross a trampoline in such a workload):
+    // the store runs concurrently, WASI 0.2 and `wasi:http` 0.2 are linked asynchronously.
+    let mut workload = compose_resolver::Workload::from_file(example_workload("web")).unwrap();
+    for component in ["greeter", "formatter"] {
+        // A `max-memory` would keep them from being fused (charged per component).
+        workload.components[component].max_memory = None;
+    }
+    let workload = workload
+        .with_component("ops", compose_tests::fixture_component("async-callee"))
+        .with_export("wasi:http/incoming-handler@0.2.0", "greeter", None)
+        .with_export("acme:pipe/ops@0.1.0", "ops", None)
+        .with_cluster("web", ["greeter", "formatter"]);
+    let plugins = Plugins::<ServeState>::builtin();
+    let profile = plugins.profile().with_interfaces(SERVED.iter().copied());
+    let plan = compose_resolver::resolve_with(&workload, &profile).unwrap();
+    assert!(compose_linker::has_async_functions(&plan));
+    let server = Running::start_plan(plan, LimitOptions::default());
+    let (status, body) = server.get("/greet/ann");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.starts_with("Hello, ann! (#1)"), "{body}");
+    assert_eq!(server.get("/greet/bob").0, 200);
+    server.stop();
 }
