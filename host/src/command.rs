@@ -75,7 +75,9 @@ pub enum CommandError {
 /// served by `plugins` and each component's configuration ([`define_host`]), and runs its
 /// `wasi:cli/run` export (0.2.x, or WASI 0.3's async 0.3.x) with `options`. Returns the
 /// command's exit status: 0 when `run` returns `ok`, 1 for `err`, or the status it exits
-/// with (`wasi:cli/exit`).
+/// with (`wasi:cli/exit`). A workload with async functions runs on a tokio runtime of its
+/// own, so call this from a thread that is not driving one (as `compose run` does), e.g.
+/// `tokio::task::spawn_blocking`.
 ///
 /// # Errors
 /// [`CommandError::NotACommand`] for a workload without `wasi:cli/run` (listing its
