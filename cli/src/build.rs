@@ -13,6 +13,8 @@ use std::process::ExitCode;
 pub struct Args {
     /// The workload file.
     workload: PathBuf,
+    #[command(flatten)]
+    host: crate::profile::Host,
     /// Where to write the composed component (`-` for standard output). The file is
     /// replaced atomically: a failed build leaves the previous one, or none.
     #[arg(short, long, value_name = "FILE", required_unless_present = "wat")]
@@ -32,7 +34,7 @@ pub fn run(args: Args) -> ExitCode {
             "`--wat` and `-o -` would both write to standard output; write the component to a file with `-o FILE`"
         ));
     }
-    let plan = match resolve_file_with(&args.workload, &crate::profile::profile()) {
+    let plan = match resolve_file_with(&args.workload, &args.host.profile()) {
         Ok(plan) => plan,
         Err(error) => return report::resolve_error(&error),
     };

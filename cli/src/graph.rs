@@ -12,6 +12,8 @@ use std::process::ExitCode;
 pub struct Args {
     /// The workload file.
     workload: PathBuf,
+    #[command(flatten)]
+    host: crate::profile::Host,
     /// The output format; without it, the extension of `-o` (`.dot`/`.gv`, `.mmd`, `.json`,
     /// `.svg`), else dot.
     #[arg(long, value_enum)]
@@ -45,13 +47,13 @@ impl From<Format> for compose_graph::Format {
     }
 }
 
-/// Draws the workload as `compose-host` sees it (its plugins and served interfaces, as
-/// `compose resolve` checks them), whether or not it resolves, and prints or writes the picture.
+/// Draws the workload as `compose resolve` sees it (its `[host]` as declared, or with
+/// `--host compose` as compose-host serves it), whether or not it resolves, and prints or writes the picture.
 /// Exit status 0 when the workload resolves; 1 when it does not (the picture is still
 /// written, with the broken imports in red, and the diagnostics are printed on standard
 /// error), when the workload file cannot be read, or when the output cannot be written.
 pub fn run(args: Args) -> ExitCode {
-    let graph = match draw_file_with(&args.workload, &crate::profile::profile()) {
+    let graph = match draw_file_with(&args.workload, &args.host.profile()) {
         Ok(graph) => graph,
         Err(error) => return report::resolve_error(&error),
     };

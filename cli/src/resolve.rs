@@ -10,6 +10,8 @@ use std::process::ExitCode;
 pub struct Args {
     /// The workload file.
     workload: PathBuf,
+    #[command(flatten)]
+    host: crate::profile::Host,
     /// How to print the plan.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -27,7 +29,7 @@ enum Format {
 /// for a failing workload: the partial plan and the problems) and diagnostics on standard
 /// error; exit status 0 when it resolves, 1 when it does not. Writes nothing.
 pub fn run(args: Args) -> ExitCode {
-    let plan = match resolve_file_with(&args.workload, &crate::profile::profile()) {
+    let plan = match resolve_file_with(&args.workload, &args.host.profile()) {
         Ok(plan) => plan,
         Err(error) => {
             if let Format::Json = args.format {

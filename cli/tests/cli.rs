@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -216,6 +217,83 @@ fn cli_build_writes_the_component_a_file_or_stdout() {
             r#"(import "team-c-postgres" (implements "wasi:keyvalue/store@0.2.0-draft")"#
         )
     );
+}
+
+/// The import names of a component's binary (its top-level imports).
+fn imports_of(component: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(component) {
+        match payload.expect("the component parses") {
+            wasmparser::Payload::ComponentImportSection(imports) => {
+                names.extend(imports.into_iter().map(|i| i.unwrap().name.name.to_owned()));
+            }
+            wasmparser::Payload::ModuleSection { .. }
+            | wasmparser::Payload::ComponentSection { .. } => break,
+            _ => {}
+        }
+    }
+    names
+}
+
+#[test]
+fn resolve_and_build_take_the_host_section_as_declared_and_check_and_host_compose_refuse_it() {
+    // A workload written for another host: an interface and a label backend that
+    // compose-host does not serve.
+    let dir = scratch_dir("elsewhere");
+    let components = root().join("fixtures/components");
+    let workload = dir.join("workload.toml");
+    std::fs::write(
+        &workload,
+        format!(
+            r#"name = "elsewhere"
+[host]
+interfaces = ["wasi:cli/*@0.2.0", "acme:text/format@0.1.0", "acme:session/sessions@0.1.0"]
+backends = {{ ledger-store = "acme:kv/store@0.1.0", team-a-postgres = "wasi:keyvalue/store@0.2.0-draft", team-b-postgres = "wasi:keyvalue/store@0.2.0-draft" }}
+[components.frontend]
+path = {frontend:?}
+[components.ledger]
+path = {ledger:?}
+"#,
+            frontend = components.join("frontend.wasm"),
+            ledger = components.join("ledger.wasm"),
+        ),
+    )
+    .unwrap();
+    let workload = workload.to_str().unwrap();
+    let out = compose(&["resolve", workload]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plan = text(&out.stdout);
+    assert!(plan.contains("ledger-store (implements acme:kv/store@0.1.0) <- host backend ledger-store"), "{plan}");
+    let built = dir.join("elsewhere.wasm");
+    let out = compose(&["build", workload, "-o", built.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let imports = imports_of(&std::fs::read(&built).unwrap());
+    for name in ["acme:text/format@0.1.0", "acme:session/sessions@0.1.0", "ledger-store"] {
+        assert!(imports.iter().any(|i| i == name), "{name} in {imports:?}");
+    }
+    let out = compose(&["graph", workload]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Against compose-host, as `compose check` runs it, the same diagnostics as before.
+    let expected = [
+        "compose::host-cannot-serve",
+        "acme:text/format@0.1.0",
+        "acme:session/sessions@0.1.0",
+        "compose::no-plugin",
+        "ledger-store",
+    ];
+    for args in [
+        &["resolve", "--host", "compose", workload][..],
+        &["build", "--host", "compose", workload, "-o", "-"],
+        &["graph", "--host", "compose", workload],
+        &["check", workload],
+    ] {
+        let out = compose(args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        for needle in expected {
+            assert!(stderr.contains(needle), "{args:?}: {needle} in {stderr}");
+        }
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@ use crate::component::Item;
 use crate::diagnostic::{BackendOffer, Problem, Span};
 use crate::names::{HostPattern, names_match};
 use crate::plan::{ComponentId, PlannedBackend, Provider};
-use crate::plugin::{BackendConfig, PluginSchema};
+use crate::plugin::{BackendCheck, BackendConfig, PluginSchema};
 use crate::resolve::{Bindings, Resolver};
 use crate::workload::HostBackendDecl;
 use std::collections::HashSet;
@@ -61,8 +61,16 @@ impl Resolver<'_> {
             self.report(problem, interface.span.clone(), "not an interface name");
             return None;
         }
-        if !self.profile.is_checked() {
-            return decl.plugin.as_ref().map(|p| p.value.clone());
+        let named = decl.plugin.as_ref().map(|p| p.value.clone());
+        let checked = match self.profile.backend_check() {
+            BackendCheck::Nothing => false,
+            BackendCheck::Named => named
+                .as_ref()
+                .is_some_and(|p| self.profile.plugin(p).is_some()),
+            BackendCheck::Every => true,
+        };
+        if !checked {
+            return named;
         }
         let plugin = self.backend_plugin(label, decl)?;
         let name = plugin.name().to_owned();

@@ -89,7 +89,9 @@ pub use plan::{
     Binding, ComponentFile, ComponentId, FileId, HostImport, HostSection, PartialPlan, Plan,
     PlannedBackend, PlannedComponent, Provider, Rule, Unbound, Unreadable, WorkloadExport,
 };
-pub use plugin::{BackendConfig, ConfigEntry, ConfigIssue, HostProfile, PluginSchema};
+pub use plugin::{
+    BackendCheck, BackendConfig, ConfigEntry, ConfigIssue, HostProfile, PluginSchema,
+};
 pub use resolve::{resolve, resolve_file, resolve_file_with, resolve_with};
 pub use source::SourceFile;
 /// The wac-types crate, whose [`Types`](wac_types::Types) and

@@ -130,7 +130,9 @@ pub trait PluginSchema: Send + Sync {
 ///
 /// [`HostProfile::any`] checks nothing (what [`resolve`](crate::resolve) uses: a library
 /// user that defines backends by hand); [`HostProfile::new`] starts with no plugin and
-/// every backend must then be served by a registered one.
+/// every backend must then be served by a registered one; [`HostProfile::declaration`]
+/// turns a concrete host's profile into a check of what the workload itself declares, for
+/// a workload that may run on another host.
 #[derive(Clone)]
 pub struct HostProfile {
     plugins: Vec<Arc<dyn PluginSchema>>,
@@ -138,7 +140,19 @@ pub struct HostProfile {
     defaults: Vec<(String, String)>,
     /// The interfaces the host serves itself; `None` checks nothing.
     interfaces: Option<Vec<HostPattern>>,
-    checked: bool,
+    backends: BackendCheck,
+}
+
+/// Which `[host.backends.LABEL]` entries a [`HostProfile`] checks against its plugins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendCheck {
+    /// None: any plugin name and any configuration is accepted.
+    Nothing,
+    /// Only the backends that name one of the profile's plugins (its interface and keys);
+    /// a backend naming no plugin, or one the profile does not have, is left to the host.
+    Named,
+    /// Every backend: it must be served by one of the profile's plugins, named or default.
+    Every,
 }
 
 impl fmt::Debug for HostProfile {
@@ -147,7 +161,7 @@ impl fmt::Debug for HostProfile {
             .field("plugins", &self.plugin_names())
             .field("defaults", &self.defaults)
             .field("interfaces", &self.interfaces)
-            .field("checked", &self.checked)
+            .field("backends", &self.backends)
             .finish()
     }
 }
@@ -166,7 +180,7 @@ impl HostProfile {
             plugins: Vec::new(),
             defaults: Vec::new(),
             interfaces: None,
-            checked: false,
+            backends: BackendCheck::Nothing,
         }
     }
 
@@ -174,8 +188,24 @@ impl HostProfile {
     /// [`HostProfile::with_plugin`].
     pub fn new() -> Self {
         Self {
-            checked: true,
+            backends: BackendCheck::Every,
             ..Self::any()
+        }
+    }
+
+    /// The same plugins, checking only what the workload declares — what `compose
+    /// resolve`, `build` and `graph` do, since a workload may be deployed on another host
+    /// (a custom embedding, wasmCloud) that serves other interfaces and backends:
+    /// `[host] interfaces` and imports left to the host are taken as declared, a backend
+    /// naming one of these plugins is checked against it (interface and keys), and any
+    /// other backend (no plugin, or a plugin this profile does not have) is left to the
+    /// embedding host and is not an error.
+    pub fn declaration(self) -> Self {
+        Self {
+            defaults: Vec::new(),
+            interfaces: None,
+            backends: BackendCheck::Named,
+            ..self
         }
     }
 
@@ -205,9 +235,9 @@ impl HostProfile {
         self
     }
 
-    /// Whether this profile checks backends against its plugins.
-    pub fn is_checked(&self) -> bool {
-        self.checked
+    /// Which backends this profile checks against its plugins.
+    pub fn backend_check(&self) -> BackendCheck {
+        self.backends
     }
 
     /// The plugin named `name`.

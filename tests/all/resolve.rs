@@ -1099,6 +1099,43 @@ fn an_import_left_to_the_host_must_be_one_the_host_serves() {
 }
 
 #[test]
+fn a_declaration_checks_only_the_backends_that_name_a_plugin_of_the_host() {
+    let declared = profile().declaration();
+    // No plugin named: left to the embedding host (the full profile's default plugin
+    // would require `url-env`).
+    let text = reporter_workload(
+        "[host]\nbackends = { team-c-postgres = \"wasi:keyvalue/store@0.2.0-draft\" }",
+    );
+    let plan = resolve_text_with(&text, &declared).unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+    assert_eq!(plan.host.backends["team-c-postgres"].plugin, None);
+    let error = resolve_text_with(&text, &profile()).unwrap_err();
+    assert_eq!(error.diagnostics[0].problem.code(), "compose::invalid-backend-config");
+    // A plugin this host does not have: another host's.
+    let text = reporter_workload(
+        "[host.backends.team-c-postgres]\ninterface = \"wasi:keyvalue/store@0.2.0-draft\"\nplugin = \"nats-kv\"",
+    );
+    let plan = resolve_text_with(&text, &declared).unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+    assert_eq!(plan.host.backends["team-c-postgres"].plugin.as_deref(), Some("nats-kv"));
+    // A plugin this host has keeps its checks, at the same line.
+    let text = reporter_workload(
+        "[host.backends.team-c-postgres]\ninterface = \"wasi:keyvalue/store@0.2.0-draft\"\nplugin = \"kv\"\nurl-env = \"X=1\"",
+    );
+    let error = resolve_text_with(&text, &declared).unwrap_err();
+    let d = &error.diagnostics[0];
+    assert_eq!(
+        (d.problem.code(), d.line_column().map(|(l, _)| l)),
+        ("compose::invalid-backend-config", Some(8))
+    );
+    // An interface the host does not serve is taken as declared.
+    let app = host_user("acme:kv/store@0.1.0", GET_U32);
+    let workload = Workload::new("elsewhere")
+        .with_component("app", bytes("app", app))
+        .with_host_interface("acme:kv/store@0.1.0");
+    let plan = resolve_with(&workload, &declared).unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+    assert_eq!(plan.host_imports().len(), 1);
+}
+
+#[test]
 fn component_config_is_carried_into_the_plan() {
     let plan = resolve_text(
         r#"
