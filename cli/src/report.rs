@@ -1,6 +1,7 @@
 //! Rendering diagnostics and errors for a person, on standard error.
 
-use compose_resolver::{Diagnostic, Plan, ResolveError, condense};
+use compose_resolver::{Diagnostic, Plan, ResolveError};
+use std::collections::HashMap;
 use std::process::ExitCode;
 
 /// How many diagnostics of one code are shown in full; the rest are counted.
@@ -21,6 +22,39 @@ pub fn diagnostics(diagnostics: &[Diagnostic]) {
     for (code, count, example) in condensed.elided {
         eprintln!("  … and {count} more {code} (like: {example}); `--format json` lists them all");
     }
+}
+
+/// Diagnostics for a person, condensed: at most `per_code` of each code in full, and for
+/// the rest one line per code (as compilers do with repeated warnings). Tools read every
+/// diagnostic from the JSON instead.
+struct Condensed<'a> {
+    /// The diagnostics to show in full, in their order.
+    shown: Vec<&'a Diagnostic>,
+    /// For each code with more than `per_code` diagnostics: the code, how many were left
+    /// out, and the first one left out, as an example.
+    elided: Vec<(&'static str, usize, &'a Diagnostic)>,
+}
+
+/// Condenses `diagnostics`, keeping the first `per_code` of each code in full.
+fn condense(diagnostics: &[Diagnostic], per_code: usize) -> Condensed<'_> {
+    let mut seen: HashMap<&'static str, usize> = HashMap::new();
+    let mut condensed = Condensed {
+        shown: Vec::new(),
+        elided: Vec::new(),
+    };
+    for d in diagnostics {
+        let code = d.problem.code();
+        let count = seen.entry(code).or_default();
+        *count += 1;
+        if *count <= per_code {
+            condensed.shown.push(d);
+        } else if *count == per_code + 1 {
+            condensed.elided.push((code, 1, d));
+        } else if let Some(entry) = condensed.elided.iter_mut().find(|(c, _, _)| *c == code) {
+            entry.1 += 1;
+        }
+    }
+    condensed
 }
 
 /// Prints the diagnostics of `error` and a summary line; returns exit status 1.

@@ -12,6 +12,20 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// One kind of [`Problem`] as its variant declares it: what docs/diagnostics.md lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind {
+    /// The stable code, `compose::<kind>`.
+    pub code: &'static str,
+    /// Whether the problem is a warning (the workload still resolves).
+    pub warning: bool,
+    /// What the problem is: the variant's doc comment.
+    pub doc: &'static str,
+}
+
+// `KINDS`: every variant's `#[diagnostic]` attribute and doc comment, in order (build.rs).
+include!(concat!(env!("OUT_DIR"), "/kinds.rs"));
+
 /// A byte range in the workload file's text.
 pub type Span = Range<usize>;
 
@@ -30,12 +44,19 @@ pub enum Severity {
 
 /// What is wrong, with the names a user needs to find and fix it.
 ///
-/// The `Display` text is the one-line message; [`Problem::help`] says what would fix it;
-/// [`Problem::code`] is a stable identifier (`compose::<kind>`) that tools can match on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Each variant declares everything about its kind of problem in one place: the `Display`
+/// text is the one-line message (`#[error]`), and its [`miette::Diagnostic`] attributes give
+/// the stable code (`compose::<kind>`, [`Problem::code`]) that tools match on, the severity
+/// (an error unless it says `Warning`, [`Problem::severity`]) and what would fix it
+/// ([`Problem::help`]). docs/diagnostics.md is generated from these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
 #[non_exhaustive]
 pub enum Problem {
     /// The workload file could not be read.
+    #[diagnostic(
+        code("compose::read-workload"),
+        help("check the path of the workload file")
+    )]
     #[error("cannot read workload file `{path}`: {reason}")]
     ReadWorkload {
         /// The path given.
@@ -45,12 +66,20 @@ pub enum Problem {
     },
     /// The workload file is not valid TOML or does not have the workload's shape
     /// (a missing `name`, an unknown key, a value of the wrong type).
+    #[diagnostic(
+        code("compose::invalid-workload"),
+        help("see the workload file format in docs/workload.md")
+    )]
     #[error("invalid workload file: {reason}")]
     InvalidWorkload {
         /// What the TOML parser said.
         reason: String,
     },
     /// A workload or component name is not a kebab-case label (component model spec, `label`).
+    #[diagnostic(
+        code("compose::invalid-name"),
+        help("use lowercase words separated by `-`, each starting with a letter")
+    )]
     #[error(
         "`{name}` is not a valid {what} name: it must be kebab-case (`shop`, `team-a-postgres`)"
     )]
@@ -61,12 +90,22 @@ pub enum Problem {
         what: &'static str,
     },
     /// A name in `[host] interfaces` is neither an interface name nor a pattern.
+    #[diagnostic(
+        code("compose::invalid-host-interface"),
+        help(
+            "write an interface name (`wasi:logging/logging`, `wasi:http/types@0.2.0`) or a pattern (`wasi:cli/*@0.2.0`, `wasi:*@0.2.0`)"
+        )
+    )]
     #[error("`{pattern}` is not a host interface name or pattern")]
     InvalidHostInterface {
         /// The entry as written.
         pattern: String,
     },
     /// A component's file could not be read.
+    #[diagnostic(
+        code("compose::read-component"),
+        help("`path` is relative to the workload file; check that the file exists")
+    )]
     #[error("cannot read component `{component}` from `{path}`: {reason}")]
     ReadComponent {
         /// The workload component.
@@ -77,6 +116,12 @@ pub enum Problem {
         reason: String,
     },
     /// A component's file is not a valid WebAssembly component.
+    #[diagnostic(
+        code("compose::not-a-component"),
+        help(
+            "point `path` at a component (a core module can be turned into one with `wasm-tools component new`)"
+        )
+    )]
     #[error("component `{component}` is not a valid WebAssembly component: {reason}")]
     NotAComponent {
         /// The workload component.
@@ -85,6 +130,7 @@ pub enum Problem {
         reason: String,
     },
     /// An explicit binding or a workload export names a component the workload does not have.
+    #[diagnostic(code("compose::unknown-component"), help("bind to one of the workload's components ({}) or to \"host\"", known.join(", ")))]
     #[error("{referrer} names `{target}`, which is not a component of this workload")]
     UnknownComponent {
         /// What names it.
@@ -95,6 +141,13 @@ pub enum Problem {
         known: Vec<String>,
     },
     /// An explicit binding or workload export names an export that the component lacks.
+    #[diagnostic(
+        code("compose::unknown-export"),
+        help(
+            "{}",
+            listed(available, "that component exports nothing", "its exports are")
+        )
+    )]
     #[error("component `{target}` has no export {wanted} (for {referrer})")]
     UnknownExport {
         /// The component that should have the export.
@@ -107,6 +160,17 @@ pub enum Problem {
         available: Vec<String>,
     },
     /// An explicit binding names an import that the component does not have.
+    #[diagnostic(
+        code("compose::unknown-import"),
+        help(
+            "{}",
+            listed(
+                available,
+                "that component imports nothing; remove the binding",
+                "its imports are"
+            )
+        )
+    )]
     #[error("component `{component}` has no import `{import}`")]
     UnknownImport {
         /// The component.
@@ -117,6 +181,12 @@ pub enum Problem {
         available: Vec<String>,
     },
     /// A labelled (`implements`) import has no backend of its label.
+    #[diagnostic(
+        code("compose::missing-backend"),
+        help(
+            "add a component `[components.{label}]` that exports `{interface}`, or declare it in `[host] backends = {{ {label} = \"{interface}\" }}`; a labelled import is never served by another backend"
+        )
+    )]
     #[error(
         "`{component}` imports `{label}` (implements `{interface}`), but no component or host backend is named `{label}`"
     )]
@@ -129,6 +199,12 @@ pub enum Problem {
         interface: String,
     },
     /// The backend named by a label serves another interface.
+    #[diagnostic(
+        code("compose::backend-mismatch"),
+        help(
+            "make `{label}` serve the interface the import implements, or bind the import explicitly in `imports`"
+        )
+    )]
     #[error(
         "`{component}` imports `{label}` implementing `{interface}`, but {}", offer.describe(label)
     )]
@@ -143,12 +219,17 @@ pub enum Problem {
         offer: BackendOffer,
     },
     /// A label names both a workload component and a host backend.
+    #[diagnostic(
+        code("compose::duplicate-backend"),
+        help("rename the component or remove `{label}` from `[host] backends`")
+    )]
     #[error("`{label}` is both a component of the workload and a host backend")]
     DuplicateBackend {
         /// The label.
         label: String,
     },
     /// Several components export what an import needs.
+    #[diagnostic(code("compose::ambiguous-import"), help("choose one with an explicit binding, e.g. `imports = {{ \"{import}\" = \"{}\" }}`", candidates.first().map_or("<component>", String::as_str)))]
     #[error("import `{import}` of `{component}` is ambiguous: {} export it", candidates.join(", "))]
     Ambiguous {
         /// The importing component.
@@ -159,6 +240,12 @@ pub enum Problem {
         candidates: Vec<String>,
     },
     /// Nothing serves an import.
+    #[diagnostic(
+        code("compose::unsatisfied-import"),
+        help(
+            "add a component that exports `{import}`, or list it in `[host] interfaces` if the host provides it"
+        )
+    )]
     #[error(
         "import `{import}` of `{component}` is not satisfied: no other component exports it and the host does not provide it"
     )]
@@ -169,6 +256,12 @@ pub enum Problem {
         import: String,
     },
     /// The export bound to an import is not a subtype of what the import expects.
+    #[diagnostic(
+        code("compose::type-mismatch"),
+        help(
+            "bind the import to an export of a compatible version, or rebuild one side against the same WIT"
+        )
+    )]
     #[error(
         "import `{import}` of `{component}` does not type-check against export `{export}` of `{server}`: {detail}"
     )]
@@ -185,12 +278,20 @@ pub enum Problem {
         detail: String,
     },
     /// Components depend on each other in a cycle.
+    #[diagnostic(
+        code("compose::cycle"),
+        help("break the cycle: components must depend on each other as a DAG")
+    )]
     #[error("components depend on each other in a cycle: {}", cycle.join(" → "))]
     Cycle {
         /// The cycle, starting and ending at the same component.
         cycle: Vec<String>,
     },
     /// Without `[exports]`, two root components export the same name.
+    #[diagnostic(
+        code("compose::export-clash"),
+        help("list the workload's exports in `[exports]` to choose")
+    )]
     #[error("workload export `{export}` is exported by both `{first}` and `{second}`")]
     ExportClash {
         /// The export name.
@@ -201,6 +302,7 @@ pub enum Problem {
         second: String,
     },
     /// A host backend names a plugin the host does not have.
+    #[diagnostic(code("compose::unknown-plugin"), help("this host's plugins are: {}", known.join(", ")))]
     #[error("backend `{label}` names plugin `{plugin}`, which this host does not have")]
     UnknownPlugin {
         /// The backend's label.
@@ -211,6 +313,12 @@ pub enum Problem {
         known: Vec<String>,
     },
     /// A host backend's plugin does not serve the backend's interface.
+    #[diagnostic(
+        code("compose::plugin-mismatch"),
+        help(
+            "choose a plugin that serves the interface, or remove `plugin` to use the host's default"
+        )
+    )]
     #[error(
         "backend `{label}` implements `{interface}`, but plugin `{plugin}` serves only {}",
         serves.join(", ")
@@ -226,6 +334,7 @@ pub enum Problem {
         serves: Vec<String>,
     },
     /// A host backend names no plugin, and the host has no default plugin for its interface.
+    #[diagnostic(code("compose::no-plugin"), help("name a plugin with `plugin = \"...\"` ({}), or let a workload component serve the label", plugins.join(", ")))]
     #[error(
         "backend `{label}` (implements `{interface}`) names no plugin, and this host has no default plugin for `{interface}`"
     )]
@@ -238,6 +347,7 @@ pub enum Problem {
         plugins: Vec<String>,
     },
     /// A plugin does not accept a backend's configuration.
+    #[diagnostic(code("compose::invalid-backend-config"), help("{}", fix.as_deref().unwrap_or("see the plugin's keys in docs/host.md")))]
     #[error("backend `{label}` (plugin `{plugin}`): {message}")]
     InvalidBackendConfig {
         /// The backend's label.
@@ -253,6 +363,7 @@ pub enum Problem {
     },
     /// A backend that the host cannot serve now (found by `compose check`, after resolving:
     /// for `postgres`, a variable that is not set, a login or a table that fails).
+    #[diagnostic(code("compose::backend-unavailable"), help("{}", fix.as_deref().unwrap_or("see what the backend's plugin needs in docs/host.md")))]
     #[error("backend `{label}`{} cannot be served: {cause}", plugin.as_ref().map(|p| format!(" (plugin `{p}`)")).unwrap_or_default())]
     BackendUnavailable {
         /// The backend's label.
@@ -265,6 +376,7 @@ pub enum Problem {
         fix: Option<String>,
     },
     /// An import that the plan leaves to the host, which the host does not serve.
+    #[diagnostic(code("compose::host-cannot-serve"), help("add a component that exports it; this host serves {}", serves.join(", ")))]
     #[error(
         "import `{import}` of `{component}` is left to the host, but this host does not serve it"
     )]
@@ -277,6 +389,12 @@ pub enum Problem {
         serves: Vec<String>,
     },
     /// An import bound to `"host"` that `[host] interfaces` does not list.
+    #[diagnostic(
+        code("compose::undeclared-host-import"),
+        help(
+            "list `{import}` (or a pattern that covers it) in `[host] interfaces`, or bind the import to a component"
+        )
+    )]
     #[error(
         "import `{import}` of `{component}` is bound to \"host\", but `[host] interfaces` does not list it"
     )]
@@ -288,6 +406,12 @@ pub enum Problem {
     },
     /// Two components import one name from the host with types that cannot be merged into
     /// one import of the composed component (wac's rule: one type per import name).
+    #[diagnostic(
+        code("compose::host-import-conflict"),
+        help(
+            "build both components against the same version of the interface, or serve one of the imports with a component"
+        )
+    )]
     #[error(
         "components `{first}` and `{second}` import `{import}` from the host with types that cannot be merged: {detail}"
     )]
@@ -303,6 +427,12 @@ pub enum Problem {
     },
     /// An `[exports]` name that is not a component-model name (a kebab-case label or an
     /// interface name `ns:pkg/iface@x.y.z`).
+    #[diagnostic(
+        code("compose::invalid-export-name"),
+        help(
+            "use a kebab-case name (`api`, `get-user`) or a full interface name with a three-part version (`acme:app/handler@1.2.0`)"
+        )
+    )]
     #[error("`{name}` is not a valid export name: {reason}")]
     InvalidExportName {
         /// The name as written.
@@ -312,6 +442,10 @@ pub enum Problem {
     },
     /// Two workload exports whose names differ only in case: the component model requires
     /// names to be unique ignoring case.
+    #[diagnostic(
+        code("compose::duplicate-export-name"),
+        help("give the exports names that differ in more than case")
+    )]
     #[error("workload exports `{first}` and `{second}` differ only in case")]
     DuplicateExportName {
         /// The first name.
@@ -323,6 +457,13 @@ pub enum Problem {
     /// import with synchronous functions bound to another component: compose-linker cannot
     /// forward a synchronous call inside such a store with Wasmtime 48, so the linked call
     /// fails at run time; composed (`compose build`), it works.
+    #[diagnostic(
+        code("compose::sync-call-in-async-workload"),
+        severity(Warning),
+        help(
+            "make the functions async, put both components in one `[clusters]` entry (fused, the call works), or compose the workload with `compose build`; Wasmtime 48 cannot call into a component from a synchronous host function of a store with concurrency support"
+        )
+    )]
     #[error(
         "import `{import}` of `{component}` is served by `{server}` with synchronous functions ({functions}) in a workload with async functions: linked at run time with Wasmtime 48, calling them fails"
     )]
@@ -341,6 +482,13 @@ pub enum Problem {
     /// keeps no reference to an `error-context` held that way, so the context is gone
     /// before it reaches the other side; the linker fails such a call with the reason.
     /// Composed (or fused in one cluster), it crosses intact.
+    #[diagnostic(
+        code("compose::error-context-across-components"),
+        severity(Warning),
+        help(
+            "put both components in one `[clusters]` entry (fused, the error-context crosses intact), or compose the workload with `compose build`"
+        )
+    )]
     #[error(
         "import `{import}` of `{component}` is served by `{server}` with functions that pass error-context values ({functions}): linked at run time with Wasmtime 48, an error-context cannot cross between them"
     )]
@@ -355,6 +503,7 @@ pub enum Problem {
         functions: String,
     },
     /// A `[clusters]` entry names a component the workload does not have.
+    #[diagnostic(code("compose::unknown-cluster-member"), help("list components of the workload ({}) in `[clusters]`", known.join(", ")))]
     #[error("cluster `{cluster}` names `{component}`, which is not a component of this workload")]
     UnknownClusterMember {
         /// The cluster.
@@ -366,6 +515,10 @@ pub enum Problem {
     },
     /// A component listed in two clusters (or twice in one): a component is instantiated
     /// with exactly one cluster.
+    #[diagnostic(
+        code("compose::duplicate-cluster-member"),
+        help("list `{component}` in one cluster only")
+    )]
     #[error("component `{component}` is in cluster `{first}` and again in cluster `{second}`")]
     DuplicateClusterMember {
         /// The component.
@@ -377,6 +530,13 @@ pub enum Problem {
     },
     /// The members of an explicit cluster do not all import from each other: the cluster
     /// instantiates unrelated components together.
+    #[diagnostic(
+        code("compose::disconnected-cluster"),
+        severity(Warning),
+        help(
+            "split the cluster into groups whose members import from each other; fusing unrelated components only instantiates more at once"
+        )
+    )]
     #[error(
         "the members of cluster `{cluster}` do not import from each other: {}",
         parts.iter().map(|p| format!("[{}]", p.join(", "))).collect::<Vec<_>>().join(" and ")
@@ -388,6 +548,11 @@ pub enum Problem {
         parts: Vec<Vec<String>>,
     },
     /// A component that nothing imports from and that contributes no workload export.
+    #[diagnostic(
+        code("compose::unused-component"),
+        severity(Warning),
+        help("remove it, or export one of its exports in `[exports]`")
+    )]
     #[error(
         "component `{component}` is not used: nothing imports from it and it contributes no workload export"
     )]
@@ -494,178 +659,43 @@ impl BackendOffer {
 }
 
 impl Problem {
-    /// A stable identifier for this kind of problem, `compose::<kind>`.
+    /// Every kind of problem (each variant's code, severity and doc comment), in the order
+    /// declared: what docs/diagnostics.md is generated from.
+    pub const KINDS: &[Kind] = KINDS;
+
+    /// A stable identifier for this kind of problem, `compose::<kind>` (its `code`
+    /// attribute).
     pub fn code(&self) -> &'static str {
-        match self {
-            Problem::ReadWorkload { .. } => "compose::read-workload",
-            Problem::InvalidWorkload { .. } => "compose::invalid-workload",
-            Problem::InvalidName { .. } => "compose::invalid-name",
-            Problem::InvalidHostInterface { .. } => "compose::invalid-host-interface",
-            Problem::ReadComponent { .. } => "compose::read-component",
-            Problem::NotAComponent { .. } => "compose::not-a-component",
-            Problem::UnknownComponent { .. } => "compose::unknown-component",
-            Problem::UnknownExport { .. } => "compose::unknown-export",
-            Problem::UnknownImport { .. } => "compose::unknown-import",
-            Problem::MissingBackend { .. } => "compose::missing-backend",
-            Problem::BackendMismatch { .. } => "compose::backend-mismatch",
-            Problem::DuplicateBackend { .. } => "compose::duplicate-backend",
-            Problem::Ambiguous { .. } => "compose::ambiguous-import",
-            Problem::Unsatisfied { .. } => "compose::unsatisfied-import",
-            Problem::TypeMismatch { .. } => "compose::type-mismatch",
-            Problem::Cycle { .. } => "compose::cycle",
-            Problem::ExportClash { .. } => "compose::export-clash",
-            Problem::UnknownPlugin { .. } => "compose::unknown-plugin",
-            Problem::PluginMismatch { .. } => "compose::plugin-mismatch",
-            Problem::NoPlugin { .. } => "compose::no-plugin",
-            Problem::InvalidBackendConfig { .. } => "compose::invalid-backend-config",
-            Problem::BackendUnavailable { .. } => "compose::backend-unavailable",
-            Problem::HostCannotServe { .. } => "compose::host-cannot-serve",
-            Problem::UndeclaredHostImport { .. } => "compose::undeclared-host-import",
-            Problem::HostImportConflict { .. } => "compose::host-import-conflict",
-            Problem::InvalidExportName { .. } => "compose::invalid-export-name",
-            Problem::DuplicateExportName { .. } => "compose::duplicate-export-name",
-            Problem::SyncCallInAsyncWorkload { .. } => "compose::sync-call-in-async-workload",
-            Problem::ErrorContextAcrossComponents { .. } => {
-                "compose::error-context-across-components"
-            }
-            Problem::UnusedComponent { .. } => "compose::unused-component",
-            Problem::UnknownClusterMember { .. } => "compose::unknown-cluster-member",
-            Problem::DuplicateClusterMember { .. } => "compose::duplicate-cluster-member",
-            Problem::DisconnectedCluster { .. } => "compose::disconnected-cluster",
-        }
+        // miette's derive hands the code out as `dyn Display`; the same text, as the
+        // `&'static str` the attribute wrote, is in the list build.rs extracts.
+        let code = miette::Diagnostic::code(self).map(|code| code.to_string());
+        KINDS
+            .iter()
+            .find(|kind| Some(kind.code) == code.as_deref())
+            .map_or("compose::unknown", |kind| kind.code)
     }
 
-    /// How bad this problem is: an unused component, a call the linker cannot forward
-    /// (synchronous in an async workload, or passing an `error-context`) and a disconnected
-    /// cluster are warnings.
+    /// How bad this problem is (its `severity` attribute; an error when it has none).
     pub fn severity(&self) -> Severity {
-        match self {
-            Problem::UnusedComponent { .. }
-            | Problem::SyncCallInAsyncWorkload { .. }
-            | Problem::ErrorContextAcrossComponents { .. }
-            | Problem::DisconnectedCluster { .. } => Severity::Warning,
-            _ => Severity::Error,
+        match miette::Diagnostic::severity(self) {
+            Some(miette::Severity::Warning | miette::Severity::Advice) => Severity::Warning,
+            Some(miette::Severity::Error) | None => Severity::Error,
         }
     }
 
-    /// What would fix the problem, for a person.
+    /// What would fix the problem, for a person (its `help` attribute).
     pub fn help(&self) -> Option<String> {
-        Some(match self {
-            Problem::ReadWorkload { .. } => "check the path of the workload file".into(),
-            Problem::InvalidWorkload { .. } => {
-                "see the workload file format in the README".into()
-            }
-            Problem::InvalidName { .. } => {
-                "use lowercase words separated by `-`, each starting with a letter".into()
-            }
-            Problem::InvalidHostInterface { .. } => {
-                "write an interface name (`wasi:logging/logging`, `wasi:http/types@0.2.0`) or a pattern (`wasi:cli/*@0.2.0`, `wasi:*@0.2.0`)".into()
-            }
-            Problem::ReadComponent { .. } => {
-                "`path` is relative to the workload file; check that the file exists".into()
-            }
-            Problem::NotAComponent { .. } => {
-                "point `path` at a component (a core module can be turned into one with `wasm-tools component new`)".into()
-            }
-            Problem::UnknownComponent { known, .. } => format!(
-                "bind to one of the workload's components ({}) or to \"host\"",
-                known.join(", ")
-            ),
-            Problem::UnknownExport { available, .. } if available.is_empty() => {
-                "that component exports nothing".into()
-            }
-            Problem::UnknownExport { available, .. } => {
-                format!("its exports are: {}", available.join(", "))
-            }
-            Problem::UnknownImport { available, .. } if available.is_empty() => {
-                "that component imports nothing; remove the binding".into()
-            }
-            Problem::UnknownImport { available, .. } => {
-                format!("its imports are: {}", available.join(", "))
-            }
-            Problem::MissingBackend {
-                label, interface, ..
-            } => format!(
-                "add a component `[components.{label}]` that exports `{interface}`, or declare it in `[host] backends = {{ {label} = \"{interface}\" }}`; a labelled import is never served by another backend"
-            ),
-            Problem::BackendMismatch { label, .. } => format!(
-                "make `{label}` serve the interface the import implements, or bind the import explicitly in `imports`"
-            ),
-            Problem::DuplicateBackend { label } => format!(
-                "rename the component or remove `{label}` from `[host] backends`"
-            ),
-            Problem::Ambiguous {
-                import, candidates, ..
-            } => format!(
-                "choose one with an explicit binding, e.g. `imports = {{ \"{import}\" = \"{}\" }}`",
-                candidates.first().map(String::as_str).unwrap_or("<component>")
-            ),
-            Problem::Unsatisfied { import, .. } => format!(
-                "add a component that exports `{import}`, or list it in `[host] interfaces` if the host provides it"
-            ),
-            Problem::TypeMismatch { .. } => {
-                "bind the import to an export of a compatible version, or rebuild one side against the same WIT".into()
-            }
-            Problem::Cycle { .. } => {
-                "break the cycle: components must depend on each other as a DAG".into()
-            }
-            Problem::ExportClash { .. } => {
-                "list the workload's exports in `[exports]` to choose".into()
-            }
-            Problem::UnknownPlugin { known, .. } => {
-                format!("this host's plugins are: {}", known.join(", "))
-            }
-            Problem::PluginMismatch { .. } => {
-                "choose a plugin that serves the interface, or remove `plugin` to use the host's default".into()
-            }
-            Problem::NoPlugin { plugins, .. } => format!(
-                "name a plugin with `plugin = \"...\"` ({}), or let a workload component serve the label",
-                plugins.join(", ")
-            ),
-            Problem::InvalidBackendConfig { fix: Some(fix), .. } => fix.clone(),
-            Problem::InvalidBackendConfig { .. } => {
-                "see the plugin's keys in the README".into()
-            }
-            Problem::BackendUnavailable { fix: Some(fix), .. } => fix.clone(),
-            Problem::BackendUnavailable { .. } => {
-                "see what the backend's plugin needs in the README".into()
-            }
-            Problem::HostCannotServe { serves, .. } => format!(
-                "add a component that exports it; this host serves {}",
-                serves.join(", ")
-            ),
-            Problem::UndeclaredHostImport { import, .. } => format!(
-                "list `{import}` (or a pattern that covers it) in `[host] interfaces`, or bind the import to a component"
-            ),
-            Problem::HostImportConflict { .. } => {
-                "build both components against the same version of the interface, or serve one of the imports with a component".into()
-            }
-            Problem::InvalidExportName { .. } => {
-                "use a kebab-case name (`api`, `get-user`) or a full interface name with a three-part version (`acme:app/handler@1.2.0`)".into()
-            }
-            Problem::DuplicateExportName { .. } => {
-                "give the exports names that differ in more than case".into()
-            }
-            Problem::UnusedComponent { .. } => {
-                "remove it, or export one of its exports in `[exports]`".into()
-            }
-            Problem::SyncCallInAsyncWorkload { .. } => {
-                "make the functions async, put both components in one `[clusters]` entry (fused, the call works), or compose the workload with `compose build`; Wasmtime 48 cannot call into a component from a synchronous host function of a store with concurrency support".into()
-            }
-            Problem::ErrorContextAcrossComponents { .. } => {
-                "put both components in one `[clusters]` entry (fused, the error-context crosses intact), or compose the workload with `compose build`".into()
-            }
-            Problem::UnknownClusterMember { known, .. } => format!(
-                "list components of the workload ({}) in `[clusters]`",
-                known.join(", ")
-            ),
-            Problem::DuplicateClusterMember { component, .. } => format!(
-                "list `{component}` in one cluster only"
-            ),
-            Problem::DisconnectedCluster { .. } => {
-                "split the cluster into groups whose members import from each other; fusing unrelated components only instantiates more at once".into()
-            }
-        })
+        miette::Diagnostic::help(self).map(|help| help.to_string())
+    }
+}
+
+/// `none` when `names` is empty, else `"{some}: a, b"`: the help of a problem that lists
+/// what there is instead.
+fn listed(names: &[String], none: &str, some: &str) -> String {
+    if names.is_empty() {
+        none.to_owned()
+    } else {
+        format!("{some}: {}", names.join(", "))
     }
 }
 
@@ -721,20 +751,15 @@ impl std::error::Error for Diagnostic {}
 
 impl miette::Diagnostic for Diagnostic {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.problem.code()))
+        miette::Diagnostic::code(&self.problem)
     }
 
     fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.problem.severity() {
-            Severity::Warning => miette::Severity::Warning,
-            Severity::Error => miette::Severity::Error,
-        })
+        Some(miette::Diagnostic::severity(&self.problem).unwrap_or(miette::Severity::Error))
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.problem
-            .help()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        miette::Diagnostic::help(&self.problem)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -799,38 +824,4 @@ impl From<Diagnostic> for ResolveError {
             partial: None,
         }
     }
-}
-
-/// Diagnostics for a person, condensed: at most `per_code` of each code in full, and for
-/// the rest one line per code (as compilers do with repeated warnings). Tools read every
-/// diagnostic from the JSON instead.
-#[derive(Debug)]
-pub struct Condensed<'a> {
-    /// The diagnostics to show in full, in their order.
-    pub shown: Vec<&'a Diagnostic>,
-    /// For each code with more than `per_code` diagnostics: the code, how many were left
-    /// out, and the first one left out, as an example.
-    pub elided: Vec<(&'static str, usize, &'a Diagnostic)>,
-}
-
-/// Condenses `diagnostics`, keeping the first `per_code` of each code in full.
-pub fn condense(diagnostics: &[Diagnostic], per_code: usize) -> Condensed<'_> {
-    let mut seen: std::collections::HashMap<&'static str, usize> = Default::default();
-    let mut condensed = Condensed {
-        shown: Vec::new(),
-        elided: Vec::new(),
-    };
-    for d in diagnostics {
-        let code = d.problem.code();
-        let count = seen.entry(code).or_default();
-        *count += 1;
-        if *count <= per_code {
-            condensed.shown.push(d);
-        } else if *count == per_code + 1 {
-            condensed.elided.push((code, 1, d));
-        } else if let Some(entry) = condensed.elided.iter_mut().find(|(c, _, _)| *c == code) {
-            entry.1 += 1;
-        }
-    }
-    condensed
 }

@@ -77,8 +77,8 @@ pub use cluster::Cluster;
 pub use component::{ComponentType, Item};
 pub use concurrency::needs_concurrency;
 pub use diagnostic::{
-    BackendOffer, Condensed, Diagnostic, Problem, Referrer, ResolveError, Severity, Span,
-    WantedExport, WorkloadText, condense,
+    BackendOffer, Diagnostic, Kind, Problem, Referrer, ResolveError, Severity, Span, WantedExport,
+    WorkloadText,
 };
 pub use json::{
     ClusterJson, ComponentJson, ExportJson, HostImportJson, ImportJson, ItemJson, JSON_SCHEMA,

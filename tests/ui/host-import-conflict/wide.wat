@@ -1,0 +1,2 @@
+(component
+  (import "acme:host/math@0.1.0" (instance (export "double" (func (param "x" u64) (result u64))))))
