@@ -8,7 +8,7 @@
 #   - database `compose`;
 #   - login roles `team_a` and `team_b`, each with a fresh random password;
 #   - schemas `team_a` and `team_b`, each with a table `keyvalue` (the layout the `postgres`
-#     plugin uses, see the README) that only its own role may use: neither role can read,
+#     plugin uses, see docs/host.md) that only its own role may use: neither role can read,
 #     write or even see the other's schema, and the schema `public` is closed to both;
 #   - password authentication (scram-sha-256) for TCP logins, so a wrong password fails.
 # It exports TEAM_A_DATABASE_URL and TEAM_B_DATABASE_URL (postgresql://ROLE:PASSWORD@

@@ -1,7 +1,7 @@
 //! The JSON schema of a resolved (or partly resolved) workload, for tools:
 //! `compose resolve --format json` prints it, and `compose graph --format json` prints it
 //! with the graph's additions flattened in. One `#[derive(Serialize)]` schema, versioned by
-//! [`JSON_SCHEMA`]; the README documents every field.
+//! [`JSON_SCHEMA`]; docs/json.md documents every field.
 
 use crate::component::Item;
 use crate::diagnostic::{Diagnostic, ResolveError, Severity};

@@ -172,7 +172,7 @@ pub enum Provider {
     },
 }
 
-/// The matching rule that chose a provider (the README's rules 1–3).
+/// The matching rule that chose a provider (rules 1–3 of docs/workload.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Rule {

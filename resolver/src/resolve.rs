@@ -1,4 +1,4 @@
-//! Resolution: from a [`Workload`] to a [`Plan`], applying the matching rules of the README
+//! Resolution: from a [`Workload`] to a [`Plan`], applying the matching rules of docs/workload.md
 //! to every import of every component and collecting every problem in one pass.
 //!
 //! The rules live in their own modules: the host section and what the host serves in

@@ -1,4 +1,4 @@
-//! The resolver's rules (README, "Matching rules"), one test per rule, on the committed
+//! The resolver's rules (docs/workload.md, "Matching rules"), one test per rule, on the committed
 //! fixture components, small WAT components and wac-cli's example components.
 
 use compose_resolver::{
