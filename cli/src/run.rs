@@ -5,9 +5,9 @@
 //! command (`compose_host::command`) and exits with the command's status.
 
 use crate::{profile, report};
-use compose_host::command::{CommandError, CommandOptions, run_command};
-use compose_host::invoke::Call;
-use compose_host::limits::LimitOptions;
+use compose_host::Call;
+use compose_host::EngineOptions;
+use compose_host::{CommandError, CommandOptions, run_command};
 use compose_host::{Host, HostError};
 use compose_resolver::{Plan, resolve_file_with};
 use std::path::PathBuf;
@@ -56,7 +56,7 @@ pub fn run(args: Args) -> ExitCode {
         Err(error) => return report::resolve_error(&error),
     };
     report::diagnostics(&plan.warnings);
-    let limits = LimitOptions {
+    let limits = EngineOptions {
         timeout: args.timeout,
         pooling: None,
         link: args.link.mode,
@@ -67,7 +67,7 @@ pub fn run(args: Args) -> ExitCode {
     let result = Call::parse(invoke)
         .map_err(HostError::from)
         .and_then(|call| {
-            let host = Host::link_with_limits(&plan, &plugins, &limits)?;
+            let host = Host::link_with(&plan, &plugins, &limits)?;
             report::unfused(host.workload());
             let mut store = host.new_store(wasi(&args.env))?;
             host.invoke(&mut store, args.component.as_deref(), &call)
@@ -83,13 +83,13 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 /// Runs the workload's `wasi:cli/run`; its exit status (clamped to 0..=255).
-fn command(args: &Args, plan: &Plan, limits: LimitOptions) -> ExitCode {
+fn command(args: &Args, plan: &Plan, limits: EngineOptions) -> ExitCode {
     let options = CommandOptions {
         program: plan.name.clone(),
         args: args.args.clone(),
         env: args.env.iter().filter_map(|e| env_var(e)).collect(),
         dirs: args.dirs.iter().map(|d| dir(d)).collect(),
-        limits,
+        engine: limits,
     };
     match run_command(plan, &profile::plugins(), &options) {
         Ok(status) => ExitCode::from(u8::try_from(status.clamp(0, 255)).unwrap_or(1)),

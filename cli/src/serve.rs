@@ -2,8 +2,8 @@
 //! `compose_host::serve`, until SIGINT or SIGTERM.
 
 use crate::report;
+use compose_host::EngineOptions;
 use compose_host::Plugins;
-use compose_host::limits::LimitOptions;
 use compose_host::serve::{self, HttpWorkload, ServeError, ServeOptions};
 use compose_resolver::resolve_file_with;
 use std::net::SocketAddr;
@@ -50,7 +50,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     report::diagnostics(&plan.warnings);
     let options = ServeOptions {
-        limits: LimitOptions {
+        engine: EngineOptions {
             timeout: args.timeout,
             pooling: (args.pool > 0).then_some(args.pool),
             link: args.link.mode,

@@ -264,12 +264,19 @@ path = {ledger:?}
     let out = compose(&["resolve", workload]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let plan = text(&out.stdout);
-    assert!(plan.contains("ledger-store (implements acme:kv/store@0.1.0) <- host backend ledger-store"), "{plan}");
+    assert!(
+        plan.contains("ledger-store (implements acme:kv/store@0.1.0) <- host backend ledger-store"),
+        "{plan}"
+    );
     let built = dir.join("elsewhere.wasm");
     let out = compose(&["build", workload, "-o", built.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let imports = imports_of(&std::fs::read(&built).unwrap());
-    for name in ["acme:text/format@0.1.0", "acme:session/sessions@0.1.0", "ledger-store"] {
+    for name in [
+        "acme:text/format@0.1.0",
+        "acme:session/sessions@0.1.0",
+        "ledger-store",
+    ] {
         assert!(imports.iter().any(|i| i == name), "{name} in {imports:?}");
     }
     let out = compose(&["graph", workload]);

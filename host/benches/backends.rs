@@ -12,7 +12,7 @@
 //! The postgres benchmarks need `TEAM_A_DATABASE_URL` (`scripts/postgres.sh run -- cargo
 //! bench -p compose-host --bench backends`); without it they say so and measure nothing.
 
-use compose_host::keyvalue::postgres::PostgresPlugin;
+use compose_host::keyvalue::PostgresPlugin;
 use compose_host::{Host, HostState, Plugins};
 use compose_linker::WorkloadFunc;
 use compose_resolver::{BackendConfig, ComponentDecl, Workload, resolve_with};

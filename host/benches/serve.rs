@@ -9,8 +9,8 @@
 //! docs/benchmarks.md). `/greet/ann` reaches both components, `/nope` only the greeter.
 
 use bytes::Bytes;
+use compose_host::EngineOptions;
 use compose_host::Plugins;
-use compose_host::limits::LimitOptions;
 use compose_host::serve::{HttpWorkload, SERVED, ServeOptions, ServeState};
 use compose_resolver::{Plan, resolve_file_with};
 use http_body_util::{BodyExt, Empty};
@@ -57,10 +57,10 @@ fn composed() -> Plan {
 
 fn link(plan: &Plan, pooling: bool, deadline: bool) -> Arc<HttpWorkload> {
     let options = ServeOptions {
-        limits: LimitOptions {
+        engine: EngineOptions {
             timeout: deadline.then_some(std::time::Duration::from_secs(30)),
             pooling: pooling.then_some(64),
-            ..LimitOptions::default()
+            ..EngineOptions::default()
         },
         ..ServeOptions::default()
     };

@@ -1,7 +1,6 @@
 //! `compose check`: whether this host can serve a resolved workload's backends now.
 
-use crate::plugin::{BackendError, HostView};
-use crate::plugins::Plugins;
+use crate::plugin::{BackendError, HostView, Plugins};
 use compose_resolver::Plan;
 
 /// Checks every backend of `plan` against `plugins`: the plugin exists, accepts the

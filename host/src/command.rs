@@ -4,9 +4,10 @@
 //! its exit status.
 
 use crate::define::define_host;
-use crate::host::{HostError, HostState};
-use crate::limits::{LimitOptions, LimitedEngine};
-use crate::plugins::Plugins;
+use crate::engine::{EngineOptions, HostEngine};
+use crate::error::HostError;
+use crate::host::HostState;
+use crate::plugin::Plugins;
 use compose_linker::{CallError, CompiledWorkload, WorkloadFunc};
 use compose_resolver::{Plan, names_match};
 use std::path::PathBuf;
@@ -31,8 +32,8 @@ pub struct CommandOptions {
     pub env: Vec<(String, String)>,
     /// Preopened directories: `(host folder, guest path)`, read and write.
     pub dirs: Vec<(PathBuf, String)>,
-    /// The deadline of the run (and no pooling: one store).
-    pub limits: LimitOptions,
+    /// The link mode and the deadline of the run (and no pooling: one store).
+    pub engine: EngineOptions,
 }
 
 /// Why a command could not run (its own failure is an exit status, not an error).
@@ -99,8 +100,7 @@ pub fn run_command(
             });
         }
     };
-    let engine = LimitedEngine::new(plan, &options.limits)
-        .map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
+    let engine = HostEngine::new(plan, &options.engine)?;
     let mut linker = engine.linker::<HostState>(plan);
     define_host(&mut linker, plan, plugins)?;
     let workload = linker
@@ -125,11 +125,12 @@ fn call_run(
     let called = if workload.is_concurrent() {
         // WASI 0.3 (or a WASI 0.2 command among async components): the store runs
         // concurrently, on a runtime of its own for WASI 0.3's streams.
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| HostError::Wasmtime(format!("cannot start a runtime: {e}")))?;
-        runtime.block_on(workload.call_async(store, run, &[], &mut result))
+        crate::runtime::current_thread()?.block_on(workload.call_async(
+            store,
+            run,
+            &[],
+            &mut result,
+        ))
     } else {
         workload.call(store, run, &[], &mut result)
     };

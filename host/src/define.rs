@@ -2,10 +2,9 @@
 //! (`wasmtime-wasi`, p2, sync), the plan's backends through the host's plugins, and each
 //! component's `wasi:config/store`. `compose serve` adds `wasi:http` on top.
 
-use crate::config;
-use crate::host::HostError;
-use crate::plugin::HostView;
-use crate::plugins::Plugins;
+use crate::error::HostError;
+use crate::plugin::{HostView, Plugins};
+use crate::wasi_config;
 use compose_linker::WorkloadLinker;
 use compose_resolver::{Plan, PlannedComponent, Provider};
 use wasmtime_wasi::WasiView;
@@ -14,23 +13,24 @@ use wasmtime_wasi::WasiView;
 /// (served by `plugins`) and each component's configuration in `linker`.
 ///
 /// # Errors
-/// [`HostError::Backends`] with every backend that cannot be served; [`HostError::Wasmtime`]
+/// [`HostError::Backends`] with every backend that cannot be served; [`HostError::Define`]
 /// or [`HostError::Lookup`] when a definition fails.
 pub fn define_host<T: WasiView + HostView>(
     linker: &mut WorkloadLinker<'_, T>,
     plan: &Plan,
     plugins: &Plugins<T>,
 ) -> Result<(), HostError> {
-    let wasmtime = |e: wasmtime::Error| HostError::Wasmtime(format!("{e:#}"));
     if compose_linker::has_async_functions(plan) {
         // The store runs concurrently inside a tokio runtime (WASI 0.3 needs one), where
         // WASI 0.2's synchronous I/O cannot block on a runtime of its own (tokio panics):
         // WASI 0.2 is linked asynchronously instead, and WASI 0.3 beside it (it needs the
         // concurrency support that the engine has for such workloads only).
-        wasmtime_wasi::p2::add_to_linker_async(linker.host()).map_err(wasmtime)?;
-        wasmtime_wasi::p3::add_to_linker(linker.host()).map_err(wasmtime)?;
+        wasmtime_wasi::p2::add_to_linker_async(linker.host())
+            .map_err(HostError::define("WASI 0.2"))?;
+        wasmtime_wasi::p3::add_to_linker(linker.host()).map_err(HostError::define("WASI 0.3"))?;
     } else {
-        wasmtime_wasi::p2::add_to_linker_sync(linker.host()).map_err(wasmtime)?;
+        wasmtime_wasi::p2::add_to_linker_sync(linker.host())
+            .map_err(HostError::define("WASI 0.2"))?;
     }
     plugins
         .define(linker, plan.host.backends.values())
@@ -40,7 +40,7 @@ pub fn define_host<T: WasiView + HostView>(
     let configs = (plan.components.iter())
         .filter(|c| imports_config(c))
         .map(|c| (c.name.as_str(), c.config.clone()));
-    config::define_for_components(linker, configs)?;
+    wasi_config::define_for_components(linker, configs)?;
     Ok(())
 }
 

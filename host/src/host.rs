@@ -2,15 +2,12 @@
 //! plugins serving its backends, and each component's `wasi:config/store`.
 
 use crate::define::define_host;
-use crate::invoke::{Call, InvalidCall};
-use crate::limits::{LimitOptions, LimitedEngine};
-use crate::plugin::{BackendError, HostView};
-use crate::plugins::Plugins;
-use compose_linker::{
-    BuildError, CallError, CompiledWorkload, InstantiateError, LookupError, WorkloadState,
-};
+use crate::engine::{EngineOptions, HostEngine};
+use crate::error::HostError;
+use crate::invoke::Call;
+use crate::plugin::{HostView, Plugins};
+use compose_linker::{CompiledWorkload, WorkloadState};
 use compose_resolver::Plan;
-use std::fmt;
 use wasmtime::Store;
 use wasmtime::component::{ResourceTable, Val, wasm_wave};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -50,80 +47,12 @@ impl HostView for HostState {
     }
 }
 
-/// Why a workload cannot be linked or a call failed.
-#[derive(Debug, thiserror::Error)]
-pub enum HostError {
-    /// Backends that cannot be served, all of them.
-    #[error("{}", Backends(.0))]
-    Backends(Vec<BackendError>),
-    /// The call expression does not parse.
-    #[error(transparent)]
-    InvalidCall(#[from] InvalidCall),
-    /// The arguments do not fit the function's parameters.
-    #[error("invalid arguments for {function}: expected {signature}: {reason}")]
-    InvalidArguments {
-        /// The function.
-        function: String,
-        /// Its signature.
-        signature: String,
-        /// What WAVE said.
-        reason: String,
-    },
-    /// No such component, export or function.
-    #[error(transparent)]
-    Lookup(Box<LookupError>),
-    /// Compiling or linking failed.
-    #[error(transparent)]
-    Build(Box<BuildError>),
-    /// An eager component failed to instantiate.
-    #[error(transparent)]
-    Instantiate(Box<InstantiateError>),
-    /// The call trapped or failed.
-    #[error(transparent)]
-    Call(Box<CallError>),
-    /// Wasmtime failed outside a call (creating the engine, printing a value).
-    #[error("{0}")]
-    Wasmtime(String),
-}
-
-/// Boxed: the linker's errors are large, and errors travel through every `?`.
-macro_rules! boxed_from {
-    ($($variant:ident($ty:ty)),*) => {$(
-        impl From<$ty> for HostError {
-            fn from(error: $ty) -> Self {
-                Self::$variant(Box::new(error))
-            }
-        }
-    )*};
-}
-boxed_from!(
-    Lookup(LookupError),
-    Build(BuildError),
-    Instantiate(InstantiateError),
-    Call(CallError)
-);
-
-/// Every backend error, one per line.
-struct Backends<'a>(&'a [BackendError]);
-
-impl fmt::Display for Backends<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, error) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{error}")?;
-        }
-        Ok(())
-    }
-}
-
 /// A workload linked with this host: WASI 0.2, the plugins' backends and the components'
 /// configuration. Cheap to clone; each call runs in a store from [`Host::new_store`].
 #[derive(Clone)]
 pub struct Host {
     workload: CompiledWorkload<HostState>,
-    engine: LimitedEngine,
+    engine: HostEngine,
 }
 
 impl Host {
@@ -135,21 +64,21 @@ impl Host {
     /// [`HostError::Backends`] with every backend that cannot be served (before anything
     /// runs); [`HostError::Build`] when linking fails (an import the host does not serve).
     pub fn link(plan: &Plan, plugins: &Plugins<HostState>) -> Result<Self, HostError> {
-        Self::link_with_limits(plan, plugins, &LimitOptions::default())
+        Self::link_with(plan, plugins, &EngineOptions::default())
     }
 
-    /// [`Host::link`] on an engine with `limits`: each store of [`Host::new_store`] gets
-    /// the deadline (counted from its creation) and the components' memory caps.
+    /// [`Host::link`] on an engine set up with `options`: its link mode, and for each store
+    /// of [`Host::new_store`] the deadline (counted from its creation) and the components'
+    /// memory caps.
     ///
     /// # Errors
-    /// As [`Host::link`].
-    pub fn link_with_limits(
+    /// As [`Host::link`]; [`HostError::Engine`] when Wasmtime refuses the configuration.
+    pub fn link_with(
         plan: &Plan,
         plugins: &Plugins<HostState>,
-        limits: &LimitOptions,
+        options: &EngineOptions,
     ) -> Result<Self, HostError> {
-        let engine =
-            LimitedEngine::new(plan, limits).map_err(|e| HostError::Wasmtime(format!("{e:#}")))?;
+        let engine = HostEngine::new(plan, options)?;
         let mut linker = engine.linker::<HostState>(plan);
         define_host(&mut linker, plan, plugins)?;
         let workload = linker.compile(|host| &mut host.workload)?;
@@ -204,16 +133,13 @@ impl Host {
         let mut results = vec![Val::Bool(false); func.ty().results().len()];
         if workload.is_concurrent() {
             let call = workload.call_async(&mut *store, &func, &params, &mut results);
-            crate::invoke::block_on(call)?;
+            crate::runtime::block_on(call)?;
         } else {
             workload.call(&mut *store, &func, &params, &mut results)?;
         }
         results
             .first()
-            .map(|result| {
-                wasm_wave::to_string(result)
-                    .map_err(|e| HostError::Wasmtime(format!("cannot print the result: {e}")))
-            })
+            .map(|result| wasm_wave::to_string(result).map_err(HostError::PrintResult))
             .transpose()
     }
 }

@@ -1,6 +1,6 @@
 //! The host interfaces (`[host] interfaces`) this host serves itself: WASI 0.2 as
 //! `wasmtime-wasi` serves it (p2, sync), WASI 0.3 (p3) to workloads with async functions,
-//! and `wasi:config/store` (the `config` plugin).
+//! and `wasi:config/store` ([`crate::wasi_config`]).
 
 /// The packages of WASI 0.2 that `wasmtime-wasi` serves.
 pub const WASI_PACKAGES: &[&str] = &["cli", "clocks", "filesystem", "io", "random", "sockets"];
@@ -14,12 +14,12 @@ pub const WASI_P3_PACKAGES: &[&str] = &["cli", "clocks", "filesystem", "random",
 /// What this host serves, as `[host] interfaces` patterns: `wasi:<package>/*@0.2.0` for
 /// each of [`WASI_PACKAGES`] (which matches every 0.2.x, semver-compatibly),
 /// `wasi:<package>/*@0.3.0` for each of [`WASI_P3_PACKAGES`], and `wasi:config/store` at
-/// each version [`crate::config`] serves (pre-releases match only exactly).
+/// each version [`crate::wasi_config`] serves (pre-releases match only exactly).
 pub fn served() -> Vec<String> {
     let p2 = WASI_PACKAGES.iter().map(|p| format!("wasi:{p}/*@0.2.0"));
     let p3 = WASI_P3_PACKAGES.iter().map(|p| format!("wasi:{p}/*@0.3.0"));
     let mut served: Vec<String> = p2.chain(p3).collect();
-    served.extend(crate::config::interfaces());
+    served.extend(crate::wasi_config::interfaces());
     served
 }
 

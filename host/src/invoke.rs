@@ -4,7 +4,6 @@
 //! its short name (`handler#get("a", "k")`) — or Wasmtime's `handler.get(...)` /
 //! `acme:app/handler.get@0.1.0(...)`.
 
-use crate::HostError;
 use wasmtime::component::wasm_wave;
 
 /// A call expression that does not parse.
@@ -70,22 +69,6 @@ impl Call {
             function: item.name,
         })
     }
-}
-
-/// Runs `future` (a call of a workload with async functions, which runs inside
-/// `Store::run_concurrent`) to completion on a single-threaded tokio runtime of its own.
-///
-/// # Errors
-/// [`HostError::Wasmtime`] when the runtime cannot be created; else the future's own.
-pub(crate) fn block_on<R, E>(future: impl Future<Output = Result<R, E>>) -> Result<R, HostError>
-where
-    HostError: From<E>,
-{
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| HostError::Wasmtime(format!("cannot start an async runtime: {e}")))?;
-    Ok(runtime.block_on(future)?)
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@
 //!
 //! Run: `cargo bench -p compose-linker --bench hybrid`.
 
-use compose_host::limits::LimitOptions;
+use compose_host::EngineOptions;
 use compose_host::{Host, Plugins};
 use compose_linker::{CompiledWorkload, LinkMode, WorkloadLinker, WorkloadState};
 use compose_resolver::{BindingTarget, ComponentDecl, Plan, Workload, resolve, resolve_file};
@@ -173,13 +173,13 @@ fn first_call(bencher: Bencher, lazy: usize) {
 #[divan::bench(args = ["per-component", "clusters"], sample_count = 10)]
 fn compile_shop(bencher: Bencher, mode: &str) {
     let plan = resolve_file(Path::new(&fixtures()).join("shop/workload.toml")).expect("shop");
-    let limits = LimitOptions {
+    let limits = EngineOptions {
         link: mode.parse().expect("a link mode"),
-        ..LimitOptions::default()
+        ..EngineOptions::default()
     };
     let plugins = Plugins::builtin();
     bencher.bench_local(|| {
-        let host = Host::link_with_limits(&plan, &plugins, &limits).expect("the shop links");
+        let host = Host::link_with(&plan, &plugins, &limits).expect("the shop links");
         assert_eq!(
             host.workload().fused_clusters().len(),
             usize::from(mode == "clusters")

@@ -65,7 +65,7 @@
 //! wasmtime_wasi::p2::add_to_linker_sync(linker.host())?;
 //! // A backend serves the label `team-c-postgres` (implements wasi:keyvalue/store): any
 //! // definitions in its `LinkerInstance` do; here compose-host's in-memory store.
-//! let team_c = std::sync::Arc::new(compose_host::keyvalue::memory::MemoryStore::default());
+//! let team_c = std::sync::Arc::new(compose_host::keyvalue::MemoryStore::default());
 //! linker.backend("team-c-postgres", |instance| {
 //!     compose_host::keyvalue::define(instance, team_c)
 //! })?;

@@ -550,7 +550,7 @@ fn linked_and_composed_give_the_same_results() {
 /// `run_concurrent`, printed as WAVE.
 #[test]
 fn compose_run_invoke_calls_async_exports() {
-    use compose_host::invoke::Call;
+    use compose_host::Call;
     use compose_host::{Host as ComposeHost, Plugins};
     let plugins = Plugins::new();
     let invoke = |name: &str, call: &str| {

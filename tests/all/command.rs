@@ -2,8 +2,8 @@
 //! `wasi:cli/run` greets its arguments through the formatter component, run with
 //! arguments, environment, a preopened directory, a deadline and a memory cap.
 
-use compose_host::command::{CommandError, CommandOptions, run_command};
-use compose_host::limits::LimitOptions;
+use compose_host::EngineOptions;
+use compose_host::{CommandError, CommandOptions, run_command};
 use compose_host::{HostError, Plugins};
 use compose_resolver::{HostProfile, Plan, resolve_file_with};
 use compose_tests::example_workload;
@@ -61,10 +61,10 @@ fn a_trap_in_a_component_the_command_calls_is_an_error_naming_it() {
 #[test]
 fn a_looping_command_ends_at_its_deadline_naming_the_component() {
     let mut options = options(&["--loop"]);
-    options.limits = LimitOptions {
+    options.engine = EngineOptions {
         timeout: Some(Duration::from_millis(200)),
         pooling: None,
-        ..LimitOptions::default()
+        ..EngineOptions::default()
     };
     let started = Instant::now();
     let Err(CommandError::Host(HostError::Call(error))) = run(&options) else {

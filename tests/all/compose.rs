@@ -3,7 +3,7 @@
 //! calls, not only validated.
 
 use compose_host::HostView;
-use compose_host::keyvalue::{KeyValue, memory::MemoryStore};
+use compose_host::keyvalue::{KeyValue, MemoryStore};
 use compose_resolver::{ComponentDecl, Plan, Problem, Workload, resolve, resolve_file};
 use compose_static::{ComposeError, ComposeOptions, Composition, Extern, compose};
 use compose_tests::{example_workload, fixture, wac_example, workspace_root};

@@ -5,8 +5,8 @@
 //! `team_a` and `team_b`, each with its own schema and table `keyvalue`). In CI
 //! (`CI=true`) a missing variable fails the test; elsewhere the test says it is skipped.
 
-use compose_host::invoke::Call;
-use compose_host::keyvalue::postgres::PostgresPlugin;
+use compose_host::Call;
+use compose_host::keyvalue::PostgresPlugin;
 use compose_host::{BackendError, Host, HostError, HostState, Plugins};
 use compose_resolver::{BackendConfig, Plan, Problem, Workload, resolve_file_with, resolve_with};
 use compose_tests::{example_workload, fixture_component};

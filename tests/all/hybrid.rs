@@ -6,8 +6,8 @@
 //! the resolver and their diagnostics.
 
 use crate::linker::{RESOURCE_OWNER, RESOURCE_USER};
-use compose_host::invoke::Call;
-use compose_host::limits::LimitOptions;
+use compose_host::Call;
+use compose_host::EngineOptions;
 use compose_host::{Host, Plugins};
 use compose_linker::LinkMode;
 use compose_resolver::{ComponentDecl, Instantiation, Plan, Workload, resolve};
@@ -33,11 +33,11 @@ struct Step {
 /// backends) and runs `calls` in one store: a step for the new store (its eager
 /// components), then one per call. Also returns the members of each fused unit.
 fn run(plan: &Plan, mode: LinkMode, calls: &[&str]) -> (Vec<Step>, Vec<Vec<String>>) {
-    let limits = LimitOptions {
+    let limits = EngineOptions {
         link: mode,
-        ..LimitOptions::default()
+        ..EngineOptions::default()
     };
-    let host = Host::link_with_limits(plan, &Plugins::builtin(), &limits).unwrap_or_else(|e| {
+    let host = Host::link_with(plan, &Plugins::builtin(), &limits).unwrap_or_else(|e| {
         panic!(
             "`{}` does not link {mode}: {}",
             plan.name,
@@ -271,11 +271,11 @@ fn settings_give_the_same_results_though_composing_them_whole_would_not() {
     let steps = same_in_every_mode_composing(&plan, &calls, &[], &[]);
     assert_eq!(steps[1].result, ok(r#"ok(some("Hi"))"#));
     assert_eq!(steps[2].result, ok(r#"ok(some("Hello"))"#));
-    let limits = LimitOptions {
+    let limits = EngineOptions {
         link: LinkMode::Composed,
-        ..LimitOptions::default()
+        ..EngineOptions::default()
     };
-    let host = Host::link_with_limits(&plan, &Plugins::builtin(), &limits).unwrap();
+    let host = Host::link_with(&plan, &Plugins::builtin(), &limits).unwrap();
     let [(_, why)] = host.workload().unfused_clusters() else {
         panic!("{:?}", host.workload().unfused_clusters());
     };
@@ -480,8 +480,8 @@ fn a_cluster_whose_fusion_would_change_behaviour_is_linked_per_component_with_wh
     }
     .with_cluster("pair", ["user", "owner"]);
     let plan = resolve(&workload).unwrap();
-    let limits = LimitOptions::default();
-    let host = Host::link_with_limits(&plan, &Plugins::builtin(), &limits).unwrap();
+    let limits = EngineOptions::default();
+    let host = Host::link_with(&plan, &Plugins::builtin(), &limits).unwrap();
     let workload = host.workload();
     assert!(workload.fused_clusters().is_empty());
     let [(members, why)] = workload.unfused_clusters() else {

@@ -3,7 +3,7 @@
 //! whose custom interface (`acme:kv/store`) a backend of the test host's own serves.
 
 use compose_host::HostView;
-use compose_host::keyvalue::{KeyValue, memory::MemoryStore};
+use compose_host::keyvalue::{KeyValue, MemoryStore};
 use compose_linker::{CallError, CompiledWorkload, LinkMode, WorkloadLinker, WorkloadState};
 use compose_resolver::{ComponentDecl, Workload, resolve, resolve_file};
 use compose_tests::{example_workload, fixture_component};

@@ -1106,16 +1106,24 @@ fn a_declaration_checks_only_the_backends_that_name_a_plugin_of_the_host() {
     let text = reporter_workload(
         "[host]\nbackends = { team-c-postgres = \"wasi:keyvalue/store@0.2.0-draft\" }",
     );
-    let plan = resolve_text_with(&text, &declared).unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+    let plan =
+        resolve_text_with(&text, &declared).unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
     assert_eq!(plan.host.backends["team-c-postgres"].plugin, None);
     let error = resolve_text_with(&text, &profile()).unwrap_err();
-    assert_eq!(error.diagnostics[0].problem.code(), "compose::invalid-backend-config");
+    assert_eq!(
+        error.diagnostics[0].problem.code(),
+        "compose::invalid-backend-config"
+    );
     // A plugin this host does not have: another host's.
     let text = reporter_workload(
         "[host.backends.team-c-postgres]\ninterface = \"wasi:keyvalue/store@0.2.0-draft\"\nplugin = \"nats-kv\"",
     );
-    let plan = resolve_text_with(&text, &declared).unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
-    assert_eq!(plan.host.backends["team-c-postgres"].plugin.as_deref(), Some("nats-kv"));
+    let plan =
+        resolve_text_with(&text, &declared).unwrap_or_else(|e| panic!("{:?}", e.diagnostics));
+    assert_eq!(
+        plan.host.backends["team-c-postgres"].plugin.as_deref(),
+        Some("nats-kv")
+    );
     // A plugin this host has keeps its checks, at the same line.
     let text = reporter_workload(
         "[host.backends.team-c-postgres]\ninterface = \"wasi:keyvalue/store@0.2.0-draft\"\nplugin = \"kv\"\nurl-env = \"X=1\"",

@@ -3,8 +3,8 @@
 //! traps, deadlines and memory caps that end one request and never the server, and a
 //! graceful shutdown.
 
+use compose_host::EngineOptions;
 use compose_host::Plugins;
-use compose_host::limits::LimitOptions;
 use compose_host::serve::{
     HttpWorkload, RequestLog, SERVED, ServeError, ServeOptions, ServeState, Server, Shutdown,
 };
@@ -34,21 +34,21 @@ struct Running {
 
 impl Running {
     /// Serves `fixtures/web` with `limits`, logging every request.
-    fn start(limits: LimitOptions) -> Self {
+    fn start(limits: EngineOptions) -> Self {
         Self::start_workload("web", limits)
     }
 
     /// Serves `fixtures/<name>` with `limits`, logging every request.
-    fn start_workload(name: &str, limits: LimitOptions) -> Self {
+    fn start_workload(name: &str, limits: EngineOptions) -> Self {
         Self::start_plan(plan(name), limits)
     }
 
     /// Serves `plan` with `limits`, logging every request.
-    fn start_plan(plan: Plan, limits: LimitOptions) -> Self {
+    fn start_plan(plan: Plan, limits: EngineOptions) -> Self {
         let logs = Arc::new(Mutex::new(Vec::new()));
         let sink = logs.clone();
         let options = ServeOptions {
-            limits,
+            engine: limits,
             verbose: true,
             grace: Duration::from_secs(5),
             logger: Arc::new(move |line: &RequestLog| sink.lock().unwrap().push(line.clone())),
@@ -146,7 +146,7 @@ fn get(url: &str) -> (u16, String) {
 
 #[test]
 fn serves_greetings_counting_visits_in_a_backend_shared_by_every_request() {
-    let server = Running::start(LimitOptions::default());
+    let server = Running::start(EngineOptions::default());
     assert_eq!(
         server.get("/greet/ann"),
         (200, "Hello, ann! (#1)\nvisits: 1\n".into())
@@ -175,7 +175,7 @@ fn serves_greetings_counting_visits_in_a_backend_shared_by_every_request() {
 
 #[test]
 fn a_trap_ends_its_request_with_500_and_one_log_line_and_the_next_request_succeeds() {
-    let server = Running::start(LimitOptions::default());
+    let server = Running::start(EngineOptions::default());
     // The formatter traps on an empty name: the failure started there.
     let (status, _) = server.get("/greet/");
     assert_eq!(status, 500);
@@ -212,10 +212,10 @@ fn a_trap_ends_its_request_with_500_and_one_log_line_and_the_next_request_succee
 
 #[test]
 fn a_looping_request_ends_at_its_deadline_and_the_server_keeps_serving() {
-    let server = Running::start(LimitOptions {
+    let server = Running::start(EngineOptions {
         timeout: Some(Duration::from_millis(300)),
         pooling: None,
-        ..LimitOptions::default()
+        ..EngineOptions::default()
     });
     let started = Instant::now();
     let (status, body) = server.get("/loop");
@@ -237,7 +237,7 @@ fn a_looping_request_ends_at_its_deadline_and_the_server_keeps_serving() {
 #[test]
 fn a_request_past_a_components_max_memory_fails_naming_it() {
     // fixtures/web: the greeter may hold 64 MiB.
-    let server = Running::start(LimitOptions::default());
+    let server = Running::start(EngineOptions::default());
     assert_eq!(server.get("/alloc/16"), (200, "allocated 16 MiB\n".into()));
     assert_eq!(server.get("/alloc/100").0, 500);
     let failure = server
@@ -257,10 +257,10 @@ fn a_request_past_a_components_max_memory_fails_naming_it() {
 #[test]
 fn concurrent_requests_on_pooled_stores_each_get_fresh_instances() {
     // Eight clients, four pooled stores: requests wait for a free store, none fails.
-    let server = Running::start(LimitOptions {
+    let server = Running::start(EngineOptions {
         timeout: Some(Duration::from_secs(10)),
         pooling: Some(4),
-        ..LimitOptions::default()
+        ..EngineOptions::default()
     });
     let url = server.url("");
     let threads: Vec<_> = (0..8)
@@ -289,7 +289,7 @@ fn concurrent_requests_on_pooled_stores_each_get_fresh_instances() {
 
 #[test]
 fn shutdown_lets_the_request_in_flight_finish_and_stops_accepting() {
-    let server = Running::start(LimitOptions::default());
+    let server = Running::start(EngineOptions::default());
     let url = server.url("/sleep/400");
     let in_flight = std::thread::spawn(move || get(&url));
     std::thread::sleep(Duration::from_millis(150));
@@ -330,9 +330,9 @@ fn a_wasi_0_3_handler_linked_across_two_components_is_served_in_every_link_mode(
     ] {
         let server = Running::start_workload(
             "web-p3",
-            LimitOptions {
+            EngineOptions {
                 link: mode,
-                ..LimitOptions::default()
+                ..EngineOptions::default()
             },
         );
         let (status, body) = server.get("/hello?who=ann");
@@ -376,7 +376,7 @@ fn a_wasi_0_2_handler_is_served_in_a_workload_with_async_functions() {
     let profile = plugins.profile().with_interfaces(SERVED.iter().copied());
     let plan = compose_resolver::resolve_with(&workload, &profile).unwrap();
     assert!(compose_linker::has_async_functions(&plan));
-    let server = Running::start_plan(plan, LimitOptions::default());
+    let server = Running::start_plan(plan, EngineOptions::default());
     let (status, body) = server.get("/greet/ann");
     assert_eq!(status, 200, "{body}");
     assert!(body.starts_with("Hello, ann! (#1)"), "{body}");

@@ -80,7 +80,10 @@ fn compose_in(case: &Path, args: &[String]) -> std::process::Output {
 /// What `compose` does in `case`: `exit status: N`, a blank line, standard error.
 fn run_case(case: &Path) -> String {
     let out = compose_in(case, &args_of(case));
-    let status = out.status.code().map_or("none".to_owned(), |c| c.to_string());
+    let status = out
+        .status
+        .code()
+        .map_or("none".to_owned(), |c| c.to_string());
     format!("exit status: {status}\n\n{}", text(&out.stderr))
 }
 
@@ -90,10 +93,15 @@ fn json_codes(case: &Path) -> Option<Vec<String>> {
     if args.first().map(String::as_str) != Some("resolve") {
         return None;
     }
-    let out = compose_in(case, &[args, vec!["--format".into(), "json".into()]].concat());
+    let out = compose_in(
+        case,
+        &[args, vec!["--format".into(), "json".into()]].concat(),
+    );
     let json: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("`compose resolve --format json` prints JSON");
-    let problems = ["problems", "warnings"].iter().filter_map(|k| json[k].as_array());
+    let problems = ["problems", "warnings"]
+        .iter()
+        .filter_map(|k| json[k].as_array());
     let codes = problems.flatten().filter_map(|p| p["code"].as_str());
     Some(codes.map(str::to_owned).collect())
 }
@@ -142,7 +150,11 @@ fn example(output: &str, code: &str) -> String {
     let mut lines = output.lines().skip_while(|l| !l.contains(code)).skip(1);
     let first = lines.find(|l| !l.trim().is_empty()).unwrap_or_default();
     let rest = lines.map_while(|l| l.trim().strip_prefix('│'));
-    let mut message = first.trim().trim_start_matches(['×', '⚠', '☞']).trim().to_owned();
+    let mut message = first
+        .trim()
+        .trim_start_matches(['×', '⚠', '☞'])
+        .trim()
+        .to_owned();
     for part in rest {
         if !message.ends_with(['-', '/']) {
             message.push(' ');

@@ -3,8 +3,8 @@
 //! one process that reaches a label sees the same data, so a cache outlives a request.
 //! The host's default plugin for the interface. No keys.
 
-use super::{Error, INTERFACE, KeyResponse, KeyValue, PAGE_SIZE};
-use crate::plugin::{BackendPlugin, HostView, Unavailable};
+use super::framework::{BackendPlugin, HostView, Unavailable};
+use super::keyvalue::{Error, INTERFACE, KeyResponse, KeyValue, PAGE_SIZE};
 use compose_resolver::{BackendConfig, ConfigIssue, PlannedBackend, PluginSchema};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
@@ -57,7 +57,7 @@ impl<T: HostView> BackendPlugin<T> for MemoryPlugin {
         backend: &PlannedBackend,
         instance: &mut LinkerInstance<'_, T>,
     ) -> Result<(), Unavailable> {
-        super::define(instance, self.store(&backend.label))
+        super::keyvalue::define(instance, self.store(&backend.label))
             .map_err(|e| Unavailable::new(format!("defining its functions failed: {e:#}")))
     }
 }

@@ -1,4 +1,5 @@
-//! Host plugins: what serves a named backend (`[host.backends.LABEL]`).
+//! The plugin framework: what a plugin serving named backends implements, what it needs
+//! from the host's store data, and how it says a backend cannot be served.
 
 use compose_resolver::{Diagnostic, Plan, PlannedBackend, PluginSchema, Problem};
 use std::fmt;

@@ -1,8 +1,11 @@
 //! The plugins a host has, the default plugin of each interface, and serving a
 //! workload's backends with them.
 
-use crate::keyvalue::{self, memory::MemoryPlugin, postgres::PostgresPlugin};
-use crate::plugin::{BackendError, BackendPlugin, HostView, Unavailable};
+use super::framework::{BackendError, BackendPlugin, HostView, Unavailable};
+use super::keyvalue;
+use super::memory::MemoryPlugin;
+#[cfg(feature = "postgres")]
+use super::postgres::PostgresPlugin;
 use compose_linker::WorkloadLinker;
 use compose_resolver::{HostProfile, PlannedBackend, PluginSchema, names_match};
 use std::sync::Arc;
@@ -31,14 +34,15 @@ impl<T: HostView> Plugins<T> {
     }
 
     /// The built-in plugins: `memory` (the default for `wasi:keyvalue/store@0.2.0-draft`)
-    /// and `postgres`. (`wasi:config/store` is served per component, not per label: see
-    /// [`crate::config`].)
+    /// and, with the `postgres` feature, `postgres`. (`wasi:config/store` is served per
+    /// component, not per label: see [`crate::wasi_config`].)
     pub fn builtin() -> Self {
         let mut plugins = Self::new();
         plugins
             .register(Arc::new(MemoryPlugin::new()))
-            .register(Arc::new(PostgresPlugin::new()))
             .set_default(keyvalue::INTERFACE, MemoryPlugin::NAME);
+        #[cfg(feature = "postgres")]
+        plugins.register(Arc::new(PostgresPlugin::new()));
         plugins
     }
 
@@ -123,7 +127,7 @@ impl<T: HostView> Plugins<T> {
             ));
         }
         let keys = plugin.keys();
-        let mut issues = crate::config_keys::unknown_keys(&backend.config, &keys, name);
+        let mut issues = super::keys::unknown_keys(&backend.config, &keys, name);
         issues.extend(plugin.validate(&backend.config));
         if let Some(issue) = issues.into_iter().next() {
             return Err(BackendError {

@@ -9,10 +9,7 @@
 //! private. So the types come from `bindgen!` over the same WIT text (`wit/deps`), and the
 //! functions are defined here, per label, by closures that hold the label's store.
 
-pub mod memory;
-pub mod postgres;
-
-use crate::plugin::HostView;
+use super::framework::HostView;
 use std::sync::Arc;
 use wasmtime::StoreContextMut;
 use wasmtime::component::{LinkerInstance, Resource, ResourceType};
@@ -21,7 +18,7 @@ mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit/deps/wasi-keyvalue",
         world: "wasi:keyvalue/imports",
-        with: { "wasi:keyvalue/store.bucket": crate::keyvalue::Bucket },
+        with: { "wasi:keyvalue/store.bucket": crate::plugin::keyvalue::Bucket },
     });
 }
 

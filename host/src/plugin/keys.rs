@@ -19,7 +19,7 @@ pub struct KeyRule {
 }
 
 /// Every issue with the values of `config` against `rules`, for plugin `plugin`.
-pub fn validate(config: &BackendConfig, rules: &[KeyRule], plugin: &str) -> Vec<ConfigIssue> {
+pub fn validate_keys(config: &BackendConfig, rules: &[KeyRule], plugin: &str) -> Vec<ConfigIssue> {
     let mut issues = Vec::new();
     for rule in rules {
         match config.get(rule.key) {

@@ -1,7 +1,7 @@
 //! `compose serve` for WASI 0.3 handlers: a workload exporting `wasi:http/handler@0.3.x`,
 //! whose `handle` is an async function taking the request and returning the response.
 //!
-//! As for WASI 0.2 (see [`serve`](crate::serve)), each request gets its own store, its
+//! As for WASI 0.2 (see [`p2`](super::p2)), each request gets its own store, its
 //! components instantiated lazily. The store runs concurrently
 //! ([`Store::run_concurrent`](wasmtime::Store::run_concurrent)) on the request's blocking
 //! thread: the handler is called through the linker ([`CompiledWorkload::call_concurrent`]),
@@ -10,7 +10,8 @@
 //! (wasmtime-wasi-http's `p3::Response::into_http` reads it). Outgoing requests are refused
 //! as for WASI 0.2.
 
-use crate::serve::{Failure, ResponseSender, ServeState, failure};
+use super::log::RequestFailure;
+use super::state::{ResponseSender, ServeState};
 use bytes::Bytes;
 use compose_linker::{CompiledWorkload, WorkloadFunc};
 use http_body_util::BodyExt;
@@ -34,7 +35,7 @@ type RequestIo =
 pub const HANDLER: &str = "wasi:http/handler@0.3.0";
 
 /// Defines WASI 0.3's `wasi:http` (types, and a client that refuses requests) in `linker`
-/// (the rest of WASI 0.3 comes with [`define_host`](crate::define::define_host)).
+/// (the rest of WASI 0.3 comes with [`define_host`](crate::define_host)).
 ///
 /// # Errors
 /// Wasmtime's, when a definition clashes or the engine has no concurrency support.
@@ -49,14 +50,14 @@ pub(crate) fn add_to_linker(
 /// through `sender`, then runs the store until the body is sent or the client is gone.
 ///
 /// # Errors
-/// A [`Failure`] naming where the call failed (a trap, a deadline, a memory cap).
+/// A [`RequestFailure`] naming where the call failed (a trap, a deadline, a memory cap).
 pub(crate) fn call_handler<B>(
     workload: &CompiledWorkload<ServeState>,
     handle: &WorkloadFunc,
     store: &mut Store<ServeState>,
     request: Request<B>,
     sender: ResponseSender,
-) -> Result<(), Failure>
+) -> Result<(), RequestFailure>
 where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<wasmtime_wasi_http::Error>,
@@ -67,7 +68,7 @@ where
     // handler's call, as far as anything can tell.
     tokio::runtime::Handle::current()
         .block_on(run)
-        .map_err(|e| Failure {
+        .map_err(|e| RequestFailure {
             component: Some(handle.component().to_owned()),
             function: Some(handle.name().to_string()),
             message: e.root_cause().to_string().replace('\n', " "),
@@ -82,7 +83,7 @@ async fn serve<B>(
     handle: &WorkloadFunc,
     request: Request<B>,
     sender: ResponseSender,
-) -> Result<(), Failure>
+) -> Result<(), RequestFailure>
 where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<wasmtime_wasi_http::Error>,
@@ -102,7 +103,7 @@ where
     workload
         .call_concurrent(accessor, handle, &[request], &mut results)
         .await
-        .map_err(|e| failure(&e))?;
+        .map_err(|e| RequestFailure::of_call(&e))?;
     let response = match results {
         [Val::Result(Ok(Some(response)))] => *response,
         [Val::Result(Err(code))] => {
@@ -172,8 +173,8 @@ impl Body for WatchedBody {
 }
 
 /// A host-side failure (no component to name), for the log line.
-fn host_failure(error: &dyn std::fmt::Display) -> Failure {
-    Failure {
+fn host_failure(error: &dyn std::fmt::Display) -> RequestFailure {
+    RequestFailure {
         component: None,
         function: Some(format!("{HANDLER}#handle")),
         message: format!("{error:#}").replace('\n', " "),

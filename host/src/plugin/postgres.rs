@@ -16,9 +16,9 @@
 //! Keys: `url-env` (required), `table` (optional, default `keyvalue`: the role's
 //! `search_path` finds it, so each role's own schema can hold its own table).
 
-use super::{Error, INTERFACE, KeyResponse, KeyValue, PAGE_SIZE};
-use crate::config_keys::{self, KeyRule};
-use crate::plugin::{BackendPlugin, HostView, Unavailable};
+use super::framework::{BackendPlugin, HostView, Unavailable};
+use super::keys::{self, KeyRule};
+use super::keyvalue::{Error, INTERFACE, KeyResponse, KeyValue, PAGE_SIZE};
 use compose_resolver::{BackendConfig, ConfigIssue, PlannedBackend, PluginSchema};
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Statement};
@@ -59,7 +59,7 @@ const KEYS: &[KeyRule] = &[
     KeyRule {
         key: "url-env",
         required: true,
-        check: config_keys::env_var_name,
+        check: keys::env_var_name,
         help: "the name of an environment variable holding the connection string, \
                e.g. `url-env = \"TEAM_A_DATABASE_URL\"`",
     },
@@ -130,7 +130,7 @@ impl PluginSchema for PostgresPlugin {
     }
 
     fn validate(&self, config: &BackendConfig) -> Vec<ConfigIssue> {
-        config_keys::validate(config, KEYS, Self::NAME)
+        keys::validate_keys(config, KEYS, Self::NAME)
     }
 }
 
@@ -145,7 +145,7 @@ impl<T: HostView> BackendPlugin<T> for PostgresPlugin {
         instance: &mut LinkerInstance<'_, T>,
     ) -> Result<(), Unavailable> {
         let store = Arc::new(self.connect(backend)?);
-        super::define(instance, store)
+        super::keyvalue::define(instance, store)
             .map_err(|e| Unavailable::new(format!("defining its functions failed: {e:#}")))
     }
 }
@@ -181,7 +181,7 @@ struct Settings {
 
 impl Settings {
     fn from_backend(backend: &PlannedBackend, variables: Variables) -> Result<Self, Unavailable> {
-        if let Some(issue) = config_keys::validate(&backend.config, KEYS, PostgresPlugin::NAME)
+        if let Some(issue) = keys::validate_keys(&backend.config, KEYS, PostgresPlugin::NAME)
             .into_iter()
             .next()
         {

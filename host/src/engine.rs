@@ -1,8 +1,10 @@
-//! The engine a host runs a workload on, and the per-store set-up of its limits: a
-//! per-call deadline (epoch interruption through [`compose_linker::Deadlines`]), each
+//! The engine a host runs a workload on — how the workload is linked, and Wasmtime's
+//! pooling allocator for hosts that create a store per request — and the per-store set-up
+//! of its limits: a per-call deadline (epoch interruption through [`compose_linker::Deadlines`]), each
 //! component's `max-memory` (the linker's `ResourceLimiter`), and optionally Wasmtime's
 //! pooling allocator for hosts that create a store per request.
 
+use crate::error::HostError;
 use compose_linker::{CompiledWorkload, Deadlines, LinkMode, WorkloadLinker};
 use compose_resolver::Plan;
 use std::sync::Arc;
@@ -12,10 +14,11 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 /// How often the engine's epoch advances: the granularity of deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// What the engine and each store enforce, and how the workload is linked (which decides
-/// what one instance is: a component, a fused cluster or the whole composition).
+/// How a host's engine is set up: how the workload is linked (which decides what one
+/// instance is: a component, a fused cluster or the whole composition), how instances are
+/// allocated, and what each store enforces.
 #[derive(Debug, Clone, Default)]
-pub struct LimitOptions {
+pub struct EngineOptions {
     /// Each call (`compose run`) or request (`compose serve`) ends after this long; `None`
     /// for no deadline.
     pub timeout: Option<Duration>,
@@ -30,20 +33,25 @@ pub struct LimitOptions {
 /// An engine for a plan with its limits: the deadline thread (when there is a timeout),
 /// shared by every store. Cheap to clone.
 #[derive(Clone)]
-pub struct LimitedEngine {
+pub struct HostEngine {
     engine: Engine,
     deadlines: Option<Arc<Deadlines>>,
     timeout: Option<Duration>,
     link: LinkMode,
 }
 
-impl LimitedEngine {
+impl HostEngine {
     /// An engine with [`compose_linker::config_for`]`(plan)`, epoch interruption when
     /// `options` has a timeout, and the pooling allocator when asked for.
     ///
     /// # Errors
-    /// Wasmtime refuses the configuration, or the deadline thread cannot start.
-    pub fn new(plan: &Plan, options: &LimitOptions) -> Result<Self, wasmtime::Error> {
+    /// [`HostError::Engine`] when Wasmtime refuses the configuration, or the deadline
+    /// thread cannot start.
+    pub fn new(plan: &Plan, options: &EngineOptions) -> Result<Self, HostError> {
+        Self::configure(plan, options).map_err(|e| HostError::Engine(e.into_boxed_dyn_error()))
+    }
+
+    fn configure(plan: &Plan, options: &EngineOptions) -> Result<Self, wasmtime::Error> {
         let mut config = compose_linker::config_for(plan);
         if options.timeout.is_some() {
             Deadlines::configure(&mut config);

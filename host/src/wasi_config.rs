@@ -1,4 +1,4 @@
-//! The `config` plugin: `wasi:config/store`, serving each component the values of its own
+//! `wasi:config/store`, served per component: each component gets the values of its own
 //! `[components.NAME.config]` table and nothing else.
 //!
 //! `wasi:config/store` is an unlabelled host interface: every component imports it under
@@ -26,9 +26,6 @@ mod bindings {
 
 /// The `error` variant of `wasi:config/store` (`upstream(string)`, `io(string)`).
 pub use bindings::wasi::config::store::Error as ConfigError;
-
-/// The plugin's name.
-pub const NAME: &str = "config";
 
 /// The versions of `wasi:config/store` served.
 pub const VERSIONS: &[&str] = &["0.2.0-draft", "0.2.0-rc.1"];

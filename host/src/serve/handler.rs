@@ -1,0 +1,317 @@
+//! A workload linked for serving HTTP ([`HttpWorkload`]): the `handle` function of its
+//! `wasi:http` export, a store per request, and the log line of each request.
+
+use super::log::{Logger, RequestFailure, RequestLog};
+use super::p2::{self, INCOMING_HANDLER};
+use super::p3;
+use super::state::{ResponseSender, ServeState};
+use crate::define::define_host;
+use crate::engine::{EPOCH_TICK, EngineOptions, HostEngine};
+use crate::error::HostError;
+use crate::plugin::Plugins;
+use bytes::Bytes;
+use compose_linker::{CompiledWorkload, WorkloadFunc};
+use compose_resolver::{Plan, names_match};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Body;
+use hyper::{Request, Response, StatusCode};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Semaphore, oneshot};
+use tokio::task::JoinHandle;
+use wasmtime::Store;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+/// Why a workload cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The workload does not export `wasi:http/incoming-handler`.
+    #[error(
+        "workload `{workload}` does not export {INCOMING_HANDLER} (or another 0.2.x release) or {}, so `compose serve` has nothing to call; its exports: {}",
+        p3::HANDLER,
+        if exports.is_empty() { "none".to_string() } else { exports.join(", ") }
+    )]
+    NotAnHttpHandler {
+        /// The workload.
+        workload: String,
+        /// What it exports.
+        exports: Vec<String>,
+    },
+    /// Creating the engine or linking failed: a backend that cannot be served, an import
+    /// the host does not serve.
+    #[error(transparent)]
+    Host(#[from] HostError),
+    /// The tokio runtime cannot start.
+    #[error("cannot start the tokio runtime: {0}")]
+    Runtime(std::io::Error),
+    /// The address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// How `compose serve` serves.
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// The link mode, the per-request deadline and the pooling allocator.
+    pub engine: EngineOptions,
+    /// Log every request, not only failed ones.
+    pub verbose: bool,
+    /// How long in-flight requests may take to finish after a shutdown signal.
+    pub grace: Duration,
+    /// Where request logs go.
+    pub logger: Logger,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            engine: EngineOptions::default(),
+            verbose: false,
+            grace: Duration::from_secs(10),
+            logger: Arc::new(|line| eprintln!("{line}")),
+        }
+    }
+}
+
+/// A workload linked for serving HTTP: its compiled workload, the `handle` function of
+/// its `wasi:http/incoming-handler` export, and the limits every request's store gets.
+pub struct HttpWorkload {
+    workload: CompiledWorkload<ServeState>,
+    handle: WorkloadFunc,
+    /// Whether `handle` is WASI 0.3's (`wasi:http/handler`), else WASI 0.2's.
+    p3: bool,
+    engine: HostEngine,
+    options: ServeOptions,
+    /// With the pooling allocator, one permit per pooled store: a request waits for one.
+    stores: Option<Arc<Semaphore>>,
+}
+
+impl HttpWorkload {
+    /// Links `plan` with WASI 0.2, its backends served by `plugins` and each component's
+    /// configuration ([`define_host`]) and `wasi:http`, on an engine with `options`' limits.
+    ///
+    /// A workload exporting `wasi:http/handler@0.3.x` is served as WASI 0.3 (and linked with
+    /// WASI 0.3's `wasi:http` as well).
+    ///
+    /// # Errors
+    /// [`ServeError::NotAnHttpHandler`] when the workload exports neither
+    /// `wasi:http/incoming-handler@0.2.x` nor `wasi:http/handler@0.3.x`;
+    /// [`ServeError::Host`] when the engine, a backend or the workload cannot be set up.
+    pub fn link(
+        plan: &Plan,
+        plugins: &Plugins<ServeState>,
+        options: ServeOptions,
+    ) -> Result<Self, ServeError> {
+        let engine = HostEngine::new(plan, &options.engine)?;
+        let mut linker = engine.linker::<ServeState>(plan);
+        define_host(&mut linker, plan, plugins)?;
+        // As WASI 0.2 itself (see `define_host`): asynchronous where the store runs
+        // concurrently, inside the runtime.
+        if compose_linker::has_async_functions(plan) {
+            wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker.host())
+        } else {
+            wasmtime_wasi_http::p2::add_only_http_to_linker_sync(linker.host())
+        }
+        .map_err(HostError::define("wasi:http 0.2"))?;
+        let p3 = (plan.exports.iter()).any(|e| names_match(p3::HANDLER, &e.name));
+        if p3 {
+            p3::add_to_linker(linker.host()).map_err(HostError::define("wasi:http 0.3"))?;
+        }
+        let workload = linker
+            .compile(|state| &mut state.workload)
+            .map_err(HostError::from)?;
+        let interface = if p3 { p3::HANDLER } else { INCOMING_HANDLER };
+        let handle =
+            workload
+                .func(Some(interface), "handle")
+                .map_err(|_| ServeError::NotAnHttpHandler {
+                    workload: plan.name.clone(),
+                    exports: plan.exports.iter().map(|e| e.name.clone()).collect(),
+                })?;
+        let stores = options
+            .engine
+            .pooling
+            .map(|n| Arc::new(Semaphore::new(n as usize)));
+        Ok(Self {
+            workload,
+            handle,
+            p3,
+            engine,
+            options,
+            stores,
+        })
+    }
+
+    /// The compiled workload.
+    pub fn workload(&self) -> &CompiledWorkload<ServeState> {
+        &self.workload
+    }
+
+    /// How long in-flight requests may take to finish after a shutdown signal.
+    pub(crate) fn grace(&self) -> Duration {
+        self.options.grace
+    }
+
+    /// Answers one request: runs the handler in a new store on a blocking thread and
+    /// returns its response, or a 500 response when it fails or passes its deadline
+    /// before answering. The request is logged when the handler returns.
+    pub async fn respond<B>(self: Arc<Self>, request: Request<B>) -> Response<HyperOutgoingBody>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let started = Instant::now();
+        let method = request.method().to_string();
+        let path = request.uri().path().to_owned();
+        let (sender, receiver) = oneshot::channel();
+        let this = self.clone();
+        let permit = match &self.stores {
+            Some(stores) => stores.clone().acquire_owned().await.ok(),
+            None => None,
+        };
+        let task = tokio::task::spawn_blocking(move || {
+            let _store = permit;
+            this.run(request, sender)
+        });
+        // A guest blocked in a host call is interrupted only when it returns to its code:
+        // the client is answered at the deadline all the same.
+        let answer = match self.engine.timeout() {
+            Some(timeout) => tokio::time::timeout(timeout + 2 * EPOCH_TICK, receiver)
+                .await
+                .map_err(|_| ()),
+            None => Ok(receiver.await),
+        };
+        let log = Pending {
+            workload: self.clone(),
+            method,
+            path,
+            started,
+        };
+        match answer {
+            Ok(Ok(Ok(response))) => {
+                tokio::spawn(log.when_done(response.status().as_u16(), task));
+                response
+            }
+            Ok(Ok(Err(code))) => {
+                tokio::spawn(log.when_done(500, task));
+                text_response(500, &format!("the handler failed: {code:?}\n"))
+            }
+            Ok(Err(_)) => {
+                // The store, and with it the response's sender, is gone: the handler
+                // returned or failed without answering.
+                let outcome = outcome_of(task).await;
+                let failure = outcome.failure.clone().unwrap_or_else(|| RequestFailure {
+                    component: None,
+                    function: Some(format!("{INCOMING_HANDLER}#handle")),
+                    message: "the handler returned without setting a response".into(),
+                });
+                log.write(500, outcome.instantiated, Some(failure));
+                text_response(500, "internal error: the workload's handler failed\n")
+            }
+            Err(()) => {
+                tokio::spawn(log.when_done(500, task));
+                text_response(500, "internal error: the request ran past its deadline\n")
+            }
+        }
+    }
+
+    /// Runs the handler for `request` in a new store; what happened.
+    fn run<B>(&self, request: Request<B>, sender: ResponseSender) -> Outcome
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let workload = &self.workload;
+        let mut store = Store::new(workload.engine(), ServeState::new(workload));
+        self.engine.arm(workload, &mut store);
+        let called = if self.p3 {
+            p3::call_handler(workload, &self.handle, &mut store, request, sender)
+        } else {
+            p2::call_handler(workload, &self.handle, &mut store, request, sender)
+        };
+        let instantiated = store
+            .data()
+            .workload
+            .live_instances()
+            .map(|live| live.component.to_owned())
+            .collect();
+        Outcome {
+            instantiated,
+            failure: called.err(),
+        }
+    }
+}
+
+/// What running one request's handler did.
+#[derive(Debug, Default)]
+struct Outcome {
+    instantiated: Vec<String>,
+    failure: Option<RequestFailure>,
+}
+
+/// The outcome of a finished request task (a panicked task counts as a failure).
+async fn outcome_of(task: JoinHandle<Outcome>) -> Outcome {
+    task.await.unwrap_or_else(|e| Outcome {
+        instantiated: Vec::new(),
+        failure: Some(RequestFailure {
+            component: None,
+            function: None,
+            message: format!("the request's thread failed: {e}"),
+        }),
+    })
+}
+
+/// A request whose log line waits for its handler to return.
+struct Pending {
+    workload: Arc<HttpWorkload>,
+    method: String,
+    path: String,
+    started: Instant,
+}
+
+impl Pending {
+    /// Logs once the handler has returned (it may stream the body after answering).
+    async fn when_done(self, status: u16, task: JoinHandle<Outcome>) {
+        // A handler that fails after answering has sent its status (and cut its body).
+        let outcome = outcome_of(task).await;
+        self.write(status, outcome.instantiated, outcome.failure);
+    }
+
+    fn write(self, status: u16, instantiated: Vec<String>, failure: Option<RequestFailure>) {
+        let options = &self.workload.options;
+        if failure.is_none() && !options.verbose {
+            return;
+        }
+        (options.logger)(&RequestLog {
+            workload: self.workload.workload.name().to_owned(),
+            method: self.method,
+            path: self.path,
+            status,
+            elapsed: self.started.elapsed(),
+            instantiated,
+            failure,
+        });
+    }
+}
+
+/// A plain-text response with `status`.
+fn text_response(status: u16, text: &str) -> Response<HyperOutgoingBody> {
+    let body = Full::new(Bytes::copy_from_slice(text.as_bytes()))
+        .map_err(|never: Infallible| match never {})
+        .boxed_unsync();
+    let mut response = Response::new(body);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}

@@ -1,0 +1,33 @@
+//! `compose serve`: serves a workload that exports `wasi:http/incoming-handler@0.2.x` (or
+//! WASI 0.3's `wasi:http/handler@0.3.x`, [`HANDLER`]) over HTTP/1.1,
+//! as `wasmtime serve` does, with the workload linked at run time.
+//!
+//! One compiled workload serves every request on every thread; each request gets its own
+//! store on a blocking thread of the tokio runtime (the linker's trampolines are
+//! synchronous), in which the components are instantiated lazily — only the ones the
+//! request reaches. A trap, a passed deadline or a component's memory cap ends that
+//! request with status 500 and one log line naming the workload, the component, the
+//! interface and the function where it started; the next request gets fresh instances.
+//!
+//! Guests may not make outgoing HTTP requests (`wasi:http/outgoing-handler` answers
+//! `HTTP-request-denied`): the server has no TLS client, and a workload reaches other
+//! services through its named backends.
+
+mod handler;
+mod log;
+mod p2;
+mod p3;
+mod server;
+mod state;
+
+pub use handler::{HttpWorkload, ServeError, ServeOptions};
+pub use log::{Logger, RequestFailure, RequestLog};
+pub use p2::INCOMING_HANDLER;
+pub use p3::HANDLER;
+pub use server::{Server, Shutdown, serve_until_signal, shutdown_signal};
+pub use state::ServeState;
+
+/// What `compose serve` serves beyond what every compose-host host does, as `[host]
+/// interfaces` patterns: `wasi:http` 0.2 and 0.3 (for a resolver's
+/// [`HostProfile`](compose_resolver::HostProfile)).
+pub const SERVED: &[&str] = &["wasi:http/*@0.2.0", "wasi:http/*@0.3.0"];

@@ -1,0 +1,149 @@
+//! The HTTP/1.1 server (hyper on tokio) that answers each request with an
+//! [`HttpWorkload`], and its graceful shutdown on SIGINT or SIGTERM.
+
+use super::handler::{HttpWorkload, ServeError};
+use hyper::server::conn::http1;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use wasmtime_wasi_http::io::TokioIo;
+
+/// A bound HTTP/1.1 server for one workload.
+pub struct Server {
+    listener: TcpListener,
+    workload: Arc<HttpWorkload>,
+}
+
+/// How a server's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shutdown {
+    /// Whether every connection finished within the grace period.
+    pub drained: bool,
+}
+
+impl Server {
+    /// Binds `addr` (port 0 picks a free port; see [`Server::local_addr`]).
+    ///
+    /// # Errors
+    /// [`ServeError::Bind`] when the address cannot be bound.
+    pub async fn bind(workload: HttpWorkload, addr: SocketAddr) -> Result<Self, ServeError> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServeError::Bind { addr, source })?;
+        Ok(Self {
+            listener,
+            workload: Arc::new(workload),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes; then stops accepting, lets in-flight requests
+    /// finish for at most the grace period, and returns.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Shutdown {
+        let (stop, stopped) = watch::channel(false);
+        let mut connections = JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, _)) => {
+                        let workload = self.workload.clone();
+                        connections.spawn(connection(stream, workload, stopped.clone()));
+                    }
+                    // Out of file descriptors and the like: wait a moment, keep serving.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                },
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+        drop(self.listener);
+        let _ = stop.send(true);
+        let grace = self.workload.grace();
+        let drain = async { while connections.join_next().await.is_some() {} };
+        let drained = tokio::time::timeout(grace, drain).await.is_ok();
+        connections.abort_all();
+        Shutdown { drained }
+    }
+}
+
+/// Serves one connection until it closes, or until `stop`: then finishes the request in
+/// flight and closes.
+async fn connection(
+    stream: TcpStream,
+    workload: Arc<HttpWorkload>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let service = hyper::service::service_fn(move |request| {
+        let workload = workload.clone();
+        async move { Ok::<_, Infallible>(workload.respond(request).await) }
+    });
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        _ = stop.wait_for(|stop| *stop) => conn.as_mut().graceful_shutdown(),
+    }
+    let _ = conn.await;
+}
+
+/// Completes on SIGINT or SIGTERM (Ctrl-C elsewhere).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).ok();
+        let terminate = async {
+            match term.as_mut() {
+                Some(term) => {
+                    term.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Serves `workload` on `addr` until SIGINT or SIGTERM, on a new multi-threaded tokio
+/// runtime; `on_listen` is told the bound address first. What `compose serve` runs.
+///
+/// # Errors
+/// The runtime cannot start or the address cannot be bound.
+pub fn serve_until_signal(
+    workload: HttpWorkload,
+    addr: SocketAddr,
+    on_listen: impl FnOnce(SocketAddr),
+) -> Result<Shutdown, ServeError> {
+    let runtime = crate::runtime::multi_thread().map_err(ServeError::Runtime)?;
+    let shutdown = runtime.block_on(async move {
+        let server = Server::bind(workload, addr).await?;
+        on_listen(server.local_addr());
+        Ok(server.run(shutdown_signal()).await)
+    });
+    // Handlers still running past the grace period (blocked in a host call, or without a
+    // deadline) are abandoned with the process, not waited for.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    shutdown
+}
