@@ -30,6 +30,11 @@ pub struct Args {
     /// Wasmtime's pooling allocator; 0 allocates on demand, without a limit.
     #[arg(long, value_name = "N", default_value_t = 128)]
     pool: u32,
+    /// Admit at most this many requests at once (running, or waiting for a pooled
+    /// store); beyond them a request gets `503 Service Unavailable` with `Retry-After`.
+    /// 0 admits every request.
+    #[arg(long, value_name = "N", default_value_t = serve::MAX_CONCURRENT_REQUESTS)]
+    max_concurrent_requests: usize,
     #[command(flatten)]
     link: crate::profile::Link,
     /// How long in-flight requests may take to finish after SIGINT or SIGTERM.
@@ -57,6 +62,7 @@ pub fn run(args: Args) -> ExitCode {
         },
         verbose: args.verbose,
         grace: args.grace,
+        max_concurrent_requests: args.max_concurrent_requests,
         ..ServeOptions::default()
     };
     let name = plan.name.clone();

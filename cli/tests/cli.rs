@@ -660,24 +660,27 @@ fn run_without_invoke_of_a_workload_that_is_not_a_command_lists_its_exports() {
 }
 
 #[cfg(unix)]
-#[test]
-fn serve_answers_http_logs_requests_and_stops_on_sigterm() {
-    use std::io::{BufRead, BufReader, Read};
+/// `compose serve ARGS --addr 127.0.0.1:0` with `envs`: the process, its address and its
+/// standard error after the line that names the address.
+fn start_serve(
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (
+    std::process::Child,
+    String,
+    std::io::BufReader<std::process::ChildStderr>,
+) {
+    use std::io::BufRead;
     let mut child = Command::new(env!("CARGO_BIN_EXE_compose"))
-        .args([
-            "serve",
-            "fixtures/web/workload.toml",
-            "--addr",
-            "127.0.0.1:0",
-            "--verbose",
-            "--timeout",
-            "2s",
-        ])
+        .arg("serve")
+        .args(args)
+        .args(["--addr", "127.0.0.1:0"])
+        .envs(envs.iter().copied())
         .current_dir(root())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("compose serve starts");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut first = String::new();
     stderr.read_line(&mut first).unwrap();
     let addr = first
@@ -686,16 +689,36 @@ fn serve_answers_http_logs_requests_and_stops_on_sigterm() {
         .unwrap_or_else(|| panic!("no address in {first:?}"))
         .trim()
         .to_owned();
+    (child, addr, stderr)
+}
+
+/// `GET http://ADDR/PATH`: the status and the body (an error status is not an error).
+fn http_get(addr: &str, path: &str) -> (u16, String) {
     let client: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(std::time::Duration::from_secs(30)))
         .build()
         .into();
-    let get = |path: &str| {
-        let mut response = client.get(&format!("http://{addr}{path}")).call().unwrap();
-        let status = response.status().as_u16();
-        (status, response.body_mut().read_to_string().unwrap())
-    };
+    let mut response = client.get(&format!("http://{addr}{path}")).call().unwrap();
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap())
+}
+
+/// Sends SIGTERM to `child`.
+fn terminate(child: &std::process::Child) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+}
+
+#[test]
+fn serve_answers_http_logs_requests_and_stops_on_sigterm() {
+    use std::io::Read;
+    let args = ["fixtures/web/workload.toml", "--verbose", "--timeout", "2s"];
+    let (mut child, addr, mut stderr) = start_serve(&args, &[]);
+    let get = |path: &str| http_get(&addr, path);
     assert_eq!(
         get("/greet/ann"),
         (200, "Hello, ann! (#1)\nvisits: 1\n".into())
@@ -706,11 +729,7 @@ fn serve_answers_http_logs_requests_and_stops_on_sigterm() {
         (200, "Hello, ann! (#1)\nvisits: 2\n".into())
     );
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    terminate(&child);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     let mut log = String::new();
@@ -746,4 +765,92 @@ fn run_without_invoke_runs_a_wasi_0_3_command_in_every_link_mode() {
     let failed = compose(&["run", "fixtures/greet-p3/workload.toml", "--", "fail"]);
     assert_eq!(failed.status.code(), Some(1), "`run` returned err");
     assert!(failed.stdout.is_empty());
+}
+
+/// Sends SIGTERM to a `compose serve --grace 1s` whose request to `blocked` (sent after
+/// `prepare`) is blocked in a host call, and checks that it exits 0 within the grace and a
+/// second, with no panic on stderr.
+fn shut_down_while_blocked(
+    args: &[&str],
+    envs: &[(&str, &str)],
+    prepare: impl FnOnce(),
+    blocked: &str,
+) {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let (mut child, addr, mut stderr) = start_serve(args, envs);
+    prepare();
+    let request = {
+        let (addr, path) = (addr.clone(), blocked.to_owned());
+        std::thread::spawn(move || {
+            let client: ureq::Agent = ureq::Agent::config_builder()
+                .timeout_global(Some(Duration::from_secs(30)))
+                .build()
+                .into();
+            client
+                .get(&format!("http://{addr}{path}"))
+                .call()
+                .map(|_| ())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let signalled = Instant::now();
+    terminate(&child);
+    let status = child.wait().unwrap();
+    let took = signalled.elapsed();
+    let mut log = String::new();
+    stderr.read_to_string(&mut log).unwrap();
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(
+        took < Duration::from_secs(2),
+        "exited {took:?} after SIGTERM: {log}"
+    );
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(log.contains("abandoned"), "{log}");
+    assert!(
+        request.join().unwrap().is_err(),
+        "the abandoned request got no answer"
+    );
+}
+
+#[test]
+fn serve_exits_0_after_its_grace_without_a_panic_while_a_request_waits_on_a_clock() {
+    let args = ["fixtures/web/workload.toml", "--grace", "1s"];
+    shut_down_while_blocked(&args, &[], || (), "/sleep/10000");
+}
+
+#[test]
+fn serve_exits_0_after_its_grace_without_a_panic_while_a_request_waits_on_postgres() {
+    let Some([team_a, _]) = database("serve_exits_0_..._waits_on_postgres") else {
+        return;
+    };
+    // The handler's `visits` on PostgreSQL, its table locked by another session for 4 s:
+    // the request waits inside the plugin's query.
+    let dir = scratch_dir("serve-postgres");
+    let web = root().join("fixtures/web/workload.toml");
+    let text = std::fs::read_to_string(&web).unwrap().replace(
+        "backends = { visits = \"wasi:keyvalue/store@0.2.0-draft\" }",
+        "[host.backends.visits]\ninterface = \"wasi:keyvalue/store@0.2.0-draft\"\nplugin = \"postgres\"\nurl-env = \"TEAM_A_DATABASE_URL\"",
+    );
+    let text = text.replace(
+        "\"../components/",
+        &format!("\"{}/fixtures/components/", root().display()),
+    );
+    let workload = dir.join("workload.toml");
+    std::fs::write(&workload, text).unwrap();
+    let lock = "BEGIN; LOCK TABLE keyvalue IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;";
+    let mut locker = None;
+    let take_the_lock = || {
+        let psql = Command::new("psql")
+            .args([team_a.as_str(), "-q", "-c", lock])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("psql runs");
+        locker = Some(psql);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    let args = [workload.to_str().unwrap(), "--grace", "1s"];
+    let envs = [("TEAM_A_DATABASE_URL", team_a.as_str())];
+    shut_down_while_blocked(&args, &envs, take_the_lock, "/greet/ann");
+    let _ = locker.map(|mut psql| psql.wait());
 }

@@ -6,7 +6,8 @@
 use compose_host::EngineOptions;
 use compose_host::Plugins;
 use compose_host::serve::{
-    HttpWorkload, RequestLog, SERVED, ServeError, ServeOptions, ServeState, Server, Shutdown,
+    HttpWorkload, MAX_CONCURRENT_REQUESTS, RequestLog, SERVED, ServeError, ServeOptions,
+    ServeState, Server, Shutdown,
 };
 use compose_linker::LinkMode;
 use compose_resolver::{Plan, resolve_file_with};
@@ -45,12 +46,19 @@ impl Running {
 
     /// Serves `plan` with `limits`, logging every request.
     fn start_plan(plan: Plan, limits: EngineOptions) -> Self {
+        Self::start_admitting(plan, limits, MAX_CONCURRENT_REQUESTS)
+    }
+
+    /// Serves `plan` with `limits`, at most `admitted` requests at once, logging every
+    /// request.
+    fn start_admitting(plan: Plan, limits: EngineOptions, admitted: usize) -> Self {
         let logs = Arc::new(Mutex::new(Vec::new()));
         let sink = logs.clone();
         let options = ServeOptions {
             engine: limits,
             verbose: true,
             grace: Duration::from_secs(5),
+            max_concurrent_requests: admitted,
             logger: Arc::new(move |line: &RequestLog| sink.lock().unwrap().push(line.clone())),
         };
         let workload =
@@ -382,4 +390,29 @@ fn a_wasi_0_2_handler_is_served_in_a_workload_with_async_functions() {
     assert!(body.starts_with("Hello, ann! (#1)"), "{body}");
     assert_eq!(server.get("/greet/bob").0, 200);
     server.stop();
+}
+
+#[test]
+fn a_request_beyond_max_concurrent_requests_gets_503_at_once_and_the_next_is_served() {
+    let server = Running::start_admitting(plan("web"), EngineOptions::default(), 1);
+    let slow = {
+        let url = server.url("/sleep/1000");
+        std::thread::spawn(move || get(&url))
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let asked = Instant::now();
+    let mut busy = client()
+        .get(&server.url("/greet/ann"))
+        .call()
+        .expect("answered");
+    assert!(
+        asked.elapsed() < Duration::from_millis(500),
+        "at once, not queued"
+    );
+    assert_eq!(busy.status().as_u16(), 503);
+    assert_eq!(busy.headers().get("retry-after").unwrap(), "1");
+    assert!(busy.body_mut().read_to_string().unwrap().contains("busy"));
+    assert_eq!(slow.join().unwrap(), (200, "slept 1000 ms\n".into()));
+    assert_eq!(server.get("/greet/ann").0, 200);
+    assert_eq!(server.log("/greet/ann").status, 200);
 }

@@ -65,9 +65,17 @@ pub struct ServeOptions {
     pub verbose: bool,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub grace: Duration,
+    /// The most requests admitted at once (running, or waiting for a pooled store); a
+    /// request beyond them is answered `503 Service Unavailable` with `Retry-After: 1`
+    /// at once, as a load balancer expects, instead of queueing without bound. 0 admits
+    /// every request.
+    pub max_concurrent_requests: usize,
     /// Where request logs go.
     pub logger: Logger,
 }
+
+/// The default of [`ServeOptions::max_concurrent_requests`].
+pub const MAX_CONCURRENT_REQUESTS: usize = 1000;
 
 impl Default for ServeOptions {
     fn default() -> Self {
@@ -75,6 +83,7 @@ impl Default for ServeOptions {
             engine: EngineOptions::default(),
             verbose: false,
             grace: Duration::from_secs(10),
+            max_concurrent_requests: MAX_CONCURRENT_REQUESTS,
             logger: Arc::new(|line| eprintln!("{line}")),
         }
     }
@@ -91,6 +100,8 @@ pub struct HttpWorkload {
     options: ServeOptions,
     /// With the pooling allocator, one permit per pooled store: a request waits for one.
     stores: Option<Arc<Semaphore>>,
+    /// One permit per admitted request ([`ServeOptions::max_concurrent_requests`]).
+    admitted: Arc<Semaphore>,
 }
 
 impl HttpWorkload {
@@ -139,6 +150,11 @@ impl HttpWorkload {
             .engine
             .pooling
             .map(|n| Arc::new(Semaphore::new(n as usize)));
+        let admitted = match options.max_concurrent_requests {
+            0 => Semaphore::MAX_PERMITS,
+            n => n.min(Semaphore::MAX_PERMITS),
+        };
+        let admitted = Arc::new(Semaphore::new(admitted));
         Ok(Self {
             workload,
             handle,
@@ -146,6 +162,7 @@ impl HttpWorkload {
             engine,
             options,
             stores,
+            admitted,
         })
     }
 
@@ -170,6 +187,16 @@ impl HttpWorkload {
         let started = Instant::now();
         let method = request.method().to_string();
         let path = request.uri().path().to_owned();
+        let log = Pending {
+            workload: self.clone(),
+            method,
+            path,
+            started,
+        };
+        let Ok(admitted) = self.admitted.clone().try_acquire_owned() else {
+            log.write(503, Vec::new(), None);
+            return busy_response();
+        };
         let (sender, receiver) = oneshot::channel();
         let this = self.clone();
         let permit = match &self.stores {
@@ -177,7 +204,7 @@ impl HttpWorkload {
             None => None,
         };
         let task = tokio::task::spawn_blocking(move || {
-            let _store = permit;
+            let _permits = (admitted, permit);
             this.run(request, sender)
         });
         // A guest blocked in a host call is interrupted only when it returns to its code:
@@ -187,12 +214,6 @@ impl HttpWorkload {
                 .await
                 .map_err(|_| ()),
             None => Ok(receiver.await),
-        };
-        let log = Pending {
-            workload: self.clone(),
-            method,
-            path,
-            started,
         };
         match answer {
             Ok(Ok(Ok(response))) => {
@@ -299,6 +320,17 @@ impl Pending {
             failure,
         });
     }
+}
+
+/// `503 Service Unavailable`, to try again in a second: more requests are in flight than
+/// [`ServeOptions::max_concurrent_requests`].
+fn busy_response() -> Response<HyperOutgoingBody> {
+    let mut response = text_response(503, "the server is busy: try again later\n");
+    let retry = hyper::header::HeaderValue::from_static("1");
+    response
+        .headers_mut()
+        .insert(hyper::header::RETRY_AFTER, retry);
+    response
 }
 
 /// A plain-text response with `status`.

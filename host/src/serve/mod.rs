@@ -20,7 +20,7 @@ mod p3;
 mod server;
 mod state;
 
-pub use handler::{HttpWorkload, ServeError, ServeOptions};
+pub use handler::{HttpWorkload, MAX_CONCURRENT_REQUESTS, ServeError, ServeOptions};
 pub use log::{Logger, RequestFailure, RequestLog};
 pub use p2::INCOMING_HANDLER;
 pub use p3::HANDLER;

@@ -129,6 +129,10 @@ pub async fn shutdown_signal() {
 /// Serves `workload` on `addr` until SIGINT or SIGTERM, on a new multi-threaded tokio
 /// runtime; `on_listen` is told the bound address first. What `compose serve` runs.
 ///
+/// Requests still running past the grace period are abandoned: their threads are left in
+/// the runtime, which is not shut down under them (that would panic them), and end with
+/// the process.
+///
 /// # Errors
 /// The runtime cannot start or the address cannot be bound.
 pub fn serve_until_signal(
@@ -142,8 +146,14 @@ pub fn serve_until_signal(
         on_listen(server.local_addr());
         Ok(server.run(shutdown_signal()).await)
     });
-    // Handlers still running past the grace period (blocked in a host call, or without a
-    // deadline) are abandoned with the process, not waited for.
-    runtime.shutdown_timeout(Duration::from_millis(100));
+    match &shutdown {
+        Ok(Shutdown { drained: true }) => drop(runtime),
+        // Handlers still running past the grace period (blocked in a host call, or without
+        // a deadline) are abandoned with the process, not waited for. Their threads stay
+        // inside the runtime (wasmtime-wasi's clock waits, a plugin's query): shutting it
+        // down under them panics them ("a Tokio 1.x context was found, but it is being
+        // shutdown"), so it is left running, to end with the process.
+        _ => std::mem::forget(runtime),
+    }
     shutdown
 }
