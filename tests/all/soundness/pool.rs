@@ -114,10 +114,18 @@ fn fixture_paths() -> Vec<PathBuf> {
         .expect("fixtures/components is committed")
         .map(|entry| entry.expect("a readable folder entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+        .filter(|p| !is_large_fixture(p))
         .filter(|p| !is_async_fixture(p))
         .collect();
     paths.sort();
     paths
+}
+
+/// Whether a fixture is one of the large ones kept for start-up measurements (more than
+/// 1 MiB: the JavaScript HTTP handler `js-http.wasm`, 12.8 MB): every generated workload
+/// that drew it would spend most of a minute compiling it.
+fn is_large_fixture(path: &std::path::Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.len() > 1 << 20)
 }
 
 /// Whether a fixture has async functions (or passes streams, futures, error-contexts):
