@@ -19,7 +19,7 @@ pub struct Args {
 /// the workload does not resolve.
 pub fn run(args: Args) -> ExitCode {
     let plugins = profile::plugins();
-    let plan = match resolve_file_with(&args.workload, &plugins.profile()) {
+    let plan = match resolve_file_with(&args.workload, &profile::profile()) {
         Ok(plan) => plan,
         Err(error) => return report::resolve_error(&error),
     };

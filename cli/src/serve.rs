@@ -46,10 +46,7 @@ pub struct Args {
 /// cannot be served.
 pub fn run(args: Args) -> ExitCode {
     let plugins: Plugins<serve::ServeState> = Plugins::builtin();
-    let profile = plugins
-        .profile()
-        .with_interfaces(serve::SERVED.iter().copied());
-    let plan = match resolve_file_with(&args.workload, &profile) {
+    let plan = match resolve_file_with(&args.workload, &crate::profile::profile()) {
         Ok(plan) => plan,
         Err(error) => return report::resolve_error(&error),
     };

@@ -493,6 +493,23 @@ fn compose_with(args: &[&str], a: Option<&str>, b: Option<&str>) -> Output {
 }
 
 #[test]
+fn check_accepts_an_http_service_as_serve_serves_it() {
+    for workload in [
+        "fixtures/web/workload.toml",
+        "fixtures/web-js/workload.toml",
+    ] {
+        let out = compose(&["check", workload]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{workload}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stdout).contains("this host can serve it now"));
+    }
+}
+
+#[test]
 fn check_says_whether_the_host_can_serve_the_backends_now() {
     let check = ["check", "fixtures/teams/workload.toml"];
     // Without the variables: both labels, each with its cause, exit status 1.
