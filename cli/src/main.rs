@@ -5,6 +5,7 @@
 //! operation failed, 2 usage errors (clap's convention).
 
 mod build;
+mod cache;
 mod check;
 mod graph;
 mod output;
@@ -42,6 +43,8 @@ enum Command {
     Graph(graph::Args),
     /// Check that this host can serve a workload now: its interfaces and every backend.
     Check(check::Args),
+    /// Show or clean the cache of compiled components.
+    Cache(cache::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,5 +56,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Check(args) => check::run(args),
+        Command::Cache(args) => cache::run(args),
     }
 }

@@ -56,7 +56,11 @@ impl CodeCache {
             return Some(dir);
         }
         let xdg = var("XDG_CACHE_HOME").filter(|d| d.is_absolute());
-        let base = xdg.or_else(|| var("HOME").filter(|h| h.is_absolute()).map(|h| h.join(".cache")));
+        let base = xdg.or_else(|| {
+            var("HOME")
+                .filter(|h| h.is_absolute())
+                .map(|h| h.join(".cache"))
+        });
         base.map(|base| base.join("compose"))
     }
 
@@ -114,7 +118,9 @@ impl CodeCache {
 
 /// The component of a valid entry, or why the entry is not valid.
 fn load(engine: &Engine, entry: &[u8]) -> Result<Component, String> {
-    let rest = entry.strip_prefix(MAGIC).ok_or("not an entry of this format")?;
+    let rest = entry
+        .strip_prefix(MAGIC)
+        .ok_or("not an entry of this format")?;
     let (digest, payload) = rest.split_at_checked(32).ok_or("truncated")?;
     if Sha256::digest(payload).as_slice() != digest {
         return Err("its digest does not match its bytes (truncated or corrupted)".into());
@@ -122,7 +128,10 @@ fn load(engine: &Engine, entry: &[u8]) -> Result<Component, String> {
     // SAFETY: `payload` is what `Component::serialize` wrote for an engine with the same
     // compatibility hash (the entry's name), byte for byte (its SHA-256, written with it,
     // matches); Wasmtime checks its version and settings again and refuses a mismatch.
-    #[allow(unsafe_code, reason = "deserializing compiled code this cache wrote and verified")]
+    #[allow(
+        unsafe_code,
+        reason = "deserializing compiled code this cache wrote and verified"
+    )]
     let component = unsafe { Component::deserialize(engine, payload) };
     component.map_err(|e| format!("Wasmtime refuses it: {e}"))
 }

@@ -104,6 +104,7 @@ mod async_call;
 #[cfg(not(feature = "component-model-async"))]
 #[path = "async_off.rs"]
 mod async_call;
+mod cache;
 mod call;
 mod cluster;
 mod config;
@@ -114,6 +115,7 @@ mod link;
 mod state;
 mod workload;
 
+pub use cache::{CacheLookup, CodeCache};
 pub use cluster::LinkMode;
 pub use config::{config, config_for, has_async_functions};
 pub use error::{BoxError, BuildError, CallError, FuncName, InstantiateError, LookupError};
