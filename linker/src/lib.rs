@@ -99,24 +99,40 @@
 //! ```
 #![deny(missing_docs)]
 
+// The modules, each using only those listed before it (`scripts/module-cycles.sh linker`):
+// `limits` (deadlines, the errors of passed limits), `error`, `state` (a store's
+// `WorkloadState`), `limiter` (its memory caps), `cluster` (link modes, fused clusters),
+// `runtime` (what trampolines reach: `Runtime`, `Route`), `instance` (instantiation,
+// entering and leaving instances, poisoning), `resources` (handles that cross components),
+// `trampoline` (synchronous trampolines), `error_context`, `compiled` (`CompiledWorkload`),
+// `lookup` (its functions by name), `async_call` (concurrent trampolines and calls),
+// `config` (the engine), `link` (one component's linker), `builder` (`WorkloadLinker`).
 #[cfg(feature = "component-model-async")]
 mod async_call;
 #[cfg(not(feature = "component-model-async"))]
 #[path = "async_off.rs"]
 mod async_call;
-mod call;
+mod builder;
 mod cluster;
+mod compiled;
 mod config;
 mod error;
+#[cfg(feature = "component-model-async")]
 mod error_context;
+mod instance;
+mod limiter;
 mod limits;
 mod link;
+mod lookup;
+mod resources;
+mod runtime;
 mod state;
-mod workload;
+mod trampoline;
 
+pub use builder::WorkloadLinker;
 pub use cluster::LinkMode;
+pub use compiled::{CompiledWorkload, WorkloadFunc};
 pub use config::{config, config_for, has_async_functions};
 pub use error::{BoxError, BuildError, CallError, FuncName, InstantiateError, LookupError};
 pub use limits::{DeadlineExceeded, Deadlines, MemoryLimitExceeded};
 pub use state::{LiveInstance, WorkloadState};
-pub use workload::{CompiledWorkload, WorkloadFunc, WorkloadLinker};
