@@ -117,7 +117,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             renamed: &units.renamed,
             get,
             fast_paths,
-            concurrent: crate::config::has_async_functions(plan),
+            concurrent: plan.needs_concurrency(),
             names: Arc::new(Names {
                 workload: plan.name.clone(),
                 components: plan.components.iter().map(|c| c.name.clone()).collect(),
