@@ -37,6 +37,21 @@ pub enum LinkMode {
 }
 
 impl LinkMode {
+    /// The components instantiated together, as one Wasmtime component instance, under
+    /// this mode: every component in exactly one unit — each on its own
+    /// ([`LinkMode::PerComponent`]), each cluster of the plan ([`LinkMode::Clusters`]) or
+    /// all of them ([`LinkMode::Composed`]). A unit of more than one component is fused
+    /// when the workload is compiled, unless fusing it would change what the workload
+    /// does ([`CompiledWorkload::unfused_clusters`](crate::CompiledWorkload::unfused_clusters)):
+    /// its members are then instances of their own.
+    pub fn units(self, plan: &Plan) -> Vec<Vec<ComponentId>> {
+        match self {
+            LinkMode::PerComponent => plan.components().map(|(id, _)| vec![id]).collect(),
+            LinkMode::Clusters => plan.clusters.iter().map(|c| c.members.clone()).collect(),
+            LinkMode::Composed => vec![plan.components().map(|(id, _)| id).collect()],
+        }
+    }
+
     /// Its name on the command line: `per-component`, `clusters` or `composed`.
     pub fn name(self) -> &'static str {
         match self {
@@ -93,16 +108,11 @@ pub(crate) struct Fusion {
 /// with host definitions of their own
 /// ([`WorkloadLinker::component_host`](crate::WorkloadLinker::component_host)).
 pub(crate) fn fuse(plan: &Plan, mode: LinkMode, own: &HashSet<usize>) -> Fusion {
-    let groups: Vec<Vec<ComponentId>> = match mode {
-        LinkMode::PerComponent => Vec::new(),
-        LinkMode::Clusters => plan.clusters.iter().map(|c| c.members.clone()).collect(),
-        LinkMode::Composed => vec![plan.components().map(|(id, _)| id).collect()],
-    };
     let mut fusion = Fusion {
         fused: Vec::new(),
         unfused: Vec::new(),
     };
-    for members in groups.into_iter().filter(|m| m.len() > 1) {
+    for members in mode.units(plan).into_iter().filter(|m| m.len() > 1) {
         let outcome = why_not(plan, &members, own).map_or_else(|| compose(plan, &members), Err);
         match outcome {
             Ok(fused) => fusion.fused.push(fused),

@@ -124,7 +124,8 @@
 // entering and leaving instances, poisoning), `resources` (handles that cross components),
 // `trampoline` (synchronous trampolines), `error_context`, `compiled` (`CompiledWorkload`),
 // `lookup` (its functions by name), `async_call` (concurrent trampolines and calls),
-// `config` (the engine), `link` (one component's linker), `builder` (`WorkloadLinker`).
+// `config` (the engine), `pool` (the pooling allocator's sizing by units), `link` (one
+// component's linker), `builder` (`WorkloadLinker`).
 #[cfg(feature = "component-model-async")]
 mod async_call;
 #[cfg(not(feature = "component-model-async"))]
@@ -142,6 +143,7 @@ mod limiter;
 mod limits;
 mod link;
 mod lookup;
+mod pool;
 mod resources;
 mod runtime;
 mod state;
@@ -153,4 +155,5 @@ pub use compiled::{CompiledWorkload, WorkloadFunc};
 pub use config::{config, config_for, has_async_functions};
 pub use error::{BoxError, BuildError, CallError, FuncName, InstantiateError, LookupError};
 pub use limits::{DeadlineExceeded, Deadlines, MemoryLimitExceeded};
+pub use pool::PoolSizing;
 pub use state::{LiveInstance, WorkloadState};
