@@ -33,7 +33,7 @@ pub struct WorkloadLinker<'p, T: 'static> {
 
 impl<'p, T: 'static> WorkloadLinker<'p, T> {
     /// A linker for `plan` with an empty host linker. The engine must have the component
-    /// model's `implements` option on: use [`config`](crate::config) or
+    /// model's `implements` option on: use [`config`](fn@crate::config) or
     /// [`config_for`](crate::config_for).
     pub fn new(engine: &Engine, plan: &'p Plan) -> Self {
         Self::with_linker(engine, plan, Linker::new(engine))
@@ -137,7 +137,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
     /// file share their compiled code), a linker per component with a trampoline for every
     /// function of every import bound to another component, and an
     /// [`InstancePre`](wasmtime::component::InstancePre) per component. `get` finds the
-    /// workload's [`WorkloadState`] in a store's data. Under [`LinkMode::Clusters`] (the
+    /// workload's [`WorkloadState`](crate::WorkloadState) in a store's data. Under [`LinkMode::Clusters`] (the
     /// default) or [`LinkMode::Composed`], each cluster to fuse is composed with
     /// compose-static first and compiled as one component, linked as one.
     ///

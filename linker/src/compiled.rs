@@ -112,7 +112,7 @@ impl<T: 'static> CompiledWorkload<T> {
     }
 
     /// The clusters fused into one component each, by their members' names (see
-    /// [`WorkloadLinker::link_mode`]).
+    /// [`WorkloadLinker::link_mode`](crate::WorkloadLinker::link_mode)).
     pub fn fused_clusters(&self) -> &[Vec<String>] {
         &self.info.fused
     }
@@ -139,7 +139,8 @@ impl<T: 'static> CompiledWorkload<T> {
     }
 
     /// A new, empty state for a store that runs this workload: put it in the store's data
-    /// where the accessor given to [`WorkloadLinker::compile`] finds it. The state keeps
+    /// where the accessor given to
+    /// [`WorkloadLinker::compile`](crate::WorkloadLinker::compile) finds it. The state keeps
     /// the compiled workload alive, so a store may outlive this handle.
     pub fn new_state(&self) -> WorkloadState {
         WorkloadState::new(self.runtime.names.clone(), self.runtime.clone())
@@ -147,7 +148,8 @@ impl<T: 'static> CompiledWorkload<T> {
 
     /// Makes `store` enforce the components' memory caps (`max-memory`): installs the
     /// store's [`WorkloadState`] (found with the accessor given to
-    /// [`WorkloadLinker::compile`]) as its [`ResourceLimiter`](wasmtime::ResourceLimiter).
+    /// [`WorkloadLinker::compile`](crate::WorkloadLinker::compile)) as its
+    /// [`ResourceLimiter`](wasmtime::ResourceLimiter).
     /// A component whose memory would grow past its cap fails the call with
     /// [`MemoryLimitExceeded`](crate::MemoryLimitExceeded) in the error's causes. A host
     /// with a limiter of its own can call `WorkloadState`'s from it instead.
