@@ -20,7 +20,7 @@ pub fn define_host<T: WasiView + HostView>(
     plan: &Plan,
     plugins: &Plugins<T>,
 ) -> Result<(), HostError> {
-    if compose_linker::has_async_functions(plan) {
+    if plan.needs_concurrency() {
         // The store runs concurrently inside a tokio runtime (WASI 0.3 needs one), where
         // WASI 0.2's synchronous I/O cannot block on a runtime of its own (tokio panics):
         // WASI 0.2 is linked asynchronously instead, and WASI 0.3 beside it (it needs the

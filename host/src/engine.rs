@@ -5,11 +5,11 @@
 //! pooling allocator for hosts that create a store per request.
 
 use crate::error::HostError;
-use compose_linker::{CompiledWorkload, Deadlines, LinkMode, WorkloadLinker};
+use compose_linker::{CompiledWorkload, Deadlines, LinkMode, PoolSizing, WorkloadLinker};
 use compose_resolver::Plan;
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, Store};
 
 /// How often the engine's epoch advances: the granularity of deadlines.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -99,72 +99,10 @@ impl HostEngine {
 }
 
 /// Turns on the pooling allocator, sized for `stores` concurrent stores each holding one
-/// instance of every component of `plan`: each component's core instances, memories and
-/// tables, nested components included (counted from its bytes), twice over for safety.
-/// Under `link`, a fused cluster (or the whole composition) is one Wasmtime component
-/// instance holding all its members', so the per-component maxima are per unit.
-/// Memories start from copy-on-write images either way (`Config::memory_init_cow`, on by
-/// default). A host must not hold more than `stores` stores at once (`compose serve` waits
-/// for a free one), or instantiation fails when the pool is exhausted.
+/// instance of every component of `plan`, by the linker's units under `link`
+/// ([`PoolSizing`]). A host must not hold more than `stores` stores at once (`compose
+/// serve` waits for a free one), or instantiation fails when the pool is exhausted.
 fn pool(config: &mut Config, plan: &Plan, link: LinkMode, stores: u32) {
-    let each: Vec<Needs> = plan.components.iter().map(|c| needs(&c.ty.bytes)).collect();
-    let total = |f: fn(&Needs) -> u32| {
-        let per_store: u32 = each.iter().map(|n| 2 * f(n)).sum();
-        stores.saturating_mul(per_store.max(1))
-    };
-    let units = units(plan, link);
-    let most = |f: fn(&Needs) -> u32| {
-        let unit = |members: &Vec<usize>| members.iter().map(|&m| 2 * f(&each[m])).sum::<u32>();
-        units.iter().map(unit).max().unwrap_or(1).max(1)
-    };
-    let components = u32::try_from(each.len()).unwrap_or(u32::MAX).max(1);
-    let mut pooling = PoolingAllocationConfig::default();
-    pooling
-        .total_component_instances(stores.saturating_mul(components))
-        .total_core_instances(total(|n| n.core_instances))
-        .total_memories(total(|n| n.memories))
-        .total_tables(total(|n| n.tables))
-        .max_core_instances_per_component(most(|n| n.core_instances))
-        .max_memories_per_component(most(|n| n.memories))
-        .max_tables_per_component(most(|n| n.tables));
+    let pooling = PoolSizing::new(plan, link).pooling_config(stores);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
-}
-
-/// The component indices instantiated as one Wasmtime component under `link`: each
-/// component alone, each cluster of the plan, or all of them. (A cluster the linker leaves
-/// unfused only makes the estimate larger than needed.)
-fn units(plan: &Plan, link: LinkMode) -> Vec<Vec<usize>> {
-    let all = || (0..plan.components.len()).collect();
-    match link {
-        LinkMode::PerComponent => (0..plan.components.len()).map(|i| vec![i]).collect(),
-        LinkMode::Clusters => (plan.clusters.iter())
-            .map(|c| c.members.iter().map(|m| m.index()).collect())
-            .collect(),
-        LinkMode::Composed => vec![all()],
-    }
-}
-
-/// What one instance of a component takes from the pool.
-#[derive(Debug, Default)]
-struct Needs {
-    core_instances: u32,
-    memories: u32,
-    tables: u32,
-}
-
-/// The core instances, memories and tables a component defines, nested components and
-/// modules included (a module instantiated twice counts its memories once: hence the
-/// margin in [`pool`]).
-fn needs(bytes: &[u8]) -> Needs {
-    use wasmparser::Payload;
-    let mut needs = Needs::default();
-    for payload in wasmparser::Parser::new(0).parse_all(bytes).flatten() {
-        match payload {
-            Payload::InstanceSection(r) => needs.core_instances += r.count(),
-            Payload::MemorySection(r) => needs.memories += r.count(),
-            Payload::TableSection(r) => needs.tables += r.count(),
-            _ => {}
-        }
-    }
-    needs
 }

@@ -7,7 +7,7 @@ pub const WASI_PACKAGES: &[&str] = &["cli", "clocks", "filesystem", "io", "rando
 
 /// The packages of WASI 0.3 that `wasmtime-wasi` serves (p3). WASI 0.3 needs Wasmtime's
 /// concurrency support, so the host links them for workloads with async functions
-/// ([`compose_linker::has_async_functions`]), which every WASI 0.3 program is (its `run`
+/// ([`Plan::needs_concurrency`](compose_resolver::Plan::needs_concurrency)), which every WASI 0.3 program is (its `run`
 /// and its streams are async).
 pub const WASI_P3_PACKAGES: &[&str] = &["cli", "clocks", "filesystem", "random", "sockets"];
 

@@ -1,7 +1,7 @@
 //! Trampolines for workloads with async functions (component-model async, WASI P3): each
 //! forwards an import to another component's export with Wasmtime's concurrent API, in the
 //! caller's store, instantiating the serving component on first use as the synchronous
-//! trampolines of [`crate::call`] do.
+//! trampolines of `trampoline` do.
 //!
 //! What Wasmtime 48 offers, and what this module relies on (sources of `wasmtime` 48.0.8):
 //!
@@ -40,7 +40,7 @@
 //!   fails each call with an error that says so. Composed (`compose build`), such calls
 //!   work: the fused adapter calls the callee directly. This includes what resources
 //!   need across components (constructors, synchronous methods, and the destructor,
-//!   `crate::call::drop_handle`, which calls `ResourceAny::resource_drop`), so resources
+//!   `resources::drop_handle`, which calls `ResourceAny::resource_drop`), so resources
 //!   do not cross components of an async workload; only async methods could.
 //! - A synchronous caller cannot call an async callee either, whichever way it is linked:
 //!   a task of a synchronous export may not block before it returns (the component
@@ -64,8 +64,8 @@
 //!   `instance.rs` `set_async_required`, `fiber.rs`; the synchronous `instantiate` then
 //!   fails with "store configuration requires that `*_async` functions are used
 //!   instead"). A trampoline's future cannot hold the store across `await`s (the store is
-//!   reachable only inside `Accessor::with`), so [`instantiate`] polls `instantiate_async`
-//!   once inside `with`: instantiation runs the component's start code on a fiber of its
+//!   reachable only inside `Accessor::with`), so `instance::instantiate` polls
+//!   `instantiate_async` once inside `with`: instantiation runs the component's start code on a fiber of its
 //!   own and completes in that poll unless the start code suspends, which it does only if
 //!   the engine makes it yield (epoch or fuel *yields*; compose's deadlines trap instead);
 //!   if it ever did not complete, the call fails with a clear error rather than blocking.
@@ -73,52 +73,16 @@
 //!   the store (`concurrent/func.rs`, "Cancellation"): a trampoline whose caller is
 //!   cancelled lets the callee run to completion.
 
-use crate::call::{
-    Failure, Route, check_poison, ensure_instance, exit, map_params, map_results, state,
-};
+use crate::compiled::{CompiledWorkload, WorkloadFunc};
 use crate::error::{CallError, FuncName, boxed};
-use crate::workload::{CompiledWorkload, WorkloadFunc};
+use crate::error_context;
+use crate::instance::{check_poison, discard, ensure_instance, exit, state};
+use crate::resources::{map_params, map_results};
+use crate::runtime::{Failure, Route};
+use crate::state::Pending;
 use std::sync::{Arc, Weak};
-use std::task::{Context, Poll, Waker};
-use wasmtime::component::{Accessor, Func, Instance, InstancePre, LinkerInstance, Val, types};
+use wasmtime::component::{Accessor, Func, LinkerInstance, Val, types};
 use wasmtime::{AsContextMut, Store, StoreContextMut};
-
-/// A concurrent trampoline call under way: who called which function of which instance.
-/// A trap in a task that no trampoline awaits (a callee's task that runs on after it
-/// returned, or one whose caller is itself suspended) surfaces from `run_concurrent`
-/// rather than from the trampoline's `call_concurrent`; the host's call then names the
-/// innermost call still under way, which is where the trap happened unless several
-/// calls run at once.
-#[derive(Debug, Clone)]
-pub(crate) struct Pending {
-    caller: usize,
-    server: usize,
-    generation: u32,
-    func: Arc<FuncName>,
-}
-
-/// Instantiates `pre` in `store`: synchronously, or for a workload with async functions
-/// (`concurrent`) with `instantiate_async` polled once (see the module documentation).
-///
-/// # Errors
-/// Wasmtime's, or that instantiation did not complete in one poll.
-pub(crate) fn instantiate<T: 'static>(
-    pre: &InstancePre<T>,
-    store: &mut StoreContextMut<'_, T>,
-    concurrent: bool,
-) -> wasmtime::Result<Instance> {
-    if !concurrent {
-        return pre.instantiate(&mut *store);
-    }
-    let mut future = std::pin::pin!(pre.instantiate_async(&mut *store));
-    let mut context = Context::from_waker(Waker::noop());
-    match future.as_mut().poll(&mut context) {
-        Poll::Ready(instance) => instance,
-        Poll::Pending => Err(wasmtime::format_err!(
-            "instantiation suspended (its start code waited), which lazy instantiation in a trampoline cannot resume"
-        )),
-    }
-}
 
 /// Defines the concurrent trampoline of `route` in `instance` under `name`.
 ///
@@ -132,7 +96,7 @@ pub(crate) fn define<T: Send + 'static>(
 ) -> wasmtime::Result<()> {
     let route = Arc::new(AsyncRoute {
         func: Arc::new(route.func.clone()),
-        error_context: crate::error_context::func_passes_error_context(ty),
+        error_context: error_context::func_passes_error_context(ty),
         route,
     });
     if !ty.async_() {
@@ -180,10 +144,8 @@ struct AsyncRoute<T: 'static> {
 impl<T> AsyncRoute<T> {
     /// Refuses values holding an `error-context`, which cannot cross (see `error_context`).
     fn check_values(&self, vals: &[Val]) -> Result<(), Failure> {
-        if self.error_context && crate::error_context::holds_error_context(vals) {
-            return Err(self
-                .route
-                .trap(crate::error_context::refused(&self.route.func)));
+        if self.error_context && error_context::holds_error_context(vals) {
+            return Err(self.route.trap(error_context::refused(&self.route.func)));
         }
         Ok(())
     }
@@ -363,7 +325,7 @@ impl<T: Send + 'static> CompiledWorkload<T> {
             .as_ref()
             .is_some_and(|l| l.generation == call.generation)
         {
-            crate::call::discard(state, call.server);
+            discard(state, call.server);
         }
         if state.poisoned.is_none() {
             state.poisoned = Some((call.server, (*call.func).clone()));

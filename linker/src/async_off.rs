@@ -2,24 +2,9 @@
 //! `default-features = false`): synchronous workloads link and run as before, and a
 //! workload with async functions fails to link with an error that says why.
 
-use crate::call::Route;
-use crate::workload::CompiledWorkload;
-use wasmtime::StoreContextMut;
-use wasmtime::component::{Instance, InstancePre, LinkerInstance, types};
-
-/// A concurrent trampoline call under way: there are none without async support.
-#[derive(Debug, Clone)]
-pub(crate) struct Pending;
-
-/// Instantiates `pre` in `store` (synchronously: `concurrent` is never set here, since no
-/// workload with async functions links).
-pub(crate) fn instantiate<T: 'static>(
-    pre: &InstancePre<T>,
-    store: &mut StoreContextMut<'_, T>,
-    _concurrent: bool,
-) -> wasmtime::Result<Instance> {
-    pre.instantiate(&mut *store)
-}
+use crate::compiled::CompiledWorkload;
+use crate::runtime::Route;
+use wasmtime::component::{LinkerInstance, types};
 
 /// Refuses to define a trampoline in a workload with async functions.
 ///

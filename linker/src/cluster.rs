@@ -9,11 +9,10 @@
 //! reason is kept ([`CompiledWorkload::unfused_clusters`](crate::CompiledWorkload::unfused_clusters)).
 
 use crate::error::{BuildError, boxed};
-use crate::workload::ComponentHost;
 use compose_resolver::wac_types::ItemKind;
 use compose_resolver::{ComponentId, Plan, Provider};
 use compose_static::{ComposeOptions, Composition, Subset, SubsetExport};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -38,6 +37,21 @@ pub enum LinkMode {
 }
 
 impl LinkMode {
+    /// The components instantiated together, as one Wasmtime component instance, under
+    /// this mode: every component in exactly one unit — each on its own
+    /// ([`LinkMode::PerComponent`]), each cluster of the plan ([`LinkMode::Clusters`]) or
+    /// all of them ([`LinkMode::Composed`]). A unit of more than one component is fused
+    /// when the workload is compiled, unless fusing it would change what the workload
+    /// does ([`CompiledWorkload::unfused_clusters`](crate::CompiledWorkload::unfused_clusters)):
+    /// its members are then instances of their own.
+    pub fn units(self, plan: &Plan) -> Vec<Vec<ComponentId>> {
+        match self {
+            LinkMode::PerComponent => plan.components().map(|(id, _)| vec![id]).collect(),
+            LinkMode::Clusters => plan.clusters.iter().map(|c| c.members.clone()).collect(),
+            LinkMode::Composed => vec![plan.components().map(|(id, _)| id).collect()],
+        }
+    }
+
     /// Its name on the command line: `per-component`, `clusters` or `composed`.
     pub fn name(self) -> &'static str {
         match self {
@@ -90,23 +104,15 @@ pub(crate) struct Fusion {
     pub(crate) unfused: Vec<(Vec<String>, String)>,
 }
 
-/// Composes the clusters that `mode` fuses. `own` holds the host definitions of single
-/// components ([`WorkloadLinker::component_host`](crate::WorkloadLinker::component_host)).
-pub(crate) fn fuse<T>(
-    plan: &Plan,
-    mode: LinkMode,
-    own: &HashMap<usize, Vec<ComponentHost<T>>>,
-) -> Fusion {
-    let groups: Vec<Vec<ComponentId>> = match mode {
-        LinkMode::PerComponent => Vec::new(),
-        LinkMode::Clusters => plan.clusters.iter().map(|c| c.members.clone()).collect(),
-        LinkMode::Composed => vec![plan.components().map(|(id, _)| id).collect()],
-    };
+/// Composes the clusters that `mode` fuses. `own` holds the indices of the components
+/// with host definitions of their own
+/// ([`WorkloadLinker::component_host`](crate::WorkloadLinker::component_host)).
+pub(crate) fn fuse(plan: &Plan, mode: LinkMode, own: &HashSet<usize>) -> Fusion {
     let mut fusion = Fusion {
         fused: Vec::new(),
         unfused: Vec::new(),
     };
-    for members in groups.into_iter().filter(|m| m.len() > 1) {
+    for members in mode.units(plan).into_iter().filter(|m| m.len() > 1) {
         let outcome = why_not(plan, &members, own).map_or_else(|| compose(plan, &members), Err);
         match outcome {
             Ok(fused) => fusion.fused.push(fused),
@@ -126,11 +132,7 @@ pub(crate) fn fuse<T>(
 /// a `max-memory` (charged per component); two members with host definitions of their own
 /// (one composition has one import of each name, so it could not tell them apart); two
 /// members importing one name from different providers (likewise).
-fn why_not<T>(
-    plan: &Plan,
-    members: &[ComponentId],
-    own: &HashMap<usize, Vec<ComponentHost<T>>>,
-) -> Option<String> {
+fn why_not(plan: &Plan, members: &[ComponentId], own: &HashSet<usize>) -> Option<String> {
     let name = |id: ComponentId| &plan.component(id).name;
     if let Some(&id) = members
         .iter()
@@ -143,7 +145,7 @@ fn why_not<T>(
     }
     let owning: Vec<_> = members
         .iter()
-        .filter(|id| own.contains_key(&id.index()))
+        .filter(|id| own.contains(&id.index()))
         .collect();
     if let [first, second, ..] = owning[..] {
         return Some(format!(

@@ -1,6 +1,6 @@
 //! The engine configuration a workload needs.
 
-use compose_resolver::{Plan, needs_concurrency};
+use compose_resolver::Plan;
 use wasmtime::Config;
 
 /// The engine configuration for workloads without async functions: the component model
@@ -26,7 +26,7 @@ pub fn config() -> Config {
 /// off by default in Wasmtime 48: a component using it does not even parse without it).
 pub fn config_for(plan: &Plan) -> Config {
     let mut config = config();
-    if has_async_functions(plan) {
+    if plan.needs_concurrency() {
         config.concurrency_support(true);
         config.wasm_component_model_error_context(true);
     }
@@ -34,13 +34,8 @@ pub fn config_for(plan: &Plan) -> Config {
 }
 
 /// Whether any component of the plan imports or exports an async function, or a function
-/// whose parameters or result hold a `stream`, `future` or `error-context` (which need
-/// Wasmtime's concurrency support as much as async functions do).
+/// whose parameters or result hold a `stream`, `future` or `error-context`: the plan's
+/// [`Plan::needs_concurrency`], which this is.
 pub fn has_async_functions(plan: &Plan) -> bool {
-    plan.components.iter().any(|c| {
-        c.ty.imports
-            .iter()
-            .chain(&c.ty.exports)
-            .any(|item| needs_concurrency(&plan.types, item.kind))
-    })
+    plan.needs_concurrency()
 }

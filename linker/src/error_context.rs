@@ -18,7 +18,7 @@ pub(crate) fn func_passes_error_context(func: &ComponentFunc) -> bool {
     let params = func.params().map(|(_, ty)| ty);
     params
         .chain(func.results())
-        .any(|ty| crate::call::type_holds(&ty, is_error_context))
+        .any(|ty| crate::resources::type_holds(&ty, is_error_context))
 }
 
 /// Whether one of `vals` holds an `error-context`.

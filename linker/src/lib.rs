@@ -31,7 +31,7 @@
 //!
 //! ```
 //! use compose_linker::{CompiledWorkload, WorkloadLinker, WorkloadState};
-//! use wasmtime::component::{ResourceTable, Val};
+//! use wasmtime::component::{Resource, ResourceTable, ResourceType, Val};
 //! use wasmtime::{Engine, Store};
 //! use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 //!
@@ -48,11 +48,8 @@
 //!     }
 //! }
 //!
-//! impl compose_host::HostView for Host {
-//!     fn table(&mut self) -> &mut ResourceTable {
-//!         &mut self.table
-//!     }
-//! }
+//! /// A bucket of the host's key-value backend (which holds no keys).
+//! struct Bucket;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/shop/workload.toml");
@@ -64,10 +61,25 @@
 //! // The host's interfaces go into the Wasmtime linker: WASI 0.2 here.
 //! wasmtime_wasi::p2::add_to_linker_sync(linker.host())?;
 //! // A backend serves the label `team-c-postgres` (implements wasi:keyvalue/store): any
-//! // definitions in its `LinkerInstance` do; here compose-host's in-memory store.
-//! let team_c = std::sync::Arc::new(compose_host::keyvalue::MemoryStore::default());
+//! // definitions in its `LinkerInstance` do. Here an empty store, with what the reporter
+//! // imports of the interface: the `bucket` resource, `open` and `list-keys`.
 //! linker.backend("team-c-postgres", |instance| {
-//!     compose_host::keyvalue::define(instance, team_c)
+//!     instance.resource("bucket", ResourceType::host::<Bucket>(), |_, _| Ok(()))?;
+//!     instance.func_new("open", |mut store, _, _, results| {
+//!         let bucket = Resource::<Bucket>::new_own(0).try_into_resource_any(&mut store)?;
+//!         results[0] = Val::Result(Ok(Some(Box::new(Val::Resource(bucket)))));
+//!         Ok(())
+//!     })?;
+//!     instance.func_new("[method]bucket.list-keys", |mut store, _, params, results| {
+//!         // The bucket is lent for the call: a dynamic function hands it back.
+//!         if let Val::Resource(bucket) = &params[0] {
+//!             bucket.resource_drop(&mut store)?;
+//!         }
+//!         let no_keys = [("keys", Val::List(Vec::new())), ("cursor", Val::Option(None))];
+//!         let page = no_keys.map(|(name, val)| (name.to_owned(), val)).to_vec();
+//!         results[0] = Val::Result(Ok(Some(Box::new(Val::Record(page)))));
+//!         Ok(())
+//!     })
 //! })?;
 //! let workload: CompiledWorkload<Host> = linker.compile(|host| &mut host.workload)?;
 //!
@@ -94,31 +106,56 @@
 //! // with the frontend, as they are one cluster (`[clusters] hot`).
 //! let live: Vec<_> = store.data().workload.live_instances().map(|i| i.component).collect();
 //! assert_eq!(live, ["frontend", "team-a-postgres", "formatter", "reporter"]);
+//!
+//! // The reporter reads the host's backend: an empty bucket.
+//! let summary = workload.func(Some("report"), "summary")?;
+//! let mut results = [Val::Bool(false)];
+//! workload.call(&mut store, &summary, &[], &mut results)?;
+//! assert_eq!(results[0], Val::String("".into()));
 //! # Ok(())
 //! # }
 //! ```
 #![deny(missing_docs)]
 
+// The modules, each using only those listed before it (`scripts/module-cycles.sh linker`):
+// `limits` (deadlines, the errors of passed limits), `error`, `state` (a store's
+// `WorkloadState`), `limiter` (its memory caps), `cluster` (link modes, fused clusters),
+// `runtime` (what trampolines reach: `Runtime`, `Route`), `instance` (instantiation,
+// entering and leaving instances, poisoning), `resources` (handles that cross components),
+// `trampoline` (synchronous trampolines), `error_context`, `compiled` (`CompiledWorkload`),
+// `lookup` (its functions by name), `async_call` (concurrent trampolines and calls),
+// `config` (the engine), `pool` (the pooling allocator's sizing by units), `link` (one
+// component's linker), `builder` (`WorkloadLinker`).
 #[cfg(feature = "component-model-async")]
 mod async_call;
 #[cfg(not(feature = "component-model-async"))]
 #[path = "async_off.rs"]
 mod async_call;
+mod builder;
 mod cache;
-mod call;
 mod cluster;
+mod compiled;
 mod config;
 mod error;
+#[cfg(feature = "component-model-async")]
 mod error_context;
+mod instance;
+mod limiter;
 mod limits;
 mod link;
+mod lookup;
+mod pool;
+mod resources;
+mod runtime;
 mod state;
-mod workload;
+mod trampoline;
 
+pub use builder::WorkloadLinker;
 pub use cache::{CacheLookup, CodeCache};
 pub use cluster::LinkMode;
+pub use compiled::{CompiledWorkload, WorkloadFunc};
 pub use config::{config, config_for, has_async_functions};
 pub use error::{BoxError, BuildError, CallError, FuncName, InstantiateError, LookupError};
 pub use limits::{DeadlineExceeded, Deadlines, MemoryLimitExceeded};
+pub use pool::PoolSizing;
 pub use state::{LiveInstance, WorkloadState};
-pub use workload::{CompiledWorkload, WorkloadFunc, WorkloadLinker};

@@ -1,19 +1,12 @@
 //! Limits on what a workload's calls may use: a deadline per call (Wasmtime's epoch
 //! interruption, [`Deadlines`]) and a memory cap per component (`max-memory`, enforced by
-//! [`WorkloadState`]'s [`ResourceLimiter`]).
-//!
-//! A store's limiter is one per store, but a store holds instances of many components.
-//! The linker knows which component runs at any moment — it enters every instance itself:
-//! the host's call, each trampoline, each instantiation and each forwarded destructor — so
-//! [`WorkloadState`] keeps the innermost running component and charges every memory growth
-//! to it. Growth while lowering arguments into a callee (its `cabi_realloc`) is charged to
-//! the callee, results lowered back into the caller to the caller.
+//! [`WorkloadState`](crate::WorkloadState)'s `ResourceLimiter`, see `limiter`), and the
+//! errors a call fails with when it passes one.
 
-use crate::state::WorkloadState;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use wasmtime::{AsContextMut, Config, Engine, ResourceLimiter, Trap};
+use wasmtime::{AsContextMut, Config, Engine, Trap};
 
 /// Why a call ended when its deadline passed: the source of the
 /// [`CallError`](crate::CallError) of the component whose code was running.
@@ -145,56 +138,5 @@ impl Drop for Deadlines {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-    }
-}
-
-/// The memory cap of each component (`max-memory` in the workload file): install it with
-/// [`CompiledWorkload::limit_memory`](crate::CompiledWorkload::limit_memory), or call it
-/// from the host's own limiter. Growth is charged to the component whose code runs (see
-/// the module documentation); a component without `max-memory` is not limited, and tables
-/// are not limited.
-impl ResourceLimiter for WorkloadState {
-    fn memory_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        let Some(id) = self.current else {
-            return Ok(true);
-        };
-        let growth = u64::try_from(desired.saturating_sub(current)).unwrap_or(u64::MAX);
-        let requested = self.slots[id].memory.saturating_add(growth);
-        if let Some(limit) = self.names.max_memory[id]
-            && requested > limit
-        {
-            return Err(wasmtime::Error::new(MemoryLimitExceeded {
-                workload: self.names.workload.clone(),
-                component: self.names.components[id].clone(),
-                limit,
-                requested,
-            }));
-        }
-        self.slots[id].memory = requested;
-        self.last_growth = Some((id, growth));
-        Ok(true)
-    }
-
-    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
-        // The growth just granted did not happen (past the memory's own maximum, or the
-        // system is out of memory): `memory.grow` returns -1 and nothing is held.
-        if let Some((id, growth)) = self.last_growth.take() {
-            self.slots[id].memory = self.slots[id].memory.saturating_sub(growth);
-        }
-        Ok(())
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        _desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(true)
     }
 }

@@ -2,14 +2,12 @@
 //! plan binds to another component is shadowed by trampolines (one per function), and the
 //! resource types that cross components get one host type each.
 
-use crate::call::{
-    GetState, Route, Runtime, RuntimeCell, RuntimeComponent, define_func, drop_handle,
-    holds_resources,
-};
 use crate::cluster::{Renamed, Units, unit_export};
 use crate::error::{BuildError, FuncName, boxed};
+use crate::resources::{drop_handle, func_holds_resources};
+use crate::runtime::{GetState, Route, Runtime, RuntimeCell, RuntimeComponent};
 use crate::state::Names;
-use crate::workload::ComponentHost;
+use crate::trampoline::define_func;
 use compose_resolver::wac_types::ItemKind;
 use compose_resolver::{Binding, ComponentId, Instantiation, Plan, PlannedComponent, Provider};
 use std::collections::{HashMap, HashSet};
@@ -22,6 +20,10 @@ use wasmtime::component::types::{
 use wasmtime::component::{
     Component, ComponentExportIndex, InstancePre, Linker, LinkerInstance, ResourceType,
 };
+
+/// Host definitions that one component is linked against (see
+/// [`WorkloadLinker::component_host`](crate::WorkloadLinker::component_host)).
+pub(crate) type ComponentHost<T> = Box<dyn Fn(&mut Linker<T>) -> wasmtime::Result<()>>;
 
 /// What linking the components of one plan builds up.
 pub(crate) struct Linking<'a, T: 'static> {
@@ -115,7 +117,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             renamed: &units.renamed,
             get,
             fast_paths,
-            concurrent: crate::config::has_async_functions(plan),
+            concurrent: plan.needs_concurrency(),
             names: Arc::new(Names {
                 workload: plan.name.clone(),
                 components: plan.components.iter().map(|c| c.name.clone()).collect(),
@@ -455,10 +457,6 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
         let _ = self.cell.set(Arc::downgrade(&runtime));
         runtime
     }
-}
-
-fn func_holds_resources(ty: &ComponentFunc) -> bool {
-    ty.params().any(|(_, t)| holds_resources(&t)) || ty.results().any(|t| holds_resources(&t))
 }
 
 fn item_desc(item: &ComponentItem) -> &'static str {

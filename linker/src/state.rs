@@ -71,7 +71,7 @@ pub struct WorkloadState {
         not(feature = "component-model-async"),
         allow(dead_code, reason = "no concurrent calls without async support")
     )]
-    pub(crate) pending: Vec<crate::async_call::Pending>,
+    pub(crate) pending: Vec<Pending>,
 }
 
 /// One component's place in a store.
@@ -108,6 +108,24 @@ pub(crate) struct Handle {
     pub(crate) server: usize,
     pub(crate) generation: u32,
     pub(crate) resource: ResourceAny,
+}
+
+/// A concurrent trampoline call under way (`async_call`): who called which function of
+/// which instance. A trap in a task that no trampoline awaits (a callee's task that runs
+/// on after it returned, or one whose caller is itself suspended) surfaces from
+/// `run_concurrent` rather than from the trampoline's `call_concurrent`; the host's call
+/// then names the innermost call still under way, which is where the trap happened unless
+/// several calls run at once.
+#[derive(Debug, Clone)]
+#[cfg_attr(
+    not(feature = "component-model-async"),
+    allow(dead_code, reason = "no concurrent calls without async support")
+)]
+pub(crate) struct Pending {
+    pub(crate) caller: usize,
+    pub(crate) server: usize,
+    pub(crate) generation: u32,
+    pub(crate) func: Arc<FuncName>,
 }
 
 /// A live instance, as [`WorkloadState::live_instances`] lists it.

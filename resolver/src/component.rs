@@ -46,11 +46,44 @@ pub struct ComponentType {
     pub imports: Vec<Item>,
     /// Its exports, in the order of its export section.
     pub exports: Vec<Item>,
+    /// What one instance of it defines: core instances, memories and tables.
+    pub counts: ComponentCounts,
+}
+
+/// The core instances, memories and tables a component defines, nested components and
+/// modules included: what one instance of it takes from Wasmtime's pooling allocator. A
+/// module instantiated twice counts its memories and tables once, so a pool sized from
+/// these needs a margin.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ComponentCounts {
+    /// Core instances (`instance` sections, all nesting levels together).
+    pub core_instances: u32,
+    /// Memories defined (not imported) by its modules.
+    pub memories: u32,
+    /// Tables defined (not imported) by its modules.
+    pub tables: u32,
+}
+
+impl ComponentCounts {
+    /// Counts them in `bytes`, a valid component.
+    fn read(bytes: &[u8]) -> Self {
+        use wasmparser::Payload;
+        let mut counts = Self::default();
+        for payload in wasmparser::Parser::new(0).parse_all(bytes).flatten() {
+            match payload {
+                Payload::InstanceSection(r) => counts.core_instances += r.count(),
+                Payload::MemorySection(r) => counts.memories += r.count(),
+                Payload::TableSection(r) => counts.tables += r.count(),
+                _ => {}
+            }
+        }
+        counts
+    }
 }
 
 impl ComponentType {
-    /// Validates `bytes` (with every WebAssembly feature wasmparser knows) and reads the
-    /// component's imports and exports into `types`.
+    /// Validates `bytes` (with every WebAssembly feature wasmparser knows), reads the
+    /// component's imports and exports into `types` and counts what an instance defines.
     ///
     /// # Errors
     /// A message when `bytes` is not a valid component: empty, not WebAssembly, a core
@@ -80,11 +113,13 @@ impl ComponentType {
         };
         let imports = items(&types[world].imports);
         let exports = items(&types[world].exports);
+        let counts = ComponentCounts::read(&bytes);
         Ok(Self {
             bytes,
             world,
             imports,
             exports,
+            counts,
         })
     }
 }

@@ -7,7 +7,7 @@
 use crate::cluster::Cluster;
 use crate::component::{ComponentType, Item};
 use crate::diagnostic::Problem;
-use crate::plan::{ComponentId, Provider};
+use crate::plan::{ComponentId, Plan, Provider};
 use crate::resolve::{Bindings, Resolver};
 use wac_types::{DefinedType, FuncTypeId, ItemKind, PrimitiveType, Types, ValueType};
 
@@ -21,6 +21,17 @@ pub fn needs_concurrency(types: &Types, kind: ItemKind) -> bool {
             .values()
             .any(|kind| matches!(kind, ItemKind::Func(f) if func_needs_concurrency(types, *f))),
         _ => false,
+    }
+}
+
+impl Plan {
+    /// Whether the workload needs the component model's concurrency: a component imports
+    /// or exports an async function, or a function whose parameters or result hold a
+    /// `stream`, `future` or `error-context` (which need Wasmtime's concurrency support as
+    /// much as async functions do). The run-time linker then turns concurrency support
+    /// on and links every trampoline as a concurrent one; the host links WASI 0.3.
+    pub fn needs_concurrency(&self) -> bool {
+        (self.components.iter()).any(|c| component_needs_concurrency(&self.types, &c.ty))
     }
 }
 

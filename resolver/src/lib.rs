@@ -74,7 +74,7 @@ mod wit_text;
 mod workload;
 
 pub use cluster::Cluster;
-pub use component::{ComponentType, Item};
+pub use component::{ComponentCounts, ComponentType, Item};
 pub use concurrency::needs_concurrency;
 pub use diagnostic::{
     BackendOffer, Diagnostic, Kind, Problem, Referrer, ResolveError, Severity, Span, WantedExport,

@@ -1,9 +1,14 @@
 //! Limits: `max-memory` in the workload file, per-call deadlines (epoch interruption) and
 //! per-component memory caps (the linker's `ResourceLimiter`), on WAT guests that loop
-//! forever and that grow their memory on request.
+//! forever and that grow their memory on request; and the pooling allocator's sizing by
+//! the components' counts and the units of the link mode.
 
-use compose_linker::{CallError, CompiledWorkload, Deadlines, WorkloadLinker, WorkloadState};
-use compose_resolver::{ComponentDecl, Problem, Workload, resolve, resolve_file};
+use compose_linker::{
+    CallError, CompiledWorkload, Deadlines, LinkMode, PoolSizing, WorkloadLinker, WorkloadState,
+};
+use compose_resolver::{
+    ComponentCounts, ComponentDecl, ComponentType, Problem, Workload, resolve, resolve_file,
+};
 use std::time::{Duration, Instant};
 use wasmtime::component::Val;
 use wasmtime::{Engine, Store};
@@ -314,4 +319,80 @@ fn an_initial_memory_larger_than_the_cap_fails_instantiation_naming_the_componen
         chain(&error)
     );
     assert_eq!(error.memory_limit().map(|l| l.requested), Some(64 << 10));
+}
+
+#[test]
+fn a_component_counts_the_core_instances_memories_and_tables_it_defines() {
+    // Two instances of one module (its memory and table count once) and a nested
+    // component with a module of its own.
+    let bytes = wat::parse_str(
+        r#"(component
+  (core module $m (memory 1) (table 1 funcref))
+  (core instance (instantiate $m))
+  (core instance (instantiate $m))
+  (component $inner
+    (core module $n (memory 1) (memory 1))
+    (core instance (instantiate $n)))
+  (instance (instantiate $inner)))"#,
+    )
+    .expect("valid WAT");
+    let ty = ComponentType::read(bytes.into(), &mut Default::default()).expect("a component");
+    let expected = ComponentCounts {
+        core_instances: 3,
+        memories: 3,
+        tables: 1,
+    };
+    assert_eq!(ty.counts, expected);
+}
+
+#[test]
+fn the_pool_is_sized_by_the_units_of_the_link_mode() {
+    let plan = resolve_file(compose_tests::example_workload("shop")).expect("the shop resolves");
+    let memories = |name: &str| {
+        let id = plan.find(name).expect("a component");
+        2 * plan.component(id).ty.counts.memories
+    };
+    let each: Vec<u32> = plan.components.iter().map(|c| memories(&c.name)).collect();
+    let total: u32 = each.iter().sum();
+    let names = |units: Vec<Vec<compose_resolver::ComponentId>>| -> Vec<Vec<String>> {
+        let name = |id| plan.component(id).name.clone();
+        units
+            .into_iter()
+            .map(|u| u.into_iter().map(name).collect())
+            .collect()
+    };
+
+    // Per component: each its own unit.
+    assert_eq!(
+        LinkMode::PerComponent.units(&plan).len(),
+        plan.components.len()
+    );
+    let per_component = PoolSizing::new(&plan, LinkMode::PerComponent);
+    assert_eq!(
+        per_component.max_memories_per_unit,
+        *each.iter().max().unwrap()
+    );
+    // Clusters: `hot` (frontend and formatter) is one unit, the others alone.
+    let units = names(LinkMode::Clusters.units(&plan));
+    assert!(
+        units.contains(&vec!["frontend".to_owned(), "formatter".to_owned()]),
+        "{units:?}"
+    );
+    assert_eq!(units.len(), plan.components.len() - 1);
+    let clusters = PoolSizing::new(&plan, LinkMode::Clusters);
+    let hot = memories("frontend") + memories("formatter");
+    assert_eq!(
+        clusters.max_memories_per_unit,
+        hot.max(*each.iter().max().unwrap())
+    );
+    // Composed: one unit holding everything.
+    assert_eq!(LinkMode::Composed.units(&plan).len(), 1);
+    let composed = PoolSizing::new(&plan, LinkMode::Composed);
+    assert_eq!(composed.max_memories_per_unit, total);
+
+    // The totals are the same in every mode: one instance of every component per store.
+    for sizing in [per_component, clusters, composed] {
+        assert_eq!(sizing.memories, total);
+        assert_eq!(sizing.component_instances, 6);
+    }
 }

@@ -125,7 +125,7 @@ impl HttpWorkload {
         define_host(&mut linker, plan, plugins)?;
         // As WASI 0.2 itself (see `define_host`): asynchronous where the store runs
         // concurrently, inside the runtime.
-        if compose_linker::has_async_functions(plan) {
+        if plan.needs_concurrency() {
             wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker.host())
         } else {
             wasmtime_wasi_http::p2::add_only_http_to_linker_sync(linker.host())

@@ -16,7 +16,7 @@
 //! - `compile`: compiling and linking the example workload (`fixtures/shop`, with
 //!   compose-host's built-in plugins) per component and with its cluster fused.
 //!
-//! Run: `cargo bench -p compose-linker --bench hybrid`.
+//! Run: `cargo bench -p compose-tests --bench hybrid`.
 
 use compose_host::EngineOptions;
 use compose_host::{Host, Plugins};

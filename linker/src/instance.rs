@@ -1,0 +1,244 @@
+//! A workload's instances in a store: lazy instantiation (a fused cluster's one instance
+//! standing for each of its members), entering and leaving an instance (never one that is
+//! already on the call stack), and poisoning the store after a trap.
+
+use crate::error::{CallError, FuncName, boxed};
+use crate::limits;
+use crate::runtime::{Failure, GetState, Runtime};
+use crate::state::{Live, Names, WorkloadState};
+use std::sync::Arc;
+use wasmtime::StoreContextMut;
+use wasmtime::component::{Instance, InstancePre};
+
+/// The state in the store, checked to belong to the workload `names`.
+pub(crate) fn state<'a, T>(
+    data: &'a mut T,
+    get: GetState<T>,
+    names: &Arc<Names>,
+) -> Result<&'a mut WorkloadState, Failure> {
+    let state = get(data);
+    if Arc::ptr_eq(&state.names, names) {
+        Ok(state)
+    } else {
+        Err(Box::new(CallError::ForeignState {
+            workload: names.workload.clone(),
+        }))
+    }
+}
+
+/// Fails if an earlier trap poisoned the store (see [`WorkloadState::poisoned_by`]).
+#[inline]
+pub(crate) fn check_poison(
+    state: &WorkloadState,
+    id: usize,
+    func: &FuncName,
+) -> Result<(), Failure> {
+    match &state.poisoned {
+        None => Ok(()),
+        Some(poison) => Err(poisoned(state, id, func, poison)),
+    }
+}
+
+#[cold]
+fn poisoned(
+    state: &WorkloadState,
+    id: usize,
+    func: &FuncName,
+    (trap_id, trap_func): &(usize, FuncName),
+) -> Failure {
+    let names = &state.names;
+    Box::new(CallError::Poisoned {
+        workload: names.workload.clone(),
+        component: names.components[id].clone(),
+        func: Box::new(func.clone()),
+        trap_component: names.components[*trap_id].clone(),
+        trap_func: Box::new(trap_func.clone()),
+    })
+}
+
+/// Makes sure component `id` has a live instance in the store, instantiating it (in the
+/// caller's store, lazily for its own imports) if it has none.
+pub(crate) fn ensure_instance<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    runtime: &Runtime<T>,
+    id: usize,
+    caller: &str,
+    func: &FuncName,
+) -> Result<(), Failure> {
+    let names = &runtime.names;
+    let state = state(store.data_mut(), runtime.get, names)?;
+    check_poison(state, id, func)?;
+    let slot = &mut state.slots[id];
+    if slot.live.is_some() {
+        return Ok(());
+    }
+    if slot.instantiating {
+        // The component's start code called, through other components, back into it.
+        return Err(Box::new(CallError::Reentrance {
+            workload: names.workload.clone(),
+            caller: caller.to_owned(),
+            component: names.components[id].clone(),
+            func: Box::new(func.clone()),
+        }));
+    }
+    let unit = || std::iter::once(id).chain(names.mates[id].iter().copied());
+    for member in unit() {
+        state.slots[member].instantiating = true;
+        state.slots[member].memory = 0;
+    }
+    let outer = state.current.replace(id);
+    let component = &runtime.components[id];
+    let instantiated = instantiate(&component.pre, store, runtime.concurrent);
+    let state = (runtime.get)(store.data_mut());
+    for member in unit() {
+        state.slots[member].instantiating = false;
+    }
+    state.current = outer;
+    if instantiated.is_err() && state.poisoned.is_none() {
+        state.poisoned = Some((id, func.clone()));
+    }
+    let instance = instantiated.map_err(|e| {
+        Box::new(CallError::Instantiate {
+            workload: names.workload.clone(),
+            component: names.components[id].clone(),
+            func: Box::new(func.clone()),
+            source: boxed(limits::explain(e)),
+        })
+    })?;
+    for member in unit() {
+        make_live(store, runtime, member, instance);
+    }
+    Ok(())
+}
+
+/// Records `instance` as the live instance of component `id` (a fused cluster's one
+/// instance stands for each of its members).
+fn make_live<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    runtime: &Runtime<T>,
+    id: usize,
+    instance: Instance,
+) {
+    let component = &runtime.components[id];
+    let resources = component
+        .resources
+        .iter()
+        .filter_map(|(index, host)| Some((instance.get_resource(&mut *store, index)?, *host)))
+        .collect();
+    let slot = &mut (runtime.get)(store.data_mut()).slots[id];
+    slot.instantiations += 1;
+    slot.live = Some(Live {
+        instance,
+        generation: slot.instantiations,
+        active: false,
+        funcs: vec![None; component.routes],
+        resources,
+    });
+}
+
+/// Leaves instance `generation` of component `id`: it is no longer on the call stack, and
+/// `back` (the caller) runs again. If the call of `func` failed, the instance is discarded
+/// (never entered again) and the store is poisoned (see [`WorkloadState::poisoned_by`]),
+/// unless an inner call already poisoned it.
+pub(crate) fn exit<T>(
+    data: &mut T,
+    get: GetState<T>,
+    (id, generation): (usize, u32),
+    back: Option<usize>,
+    failed: Option<&FuncName>,
+) {
+    let state = get(data);
+    state.current = back;
+    let slot = &mut state.slots[id];
+    if let Some(live) = &mut slot.live
+        && live.generation == generation
+    {
+        live.active = false;
+        if failed.is_some() {
+            discard(state, id);
+        }
+    }
+    if let Some(func) = failed
+        && state.poisoned.is_none()
+    {
+        state.poisoned = Some((id, func.clone()));
+    }
+}
+
+/// Discards the instance of component `id`, whose call failed: it is never entered
+/// again, nor are its mates (the other members of its fused cluster), which share it.
+#[cold]
+pub(crate) fn discard(state: &mut WorkloadState, id: usize) {
+    state.slots[id].live = None;
+    let names = state.names.clone();
+    for &mate in &names.mates[id] {
+        state.slots[mate].live = None;
+    }
+}
+
+/// Marks instance `generation` of component `id` as on the call stack, for a call the
+/// host makes.
+pub(crate) fn enter_instance(
+    state: &mut WorkloadState,
+    id: usize,
+    func: &FuncName,
+) -> Result<(Instance, u32), Failure> {
+    let names = state.names.clone();
+    let live = state.slots[id]
+        .live
+        .as_mut()
+        .ok_or_else(|| CallError::Reentrance {
+            workload: names.workload.clone(),
+            caller: "host".into(),
+            component: names.components[id].clone(),
+            func: Box::new(func.clone()),
+        })?;
+    if live.active {
+        return Err(Box::new(CallError::Reentrance {
+            workload: names.workload.clone(),
+            caller: "host".into(),
+            component: names.components[id].clone(),
+            func: Box::new(func.clone()),
+        }));
+    }
+    live.active = true;
+    let entered = (live.instance, live.generation);
+    state.current = Some(id);
+    Ok(entered)
+}
+
+/// Instantiates `pre` in `store`: synchronously, or for a workload with async functions
+/// (`concurrent`) with `instantiate_async` polled once (see `async_call`'s documentation).
+///
+/// # Errors
+/// Wasmtime's, or that instantiation did not complete in one poll.
+#[cfg(feature = "component-model-async")]
+fn instantiate<T: 'static>(
+    pre: &InstancePre<T>,
+    store: &mut StoreContextMut<'_, T>,
+    concurrent: bool,
+) -> wasmtime::Result<Instance> {
+    use std::task::{Context, Poll, Waker};
+    if !concurrent {
+        return pre.instantiate(&mut *store);
+    }
+    let mut future = std::pin::pin!(pre.instantiate_async(&mut *store));
+    let mut context = Context::from_waker(Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        Poll::Ready(instance) => instance,
+        Poll::Pending => Err(wasmtime::format_err!(
+            "instantiation suspended (its start code waited), which lazy instantiation in a trampoline cannot resume"
+        )),
+    }
+}
+
+/// Instantiates `pre` in `store` (synchronously: `concurrent` is never set without
+/// `component-model-async`, since no workload with async functions links).
+#[cfg(not(feature = "component-model-async"))]
+fn instantiate<T: 'static>(
+    pre: &InstancePre<T>,
+    store: &mut StoreContextMut<'_, T>,
+    _concurrent: bool,
+) -> wasmtime::Result<Instance> {
+    pre.instantiate(&mut *store)
+}

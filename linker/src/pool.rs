@@ -1,0 +1,77 @@
+//! Sizing Wasmtime's pooling allocator for a workload: what the instances of one store
+//! take, by the units of its link mode.
+
+use crate::cluster::LinkMode;
+use compose_resolver::{ComponentCounts, ComponentId, Plan};
+use wasmtime::PoolingAllocationConfig;
+
+/// What one store of a workload takes from Wasmtime's pooling allocator when every
+/// component has an instance in it: the totals of every component's core instances,
+/// memories and tables ([`ComponentCounts`], counted when the resolver read the
+/// component), and the most that one unit of the link mode ([`LinkMode::units`]: a
+/// component, a fused cluster or the whole composition, each one Wasmtime component
+/// instance holding all its members') holds. Each count is twice what the components
+/// define, for safety (a module instantiated twice counts its memories once), and at
+/// least 1. A cluster the linker leaves unfused only makes the per-unit maxima larger
+/// than needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSizing {
+    /// Component instances: one per workload component.
+    pub component_instances: u32,
+    /// Core instances of all the components together.
+    pub core_instances: u32,
+    /// Memories of all the components together.
+    pub memories: u32,
+    /// Tables of all the components together.
+    pub tables: u32,
+    /// The most core instances that one unit holds.
+    pub max_core_instances_per_unit: u32,
+    /// The most memories that one unit holds.
+    pub max_memories_per_unit: u32,
+    /// The most tables that one unit holds.
+    pub max_tables_per_unit: u32,
+}
+
+impl PoolSizing {
+    /// The sizing of one store of `plan` linked in `mode`.
+    pub fn new(plan: &Plan, mode: LinkMode) -> Self {
+        let each: Vec<ComponentCounts> = plan.components.iter().map(|c| c.ty.counts).collect();
+        let total = |f: fn(&ComponentCounts) -> u32| {
+            let per_store: u32 = each.iter().map(|n| 2 * f(n)).sum();
+            per_store.max(1)
+        };
+        let units = mode.units(plan);
+        let most = |f: fn(&ComponentCounts) -> u32| {
+            let unit = |members: &Vec<ComponentId>| {
+                members.iter().map(|m| 2 * f(&each[m.index()])).sum::<u32>()
+            };
+            units.iter().map(unit).max().unwrap_or(1).max(1)
+        };
+        Self {
+            component_instances: u32::try_from(each.len()).unwrap_or(u32::MAX).max(1),
+            core_instances: total(|n| n.core_instances),
+            memories: total(|n| n.memories),
+            tables: total(|n| n.tables),
+            max_core_instances_per_unit: most(|n| n.core_instances),
+            max_memories_per_unit: most(|n| n.memories),
+            max_tables_per_unit: most(|n| n.tables),
+        }
+    }
+
+    /// Wasmtime's pooling allocator for `stores` such stores at once. Memories start from
+    /// copy-on-write images (`Config::memory_init_cow`, on by default). A host must not
+    /// hold more than `stores` stores at once, or instantiation fails when the pool is
+    /// exhausted.
+    pub fn pooling_config(&self, stores: u32) -> PoolingAllocationConfig {
+        let mut pooling = PoolingAllocationConfig::default();
+        pooling
+            .total_component_instances(stores.saturating_mul(self.component_instances))
+            .total_core_instances(stores.saturating_mul(self.core_instances))
+            .total_memories(stores.saturating_mul(self.memories))
+            .total_tables(stores.saturating_mul(self.tables))
+            .max_core_instances_per_component(self.max_core_instances_per_unit)
+            .max_memories_per_component(self.max_memories_per_unit)
+            .max_tables_per_component(self.max_tables_per_unit);
+        pooling
+    }
+}

@@ -1,0 +1,279 @@
+//! The synchronous trampolines: each forwards one function of an import to another
+//! component's export, in the caller's store, instantiating the serving component on
+//! first use. A common signature gets a typed trampoline (no [`Val`]s on the way), any
+//! other a dynamic one; both map the resource handles that cross (see `resources`).
+
+use crate::error::CallError;
+use crate::instance::{check_poison, ensure_instance, exit, state};
+use crate::resources::{map_params, map_results};
+use crate::runtime::{Failure, Route};
+use std::sync::{Arc, Weak};
+use wasmtime::StoreContextMut;
+use wasmtime::component::{
+    ComponentNamedList, Func, Lift, LinkerInstance, Lower, TypedFunc, Val, types,
+};
+
+/// Enters the server of `route`: finds (or creates) its instance and the function, checks
+/// that the instance is not on the call stack and marks it so. Returns the function, the
+/// instance's generation and whether the function was looked up just now.
+fn enter<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+) -> Result<(Func, u32, bool), Failure> {
+    let state = state(store.data_mut(), route.get, &route.names)?;
+    check_poison(state, route.server, &route.func)?;
+    if let Some(live) = &mut state.slots[route.server].live {
+        if live.active {
+            return Err(reentrance(route));
+        }
+        if let Some(func) = live.funcs[route.slot] {
+            live.active = true;
+            let generation = live.generation;
+            state.current = Some(route.server);
+            return Ok((func, generation, false));
+        }
+    }
+    enter_slow(store, route)
+}
+
+#[cold]
+fn enter_slow<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+) -> Result<(Func, u32, bool), Failure> {
+    let Some(runtime) = route.runtime.get().and_then(Weak::upgrade) else {
+        // The compiled workload was dropped while a store still used its instances.
+        return Err(Box::new(CallError::ForeignState {
+            workload: route.names.workload.clone(),
+        }));
+    };
+    let caller = &route.names.components[route.caller];
+    ensure_instance(store, &runtime, route.server, caller, &route.func)?;
+    let live = (route.get)(store.data_mut()).slots[route.server]
+        .live
+        .as_ref()
+        .map(|live| live.instance);
+    let Some(instance) = live else {
+        return Err(reentrance(route));
+    };
+    let func = instance
+        .get_func(&mut *store, route.export)
+        .ok_or_else(|| route.trap(wasmtime::format_err!("the export is not a function")))?;
+    let state = (route.get)(store.data_mut());
+    let Some(live) = &mut state.slots[route.server].live else {
+        return Err(reentrance(route));
+    };
+    if live.active {
+        return Err(reentrance(route));
+    }
+    live.funcs[route.slot] = Some(func);
+    live.active = true;
+    let generation = live.generation;
+    state.current = Some(route.server);
+    Ok((func, generation, true))
+}
+
+fn reentrance<T: 'static>(route: &Route<T>) -> Failure {
+    Box::new(CallError::Reentrance {
+        workload: route.names.workload.clone(),
+        caller: route.names.components[route.caller].clone(),
+        component: route.names.components[route.server].clone(),
+        func: Box::new(route.func.clone()),
+    })
+}
+
+/// Defines the trampoline of `route` in `instance` under `name`: a typed one when the
+/// signature is one of the fast paths (and `fast` is set), a dynamic one otherwise.
+pub(crate) fn define_func<T: 'static>(
+    instance: &mut LinkerInstance<'_, T>,
+    name: &str,
+    ty: &types::ComponentFunc,
+    route: Route<T>,
+    fast: bool,
+) -> wasmtime::Result<()> {
+    let route = Arc::new(route);
+    if fast && !route.has_resources && define_fast(instance, name, ty, &route)? {
+        return Ok(());
+    }
+    instance.func_new(name, move |mut store, _ty, params, results| {
+        call_dynamic(&mut store, &route, params, results).map_err(|e| wasmtime::Error::new(*e))
+    })
+}
+
+fn call_dynamic<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<(), Failure> {
+    let (func, generation, _) = enter(store, route)?;
+    let outcome = if route.has_resources {
+        let mut params = params.to_vec();
+        if let Err(error) = map_params(store, route, generation, &mut params) {
+            exit(
+                store.data_mut(),
+                route.get,
+                (route.server, generation),
+                Some(route.caller),
+                None,
+            );
+            return Err(error);
+        }
+        func.call(&mut *store, &params, results)
+    } else {
+        func.call(&mut *store, params, results)
+    };
+    exit(
+        store.data_mut(),
+        route.get,
+        (route.server, generation),
+        Some(route.caller),
+        outcome.is_err().then_some(&route.func),
+    );
+    outcome.map_err(|e| route.trap(e))?;
+    if route.has_resources {
+        map_results(store, route, generation, results)?;
+    }
+    Ok(())
+}
+
+fn call_typed<T: 'static, P, R>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+    params: P,
+) -> Result<R, Failure>
+where
+    P: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
+    R: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
+{
+    let (func, generation, fresh) = enter(store, route)?;
+    let typed = if fresh {
+        match func.typed::<P, R>(&*store) {
+            Ok(typed) => typed,
+            Err(error) => {
+                exit(
+                    store.data_mut(),
+                    route.get,
+                    (route.server, generation),
+                    Some(route.caller),
+                    None,
+                );
+                return Err(route.trap(error));
+            }
+        }
+    } else {
+        // SAFETY: this route's function was type-checked against `(P, R)` by `typed`
+        // above when the route first looked it up in this instance; the route's cache
+        // slot holds only functions that passed that check.
+        unsafe { TypedFunc::<P, R>::new_unchecked(func) }
+    };
+    let outcome = typed.call(&mut *store, params);
+    exit(
+        store.data_mut(),
+        route.get,
+        (route.server, generation),
+        Some(route.caller),
+        outcome.is_err().then_some(&route.func),
+    );
+    outcome.map_err(|e| route.trap(e))
+}
+
+fn define_typed<T: 'static, P, R>(
+    instance: &mut LinkerInstance<'_, T>,
+    name: &str,
+    route: &Arc<Route<T>>,
+) -> wasmtime::Result<bool>
+where
+    P: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
+    R: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
+{
+    let route = route.clone();
+    instance.func_wrap(name, move |mut store, params: P| {
+        call_typed::<T, P, R>(&mut store, &route, params).map_err(|e| wasmtime::Error::new(*e))
+    })?;
+    Ok(true)
+}
+
+/// The value types of the typed fast paths.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Bool,
+    U32,
+    S32,
+    U64,
+    S64,
+    F64,
+    Str,
+    OptStr,
+    ListStr,
+}
+
+fn kind(ty: &types::Type) -> Option<Kind> {
+    Some(match ty {
+        types::Type::Bool => Kind::Bool,
+        types::Type::U32 => Kind::U32,
+        types::Type::S32 => Kind::S32,
+        types::Type::U64 => Kind::U64,
+        types::Type::S64 => Kind::S64,
+        types::Type::Float64 => Kind::F64,
+        types::Type::String => Kind::Str,
+        types::Type::Option(o) if matches!(o.ty(), types::Type::String) => Kind::OptStr,
+        types::Type::List(l) if matches!(l.ty(), types::Type::String) => Kind::ListStr,
+        _ => return None,
+    })
+}
+
+/// Defines a typed trampoline if the signature is a common one; `false` if it is not.
+fn define_fast<T: 'static>(
+    instance: &mut LinkerInstance<'_, T>,
+    name: &str,
+    ty: &types::ComponentFunc,
+    route: &Arc<Route<T>>,
+) -> wasmtime::Result<bool> {
+    if ty.async_() {
+        return Ok(false);
+    }
+    let Some(params) = ty
+        .params()
+        .map(|(_, t)| kind(&t))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Ok(false);
+    };
+    let Some(results) = ty.results().map(|t| kind(&t)).collect::<Option<Vec<_>>>() else {
+        return Ok(false);
+    };
+    macro_rules! typed {
+        (($($p:ty),*) -> ($($r:ty),*)) => {
+            define_typed::<T, ($($p,)*), ($($r,)*)>(instance, name, route)
+        };
+    }
+    use Kind::*;
+    match (params.as_slice(), results.as_slice()) {
+        ([], []) => typed!(() -> ()),
+        ([], [U32]) => typed!(() -> (u32)),
+        ([], [U64]) => typed!(() -> (u64)),
+        ([], [Bool]) => typed!(() -> (bool)),
+        ([], [Str]) => typed!(() -> (String)),
+        ([], [ListStr]) => typed!(() -> (Vec<String>)),
+        ([U32], [U32]) => typed!((u32) -> (u32)),
+        ([U32], []) => typed!((u32) -> ()),
+        ([S32], [S32]) => typed!((i32) -> (i32)),
+        ([U64], [U64]) => typed!((u64) -> (u64)),
+        ([S64], [S64]) => typed!((i64) -> (i64)),
+        ([F64], [F64]) => typed!((f64) -> (f64)),
+        ([U32, U32], [U32]) => typed!((u32, u32) -> (u32)),
+        ([Str], [Str]) => typed!((String) -> (String)),
+        ([Str], []) => typed!((String) -> ()),
+        ([Str], [OptStr]) => typed!((String) -> (Option<String>)),
+        ([Str], [U32]) => typed!((String) -> (u32)),
+        ([Str], [U64]) => typed!((String) -> (u64)),
+        ([Str], [Bool]) => typed!((String) -> (bool)),
+        ([Str, Str], [Str]) => typed!((String, String) -> (String)),
+        ([Str, Str], []) => typed!((String, String) -> ()),
+        ([Str, Str], [OptStr]) => typed!((String, String) -> (Option<String>)),
+        ([Str, Str, Str], []) => typed!((String, String, String) -> ()),
+        ([U32, Str], [U64]) => typed!((u32, String) -> (u64)),
+        _ => Ok(false),
+    }
+}
