@@ -9,23 +9,10 @@
 //! every other lazy component is a cluster of one.
 
 use crate::diagnostic::Problem;
-use crate::plan::{ComponentId, Plan, Provider};
+use crate::plan::{Cluster, ComponentId, Instantiation, Plan, Provider};
 use crate::resolve::{Bindings, Resolver};
-use crate::workload::Instantiation;
-use petgraph::unionfind::UnionFind;
 
-/// A set of workload components instantiated together: the first call into any member
-/// instantiates every member (in one store, once each).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cluster {
-    /// Its name: the key in `[clusters]`, or the name of its first member for a cluster
-    /// of the default rule.
-    pub name: String,
-    /// Its members, in the order of the workload file; never empty.
-    pub members: Vec<ComponentId>,
-    /// Whether `[clusters]` names it (else the default rule made it).
-    pub explicit: bool,
-}
+use petgraph::unionfind::UnionFind;
 
 impl Cluster {
     /// By component index (`count` components): the index in `clusters` of the cluster of

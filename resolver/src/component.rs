@@ -1,6 +1,6 @@
 //! A component's imports and exports, read from its bytes with wac-types.
 
-use crate::names::InterfaceName;
+use crate::names::{InterfaceName, names_match};
 use std::sync::Arc;
 use wac_types::{ItemKind, Package, Types, WorldId};
 
@@ -132,4 +132,13 @@ fn implements(name: &str, kind: ItemKind, types: &Types) -> Option<String> {
         ItemKind::Instance(id) if InterfaceName::parse(name).is_none() => types[id].id.clone(),
         _ => None,
     }
+}
+
+/// The item named `name` among `items`: the one of exactly that name, else the first whose
+/// name is semver-compatible with it.
+pub(crate) fn find_export<'a>(items: &'a [Item], name: &str) -> Option<&'a Item> {
+    items
+        .iter()
+        .find(|e| e.name == name)
+        .or_else(|| items.iter().find(|e| names_match(name, &e.name)))
 }

@@ -4,9 +4,9 @@
 //! support on for a workload that has one, and the resolver warns about what Wasmtime 48
 //! cannot link in such a workload.
 
-use crate::cluster::Cluster;
 use crate::component::{ComponentType, Item};
 use crate::diagnostic::Problem;
+use crate::plan::Cluster;
 use crate::plan::{ComponentId, Plan, Provider};
 use crate::resolve::{Bindings, Resolver};
 use wac_types::{DefinedType, FuncTypeId, ItemKind, PrimitiveType, Types, ValueType};

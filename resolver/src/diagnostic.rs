@@ -8,7 +8,6 @@
 use crate::source::SourceFile;
 use miette::{LabeledSpan, SourceSpan};
 use std::fmt;
-use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -26,8 +25,7 @@ pub struct Kind {
 // `KINDS`: every variant's `#[diagnostic]` attribute and doc comment, in order (build.rs).
 include!(concat!(env!("OUT_DIR"), "/kinds.rs"));
 
-/// A byte range in the workload file's text.
-pub type Span = Range<usize>;
+pub use crate::source::Span;
 
 /// The text of a workload file, shared by every diagnostic that points into it.
 pub type WorkloadText = Arc<SourceFile>;
@@ -777,51 +775,5 @@ impl miette::Diagnostic for Diagnostic {
             self.label.clone(),
             span,
         ))))
-    }
-}
-
-/// Every problem found in one run: returned when a workload does not resolve.
-///
-/// It holds the errors and the warnings found together with them, in the order of the
-/// workload file. It is never empty of errors.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("workload does not resolve: {} error(s)", self.errors().count())]
-pub struct ResolveError {
-    /// Errors and warnings, in the order found.
-    pub diagnostics: Vec<Diagnostic>,
-    /// What did resolve, when the workload file could be read and parsed.
-    pub partial: Option<Box<crate::PartialPlan>>,
-}
-
-impl ResolveError {
-    /// The diagnostics that stop the workload from resolving.
-    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity() == Severity::Error)
-    }
-
-    /// The problems of every diagnostic, errors and warnings, in order.
-    pub fn problems(&self) -> impl Iterator<Item = &Problem> {
-        self.diagnostics.iter().map(|d| &d.problem)
-    }
-}
-
-impl ResolveError {
-    /// An error of `diagnostics` with no partial plan.
-    pub fn new(diagnostics: Vec<Diagnostic>) -> Self {
-        Self {
-            diagnostics,
-            partial: None,
-        }
-    }
-}
-
-impl From<Diagnostic> for ResolveError {
-    fn from(diagnostic: Diagnostic) -> Self {
-        Self {
-            diagnostics: vec![diagnostic],
-            partial: None,
-        }
     }
 }

@@ -5,8 +5,8 @@
 //! resolves also encodes.
 
 use crate::component::Item;
+use crate::component::find_export;
 use crate::diagnostic::{Problem, Referrer, WantedExport};
-use crate::names::find_export;
 use crate::plan::{ComponentId, WorkloadExport};
 use crate::resolve::{Bindings, Resolver, servers};
 use std::collections::HashMap;

@@ -5,19 +5,21 @@
 //! (toml's wording). Names are checked to be kebab-case labels; every name problem is
 //! reported, not only the first.
 
-use crate::diagnostic::{Diagnostic, Problem, ResolveError, Span, WorkloadText};
+use crate::diagnostic::{Diagnostic, Problem, Span, WorkloadText};
+use crate::error::ResolveError;
 use crate::names::is_label;
+use crate::plan::Instantiation;
 use crate::plugin::BackendConfig;
-use crate::source::SourceFile;
+use crate::source::{Located, SourceFile};
 use crate::workload::{
     BindingTarget, ClusterDecl, ComponentDecl, ComponentSource, ExplicitBinding, ExportDecl,
-    HostBackendDecl, HostDecl, Instantiation, Located, Workload,
+    HostBackendDecl, HostDecl, Workload,
 };
 use indexmap::IndexMap;
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use toml::Spanned;
 
@@ -434,4 +436,44 @@ fn export(target: Spanned<RawTarget>) -> Located<ExportDecl> {
             export: None,
         },
     })
+}
+
+impl Workload {
+    /// Reads and parses the workload file at `path`.
+    ///
+    /// # Errors
+    /// [`Problem::ReadWorkload`] when the file cannot be read; otherwise as [`Workload::parse`].
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ResolveError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Diagnostic::new(
+                Problem::ReadWorkload {
+                    path: path.to_owned(),
+                    reason: e.to_string(),
+                },
+                None,
+                None,
+            )
+        })?;
+        let base_dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        Self::parse(&path.display().to_string(), text, base_dir)
+    }
+
+    /// Parses workload text; `file_name` names it in diagnostics and relative component
+    /// paths are relative to `base_dir`.
+    ///
+    /// # Errors
+    /// [`Problem::InvalidWorkload`] for invalid TOML, a missing `name`, an unknown key (the
+    /// message lists the known ones) or a value of the wrong type; [`Problem::InvalidName`]
+    /// for names that are not kebab-case. Every name problem is reported, not only the first.
+    pub fn parse(
+        file_name: &str,
+        text: String,
+        base_dir: impl Into<PathBuf>,
+    ) -> Result<Self, ResolveError> {
+        parse(file_name, text, base_dir.into())
+    }
 }

@@ -1,8 +1,9 @@
 //! The end of resolving: the plan, or every diagnostic with the partial plan of what did
 //! resolve.
 
-use crate::cluster::Cluster;
-use crate::diagnostic::{Diagnostic, ResolveError, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::ResolveError;
+use crate::plan::Cluster;
 use crate::plan::{
     Binding, ComponentId, PartialPlan, Plan, PlannedComponent, Provider, Unbound, Unreadable,
     WorkloadExport,

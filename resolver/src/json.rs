@@ -4,9 +4,10 @@
 //! [`JSON_SCHEMA`]; docs/json.md documents every field.
 
 use crate::component::Item;
-use crate::diagnostic::{Diagnostic, ResolveError, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::ResolveError;
+use crate::plan::Instantiation;
 use crate::plan::{Binding, ComponentId, PartialPlan, Plan, PlannedComponent, Provider, Rule};
-use crate::workload::Instantiation;
 use serde::Serialize;
 use std::collections::HashMap;
 

@@ -60,6 +60,7 @@ mod cluster;
 mod component;
 mod concurrency;
 mod diagnostic;
+mod error;
 mod exports;
 mod file;
 mod finish;
@@ -73,31 +74,31 @@ mod source;
 mod wit_text;
 mod workload;
 
-pub use cluster::Cluster;
 pub use component::{ComponentCounts, ComponentType, Item};
 pub use concurrency::needs_concurrency;
 pub use diagnostic::{
-    BackendOffer, Diagnostic, Kind, Problem, Referrer, ResolveError, Severity, Span, WantedExport,
-    WorkloadText,
+    BackendOffer, Diagnostic, Kind, Problem, Referrer, Severity, WantedExport, WorkloadText,
 };
+pub use error::ResolveError;
 pub use json::{
     ClusterJson, ComponentJson, ExportJson, HostImportJson, ImportJson, ItemJson, JSON_SCHEMA,
     PathStyle, ProblemJson, ProviderJson, UnboundJson, WorkloadJson,
 };
 pub use names::{HostPattern, InterfaceName, names_match};
 pub use plan::{
-    Binding, ComponentFile, ComponentId, FileId, HostImport, HostSection, PartialPlan, Plan,
-    PlannedBackend, PlannedComponent, Provider, Rule, Unbound, Unreadable, WorkloadExport,
+    Binding, Cluster, ComponentFile, ComponentId, FileId, HostImport, HostSection, Instantiation,
+    PartialPlan, Plan, PlannedBackend, PlannedComponent, Provider, Rule, Unbound, Unreadable,
+    WorkloadExport,
 };
 pub use plugin::{
     BackendCheck, BackendConfig, ConfigEntry, ConfigIssue, HostProfile, PluginSchema,
 };
 pub use resolve::{resolve, resolve_file, resolve_file_with, resolve_with};
-pub use source::SourceFile;
+pub use source::{Located, SourceFile, Span};
 /// The wac-types crate, whose [`Types`](wac_types::Types) and
 /// [`ItemKind`](wac_types::ItemKind) the plan uses.
 pub use wac_types;
 pub use workload::{
     BindingTarget, ClusterDecl, ComponentDecl, ComponentSource, ExplicitBinding, ExportDecl,
-    HostBackendDecl, HostDecl, Instantiation, Located, Workload,
+    HostBackendDecl, HostDecl, Workload,
 };

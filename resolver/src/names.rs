@@ -19,15 +19,6 @@ pub fn names_match(import: &str, export: &str) -> bool {
     are_semver_compatible(import, export)
 }
 
-/// The item named `name` among `items`: the one of exactly that name, else the first whose
-/// name is semver-compatible with it.
-pub(crate) fn find_export<'a>(items: &'a [crate::Item], name: &str) -> Option<&'a crate::Item> {
-    items
-        .iter()
-        .find(|e| e.name == name)
-        .or_else(|| items.iter().find(|e| names_match(name, &e.name)))
-}
-
 /// The name without its `@version`: the bucket in which semver-compatible names meet.
 fn unversioned(name: &str) -> &str {
     InterfaceName::parse(name).map_or(name, |n| n.unversioned)

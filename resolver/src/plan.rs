@@ -5,7 +5,6 @@ use crate::component::{ComponentType, Item};
 use crate::diagnostic::{Diagnostic, Span, WorkloadText};
 use crate::names::HostPattern;
 use crate::plugin::BackendConfig;
-use crate::workload::Instantiation;
 use indexmap::IndexMap;
 use serde::Serialize;
 use std::fmt;
@@ -107,7 +106,7 @@ pub struct Plan {
     pub source: Option<WorkloadText>,
     /// The clusters: every component in exactly one, ordered by their first members (see
     /// [`Cluster`](crate::Cluster)).
-    pub clusters: Vec<crate::Cluster>,
+    pub clusters: Vec<Cluster>,
 }
 
 /// One component of a resolved workload.
@@ -197,9 +196,10 @@ pub struct WorkloadExport {
     pub export: Item,
 }
 
-/// What did resolve of a workload that does not: returned in [`ResolveError::partial`]
-/// (`crate::ResolveError`), so that tools such as `compose graph` can show the wiring next
-/// to the errors without matching imports themselves.
+/// What did resolve of a workload that does not: returned in
+/// [`ResolveError::partial`](crate::ResolveError::partial), so that tools such as
+/// `compose graph` can show the wiring next to the errors without matching imports
+/// themselves.
 #[derive(Debug, Clone)]
 pub struct PartialPlan {
     /// The components that could be read, each with the bindings that resolved; the
@@ -396,4 +396,28 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// When the run-time linker instantiates a component.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Instantiation {
+    /// On the first call that needs it (the default).
+    #[default]
+    Lazy,
+    /// When the workload is instantiated in a store.
+    Eager,
+}
+
+/// A set of workload components instantiated together: the first call into any member
+/// instantiates every member (in one store, once each).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    /// Its name: the key in `[clusters]`, or the name of its first member for a cluster
+    /// of the default rule.
+    pub name: String,
+    /// Its members, in the order of the workload file; never empty.
+    pub members: Vec<ComponentId>,
+    /// Whether `[clusters]` names it (else the default rule made it).
+    pub explicit: bool,
 }

@@ -12,7 +12,7 @@
 
 use crate::diagnostic::Span;
 use crate::names::{HostPattern, names_match};
-use crate::workload::Located;
+use crate::source::Located;
 use indexmap::IndexMap;
 use std::fmt;
 use std::sync::Arc;

@@ -5,9 +5,11 @@
 //! [`crate::host`], the workload's exports in [`crate::exports`], assembling the plan in
 //! [`crate::finish`]; this module reads the components and binds imports (rules 1–5).
 
+use crate::component::find_export;
 use crate::component::{ComponentType, Item};
-use crate::diagnostic::{Diagnostic, Problem, Referrer, ResolveError, Span, WantedExport};
-use crate::names::{NameIndex, find_export, names_match};
+use crate::diagnostic::{Diagnostic, Problem, Referrer, Span, WantedExport};
+use crate::error::ResolveError;
+use crate::names::{NameIndex, names_match};
 use crate::plan::{Binding, ComponentFile, ComponentId, FileId, HostSection, Provider, Rule};
 use crate::plugin::HostProfile;
 use crate::workload::{BindingTarget, ComponentDecl, ComponentSource, ExplicitBinding, Workload};

@@ -1,5 +1,5 @@
 //! The text of a workload file with a line index, so that every diagnostic finds its line
-//! and column in `O(log lines)`.
+//! and column in `O(log lines)`; a span in it, and a value with its span ([`Located`]).
 //!
 //! Why not miette's own `NamedSource<String>`: its `read_span` scans the text from the
 //! start for every span, so rendering one diagnostic per component of a 10,000-component
@@ -7,6 +7,11 @@
 //! index finds the lines around a span and miette's scan runs on that window only.
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+use std::ops::Range;
+use toml::Spanned;
+
+/// A byte range in the workload file's text.
+pub type Span = Range<usize>;
 
 /// A workload file's name and text, with the byte offset where each line starts.
 #[derive(Debug)]
@@ -94,5 +99,45 @@ impl SourceCode for SourceFile {
             inner.column(),
             inner.line_count(),
         )))
+    }
+}
+
+/// A value and, when it was read from a workload file, where it is written there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Its byte range in the workload file.
+    pub span: Option<Span>,
+}
+
+impl<T> Located<T> {
+    /// A value that is not written in any file.
+    pub fn new(value: T) -> Self {
+        Self { value, span: None }
+    }
+
+    /// The same place with the value mapped by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Located<U> {
+        Located {
+            value: f(self.value),
+            span: self.span,
+        }
+    }
+}
+
+impl<T> From<Spanned<T>> for Located<T> {
+    fn from(spanned: Spanned<T>) -> Self {
+        let span = spanned.span();
+        Self {
+            value: spanned.into_inner(),
+            span: Some(span),
+        }
+    }
+}
+
+impl From<&str> for Located<String> {
+    fn from(value: &str) -> Self {
+        Self::new(value.to_owned())
     }
 }

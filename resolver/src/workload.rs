@@ -5,53 +5,13 @@
 //! bytes may already be in memory). Every value read from a file keeps its span, so
 //! that the resolver's diagnostics point into the file.
 
-use crate::diagnostic::{Diagnostic, Problem, ResolveError, Span, WorkloadText};
+use crate::diagnostic::{Diagnostic, Problem, Span, WorkloadText};
+use crate::plan::Instantiation;
 use crate::plugin::BackendConfig;
+use crate::source::Located;
 use indexmap::IndexMap;
-use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use toml::Spanned;
-
-/// A value and, when it was read from a workload file, where it is written there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Located<T> {
-    /// The value.
-    pub value: T,
-    /// Its byte range in the workload file.
-    pub span: Option<Span>,
-}
-
-impl<T> Located<T> {
-    /// A value that is not written in any file.
-    pub fn new(value: T) -> Self {
-        Self { value, span: None }
-    }
-
-    /// The same place with the value mapped by `f`.
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Located<U> {
-        Located {
-            value: f(self.value),
-            span: self.span,
-        }
-    }
-}
-
-impl<T> From<Spanned<T>> for Located<T> {
-    fn from(spanned: Spanned<T>) -> Self {
-        let span = spanned.span();
-        Self {
-            value: spanned.into_inner(),
-            span: Some(span),
-        }
-    }
-}
-
-impl From<&str> for Located<String> {
-    fn from(value: &str) -> Self {
-        Self::new(value.to_owned())
-    }
-}
 
 /// A workload: the components of one application and how they are wired.
 #[derive(Debug, Clone)]
@@ -120,17 +80,6 @@ pub enum ComponentSource {
         /// The component's bytes.
         bytes: Arc<[u8]>,
     },
-}
-
-/// When the run-time linker instantiates a component.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Instantiation {
-    /// On the first call that needs it (the default).
-    #[default]
-    Lazy,
-    /// When the workload is instantiated in a store.
-    Eager,
 }
 
 /// `[components.<name>]`: one component of the workload.
@@ -334,44 +283,6 @@ impl Workload {
             },
         );
         self
-    }
-
-    /// Reads and parses the workload file at `path`.
-    ///
-    /// # Errors
-    /// [`Problem::ReadWorkload`] when the file cannot be read; otherwise as [`Workload::parse`].
-    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ResolveError> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostic::new(
-                Problem::ReadWorkload {
-                    path: path.to_owned(),
-                    reason: e.to_string(),
-                },
-                None,
-                None,
-            )
-        })?;
-        let base_dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-            _ => PathBuf::from("."),
-        };
-        Self::parse(&path.display().to_string(), text, base_dir)
-    }
-
-    /// Parses workload text; `file_name` names it in diagnostics and relative component
-    /// paths are relative to `base_dir`.
-    ///
-    /// # Errors
-    /// [`Problem::InvalidWorkload`] for invalid TOML, a missing `name`, an unknown key (the
-    /// message lists the known ones) or a value of the wrong type; [`Problem::InvalidName`]
-    /// for names that are not kebab-case. Every name problem is reported, not only the first.
-    pub fn parse(
-        file_name: &str,
-        text: String,
-        base_dir: impl Into<PathBuf>,
-    ) -> Result<Self, ResolveError> {
-        crate::file::parse(file_name, text, base_dir.into())
     }
 
     /// Where a component's name is written, if it is.
