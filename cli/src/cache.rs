@@ -1,8 +1,8 @@
 //! `compose cache`: where compiled components are kept, and removing them; `--no-cache`,
-//! shared by the commands that compile (`run`, `serve`, `check`).
+//! shared by the commands that compile (`run`, `serve`).
 
 use crate::report;
-use compose_linker::CodeCache;
+use compose_linker::{CodeCache, CompileOptions};
 use std::process::ExitCode;
 
 /// Arguments of `compose cache`.
@@ -30,13 +30,17 @@ pub struct Flag {
 }
 
 impl Flag {
-    /// The cache to compile through: the default one, unless `--no-cache` (or no folder
-    /// for it can be found).
-    pub fn cache(self) -> Option<CodeCache> {
-        if self.no_cache {
-            return None;
+    /// How to compile: through the default cache unless `--no-cache` (or no folder for it
+    /// can be found), showing slow compilations on a terminal.
+    pub fn compile_options(self) -> CompileOptions {
+        let cache = (!self.no_cache)
+            .then(CodeCache::default_dir)
+            .flatten()
+            .map(CodeCache::new);
+        CompileOptions {
+            cache,
+            observer: crate::progress::observer(),
         }
-        CodeCache::default_dir().map(CodeCache::new)
     }
 }
 

@@ -10,6 +10,7 @@ mod check;
 mod graph;
 mod output;
 mod profile;
+mod progress;
 mod report;
 mod resolve;
 mod run;

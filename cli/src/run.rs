@@ -41,6 +41,8 @@ pub struct Args {
     timeout: Option<Duration>,
     #[command(flatten)]
     link: profile::Link,
+    #[command(flatten)]
+    cache: crate::cache::Flag,
     /// The command's arguments (after `--`).
     #[arg(last = true, value_name = "ARGS", conflicts_with = "invoke")]
     args: Vec<String>,
@@ -60,6 +62,7 @@ pub fn run(args: Args) -> ExitCode {
         timeout: args.timeout,
         pooling: None,
         link: args.link.mode,
+        compile: args.cache.compile_options(),
     };
     let Some(invoke) = &args.invoke else {
         return command(&args, &plan, limits);

@@ -37,6 +37,8 @@ pub struct Args {
     max_concurrent_requests: usize,
     #[command(flatten)]
     link: crate::profile::Link,
+    #[command(flatten)]
+    cache: crate::cache::Flag,
     /// How long in-flight requests may take to finish after SIGINT or SIGTERM.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "10s")]
     grace: Duration,
@@ -56,6 +58,7 @@ pub fn run(args: Args) -> ExitCode {
             timeout: args.timeout,
             pooling: (args.pool > 0).then_some(args.pool),
             link: args.link.mode,
+            compile: args.cache.compile_options(),
         },
         verbose: args.verbose,
         grace: args.grace,

@@ -13,9 +13,15 @@ fn root() -> PathBuf {
         .to_owned()
 }
 
+/// The compiled-code cache of these tests (not the user's).
+fn test_cache() -> PathBuf {
+    root().join("target/tmp/cli-tests-cache")
+}
+
 fn compose(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_compose"))
         .args(args)
+        .env("COMPOSE_CACHE_DIR", test_cache())
         .current_dir(root())
         .output()
         .expect("compose runs")
@@ -482,7 +488,10 @@ fn database(test: &str) -> Option<[String; 2]> {
 /// `compose` with the teams' variables set to `a` and `b` (`None`: unset).
 fn compose_with(args: &[&str], a: Option<&str>, b: Option<&str>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_compose"));
-    command.args(args).current_dir(root());
+    command
+        .args(args)
+        .env("COMPOSE_CACHE_DIR", test_cache())
+        .current_dir(root());
     for (name, value) in [("TEAM_A_DATABASE_URL", a), ("TEAM_B_DATABASE_URL", b)] {
         match value {
             Some(value) => command.env(name, value),
@@ -692,6 +701,7 @@ fn start_serve(
         .arg("serve")
         .args(args)
         .args(["--addr", "127.0.0.1:0"])
+        .env("COMPOSE_CACHE_DIR", test_cache())
         .envs(envs.iter().copied())
         .current_dir(root())
         .stderr(std::process::Stdio::piped())
@@ -870,4 +880,91 @@ fn serve_exits_0_after_its_grace_without_a_panic_while_a_request_waits_on_postgr
     let envs = [("TEAM_A_DATABASE_URL", team_a.as_str())];
     shut_down_while_blocked(&args, &envs, take_the_lock, "/greet/ann");
     let _ = locker.map(|mut psql| psql.wait());
+}
+
+/// The entries of the cache in `dir`, by name, with when each was last written.
+fn cache_entries(dir: &Path) -> Vec<(String, std::time::SystemTime)> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir.join("components"))
+        .map(|read| read.map(|e| e.unwrap()).collect())
+        .unwrap_or_else(|_| Vec::new())
+        .into_iter()
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, e.metadata().unwrap().modified().unwrap())
+        })
+        .collect();
+    entries.sort();
+    entries
+}
+
+#[test]
+fn run_compiles_through_the_cache_and_two_runs_at_once_leave_valid_entries() {
+    let cache = scratch_dir("cache").join("cache");
+    let greet = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_compose"))
+            .args(["run", "fixtures/shop/workload.toml", "--env", "GREETING=Hi"])
+            .args(["--invoke", r#"handler#greet("ci")"#])
+            .args(extra)
+            .env("COMPOSE_CACHE_DIR", &cache)
+            .current_dir(root())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("compose runs")
+    };
+    let greeted = |child: std::process::Child| {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        text(&out.stdout)
+    };
+    assert_eq!(greeted(greet(&["--no-cache"])), "\"Hi, ci! (#1)\"\n");
+    assert_eq!(cache_entries(&cache), [], "--no-cache writes nothing");
+    // Two processes compiling the same components at once.
+    let (one, two) = (greet(&[]), greet(&[]));
+    assert_eq!(greeted(one), "\"Hi, ci! (#1)\"\n");
+    assert_eq!(greeted(two), "\"Hi, ci! (#1)\"\n");
+    let written = cache_entries(&cache);
+    assert!(!written.is_empty());
+    assert!(
+        written.iter().all(|(name, _)| name.ends_with(".cwasm")),
+        "{written:?}"
+    );
+    // A warm run reads them, valid, and rewrites none.
+    assert_eq!(greeted(greet(&[])), "\"Hi, ci! (#1)\"\n");
+    assert_eq!(cache_entries(&cache), written);
+    let clean = Command::new(env!("CARGO_BIN_EXE_compose"))
+        .args(["cache", "clean"])
+        .env("COMPOSE_CACHE_DIR", &cache)
+        .output()
+        .unwrap();
+    assert!(clean.status.success(), "{}", text(&clean.stderr));
+    assert_eq!(cache_entries(&cache), []);
+}
+
+#[test]
+fn the_cache_is_in_compose_cache_dir_else_where_the_xdg_base_directory_spec_says() {
+    let dir = |envs: &[(&str, &str)]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_compose"))
+            .args(["cache", "dir"])
+            .env_remove("COMPOSE_CACHE_DIR")
+            .env_remove("XDG_CACHE_HOME")
+            .envs(envs.iter().copied())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_owned()
+    };
+    assert_eq!(
+        dir(&[("COMPOSE_CACHE_DIR", "/c"), ("XDG_CACHE_HOME", "/x")]),
+        "/c"
+    );
+    assert_eq!(
+        dir(&[("XDG_CACHE_HOME", "/x"), ("HOME", "/h")]),
+        "/x/compose"
+    );
+    // A relative XDG_CACHE_HOME is ignored, as the spec says.
+    assert_eq!(
+        dir(&[("XDG_CACHE_HOME", "x"), ("HOME", "/h")]),
+        "/h/.cache/compose"
+    );
+    assert_eq!(dir(&[("HOME", "/h")]), "/h/.cache/compose");
 }

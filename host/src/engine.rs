@@ -5,7 +5,9 @@
 //! pooling allocator for hosts that create a store per request.
 
 use crate::error::HostError;
-use compose_linker::{CompiledWorkload, Deadlines, LinkMode, PoolSizing, WorkloadLinker};
+use compose_linker::{
+    CompileOptions, CompiledWorkload, Deadlines, LinkMode, PoolSizing, WorkloadLinker,
+};
 use compose_resolver::Plan;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +30,9 @@ pub struct EngineOptions {
     /// How the workload's components are linked (default [`LinkMode::Clusters`]; see
     /// [`WorkloadLinker::link_mode`](compose_linker::WorkloadLinker::link_mode)).
     pub link: LinkMode,
+    /// How they are compiled: through a cache of compiled code, telling an observer of
+    /// each compilation (default: every time, telling no one).
+    pub compile: CompileOptions,
 }
 
 /// An engine for a plan with its limits: the deadline thread (when there is a timeout),
@@ -38,6 +43,7 @@ pub struct HostEngine {
     deadlines: Option<Arc<Deadlines>>,
     timeout: Option<Duration>,
     link: LinkMode,
+    compile: CompileOptions,
 }
 
 impl HostEngine {
@@ -69,6 +75,7 @@ impl HostEngine {
             deadlines,
             timeout: options.timeout,
             link: options.link,
+            compile: options.compile.clone(),
         })
     }
 
@@ -77,10 +84,13 @@ impl HostEngine {
         &self.engine
     }
 
-    /// A linker for `plan` on this engine, in the link mode of the options.
+    /// A linker for `plan` on this engine, with the link mode and the compile options of
+    /// the options.
     pub fn linker<'p, T: 'static>(&self, plan: &'p Plan) -> WorkloadLinker<'p, T> {
         let mut linker = WorkloadLinker::new(&self.engine, plan);
-        linker.link_mode(self.link);
+        linker
+            .link_mode(self.link)
+            .compile_options(self.compile.clone());
         linker
     }
 

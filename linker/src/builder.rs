@@ -3,6 +3,7 @@
 //! [`CompiledWorkload`].
 
 use crate::cluster::{self, LinkMode};
+use crate::compile::CompileOptions;
 use crate::compiled::{CompiledWorkload, Info};
 use crate::error::{BuildError, LookupError, boxed};
 use crate::link::{ComponentHost, Linking};
@@ -29,6 +30,7 @@ pub struct WorkloadLinker<'p, T: 'static> {
     /// Host definitions for one component only, by the component's index in the plan.
     per_component: HashMap<usize, Vec<ComponentHost<T>>>,
     mode: LinkMode,
+    compile: CompileOptions,
 }
 
 impl<'p, T: 'static> WorkloadLinker<'p, T> {
@@ -48,6 +50,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
             fast_paths: true,
             per_component: HashMap::new(),
             mode: LinkMode::default(),
+            compile: CompileOptions::default(),
         }
     }
 
@@ -133,6 +136,13 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
         self
     }
 
+    /// How [`WorkloadLinker::compile`] compiles (default: everything, every time): through
+    /// a [`CodeCache`](crate::CodeCache), telling an observer of each compilation.
+    pub fn compile_options(&mut self, options: CompileOptions) -> &mut Self {
+        self.compile = options;
+        self
+    }
+
     /// Compiles the workload: every distinct component file once (components that share a
     /// file share their compiled code), a linker per component with a trampoline for every
     /// function of every import bound to another component, and an
@@ -156,7 +166,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
         let own: HashSet<usize> = self.per_component.keys().copied().collect();
         let fusion = cluster::fuse(plan, self.mode, &own);
         let files = self.compile_files(&fusion)?;
-        let units = cluster::units(&self.engine, plan, &fusion, files)?;
+        let units = cluster::units(&self.engine, &self.compile, plan, &fusion, files)?;
         let mut linking = Linking::new(plan, &self.engine, &units, get, self.fast_paths);
         let own = |id: usize| self.per_component.get(&id).map_or(&[][..], Vec::as_slice);
         let mut pres = vec![None; plan.components.len()];
@@ -224,8 +234,9 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
             let slot = &mut compiled[planned.file.index()];
             if slot.is_none() {
                 let bytes = &self.plan.file(planned.file).ty.bytes;
-                let component =
-                    Component::new(&self.engine, bytes).map_err(|e| BuildError::Compile {
+                let component = (self.compile)
+                    .compile(&self.engine, &planned.name, bytes)
+                    .map_err(|e| BuildError::Compile {
                         workload: self.plan.name.clone(),
                         component: planned.name.clone(),
                         source: boxed(e),

@@ -80,19 +80,46 @@ impl CodeCache {
         engine: &Engine,
         bytes: &[u8],
     ) -> wasmtime::Result<(Component, CacheLookup)> {
-        let path = self.entry_path(engine, bytes);
-        let lookup = match std::fs::read(&path) {
-            Ok(entry) => match load(engine, &entry) {
-                Ok(component) => return Ok((component, CacheLookup::Hit)),
-                Err(why) => CacheLookup::Invalid(why),
-            },
-            Err(_) => CacheLookup::Miss,
+        let lookup = match self.load(engine, bytes) {
+            Ok(component) => return Ok((component, CacheLookup::Hit)),
+            Err(lookup) => lookup,
         };
         let component = Component::new(engine, bytes)?;
-        if let Ok(payload) = component.serialize() {
-            let _ = write_entry(&path, &payload);
-        }
+        let _ = self.store(engine, bytes, &component);
         Ok((component, lookup))
+    }
+
+    /// The component of `bytes` for `engine` from its entry, or why there is none to use
+    /// ([`CacheLookup::Miss`] or [`CacheLookup::Invalid`]).
+    pub fn load(&self, engine: &Engine, bytes: &[u8]) -> Result<Component, CacheLookup> {
+        let entry = std::fs::read(self.entry_path(engine, bytes)).map_err(|_| CacheLookup::Miss)?;
+        load(engine, &entry).map_err(CacheLookup::Invalid)
+    }
+
+    /// Writes `component`, compiled from `bytes` for `engine`, as its entry (atomically,
+    /// replacing an invalid one).
+    ///
+    /// # Errors
+    /// Wasmtime's when the component cannot be serialized, the operating system's when the
+    /// entry cannot be written.
+    pub fn store(
+        &self,
+        engine: &Engine,
+        bytes: &[u8],
+        component: &Component,
+    ) -> wasmtime::Result<()> {
+        let payload = component.serialize()?;
+        write_entry(&self.entry_path(engine, bytes), &payload)?;
+        Ok(())
+    }
+
+    /// The file of the entry of `bytes` compiled for `engine` (which may not exist).
+    pub fn entry_path(&self, engine: &Engine, bytes: &[u8]) -> PathBuf {
+        let mut key = HashWriter(Sha256::new());
+        std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut key);
+        key.0.update(bytes);
+        let name = format!("{}.cwasm", hex(&key.0.finalize()));
+        self.dir.join("components").join(name)
     }
 
     /// Removes every entry (the folder itself stays).
@@ -104,15 +131,6 @@ impl CodeCache {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
-    }
-
-    /// `<dir>/components/<sha256(engine compatibility, bytes)>.cwasm`.
-    fn entry_path(&self, engine: &Engine, bytes: &[u8]) -> PathBuf {
-        let mut key = HashWriter(Sha256::new());
-        std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut key);
-        key.0.update(bytes);
-        let name = format!("{}.cwasm", hex(&key.0.finalize()));
-        self.dir.join("components").join(name)
     }
 }
 

@@ -8,6 +8,7 @@
 //! [`LinkMode::PerComponent`]) when fusing it would change what the workload does; the
 //! reason is kept ([`CompiledWorkload::unfused_clusters`](crate::CompiledWorkload::unfused_clusters)).
 
+use crate::compile::CompileOptions;
 use crate::error::{BuildError, boxed};
 use compose_resolver::wac_types::ItemKind;
 use compose_resolver::{ComponentId, Plan, Provider};
@@ -264,6 +265,7 @@ pub(crate) fn unit_export<'a>(renamed: Option<&'a Renamed>, export: &'a str) -> 
 /// [`BuildError::Compile`] naming the cluster's members when Wasmtime refuses a composition.
 pub(crate) fn units(
     engine: &Engine,
+    compile: &CompileOptions,
     plan: &Plan,
     fusion: &Fusion,
     mut files: Vec<Option<Component>>,
@@ -272,11 +274,14 @@ pub(crate) fn units(
     let mut mates = vec![Vec::new(); count];
     let mut renamed = vec![None; count];
     for fused in &fusion.fused {
-        let component = Component::new(engine, &fused.bytes).map_err(|e| BuildError::Compile {
-            workload: plan.name.clone(),
-            component: members_text(plan, &fused.members),
-            source: boxed(e),
-        })?;
+        let members = members_text(plan, &fused.members);
+        let component = compile
+            .compile(engine, &members, &fused.bytes)
+            .map_err(|e| BuildError::Compile {
+                workload: plan.name.clone(),
+                component: members,
+                source: boxed(e),
+            })?;
         for (member, names) in fused.members.iter().zip(&fused.renamed) {
             let i = member.index();
             files[i] = Some(component.clone());

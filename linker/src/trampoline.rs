@@ -162,10 +162,16 @@ where
             }
         }
     } else {
+        #[allow(
+            unsafe_code,
+            reason = "skipping the type check of a function already checked in this instance"
+        )]
         // SAFETY: this route's function was type-checked against `(P, R)` by `typed`
         // above when the route first looked it up in this instance; the route's cache
         // slot holds only functions that passed that check.
-        unsafe { TypedFunc::<P, R>::new_unchecked(func) }
+        unsafe {
+            TypedFunc::<P, R>::new_unchecked(func)
+        }
     };
     let outcome = typed.call(&mut *store, params);
     exit(
