@@ -136,7 +136,7 @@ mod cache;
 mod cluster;
 mod compile;
 mod compiled;
-mod config;
+mod engine;
 mod error;
 #[cfg(feature = "component-model-async")]
 mod error_context;
@@ -156,7 +156,7 @@ pub use cache::{CacheLookup, CodeCache};
 pub use cluster::LinkMode;
 pub use compile::{CompileEvent, CompileObserver, CompileOptions};
 pub use compiled::{CompiledWorkload, WorkloadFunc};
-pub use config::{config, config_for, has_async_functions};
+pub use engine::{config, config_for, has_async_functions};
 pub use error::{BoxError, BuildError, CallError, FuncName, InstantiateError, LookupError};
 pub use limits::{DeadlineExceeded, Deadlines, MemoryLimitExceeded};
 pub use pool::PoolSizing;
