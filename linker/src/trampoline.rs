@@ -3,7 +3,7 @@
 //! first use. A common signature gets a typed trampoline (no [`Val`]s on the way), any
 //! other a dynamic one; both map the resource handles that cross (see `resources`).
 
-use crate::error::CallError;
+use crate::error::{CallError, FuncName};
 use crate::instance::{check_poison, ensure_instance, exit, state};
 use crate::resources::{map_params, map_results};
 use crate::runtime::{Failure, Route};
@@ -16,6 +16,24 @@ use wasmtime::component::{
 /// Enters the server of `route`: finds (or creates) its instance and the function, checks
 /// that the instance is not on the call stack and marks it so. Returns the function, the
 /// instance's generation and whether the function was looked up just now.
+/// Leaves the serving instance of `route` (entered at `generation`) back to its caller;
+/// `failed` names the function when the call failed.
+fn leave<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+    generation: u32,
+    failed: Option<&FuncName>,
+) {
+    let back = (route.server, generation);
+    exit(
+        store.data_mut(),
+        route.get,
+        back,
+        Some(route.caller),
+        failed,
+    );
+}
+
 fn enter<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     route: &Route<T>,
@@ -110,24 +128,17 @@ fn call_dynamic<T: 'static>(
     let outcome = if route.has_resources {
         let mut params = params.to_vec();
         if let Err(error) = map_params(store, route, generation, &mut params) {
-            exit(
-                store.data_mut(),
-                route.get,
-                (route.server, generation),
-                Some(route.caller),
-                None,
-            );
+            leave(store, route, generation, None);
             return Err(error);
         }
         func.call(&mut *store, &params, results)
     } else {
         func.call(&mut *store, params, results)
     };
-    exit(
-        store.data_mut(),
-        route.get,
-        (route.server, generation),
-        Some(route.caller),
+    leave(
+        store,
+        route,
+        generation,
         outcome.is_err().then_some(&route.func),
     );
     outcome.map_err(|e| route.trap(e))?;
@@ -151,13 +162,7 @@ where
         match func.typed::<P, R>(&*store) {
             Ok(typed) => typed,
             Err(error) => {
-                exit(
-                    store.data_mut(),
-                    route.get,
-                    (route.server, generation),
-                    Some(route.caller),
-                    None,
-                );
+                leave(store, route, generation, None);
                 return Err(route.trap(error));
             }
         }
@@ -174,11 +179,10 @@ where
         }
     };
     let outcome = typed.call(&mut *store, params);
-    exit(
-        store.data_mut(),
-        route.get,
-        (route.server, generation),
-        Some(route.caller),
+    leave(
+        store,
+        route,
+        generation,
         outcome.is_err().then_some(&route.func),
     );
     outcome.map_err(|e| route.trap(e))
