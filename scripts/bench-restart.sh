@@ -54,3 +54,29 @@ for round in $(seq "$rounds"); do
     printf '%-34s %-8s %9.3f\n' "run fixtures/shop" "$state" "$(echo "$(date +%s.%N) - $start" | bc)"
   done
 done
+
+# Against `wasmtime run --invoke` with Wasmtime's cache, when `wasmtime` 48 is on PATH (or
+# in $WASMTIME; built as docs/benchmarks.md says): the shop without its host backend
+# (wasmtime cannot serve a label), linked by compose and composed for wasmtime, each run
+# warm (cache filled by a first run), the mean of 20 whole runs.
+wasmtime="${WASMTIME:-$(command -v wasmtime || true)}"
+[ -n "$wasmtime" ] || exit 0
+mkdir -p "$work/shop"
+sed -e '/^\[components.reporter\]/,/^$/d' -e '/"acme:app\/report@0.1.0"/d' \
+  -e 's/^backends = .*//' -e 's|"\.\./components/|"'"$root"'/fixtures/components/|' \
+  fixtures/shop/workload.toml > "$work/shop/workload.toml"
+"$compose" build "$work/shop/workload.toml" -o "$work/shop.wasm" 2> /dev/null
+call='acme:app/handler.greet@0.1.0("ann")'
+export COMPOSE_CACHE_DIR="$work/vs-cache"
+mean() {
+  "$@" > /dev/null
+  local start; start=$(date +%s.%N)
+  for _ in $(seq 20); do "$@" > /dev/null; done
+  echo "($(date +%s.%N) - $start) / 20" | bc -l
+}
+printf '%-34s %-8s %9.4f\n' "compose run (linked)" warm \
+  "$(mean "$compose" run "$work/shop/workload.toml" --env GREETING=Hi --invoke "$call")"
+printf '%-34s %-8s %9.4f\n' "compose run (composed)" warm \
+  "$(mean "$compose" run "$work/shop/workload.toml" --link composed --env GREETING=Hi --invoke "$call")"
+printf '%-34s %-8s %9.4f\n' "wasmtime run (composed)" warm \
+  "$(mean "$wasmtime" run -C cache=y -W component-model-implements=y --env GREETING=Hi --invoke "$call" "$work/shop.wasm")"
