@@ -63,6 +63,7 @@ pub fn run(args: Args) -> ExitCode {
         pooling: None,
         link: args.link.mode,
         compile: args.cache.compile_options(),
+        ..EngineOptions::default()
     };
     let Some(invoke) = &args.invoke else {
         return command(&args, &plan, limits);

@@ -59,6 +59,7 @@ pub fn run(args: Args) -> ExitCode {
             pooling: (args.pool > 0).then_some(args.pool),
             link: args.link.mode,
             compile: args.cache.compile_options(),
+            ..EngineOptions::default()
         },
         verbose: args.verbose,
         grace: args.grace,

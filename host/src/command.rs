@@ -110,7 +110,11 @@ pub fn run_command(
     let state = HostState::new(&workload, wasi_context(options)?);
     let mut store = Store::new(engine.engine(), state);
     engine.arm(&workload, &mut store);
-    workload.instantiate(&mut store).map_err(HostError::from)?;
+    if workload.is_async() {
+        crate::runtime::block_on(workload.instantiate_async(&mut store))?;
+    } else {
+        workload.instantiate(&mut store).map_err(HostError::from)?;
+    }
     call_run(&workload, &mut store, &func)
 }
 
@@ -122,9 +126,10 @@ fn call_run(
     run: &WorkloadFunc,
 ) -> Result<i32, CommandError> {
     let mut result = [Val::Bool(false)];
-    let called = if workload.is_concurrent() {
-        // WASI 0.3 (or a WASI 0.2 command among async components): the store runs
-        // concurrently, on a runtime of its own for WASI 0.3's streams.
+    let called = if workload.is_async() {
+        // WASI 0.3 (or a WASI 0.2 command among async components, or one linked for
+        // async execution): on a runtime of its own, for WASI 0.3's streams and WASI
+        // 0.2's async I/O.
         crate::runtime::current_thread()?.block_on(workload.call_async(
             store,
             run,

@@ -1,5 +1,5 @@
 //! What every host built on compose-host defines in a workload's linker: WASI 0.2
-//! (`wasmtime-wasi`, p2, sync), the plan's backends through the host's plugins, and each
+//! (`wasmtime-wasi`, p2: sync, or async for a workload called async), the plan's backends through the host's plugins, and each
 //! component's `wasi:config/store`. `compose serve` adds `wasi:http` on top.
 
 use crate::error::HostError;
@@ -20,17 +20,20 @@ pub fn define_host<T: WasiView + HostView>(
     plan: &Plan,
     plugins: &Plugins<T>,
 ) -> Result<(), HostError> {
-    if plan.needs_concurrency() {
-        // The store runs concurrently inside a tokio runtime (WASI 0.3 needs one), where
-        // WASI 0.2's synchronous I/O cannot block on a runtime of its own (tokio panics):
-        // WASI 0.2 is linked asynchronously instead, and WASI 0.3 beside it (it needs the
-        // concurrency support that the engine has for such workloads only).
+    if linker.is_async() {
+        // The store runs inside a tokio runtime (on fibers, or concurrently: WASI 0.3 needs
+        // a runtime), where WASI 0.2's synchronous I/O would block a worker thread or a
+        // runtime of its own (tokio panics): WASI 0.2 is linked asynchronously instead.
         wasmtime_wasi::p2::add_to_linker_async(linker.host())
             .map_err(HostError::define("WASI 0.2"))?;
-        wasmtime_wasi::p3::add_to_linker(linker.host()).map_err(HostError::define("WASI 0.3"))?;
     } else {
         wasmtime_wasi::p2::add_to_linker_sync(linker.host())
             .map_err(HostError::define("WASI 0.2"))?;
+    }
+    if plan.needs_concurrency() {
+        // WASI 0.3 beside it: it needs the concurrency support that the engine has for
+        // such workloads only.
+        wasmtime_wasi::p3::add_to_linker(linker.host()).map_err(HostError::define("WASI 0.3"))?;
     }
     plugins
         .define(linker, plan.host.backends.values())

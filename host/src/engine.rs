@@ -6,7 +6,7 @@
 
 use crate::error::HostError;
 use compose_linker::{
-    CompileOptions, CompiledWorkload, Deadlines, LinkMode, PoolSizing, WorkloadLinker,
+    CompileOptions, CompiledWorkload, Deadlines, Execution, LinkMode, PoolSizing, WorkloadLinker,
 };
 use compose_resolver::Plan;
 use std::sync::Arc;
@@ -33,6 +33,10 @@ pub struct EngineOptions {
     /// How they are compiled: through a cache of compiled code, telling an observer of
     /// each compilation (default: every time, telling no one).
     pub compile: CompileOptions,
+    /// How the workload's calls run (default [`Execution::Sync`]; `compose serve` uses
+    /// [`Execution::Async`] whatever this says). See
+    /// [`WorkloadLinker::execution`](compose_linker::WorkloadLinker::execution).
+    pub execution: Execution,
 }
 
 /// An engine for a plan with its limits: the deadline thread (when there is a timeout),
@@ -44,6 +48,7 @@ pub struct HostEngine {
     timeout: Option<Duration>,
     link: LinkMode,
     compile: CompileOptions,
+    execution: Execution,
 }
 
 impl HostEngine {
@@ -76,6 +81,7 @@ impl HostEngine {
             timeout: options.timeout,
             link: options.link,
             compile: options.compile.clone(),
+            execution: options.execution,
         })
     }
 
@@ -84,13 +90,14 @@ impl HostEngine {
         &self.engine
     }
 
-    /// A linker for `plan` on this engine, with the link mode and the compile options of
-    /// the options.
+    /// A linker for `plan` on this engine, with the link mode, the compile options and the
+    /// execution of the options.
     pub fn linker<'p, T: 'static>(&self, plan: &'p Plan) -> WorkloadLinker<'p, T> {
         let mut linker = WorkloadLinker::new(&self.engine, plan);
         linker
             .link_mode(self.link)
-            .compile_options(self.compile.clone());
+            .compile_options(self.compile.clone())
+            .execution(self.execution);
         linker
     }
 

@@ -90,19 +90,26 @@ impl Host {
         &self.workload
     }
 
-    /// A new store with WASI context `wasi`, its eager components instantiated.
+    /// A new store with WASI context `wasi`, its eager components instantiated (on a tokio
+    /// runtime of its own when the workload is called async: it has async functions, or
+    /// [`EngineOptions::execution`] is [`Execution::Async`](compose_linker::Execution::Async)).
     ///
     /// # Errors
     /// An eager component fails to instantiate.
     pub fn new_store(&self, wasi: WasiCtx) -> Result<Store<HostState>, HostError> {
         let mut store = Store::new(self.workload.engine(), HostState::new(&self.workload, wasi));
         self.engine.arm(&self.workload, &mut store);
-        self.workload.instantiate(&mut store)?;
+        if self.workload.is_async() {
+            crate::runtime::block_on(self.workload.instantiate_async(&mut store))?;
+        } else {
+            self.workload.instantiate(&mut store)?;
+        }
         Ok(store)
     }
 
-    /// Calls `call` (parsed from `--invoke` syntax with [`Call::parse`]) on an export of the workload, or of `component`
-    /// when given; returns its result in WAVE syntax (`None` for no result).
+    /// Calls `call` (parsed from `--invoke` syntax with [`Call::parse`]) on an export of the
+    /// workload, or of `component` when given; returns its result in WAVE syntax (`None`
+    /// for no result). A workload called async is called on a tokio runtime of its own.
     ///
     /// # Errors
     /// An invalid expression or arguments, an unknown function, or a failing call.
@@ -131,7 +138,7 @@ impl Host {
             .to_wasm_params(types.iter())
             .map_err(|e| invalid(e.to_string()))?;
         let mut results = vec![Val::Bool(false); func.ty().results().len()];
-        if workload.is_concurrent() {
+        if workload.is_async() {
             let call = workload.call_async(&mut *store, &func, &params, &mut results);
             crate::runtime::block_on(call)?;
         } else {

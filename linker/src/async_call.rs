@@ -340,16 +340,16 @@ impl<T: Send + 'static> CompiledWorkload<T> {
         })
     }
 
-    /// [`CompiledWorkload::call_concurrent`] in a [`Store::run_concurrent`] of its own:
-    /// calls one function of a workload with async functions and waits for its result
-    /// (and for nothing else the call left running).
+    /// [`CompiledWorkload::call_concurrent`] in a [`Store::run_concurrent`] of its own
+    /// ([`CompiledWorkload::call_async`] of a workload with async functions): calls one
+    /// function and waits for its result (and for nothing else the call left running).
     ///
     /// # Errors
     /// As [`CompiledWorkload::call_concurrent`]; a [`CallError::Trap`] naming the function
     /// when the store has no concurrency support.
     ///
     /// [`Store::run_concurrent`]: wasmtime::Store::run_concurrent
-    pub async fn call_async(
+    pub(crate) async fn call_run_concurrent(
         &self,
         store: &mut Store<T>,
         func: &WorkloadFunc,

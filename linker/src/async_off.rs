@@ -30,4 +30,18 @@ impl<T: Send + 'static> CompiledWorkload<T> {
     pub fn is_concurrent(&self) -> bool {
         self.runtime.concurrent
     }
+
+    /// Never called: no workload with async functions links without the feature.
+    pub(crate) async fn call_run_concurrent(
+        &self,
+        _store: &mut wasmtime::Store<T>,
+        func: &crate::WorkloadFunc,
+        _params: &[wasmtime::component::Val],
+        _results: &mut [wasmtime::component::Val],
+    ) -> Result<(), crate::CallError> {
+        Err(self.host_trap(
+            func,
+            wasmtime::format_err!("compose-linker was built without `component-model-async`"),
+        ))
+    }
 }

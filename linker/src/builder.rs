@@ -7,7 +7,7 @@ use crate::compile::CompileOptions;
 use crate::compiled::{CompiledWorkload, Info};
 use crate::error::{BuildError, LookupError, boxed};
 use crate::link::{ComponentHost, Linking};
-use crate::runtime::GetState;
+use crate::runtime::{Execution, GetState};
 use compose_resolver::Plan;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -31,6 +31,7 @@ pub struct WorkloadLinker<'p, T: 'static> {
     per_component: HashMap<usize, Vec<ComponentHost<T>>>,
     mode: LinkMode,
     compile: CompileOptions,
+    execution: Execution,
 }
 
 impl<'p, T: 'static> WorkloadLinker<'p, T> {
@@ -51,6 +52,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
             per_component: HashMap::new(),
             mode: LinkMode::default(),
             compile: CompileOptions::default(),
+            execution: Execution::default(),
         }
     }
 
@@ -136,6 +138,26 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
         self
     }
 
+    /// How the calls of a workload without async functions run (default
+    /// [`Execution::Sync`]): on the caller's thread, or on fibers from an async runtime
+    /// ([`Execution::Async`], for hosts that run many stores on a few threads). A workload
+    /// with async functions always runs concurrently, whatever this says. Under
+    /// [`Execution::Async`], host functions that wait must be async ones
+    /// (`func_new_async`, `wasmtime_wasi::p2::add_to_linker_async`), and the workload is
+    /// called with [`CompiledWorkload::call_async`] and
+    /// [`CompiledWorkload::instantiate_async`].
+    pub fn execution(&mut self, execution: Execution) -> &mut Self {
+        self.execution = execution;
+        self
+    }
+
+    /// Whether the workload will be called async: linked for [`Execution::Async`], or with
+    /// async functions (which always run concurrently). Host definitions must then not
+    /// block the calling thread (see [`WorkloadLinker::execution`]).
+    pub fn is_async(&self) -> bool {
+        self.execution == Execution::Async || self.plan.needs_concurrency()
+    }
+
     /// How [`WorkloadLinker::compile`] compiles (default: everything, every time): through
     /// a [`CodeCache`](crate::CodeCache), telling an observer of each compilation.
     pub fn compile_options(&mut self, options: CompileOptions) -> &mut Self {
@@ -167,7 +189,14 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
         let fusion = cluster::fuse(plan, self.mode, &own);
         let files = self.compile_files(&fusion)?;
         let units = cluster::units(&self.engine, &self.compile, plan, &fusion, files)?;
-        let mut linking = Linking::new(plan, &self.engine, &units, get, self.fast_paths);
+        let mut linking = Linking::new(
+            plan,
+            &self.engine,
+            &units,
+            get,
+            self.fast_paths,
+            self.execution,
+        );
         let own = |id: usize| self.per_component.get(&id).map_or(&[][..], Vec::as_slice);
         let mut pres = vec![None; plan.components.len()];
         for fused in &fusion.fused {

@@ -4,13 +4,15 @@
 
 use crate::cluster::LinkMode;
 use crate::error::{CallError, FuncName, InstantiateError, boxed};
-use crate::instance::{check_poison, ensure_instance, enter_instance, exit, state};
+use crate::instance::{
+    check_poison, ensure_instance, ensure_instance_async, enter_instance, exit, state,
+};
 use crate::runtime::Runtime;
 use crate::state::{Names, WorkloadState};
 use std::sync::Arc;
 use wasmtime::component::types::ComponentFunc;
-use wasmtime::component::{Component, ComponentExportIndex, Val};
-use wasmtime::{AsContextMut, Engine};
+use wasmtime::component::{Component, ComponentExportIndex, Func, Val};
+use wasmtime::{AsContextMut, Engine, Store, StoreContextMut};
 
 /// What the compiled workload knows beyond what trampolines need.
 pub(crate) struct Info {
@@ -111,6 +113,14 @@ impl<T: 'static> CompiledWorkload<T> {
         self.info.mode
     }
 
+    /// Whether the workload must be called with [`CompiledWorkload::call_async`] (and
+    /// instantiated with [`CompiledWorkload::instantiate_async`]): it has async functions
+    /// ([`CompiledWorkload::is_concurrent`]) or was linked for
+    /// [`Execution::Async`](crate::Execution::Async).
+    pub fn is_async(&self) -> bool {
+        self.runtime.is_async()
+    }
+
     /// The clusters fused into one component each, by their members' names (see
     /// [`WorkloadLinker::link_mode`](crate::WorkloadLinker::link_mode)).
     pub fn fused_clusters(&self) -> &[Vec<String>] {
@@ -163,31 +173,37 @@ impl<T: 'static> CompiledWorkload<T> {
     ///
     /// # Errors
     /// [`InstantiateError::ForeignState`] when the store's state is not this workload's;
-    /// [`InstantiateError::Instantiate`] when an eager component fails to instantiate.
+    /// [`InstantiateError::Instantiate`] when an eager component fails to instantiate, or
+    /// the workload was linked for [`Execution::Async`](crate::Execution::Async) (use
+    /// [`CompiledWorkload::instantiate_async`]).
     pub fn instantiate(
         &self,
         mut store: impl AsContextMut<Data = T>,
     ) -> Result<(), InstantiateError> {
         let mut store = store.as_context_mut();
-        let runtime = &self.runtime;
-        for &id in &self.info.order {
-            if !runtime.components[id].eager {
-                continue;
-            }
-            let func = FuncName {
-                interface: None,
-                function: "(instantiation)".into(),
-            };
-            ensure_instance(&mut store, runtime, id, "host", &func).map_err(|e| match *e {
-                CallError::ForeignState { workload } => InstantiateError::ForeignState { workload },
-                other => InstantiateError::Instantiate {
-                    workload: runtime.names.workload.clone(),
-                    component: runtime.names.components[id].clone(),
-                    source: Box::new(other),
-                },
-            })?;
+        for id in self.eager() {
+            ensure_instance(&mut store, &self.runtime, id, "host", &instantiation())
+                .map_err(|e| self.instantiate_error(id, *e))?;
         }
         Ok(())
+    }
+
+    /// The eager components, in dependency order.
+    fn eager(&self) -> impl Iterator<Item = usize> + '_ {
+        let components = &self.runtime.components;
+        (self.info.order.iter().copied()).filter(|&id| components[id].eager)
+    }
+
+    /// The error of instantiating component `id`, which failed with `error`.
+    fn instantiate_error(&self, id: usize, error: CallError) -> InstantiateError {
+        match error {
+            CallError::ForeignState { workload } => InstantiateError::ForeignState { workload },
+            other => InstantiateError::Instantiate {
+                workload: self.runtime.names.workload.clone(),
+                component: self.runtime.names.components[id].clone(),
+                source: Box::new(other),
+            },
+        }
     }
 
     /// Calls `func` in `store`, instantiating its component first if the store has no
@@ -201,8 +217,9 @@ impl<T: 'static> CompiledWorkload<T> {
     /// a component it calls does (the chain of causes names each component on the way) or
     /// when the arguments do not match its type. A component that traps is discarded and
     /// instantiated afresh by the next call. A workload with async functions
-    /// ([`CompiledWorkload::is_concurrent`]) fails every call here: call it with
-    /// [`CompiledWorkload::call_async`] or [`CompiledWorkload::call_concurrent`].
+    /// ([`CompiledWorkload::is_concurrent`]) or linked for
+    /// [`Execution::Async`](crate::Execution::Async) fails every call here: call it with
+    /// [`CompiledWorkload::call_async`] (or [`CompiledWorkload::call_concurrent`]).
     pub fn call(
         &self,
         mut store: impl AsContextMut<Data = T>,
@@ -213,31 +230,132 @@ impl<T: 'static> CompiledWorkload<T> {
         let mut store = store.as_context_mut();
         let runtime = &self.runtime;
         self.check_call(func, params, results)?;
-        let trap = |source: wasmtime::Error| self.host_trap(func, source);
-        if runtime.concurrent {
-            return Err(trap(wasmtime::format_err!(
-                "workload `{}` has async functions: call it with `call_async` or `call_concurrent`",
-                runtime.names.workload
-            )));
+        if runtime.is_async() {
+            let why = if runtime.concurrent {
+                "has async functions"
+            } else {
+                "is linked for async execution"
+            };
+            return Err(self.host_trap(
+                func,
+                wasmtime::format_err!(
+                    "workload `{}` {why}: call it with `call_async`",
+                    runtime.names.workload
+                ),
+            ));
         }
         ensure_instance(&mut store, runtime, func.component, "host", &func.name).map_err(|e| *e)?;
+        let (export, outer, generation) = self.enter_host(&mut store, func)?;
+        let outcome = export.call(&mut store, params, results);
+        self.leave_host(&mut store, func, (outer, generation), outcome)
+    }
+
+    /// Enters the live instance of `func`'s component for a call by the host: the export,
+    /// the instance current before and the instance's generation.
+    fn enter_host(
+        &self,
+        store: &mut StoreContextMut<'_, T>,
+        func: &WorkloadFunc,
+    ) -> Result<(Func, Option<usize>, u32), CallError> {
+        let runtime = &self.runtime;
         let state = state(store.data_mut(), runtime.get, &runtime.names).map_err(|e| *e)?;
         check_poison(state, func.component, &func.name).map_err(|e| *e)?;
         let outer = state.current;
         let (instance, generation) =
             enter_instance(state, func.component, &func.name).map_err(|e| *e)?;
-        let outcome = match instance.get_func(&mut store, func.index) {
-            Some(f) => f.call(&mut store, params, results),
-            None => Err(wasmtime::format_err!("the export is not a function")),
-        };
-        exit(
-            store.data_mut(),
-            runtime.get,
-            (func.component, generation),
-            outer,
-            outcome.is_err().then_some(&func.name),
-        );
-        outcome.map_err(trap)
+        match instance.get_func(&mut *store, func.index) {
+            Some(export) => Ok((export, outer, generation)),
+            None => {
+                self.exit_host(store, func, (outer, generation), true);
+                let missing = wasmtime::format_err!("the export is not a function");
+                Err(self.host_trap(func, missing))
+            }
+        }
+    }
+
+    /// Leaves `func`'s instance (entered at `generation`, with `outer` current before)
+    /// after the host's call ended with `outcome`.
+    fn leave_host(
+        &self,
+        store: &mut StoreContextMut<'_, T>,
+        func: &WorkloadFunc,
+        (outer, generation): (Option<usize>, u32),
+        outcome: wasmtime::Result<()>,
+    ) -> Result<(), CallError> {
+        self.exit_host(store, func, (outer, generation), outcome.is_err());
+        outcome.map_err(|e| self.host_trap(func, e))
+    }
+
+    /// Leaves `func`'s instance; `failed`: discards it and poisons the store.
+    fn exit_host(
+        &self,
+        store: &mut StoreContextMut<'_, T>,
+        func: &WorkloadFunc,
+        (outer, generation): (Option<usize>, u32),
+        failed: bool,
+    ) {
+        let entered = (func.component, generation);
+        let failed = failed.then_some(&func.name);
+        exit(store.data_mut(), self.runtime.get, entered, outer, failed);
+    }
+}
+
+/// The function name of an eager instantiation, for errors.
+fn instantiation() -> FuncName {
+    FuncName {
+        interface: None,
+        function: "(instantiation)".into(),
+    }
+}
+
+impl<T: Send + 'static> CompiledWorkload<T> {
+    /// [`CompiledWorkload::instantiate`] on fibers: the way to instantiate the eager
+    /// components of a workload linked for [`Execution::Async`](crate::Execution::Async)
+    /// (it works for any workload).
+    ///
+    /// # Errors
+    /// As [`CompiledWorkload::instantiate`].
+    pub async fn instantiate_async(&self, store: &mut Store<T>) -> Result<(), InstantiateError> {
+        let mut store = store.as_context_mut();
+        for id in self.eager() {
+            ensure_instance_async(&mut store, &self.runtime, id, "host", &instantiation())
+                .await
+                .map_err(|e| self.instantiate_error(id, *e))?;
+        }
+        Ok(())
+    }
+
+    /// Calls `func` in `store` from an async runtime: on a fiber for a workload linked for
+    /// [`Execution::Async`](crate::Execution::Async) (or [`Execution::Sync`]), in a
+    /// [`Store::run_concurrent`] of its own for a workload with async functions (see
+    /// [`CompiledWorkload::call_concurrent`]). A guest waiting in an async host function
+    /// suspends its fiber, not the thread.
+    ///
+    /// # Errors
+    /// As [`CompiledWorkload::call`]; a trap anywhere on the way fails this call with an
+    /// error naming the component and function where it started, discards that instance
+    /// and poisons the store.
+    ///
+    /// [`Execution::Sync`]: crate::Execution::Sync
+    pub async fn call_async(
+        &self,
+        store: &mut Store<T>,
+        func: &WorkloadFunc,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), CallError> {
+        if self.runtime.concurrent {
+            return self.call_run_concurrent(store, func, params, results).await;
+        }
+        self.check_call(func, params, results)?;
+        let mut store = store.as_context_mut();
+        let runtime = &self.runtime;
+        ensure_instance_async(&mut store, runtime, func.component, "host", &func.name)
+            .await
+            .map_err(|e| *e)?;
+        let (export, outer, generation) = self.enter_host(&mut store, func)?;
+        let outcome = export.call_async(&mut store, params, results).await;
+        self.leave_host(&mut store, func, (outer, generation), outcome)
     }
 }
 

@@ -65,12 +65,51 @@ pub(crate) fn ensure_instance<T: 'static>(
     caller: &str,
     func: &FuncName,
 ) -> Result<(), Failure> {
+    let Some(outer) = begin_instantiation(store, runtime, id, caller, func)? else {
+        return Ok(());
+    };
+    let pre = &runtime.components[id].pre;
+    let instantiated = instantiate(pre, store, runtime.concurrent);
+    end_instantiation(store, runtime, id, func, outer, instantiated)
+}
+
+/// [`ensure_instance`] in a workload linked for async execution
+/// ([`Execution::Async`](crate::Execution::Async)): instantiation runs on a fiber of its
+/// own (`InstancePre::instantiate_async`), nested in the caller's.
+pub(crate) async fn ensure_instance_async<T: Send + 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    runtime: &Runtime<T>,
+    id: usize,
+    caller: &str,
+    func: &FuncName,
+) -> Result<(), Failure> {
+    let Some(outer) = begin_instantiation(store, runtime, id, caller, func)? else {
+        return Ok(());
+    };
+    let pre = &runtime.components[id].pre;
+    let instantiated = pre.instantiate_async(&mut *store).await;
+    end_instantiation(store, runtime, id, func, outer, instantiated)
+}
+
+/// The checks before instantiating component `id`: `None` when it already has a live
+/// instance; otherwise marks its unit as instantiating and returns the instance that was
+/// current (to restore afterwards).
+///
+/// # Errors
+/// A foreign or poisoned store, or the component's start code calling back into it.
+fn begin_instantiation<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    runtime: &Runtime<T>,
+    id: usize,
+    caller: &str,
+    func: &FuncName,
+) -> Result<Option<Option<usize>>, Failure> {
     let names = &runtime.names;
     let state = state(store.data_mut(), runtime.get, names)?;
     check_poison(state, id, func)?;
     let slot = &mut state.slots[id];
     if slot.live.is_some() {
-        return Ok(());
+        return Ok(None);
     }
     if slot.instantiating {
         // The component's start code called, through other components, back into it.
@@ -81,16 +120,36 @@ pub(crate) fn ensure_instance<T: 'static>(
             func: Box::new(func.clone()),
         }));
     }
-    let unit = || std::iter::once(id).chain(names.mates[id].iter().copied());
-    for member in unit() {
+    for member in unit(names, id) {
         state.slots[member].instantiating = true;
         state.slots[member].memory = 0;
     }
-    let outer = state.current.replace(id);
-    let component = &runtime.components[id];
-    let instantiated = instantiate(&component.pre, store, runtime.concurrent);
+    Ok(Some(state.current.replace(id)))
+}
+
+/// Component `id` and its mates: the members of its fused cluster, which share one
+/// instance.
+fn unit(names: &Names, id: usize) -> impl Iterator<Item = usize> + '_ {
+    std::iter::once(id).chain(names.mates[id].iter().copied())
+}
+
+/// Records the outcome of instantiating component `id` (begun by
+/// [`begin_instantiation`], with `outer` the instance current before): the instance is
+/// live for its whole unit, or the store is poisoned.
+///
+/// # Errors
+/// [`CallError::Instantiate`] when instantiation failed.
+fn end_instantiation<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    runtime: &Runtime<T>,
+    id: usize,
+    func: &FuncName,
+    outer: Option<usize>,
+    instantiated: wasmtime::Result<Instance>,
+) -> Result<(), Failure> {
+    let names = &runtime.names;
     let state = (runtime.get)(store.data_mut());
-    for member in unit() {
+    for member in unit(names, id) {
         state.slots[member].instantiating = false;
     }
     state.current = outer;
@@ -105,7 +164,7 @@ pub(crate) fn ensure_instance<T: 'static>(
             source: boxed(limits::explain(e)),
         })
     })?;
-    for member in unit() {
+    for member in unit(names, id) {
         make_live(store, runtime, member, instance);
     }
     Ok(())

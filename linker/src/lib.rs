@@ -160,4 +160,5 @@ pub use engine::{config, config_for, has_async_functions};
 pub use error::{BoxError, BuildError, CallError, FuncName, InstantiateError, LookupError};
 pub use limits::{DeadlineExceeded, Deadlines, MemoryLimitExceeded};
 pub use pool::PoolSizing;
+pub use runtime::Execution;
 pub use state::{LiveInstance, WorkloadState};

@@ -4,8 +4,8 @@
 
 use crate::cluster::{Renamed, Units, unit_export};
 use crate::error::{BuildError, FuncName, boxed};
-use crate::resources::{drop_handle, func_holds_resources};
-use crate::runtime::{GetState, Route, Runtime, RuntimeCell, RuntimeComponent};
+use crate::resources::{drop_handle, drop_handle_async, func_holds_resources};
+use crate::runtime::{Execution, GetState, Route, Runtime, RuntimeCell, RuntimeComponent};
 use crate::state::Names;
 use crate::trampoline::define_func;
 use compose_resolver::wac_types::ItemKind;
@@ -38,6 +38,8 @@ pub(crate) struct Linking<'a, T: 'static> {
     /// Whether the plan has async functions: then every trampoline is a concurrent one
     /// (see `async_call`).
     concurrent: bool,
+    /// How the trampolines of synchronous functions call (without async functions).
+    execution: Execution,
     names: Arc<Names>,
     cell: RuntimeCell<T>,
     /// How many trampolines route to each server (its number of function slots).
@@ -108,6 +110,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
         units: &'a Units,
         get: GetState<T>,
         fast_paths: bool,
+        execution: Execution,
     ) -> Self {
         let count = plan.components.len();
         Self {
@@ -118,6 +121,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             get,
             fast_paths,
             concurrent: plan.needs_concurrency(),
+            execution,
             names: Arc::new(Names {
                 workload: plan.name.clone(),
                 components: plan.components.iter().map(|c| c.name.clone()).collect(),
@@ -353,7 +357,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
         if self.concurrent {
             crate::async_call::define(instance, name, ty, route)
         } else {
-            define_func(instance, name, ty, route, self.fast_paths)
+            define_func(instance, name, ty, route, self.fast_paths, self.execution)
         }
     }
 
@@ -391,17 +395,34 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
                 crossing.push((index, id));
                 id
             });
-            let (names, resource, get) = (self.names.clone(), (*name).to_owned(), self.get);
-            instance
-                .resource(
-                    name,
-                    ResourceType::host_dynamic(id),
-                    move |mut store, rep| drop_handle(&mut store, get, &names, &resource, rep),
-                )
+            self.define_resource(instance, name, id)
                 .map_err(|e| self.link_error(target.planned, e))?;
             resources.push((id, (*name).to_owned()));
         }
         Ok(resources)
+    }
+
+    /// Defines resource `name` as host resource type `id`, whose destructor drops the
+    /// server's handle (on a fiber under [`Execution::Async`]).
+    fn define_resource(
+        &self,
+        instance: &mut LinkerInstance<'_, T>,
+        name: &str,
+        id: u32,
+    ) -> wasmtime::Result<()> {
+        let (names, resource, get) = (self.names.clone(), name.to_owned(), self.get);
+        let ty = ResourceType::host_dynamic(id);
+        if self.execution == Execution::Async && !self.concurrent {
+            return instance.resource_async(name, ty, move |mut store, rep| {
+                let (names, resource) = (names.clone(), resource.clone());
+                Box::new(
+                    async move { drop_handle_async(&mut store, get, &names, &resource, rep).await },
+                )
+            });
+        }
+        instance.resource(name, ty, move |mut store, rep| {
+            drop_handle(&mut store, get, &names, &resource, rep)
+        })
     }
 
     fn route(
@@ -452,6 +473,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             components,
             get: self.get,
             concurrent: self.concurrent,
+            execution: self.execution,
         });
         // The cell is new and set only here.
         let _ = self.cell.set(Arc::downgrade(&runtime));

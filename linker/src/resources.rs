@@ -161,22 +161,68 @@ pub(crate) fn drop_handle<T: 'static>(
     resource: &str,
     rep: u32,
 ) -> wasmtime::Result<()> {
+    let Some(dropping) = begin_drop(store, get, names, resource, rep)? else {
+        return Ok(());
+    };
+    let outcome = dropping.handle.resource.resource_drop(&mut *store);
+    dropping.end(store, get, names, outcome)
+}
+
+/// [`drop_handle`] under [`Execution::Async`](crate::Execution::Async): the server's
+/// destructor runs on a fiber.
+pub(crate) async fn drop_handle_async<T: Send + 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    get: GetState<T>,
+    names: &Arc<Names>,
+    resource: &str,
+    rep: u32,
+) -> wasmtime::Result<()> {
+    let Some(dropping) = begin_drop(store, get, names, resource, rep)? else {
+        return Ok(());
+    };
+    let outcome = dropping
+        .handle
+        .resource
+        .resource_drop_async(&mut *store)
+        .await;
+    dropping.end(store, get, names, outcome)
+}
+
+/// A server's handle being dropped: its instance entered, the instance current before.
+struct Dropping {
+    handle: Handle,
+    func: Box<FuncName>,
+    outer: Option<usize>,
+}
+
+/// Takes the handle behind host resource `rep` and enters its server's instance; `None`
+/// when there is nothing to drop (the store was poisoned, the instance discarded).
+///
+/// # Errors
+/// A foreign store, or the server on the call stack.
+fn begin_drop<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    get: GetState<T>,
+    names: &Arc<Names>,
+    resource: &str,
+    rep: u32,
+) -> wasmtime::Result<Option<Dropping>> {
     let state = state(store.data_mut(), get, names)?;
     if state.poisoned.is_some() {
-        return Ok(());
+        return Ok(None);
     }
     let Some(handle) = state.take_handle(rep) else {
-        return Ok(());
+        return Ok(None);
     };
     let func = Box::new(FuncName {
         interface: None,
         function: format!("[resource-drop]{resource}"),
     });
     let Some(live) = &mut state.slots[handle.server].live else {
-        return Ok(());
+        return Ok(None);
     };
     if live.generation != handle.generation {
-        return Ok(());
+        return Ok(None);
     }
     if live.active {
         return Err(wasmtime::Error::new(CallError::Reentrance {
@@ -188,21 +234,42 @@ pub(crate) fn drop_handle<T: 'static>(
     }
     live.active = true;
     let outer = state.current.replace(handle.server);
-    let outcome = handle.resource.resource_drop(&mut *store);
-    exit(
-        store.data_mut(),
-        get,
-        (handle.server, handle.generation),
+    Ok(Some(Dropping {
+        handle,
+        func,
         outer,
-        outcome.is_err().then_some(&*func),
-    );
-    outcome.map_err(|e| {
-        wasmtime::Error::new(CallError::Trap {
-            workload: names.workload.clone(),
-            caller: "a component dropping a handle".into(),
-            component: names.components[handle.server].clone(),
+    }))
+}
+
+impl Dropping {
+    /// Leaves the server's instance after its destructor ended with `outcome`.
+    fn end<T: 'static>(
+        self,
+        store: &mut StoreContextMut<'_, T>,
+        get: GetState<T>,
+        names: &Arc<Names>,
+        outcome: wasmtime::Result<()>,
+    ) -> wasmtime::Result<()> {
+        let Self {
+            handle,
             func,
-            source: boxed(e),
+            outer,
+        } = self;
+        exit(
+            store.data_mut(),
+            get,
+            (handle.server, handle.generation),
+            outer,
+            outcome.is_err().then_some(&*func),
+        );
+        outcome.map_err(|e| {
+            wasmtime::Error::new(CallError::Trap {
+                workload: names.workload.clone(),
+                caller: "a component dropping a handle".into(),
+                component: names.components[handle.server].clone(),
+                func,
+                source: boxed(e),
+            })
         })
-    })
+    }
 }

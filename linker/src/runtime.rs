@@ -23,6 +23,41 @@ pub(crate) struct Runtime<T: 'static> {
     pub(crate) get: GetState<T>,
     /// Whether the trampolines are concurrent ones (the plan has async functions).
     pub(crate) concurrent: bool,
+    /// How the trampolines of synchronous functions call (for a plan without async
+    /// functions).
+    pub(crate) execution: Execution,
+}
+
+impl<T: 'static> Runtime<T> {
+    /// Whether the workload's exports must be called with `call_async`: its store runs
+    /// concurrently (the plan has async functions) or on fibers ([`Execution::Async`]).
+    pub(crate) fn is_async(&self) -> bool {
+        self.concurrent || self.execution == Execution::Async
+    }
+}
+
+/// How the calls of a workload without async functions run (a workload with async
+/// functions always runs concurrently, see
+/// [`CompiledWorkload::call_concurrent`](crate::CompiledWorkload::call_concurrent)).
+///
+/// Wasmtime's two ways of calling a component (the `wasmtime` crate's `Func::call` and
+/// `Func::call_async`): [`Execution::Sync`] calls on the caller's thread, which a guest
+/// waiting in a host call (a clock, a socket, a database) blocks;
+/// [`Execution::Async`] runs guest code on a fiber of its own, which suspends when a host
+/// function waits, so that a thread of an async runtime (tokio's workers) can run other
+/// stores meanwhile. Under [`Execution::Async`] every trampoline is an async host function
+/// (`LinkerInstance::func_new_async`) that calls the serving component with
+/// `call_async` on a fiber nested in the caller's, and the host's own definitions must be
+/// async ones as well wherever they wait (`wasmtime_wasi::p2::add_to_linker_async`): a
+/// synchronous host function that blocks would block the worker thread.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Execution {
+    /// Calls on the caller's thread ([`CompiledWorkload::call`](crate::CompiledWorkload::call)).
+    #[default]
+    Sync,
+    /// Calls on fibers, from an async runtime
+    /// ([`CompiledWorkload::call_async`](crate::CompiledWorkload::call_async)).
+    Async,
 }
 
 /// One workload component, ready to instantiate.

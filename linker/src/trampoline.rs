@@ -1,21 +1,25 @@
-//! The synchronous trampolines: each forwards one function of an import to another
-//! component's export, in the caller's store, instantiating the serving component on
-//! first use. A common signature gets a typed trampoline (no [`Val`]s on the way), any
+//! The trampolines of synchronous functions: each forwards one function of an import to
+//! another component's export, in the caller's store, instantiating the serving component
+//! on first use. A common signature gets a typed trampoline (no [`Val`]s on the way), any
 //! other a dynamic one; both map the resource handles that cross (see `resources`).
+//! Under [`Execution::Sync`] they are synchronous host functions calling with
+//! `Func::call`; under [`Execution::Async`], async host functions calling with
+//! `Func::call_async` (see [`Execution`]). Both share every step but the call itself.
 
 use crate::error::{CallError, FuncName};
-use crate::instance::{check_poison, ensure_instance, exit, state};
+use crate::instance::{check_poison, ensure_instance, ensure_instance_async, exit, state};
 use crate::resources::{map_params, map_results};
-use crate::runtime::{Failure, Route};
+use crate::runtime::{Execution, Failure, Route, Runtime};
 use std::sync::{Arc, Weak};
 use wasmtime::StoreContextMut;
 use wasmtime::component::{
     ComponentNamedList, Func, Lift, LinkerInstance, Lower, TypedFunc, Val, types,
 };
 
-/// Enters the server of `route`: finds (or creates) its instance and the function, checks
-/// that the instance is not on the call stack and marks it so. Returns the function, the
-/// instance's generation and whether the function was looked up just now.
+/// A function entered in the serving instance: the function, the instance's generation
+/// and whether the function was looked up just now.
+type Entered = (Func, u32, bool);
+
 /// Leaves the serving instance of `route` (entered at `generation`) back to its caller;
 /// `failed` names the function when the call failed.
 fn leave<T: 'static>(
@@ -34,10 +38,13 @@ fn leave<T: 'static>(
     );
 }
 
-fn enter<T: 'static>(
+/// Enters the server of `route` if it has a live instance whose function is known: checks
+/// that the instance is not on the call stack and marks it so. `None` when the instance
+/// or the function must be found first.
+fn enter_cached<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     route: &Route<T>,
-) -> Result<(Func, u32, bool), Failure> {
+) -> Result<Option<Entered>, Failure> {
     let state = state(store.data_mut(), route.get, &route.names)?;
     check_poison(state, route.server, &route.func)?;
     if let Some(live) = &mut state.slots[route.server].live {
@@ -48,8 +55,20 @@ fn enter<T: 'static>(
             live.active = true;
             let generation = live.generation;
             state.current = Some(route.server);
-            return Ok((func, generation, false));
+            return Ok(Some((func, generation, false)));
         }
+    }
+    Ok(None)
+}
+
+/// Enters the server of `route` (see [`enter_cached`]), instantiating it first if the
+/// store has no instance of it.
+fn enter<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+) -> Result<Entered, Failure> {
+    if let Some(entered) = enter_cached(store, route)? {
+        return Ok(entered);
     }
     enter_slow(store, route)
 }
@@ -58,15 +77,42 @@ fn enter<T: 'static>(
 fn enter_slow<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     route: &Route<T>,
-) -> Result<(Func, u32, bool), Failure> {
-    let Some(runtime) = route.runtime.get().and_then(Weak::upgrade) else {
-        // The compiled workload was dropped while a store still used its instances.
-        return Err(Box::new(CallError::ForeignState {
-            workload: route.names.workload.clone(),
-        }));
-    };
+) -> Result<Entered, Failure> {
+    let runtime = runtime(route)?;
     let caller = &route.names.components[route.caller];
     ensure_instance(store, &runtime, route.server, caller, &route.func)?;
+    enter_live(store, route)
+}
+
+/// [`enter`] under [`Execution::Async`]: instantiation runs on a fiber.
+async fn enter_async<T: Send + 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+) -> Result<Entered, Failure> {
+    if let Some(entered) = enter_cached(store, route)? {
+        return Ok(entered);
+    }
+    let runtime = runtime(route)?;
+    let caller = &route.names.components[route.caller];
+    ensure_instance_async(store, &runtime, route.server, caller, &route.func).await?;
+    enter_live(store, route)
+}
+
+/// The compiled workload, reached from a trampoline.
+fn runtime<T: 'static>(route: &Route<T>) -> Result<Arc<Runtime<T>>, Failure> {
+    route.runtime.get().and_then(Weak::upgrade).ok_or_else(|| {
+        // The compiled workload was dropped while a store still used its instances.
+        Box::new(CallError::ForeignState {
+            workload: route.names.workload.clone(),
+        })
+    })
+}
+
+/// Enters the server's live instance, looking its function up and caching it.
+fn enter_live<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+) -> Result<Entered, Failure> {
     let live = (route.get)(store.data_mut()).slots[route.server]
         .live
         .as_ref()
@@ -100,22 +146,71 @@ fn reentrance<T: 'static>(route: &Route<T>) -> Failure {
     })
 }
 
-/// Defines the trampoline of `route` in `instance` under `name`: a typed one when the
-/// signature is one of the fast paths (and `fast` is set), a dynamic one otherwise.
-pub(crate) fn define_func<T: 'static>(
+/// Defines the trampoline of `route` in `instance` under `name`, calling as `execution`
+/// says: a typed one when the signature is one of the fast paths (and `fast` is set), a
+/// dynamic one otherwise.
+pub(crate) fn define_func<T: Send + 'static>(
     instance: &mut LinkerInstance<'_, T>,
     name: &str,
     ty: &types::ComponentFunc,
     route: Route<T>,
     fast: bool,
+    execution: Execution,
 ) -> wasmtime::Result<()> {
     let route = Arc::new(route);
-    if fast && !route.has_resources && define_fast(instance, name, ty, &route)? {
+    if fast && !route.has_resources && define_fast(instance, name, ty, &route, execution)? {
         return Ok(());
+    }
+    if execution == Execution::Async {
+        return instance.func_new_async(name, move |mut store, _ty, params, results| {
+            let route = route.clone();
+            Box::new(async move {
+                call_dynamic_async(&mut store, &route, params, results)
+                    .await
+                    .map_err(|e| wasmtime::Error::new(*e))
+            })
+        });
     }
     instance.func_new(name, move |mut store, _ty, params, results| {
         call_dynamic(&mut store, &route, params, results).map_err(|e| wasmtime::Error::new(*e))
     })
+}
+
+/// The parameters to pass on: `params` with the handles that cross mapped to the server's
+/// (`None` when nothing needs mapping). Leaves the instance when mapping fails.
+fn mapped_params<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+    generation: u32,
+    params: &[Val],
+) -> Result<Option<Vec<Val>>, Failure> {
+    if !route.has_resources {
+        return Ok(None);
+    }
+    let mut params = params.to_vec();
+    if let Err(error) = map_params(store, route, generation, &mut params) {
+        leave(store, route, generation, None);
+        return Err(error);
+    }
+    Ok(Some(params))
+}
+
+/// Ends a dynamic call with `outcome`: leaves the instance, and maps the handles in the
+/// results to the caller's.
+fn finish_dynamic<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+    generation: u32,
+    outcome: wasmtime::Result<()>,
+    results: &mut [Val],
+) -> Result<(), Failure> {
+    let failed = outcome.is_err().then_some(&route.func);
+    leave(store, route, generation, failed);
+    outcome.map_err(|e| route.trap(e))?;
+    if route.has_resources {
+        map_results(store, route, generation, results)?;
+    }
+    Ok(())
 }
 
 fn call_dynamic<T: 'static>(
@@ -125,27 +220,52 @@ fn call_dynamic<T: 'static>(
     results: &mut [Val],
 ) -> Result<(), Failure> {
     let (func, generation, _) = enter(store, route)?;
-    let outcome = if route.has_resources {
-        let mut params = params.to_vec();
-        if let Err(error) = map_params(store, route, generation, &mut params) {
+    let mapped = mapped_params(store, route, generation, params)?;
+    let outcome = func.call(&mut *store, mapped.as_deref().unwrap_or(params), results);
+    finish_dynamic(store, route, generation, outcome, results)
+}
+
+async fn call_dynamic_async<T: Send + 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<(), Failure> {
+    let (func, generation, _) = enter_async(store, route).await?;
+    let mapped = mapped_params(store, route, generation, params)?;
+    let params = mapped.as_deref().unwrap_or(params);
+    let outcome = func.call_async(&mut *store, params, results).await;
+    finish_dynamic(store, route, generation, outcome, results)
+}
+
+/// The typed view of the entered `func`: checked against `(P, R)` when it was looked up
+/// just now (`fresh`), else known to have passed that check. Leaves the instance when
+/// the check fails.
+fn typed_func<T: 'static, P, R>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+    (func, generation, fresh): Entered,
+) -> Result<TypedFunc<P, R>, Failure>
+where
+    P: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
+    R: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
+{
+    if fresh {
+        return func.typed::<P, R>(&*store).map_err(|error| {
             leave(store, route, generation, None);
-            return Err(error);
-        }
-        func.call(&mut *store, &params, results)
-    } else {
-        func.call(&mut *store, params, results)
-    };
-    leave(
-        store,
-        route,
-        generation,
-        outcome.is_err().then_some(&route.func),
-    );
-    outcome.map_err(|e| route.trap(e))?;
-    if route.has_resources {
-        map_results(store, route, generation, results)?;
+            route.trap(error)
+        });
     }
-    Ok(())
+    #[allow(
+        unsafe_code,
+        reason = "skipping the type check of a function already checked in this instance"
+    )]
+    // SAFETY: this route's function was type-checked against `(P, R)` by `typed` above
+    // when the route first looked it up in this instance; the route's cache slot holds
+    // only functions that passed that check.
+    unsafe {
+        Ok(TypedFunc::<P, R>::new_unchecked(func))
+    }
 }
 
 fn call_typed<T: 'static, P, R>(
@@ -157,50 +277,55 @@ where
     P: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
     R: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
 {
-    let (func, generation, fresh) = enter(store, route)?;
-    let typed = if fresh {
-        match func.typed::<P, R>(&*store) {
-            Ok(typed) => typed,
-            Err(error) => {
-                leave(store, route, generation, None);
-                return Err(route.trap(error));
-            }
-        }
-    } else {
-        #[allow(
-            unsafe_code,
-            reason = "skipping the type check of a function already checked in this instance"
-        )]
-        // SAFETY: this route's function was type-checked against `(P, R)` by `typed`
-        // above when the route first looked it up in this instance; the route's cache
-        // slot holds only functions that passed that check.
-        unsafe {
-            TypedFunc::<P, R>::new_unchecked(func)
-        }
-    };
+    let entered = enter(store, route)?;
+    let typed = typed_func::<T, P, R>(store, route, entered)?;
     let outcome = typed.call(&mut *store, params);
-    leave(
-        store,
-        route,
-        generation,
-        outcome.is_err().then_some(&route.func),
-    );
+    let failed = outcome.is_err().then_some(&route.func);
+    leave(store, route, entered.1, failed);
     outcome.map_err(|e| route.trap(e))
 }
 
-fn define_typed<T: 'static, P, R>(
+async fn call_typed_async<T: Send + 'static, P, R>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+    params: P,
+) -> Result<R, Failure>
+where
+    P: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
+    R: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
+{
+    let entered = enter_async(store, route).await?;
+    let typed = typed_func::<T, P, R>(store, route, entered)?;
+    let outcome = typed.call_async(&mut *store, params).await;
+    let failed = outcome.is_err().then_some(&route.func);
+    leave(store, route, entered.1, failed);
+    outcome.map_err(|e| route.trap(e))
+}
+
+fn define_typed<T: Send + 'static, P, R>(
     instance: &mut LinkerInstance<'_, T>,
     name: &str,
     route: &Arc<Route<T>>,
+    execution: Execution,
 ) -> wasmtime::Result<bool>
 where
     P: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
     R: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
 {
     let route = route.clone();
-    instance.func_wrap(name, move |mut store, params: P| {
-        call_typed::<T, P, R>(&mut store, &route, params).map_err(|e| wasmtime::Error::new(*e))
-    })?;
+    match execution {
+        Execution::Sync => instance.func_wrap(name, move |mut store, params: P| {
+            call_typed::<T, P, R>(&mut store, &route, params).map_err(|e| wasmtime::Error::new(*e))
+        })?,
+        Execution::Async => instance.func_wrap_async(name, move |mut store, params: P| {
+            let route = route.clone();
+            Box::new(async move {
+                call_typed_async::<T, P, R>(&mut store, &route, params)
+                    .await
+                    .map_err(|e| wasmtime::Error::new(*e))
+            })
+        })?,
+    }
     Ok(true)
 }
 
@@ -234,11 +359,12 @@ fn kind(ty: &types::Type) -> Option<Kind> {
 }
 
 /// Defines a typed trampoline if the signature is a common one; `false` if it is not.
-fn define_fast<T: 'static>(
+fn define_fast<T: Send + 'static>(
     instance: &mut LinkerInstance<'_, T>,
     name: &str,
     ty: &types::ComponentFunc,
     route: &Arc<Route<T>>,
+    execution: Execution,
 ) -> wasmtime::Result<bool> {
     if ty.async_() {
         return Ok(false);
@@ -255,7 +381,7 @@ fn define_fast<T: 'static>(
     };
     macro_rules! typed {
         (($($p:ty),*) -> ($($r:ty),*)) => {
-            define_typed::<T, ($($p,)*), ($($r,)*)>(instance, name, route)
+            define_typed::<T, ($($p,)*), ($($r,)*)>(instance, name, route, execution)
         };
     }
     use Kind::*;

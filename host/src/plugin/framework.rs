@@ -6,8 +6,8 @@ use std::fmt;
 use wasmtime::component::{LinkerInstance, ResourceTable};
 
 /// What a plugin needs from the host's store data: the table that holds the resources
-/// (buckets, connections) it hands to guests.
-pub trait HostView: 'static {
+/// (buckets, connections) it hands to guests. `Send`, as Wasmtime's async calls need.
+pub trait HostView: Send + 'static {
     /// The store's resource table.
     fn table(&mut self) -> &mut ResourceTable;
 }
@@ -44,6 +44,23 @@ pub trait BackendPlugin<T>: PluginSchema {
         backend: &PlannedBackend,
         instance: &mut LinkerInstance<'_, T>,
     ) -> Result<(), Unavailable>;
+
+    /// [`BackendPlugin::define`] for a workload called from an async runtime
+    /// ([`Execution::Async`](compose_linker::Execution::Async), as `compose serve` runs
+    /// every workload): a plugin whose functions wait (for a network service, a disk)
+    /// defines async host functions here that wait without blocking the runtime's worker
+    /// thread. The default defines what [`BackendPlugin::define`] does, which suits
+    /// functions that return at once (the `memory` plugin's).
+    ///
+    /// # Errors
+    /// As [`BackendPlugin::define`].
+    fn define_async(
+        &self,
+        backend: &PlannedBackend,
+        instance: &mut LinkerInstance<'_, T>,
+    ) -> Result<(), Unavailable> {
+        self.define(backend, instance)
+    }
 }
 
 /// Why a backend cannot be served, as a plugin says it (the label is added by

@@ -12,7 +12,9 @@
 use super::framework::HostView;
 use std::sync::Arc;
 use wasmtime::StoreContextMut;
-use wasmtime::component::{LinkerInstance, Resource, ResourceType};
+use wasmtime::component::{
+    ComponentNamedList, Lift, LinkerInstance, Lower, Resource, ResourceType,
+};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -82,13 +84,37 @@ pub struct Bucket {
 }
 
 /// Defines `wasi:keyvalue/store@0.2.0-draft` — the `bucket` resource, `open` and the
-/// bucket's methods — in `instance` (the label's linker instance), over `store`.
+/// bucket's methods — in `instance` (the label's linker instance), over `store`, as
+/// synchronous host functions: each operation runs on the calling thread.
 ///
 /// # Errors
 /// Wasmtime's, when a name is defined twice.
 pub fn define<T: HostView>(
     instance: &mut LinkerInstance<'_, T>,
     store: Arc<dyn KeyValue>,
+) -> wasmtime::Result<()> {
+    define_with(instance, store, false)
+}
+
+/// [`define`] for a store whose operations block (they wait for a network service) in a
+/// workload called from an async runtime
+/// ([`Execution::Async`](compose_linker::Execution::Async)): each operation runs on
+/// tokio's blocking pool (`tokio::task::spawn_blocking`) while the guest's fiber waits, so
+/// that the runtime's worker thread serves other requests meanwhile.
+///
+/// # Errors
+/// Wasmtime's, when a name is defined twice.
+pub fn define_blocking<T: HostView>(
+    instance: &mut LinkerInstance<'_, T>,
+    store: Arc<dyn KeyValue>,
+) -> wasmtime::Result<()> {
+    define_with(instance, store, true)
+}
+
+fn define_with<T: HostView>(
+    instance: &mut LinkerInstance<'_, T>,
+    store: Arc<dyn KeyValue>,
+    blocking: bool,
 ) -> wasmtime::Result<()> {
     instance.resource("bucket", ResourceType::host::<Bucket>(), |mut cx, rep| {
         cx.data_mut()
@@ -109,42 +135,84 @@ pub fn define<T: HostView>(
             Ok((Ok(cx.data_mut().table().push(bucket)?),))
         },
     )?;
-    instance.func_wrap(
-        "[method]bucket.get",
-        |mut cx: StoreContextMut<'_, T>, (bucket, key): (Resource<Bucket>, String)| {
-            let (store, name) = open_bucket(&mut cx, &bucket)?;
-            Ok((store.get(&name, &key),))
+    method(
+        instance,
+        "get",
+        blocking,
+        |cx, (bucket, key): (_, String)| {
+            let (store, name) = open_bucket(cx, &bucket)?;
+            Ok(Box::new(move || store.get(&name, &key)))
         },
     )?;
-    instance.func_wrap(
-        "[method]bucket.set",
-        |mut cx: StoreContextMut<'_, T>,
-         (bucket, key, value): (Resource<Bucket>, String, Vec<u8>)| {
-            let (store, name) = open_bucket(&mut cx, &bucket)?;
-            Ok((store.set(&name, &key, &value),))
+    method(
+        instance,
+        "set",
+        blocking,
+        |cx, (bucket, key, value): (_, String, Vec<u8>)| {
+            let (store, name) = open_bucket(cx, &bucket)?;
+            Ok(Box::new(move || store.set(&name, &key, &value)))
         },
     )?;
-    instance.func_wrap(
-        "[method]bucket.delete",
-        |mut cx: StoreContextMut<'_, T>, (bucket, key): (Resource<Bucket>, String)| {
-            let (store, name) = open_bucket(&mut cx, &bucket)?;
-            Ok((store.delete(&name, &key),))
+    method(
+        instance,
+        "delete",
+        blocking,
+        |cx, (bucket, key): (_, String)| {
+            let (store, name) = open_bucket(cx, &bucket)?;
+            Ok(Box::new(move || store.delete(&name, &key)))
         },
     )?;
-    instance.func_wrap(
-        "[method]bucket.exists",
-        |mut cx: StoreContextMut<'_, T>, (bucket, key): (Resource<Bucket>, String)| {
-            let (store, name) = open_bucket(&mut cx, &bucket)?;
-            Ok((store.exists(&name, &key),))
+    method(
+        instance,
+        "exists",
+        blocking,
+        |cx, (bucket, key): (_, String)| {
+            let (store, name) = open_bucket(cx, &bucket)?;
+            Ok(Box::new(move || store.exists(&name, &key)))
         },
     )?;
-    instance.func_wrap(
-        "[method]bucket.list-keys",
-        |mut cx: StoreContextMut<'_, T>, (bucket, cursor): (Resource<Bucket>, Option<u64>)| {
-            let (store, name) = open_bucket(&mut cx, &bucket)?;
-            Ok((store.list_keys(&name, cursor),))
+    method(
+        instance,
+        "list-keys",
+        blocking,
+        |cx, (bucket, cursor): (_, Option<u64>)| {
+            let (store, name) = open_bucket(cx, &bucket)?;
+            Ok(Box::new(move || store.list_keys(&name, cursor)))
         },
     )
+}
+
+/// One operation of a bucket, ready to run: what a method's call does once its
+/// arguments are read from the store.
+type Operation<R> = Box<dyn FnOnce() -> R + Send>;
+
+/// Defines method `name` of `bucket`: `prepare` reads the arguments (a bucket handle
+/// first) and returns the operation, which runs on the calling thread, or (`blocking`) on
+/// tokio's blocking pool from an async host function.
+fn method<T: HostView, P, R>(
+    instance: &mut LinkerInstance<'_, T>,
+    name: &str,
+    blocking: bool,
+    prepare: fn(&mut StoreContextMut<'_, T>, P) -> wasmtime::Result<Operation<R>>,
+) -> wasmtime::Result<()>
+where
+    P: ComponentNamedList + Lift + Send + Sync + 'static,
+    R: Send + Sync + 'static,
+    (R,): ComponentNamedList + Lower + Send + Sync,
+{
+    let name = format!("[method]bucket.{name}");
+    if !blocking {
+        return instance.func_wrap(&name, move |mut cx, params: P| {
+            Ok((prepare(&mut cx, params)?(),))
+        });
+    }
+    instance.func_wrap_async(&name, move |mut cx, params: P| {
+        Box::new(async move {
+            let operation = prepare(&mut cx, params)?;
+            let result = tokio::task::spawn_blocking(operation).await?;
+            Ok((result,))
+        })
+    })
 }
 
 /// The store and identifier of the bucket behind `handle`. A handle that is not in the

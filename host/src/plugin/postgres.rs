@@ -145,9 +145,24 @@ impl<T: HostView> BackendPlugin<T> for PostgresPlugin {
         instance: &mut LinkerInstance<'_, T>,
     ) -> Result<(), Unavailable> {
         let store = Arc::new(self.connect(backend)?);
-        super::keyvalue::define(instance, store)
-            .map_err(|e| Unavailable::new(format!("defining its functions failed: {e:#}")))
+        super::keyvalue::define(instance, store).map_err(defining)
     }
+
+    /// Each query on tokio's blocking pool, so that a request waiting for the database
+    /// does not hold a worker thread.
+    fn define_async(
+        &self,
+        backend: &PlannedBackend,
+        instance: &mut LinkerInstance<'_, T>,
+    ) -> Result<(), Unavailable> {
+        let store = Arc::new(self.connect(backend)?);
+        super::keyvalue::define_blocking(instance, store).map_err(defining)
+    }
+}
+
+/// Why defining a backend's functions failed.
+fn defining(error: wasmtime::Error) -> Unavailable {
+    Unavailable::new(format!("defining its functions failed: {error:#}"))
 }
 
 /// `table`'s rule: one or two lowercase SQL identifiers. A table's name cannot be a bind

@@ -176,7 +176,8 @@ impl<T: HostView> Plugins<T> {
             .collect()
     }
 
-    /// Defines every backend's instance in `linker`, each by its plugin.
+    /// Defines every backend's instance in `linker`, each by its plugin
+    /// ([`BackendPlugin::define_async`] when the linker's workload is called async).
     ///
     /// # Errors
     /// Every backend that cannot be served (all of them, not just the first).
@@ -195,8 +196,14 @@ impl<T: HostView> Plugins<T> {
                 }
             };
             let mut why: Option<Unavailable> = None;
+            let asynchronous = linker.is_async();
             let defined = linker.backend(&backend.label, |instance| {
-                plugin.define(backend, instance).map_err(|e| {
+                let defined = if asynchronous {
+                    plugin.define_async(backend, instance)
+                } else {
+                    plugin.define(backend, instance)
+                };
+                defined.map_err(|e| {
                     why = Some(e.clone());
                     wasmtime::format_err!("{}", e.cause)
                 })
