@@ -101,20 +101,22 @@ impl Running {
     /// The log line of the last request to `path` (logs are written when the handler
     /// returns, which may be just after the response).
     fn log(&self, path: &str) -> RequestLog {
+        self.logs_of(path, 1).pop().expect("one line")
+    }
+
+    /// The log lines of the requests for `path`, once there are `count` of them (a
+    /// request is logged when its handler returns, which may be after its response).
+    fn logs_of(&self, path: &str, count: usize) -> Vec<RequestLog> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let found = self
-                .logs
-                .lock()
-                .unwrap()
-                .iter()
-                .rev()
-                .find(|l| l.path == path)
-                .cloned();
-            match found {
-                Some(line) => return line,
-                None if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
-                None => panic!("no log line for {path}"),
+            let found: Vec<_> = (self.logs.lock().unwrap().iter())
+                .filter(|l| l.path == path)
+                .cloned()
+                .collect();
+            match found.len() {
+                n if n >= count => return found,
+                _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+                n => panic!("{n} log lines for {path}, not {count}"),
             }
         }
     }
@@ -414,5 +416,8 @@ fn a_request_beyond_max_concurrent_requests_gets_503_at_once_and_the_next_is_ser
     assert!(busy.body_mut().read_to_string().unwrap().contains("busy"));
     assert_eq!(slow.join().unwrap(), (200, "slept 1000 ms\n".into()));
     assert_eq!(server.get("/greet/ann").0, 200);
-    assert_eq!(server.log("/greet/ann").status, 200);
+    let statuses: Vec<_> = (server.logs_of("/greet/ann", 2).iter())
+        .map(|l| l.status)
+        .collect();
+    assert_eq!(statuses, [503, 200]);
 }

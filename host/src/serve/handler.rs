@@ -10,7 +10,7 @@ use crate::engine::{EPOCH_TICK, EngineOptions, HostEngine};
 use crate::error::HostError;
 use crate::plugin::Plugins;
 use bytes::Bytes;
-use compose_linker::{CompiledWorkload, WorkloadFunc};
+use compose_linker::{CompiledWorkload, Execution, WorkloadFunc};
 use compose_resolver::{Plan, names_match};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Body;
@@ -120,17 +120,15 @@ impl HttpWorkload {
         plugins: &Plugins<ServeState>,
         options: ServeOptions,
     ) -> Result<Self, ServeError> {
-        let engine = HostEngine::new(plan, &options.engine)?;
+        // Every request's store is a task on the runtime's worker threads, its guest code
+        // on fibers: a request waiting in a host call holds no thread.
+        let mut engine_options = options.engine.clone();
+        engine_options.execution = Execution::Async;
+        let engine = HostEngine::new(plan, &engine_options)?;
         let mut linker = engine.linker::<ServeState>(plan);
         define_host(&mut linker, plan, plugins)?;
-        // As WASI 0.2 itself (see `define_host`): asynchronous where the store runs
-        // concurrently, inside the runtime.
-        if plan.needs_concurrency() {
-            wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker.host())
-        } else {
-            wasmtime_wasi_http::p2::add_only_http_to_linker_sync(linker.host())
-        }
-        .map_err(HostError::define("wasi:http 0.2"))?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker.host())
+            .map_err(HostError::define("wasi:http 0.2"))?;
         let p3 = (plan.exports.iter()).any(|e| names_match(p3::HANDLER, &e.name));
         if p3 {
             p3::add_to_linker(linker.host()).map_err(HostError::define("wasi:http 0.3"))?;
@@ -176,8 +174,8 @@ impl HttpWorkload {
         self.options.grace
     }
 
-    /// Answers one request: runs the handler in a new store on a blocking thread and
-    /// returns its response, or a 500 response when it fails or passes its deadline
+    /// Answers one request: runs the handler in a new store, as a task on the runtime's
+    /// worker threads, and returns its response, or a 500 response when it fails or passes its deadline
     /// before answering. The request is logged when the handler returns.
     pub async fn respond<B>(self: Arc<Self>, request: Request<B>) -> Response<HyperOutgoingBody>
     where
@@ -203,12 +201,13 @@ impl HttpWorkload {
             Some(stores) => stores.clone().acquire_owned().await.ok(),
             None => None,
         };
-        let task = tokio::task::spawn_blocking(move || {
+        let task = tokio::spawn(async move {
             let _permits = (admitted, permit);
-            this.run(request, sender)
+            this.run(request, sender).await
         });
         // A guest blocked in a host call is interrupted only when it returns to its code:
-        // the client is answered at the deadline all the same.
+        // the client is answered at the deadline all the same, and the request's task
+        // (with its store) is dropped.
         let answer = match self.engine.timeout() {
             Some(timeout) => tokio::time::timeout(timeout + 2 * EPOCH_TICK, receiver)
                 .await
@@ -237,6 +236,7 @@ impl HttpWorkload {
                 text_response(500, "internal error: the workload's handler failed\n")
             }
             Err(()) => {
+                task.abort();
                 tokio::spawn(log.when_done(500, task));
                 text_response(500, "internal error: the request ran past its deadline\n")
             }
@@ -244,7 +244,7 @@ impl HttpWorkload {
     }
 
     /// Runs the handler for `request` in a new store; what happened.
-    fn run<B>(&self, request: Request<B>, sender: ResponseSender) -> Outcome
+    async fn run<B>(&self, request: Request<B>, sender: ResponseSender) -> Outcome
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
@@ -253,9 +253,9 @@ impl HttpWorkload {
         let mut store = Store::new(workload.engine(), ServeState::new(workload));
         self.engine.arm(workload, &mut store);
         let called = if self.p3 {
-            p3::call_handler(workload, &self.handle, &mut store, request, sender)
+            p3::call_handler(workload, &self.handle, &mut store, request, sender).await
         } else {
-            p2::call_handler(workload, &self.handle, &mut store, request, sender)
+            p2::call_handler(workload, &self.handle, &mut store, request, sender).await
         };
         let instantiated = store
             .data()
@@ -284,7 +284,11 @@ async fn outcome_of(task: JoinHandle<Outcome>) -> Outcome {
         failure: Some(RequestFailure {
             component: None,
             function: None,
-            message: format!("the request's thread failed: {e}"),
+            message: if e.is_cancelled() {
+                "the request passed its deadline in a host call and was dropped".into()
+            } else {
+                format!("the request's task failed: {e}")
+            },
         }),
     })
 }

@@ -16,8 +16,9 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 /// The interface an HTTP workload exports (any 0.2.x release).
 pub const INCOMING_HANDLER: &str = "wasi:http/incoming-handler@0.2.0";
 
-/// Instantiates the eager components and calls `handle(request, response-out)`.
-pub(crate) fn call_handler<B>(
+/// Instantiates the eager components and calls `handle(request, response-out)`, on
+/// fibers (the workload is linked for async execution).
+pub(crate) async fn call_handler<B>(
     workload: &CompiledWorkload<ServeState>,
     handle: &WorkloadFunc,
     store: &mut Store<ServeState>,
@@ -34,7 +35,8 @@ where
         message: format!("{e:#}").replace('\n', " "),
     };
     workload
-        .instantiate(&mut *store)
+        .instantiate_async(&mut *store)
+        .await
         .map_err(|e| RequestFailure {
             component: None,
             function: None,
@@ -54,16 +56,8 @@ where
         Val::Resource(ResourceAny::try_from_resource(request, &mut *store).map_err(host)?),
         Val::Resource(ResourceAny::try_from_resource(out, &mut *store).map_err(host)?),
     ];
-    let called = if workload.is_concurrent() {
-        // The handler's store runs concurrently: on this (blocking) thread, in the runtime.
-        tokio::runtime::Handle::current().block_on(workload.call_async(
-            &mut *store,
-            handle,
-            &params,
-            &mut [],
-        ))
-    } else {
-        workload.call(&mut *store, handle, &params, &mut [])
-    };
-    called.map_err(|e| RequestFailure::of_call(&e))
+    workload
+        .call_async(&mut *store, handle, &params, &mut [])
+        .await
+        .map_err(|e| RequestFailure::of_call(&e))
 }

@@ -3,8 +3,8 @@
 //!
 //! As for WASI 0.2 (see [`p2`](super::p2)), each request gets its own store, its
 //! components instantiated lazily. The store runs concurrently
-//! ([`Store::run_concurrent`](wasmtime::Store::run_concurrent)) on the request's blocking
-//! thread: the handler is called through the linker ([`CompiledWorkload::call_concurrent`]),
+//! ([`Store::run_concurrent`](wasmtime::Store::run_concurrent)) in the request's task:
+//! the handler is called through the linker ([`CompiledWorkload::call_concurrent`]),
 //! its response head goes to the client as soon as it returns, and the store keeps running
 //! until the client has the body, which the guest writes into a stream as it goes
 //! (wasmtime-wasi-http's `p3::Response::into_http` reads it). Outgoing requests are refused
@@ -45,13 +45,13 @@ pub(crate) fn add_to_linker(
     wasmtime_wasi_http::p3::add_to_linker(linker)
 }
 
-/// Calls the WASI 0.3 handler `handle` for `request` in `store`, on the calling (blocking)
-/// thread inside the tokio runtime: sends the response (or the handler's error code)
-/// through `sender`, then runs the store until the body is sent or the client is gone.
+/// Calls the WASI 0.3 handler `handle` for `request` in `store`, in the request's task:
+/// sends the response (or the handler's error code) through `sender`, then runs the store
+/// until the body is sent or the client is gone.
 ///
 /// # Errors
 /// A [`RequestFailure`] naming where the call failed (a trap, a deadline, a memory cap).
-pub(crate) fn call_handler<B>(
+pub(crate) async fn call_handler<B>(
     workload: &CompiledWorkload<ServeState>,
     handle: &WorkloadFunc,
     store: &mut Store<ServeState>,
@@ -66,13 +66,11 @@ where
         .run_concurrent(async |accessor| serve(accessor, workload, handle, request, sender).await);
     // A trap in a task of the store ends `run_concurrent` itself: it started in the
     // handler's call, as far as anything can tell.
-    tokio::runtime::Handle::current()
-        .block_on(run)
-        .map_err(|e| RequestFailure {
-            component: Some(handle.component().to_owned()),
-            function: Some(handle.name().to_string()),
-            message: e.root_cause().to_string().replace('\n', " "),
-        })?
+    run.await.map_err(|e| RequestFailure {
+        component: Some(handle.component().to_owned()),
+        function: Some(handle.name().to_string()),
+        message: e.root_cause().to_string().replace('\n', " "),
+    })?
 }
 
 /// The request as a `wasi:http/types.request` resource, the handler's call, and the
