@@ -840,6 +840,60 @@ fn shut_down_while_blocked(
     );
 }
 
+/// The OS threads of process `pid` (`Threads:` in `/proc/PID/status`).
+fn threads_of(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    (status.lines())
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a thread count")
+}
+
+#[test]
+fn serve_holds_64_slow_requests_on_its_workers_and_answers_a_fast_one_meanwhile() {
+    use std::time::Instant;
+    let (mut child, addr, _stderr) = start_serve(&["fixtures/web/workload.toml"], &[]);
+    // Warm: the first request instantiates nothing shared, but starts the runtime's threads.
+    assert_eq!(http_get(&addr, "/greet/ann").0, 200);
+    let idle = threads_of(child.id());
+    let started = Instant::now();
+    let slow: Vec<_> = (0..64)
+        .map(|_| {
+            let addr = addr.clone();
+            std::thread::spawn(move || {
+                let answer = http_get(&addr, "/sleep/1500");
+                (answer, Instant::now())
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // All 64 are waiting on their guests' clocks now, each in its own store.
+    let busy = threads_of(child.id());
+    let fast = http_get(&addr, "/greet/bob");
+    let fast_answered = Instant::now();
+    let answers: Vec<_> = slow.into_iter().map(|t| t.join().unwrap()).collect();
+    for (answer, _) in &answers {
+        assert_eq!(answer, &(200, "slept 1500 ms\n".to_owned()));
+    }
+    let first_slow = answers.iter().map(|(_, at)| *at).min().unwrap();
+    assert_eq!(fast.0, 200, "{fast:?}");
+    assert!(
+        fast_answered < first_slow,
+        "the fast request waited for slow ones: answered {:?} after the start, the first slow \
+         one {:?}",
+        fast_answered - started,
+        first_slow - started
+    );
+    // The requests wait on the runtime's worker threads, not on a thread each (the
+    // workers are one per core, started with the runtime).
+    assert!(
+        busy <= idle + 4,
+        "{busy} threads with 64 requests in flight, {idle} idle"
+    );
+    terminate(&child);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
 #[test]
 fn serve_exits_0_after_its_grace_without_a_panic_while_a_request_waits_on_a_clock() {
     let args = ["fixtures/web/workload.toml", "--grace", "1s"];

@@ -2,14 +2,15 @@
 //! (`LinkMode::Clusters`, the default) and composed whole (`LinkMode::Composed`) does the
 //! same thing — the same values, the same traps, the same resource destructor runs — and
 //! has the same components live after each call, up to what a mode instantiates at once
-//! (a fused cluster's members together; composed, everything). Plus the cluster rules of
-//! the resolver and their diagnostics.
+//! (a fused cluster's members together; composed, everything) — called synchronously or
+//! on fibers from an async runtime (`Execution`, issue 19) alike. Plus the cluster rules
+//! of the resolver and their diagnostics.
 
 use crate::linker::{RESOURCE_OWNER, RESOURCE_USER};
 use compose_host::Call;
 use compose_host::EngineOptions;
 use compose_host::{Host, Plugins};
-use compose_linker::LinkMode;
+use compose_linker::{Execution, LinkMode};
 use compose_resolver::{ComponentDecl, Instantiation, Plan, Workload, resolve};
 use compose_tests::example_workload;
 use std::collections::BTreeSet;
@@ -33,8 +34,20 @@ struct Step {
 /// backends) and runs `calls` in one store: a step for the new store (its eager
 /// components), then one per call. Also returns the members of each fused unit.
 fn run(plan: &Plan, mode: LinkMode, calls: &[&str]) -> (Vec<Step>, Vec<Vec<String>>) {
+    run_as(plan, mode, Execution::Sync, calls)
+}
+
+/// [`run`], with the calls running as `execution` says (on fibers for
+/// [`Execution::Async`]).
+fn run_as(
+    plan: &Plan,
+    mode: LinkMode,
+    execution: Execution,
+    calls: &[&str],
+) -> (Vec<Step>, Vec<Vec<String>>) {
     let limits = EngineOptions {
         link: mode,
+        execution,
         ..EngineOptions::default()
     };
     let host = Host::link_with(plan, &Plugins::builtin(), &limits).unwrap_or_else(|e| {
@@ -97,7 +110,8 @@ fn expected_live(
     expected
 }
 
-/// Runs `calls` on `plan` in the three link modes and checks that they agree; `fused` is
+/// Runs `calls` on `plan` in the three link modes, each called synchronously and on fibers
+/// ([`Execution`]), and checks that they all agree; `fused` is
 /// what the clusters mode must fuse, and the composed mode fuses everything (no cluster
 /// silently left per component). Returns the per-component run's
 /// steps, for the caller to check against what it expects.
@@ -116,14 +130,24 @@ fn same_in_every_mode_composing(
 ) -> Vec<Step> {
     let (base, units) = run(plan, LinkMode::PerComponent, calls);
     assert!(units.is_empty(), "per component fuses nothing: {units:?}");
-    for mode in [LinkMode::Clusters, LinkMode::Composed] {
-        let (steps, units) = run(plan, mode, calls);
+    let modes = [
+        LinkMode::PerComponent,
+        LinkMode::Clusters,
+        LinkMode::Composed,
+    ];
+    let runs = (modes.into_iter())
+        .flat_map(|mode| [Execution::Sync, Execution::Async].map(|e| (mode, e)))
+        .skip(1);
+    for (mode, execution) in runs {
+        let (steps, units) = run_as(plan, mode, execution, calls);
         match mode {
+            LinkMode::PerComponent => assert!(units.is_empty()),
             LinkMode::Clusters => assert_eq!(units, fused, "the fused clusters"),
-            _ => assert_eq!(units, composed, "composed"),
+            LinkMode::Composed => assert_eq!(units, composed, "composed"),
         }
+        assert_eq!(steps.len(), base.len());
         for (expected, step) in base.iter().zip(&steps) {
-            let at = format!("{} {mode}: {}", plan.name, expected.call);
+            let at = format!("{} {mode} {execution:?}: {}", plan.name, expected.call);
             assert_eq!(step.result, expected.result, "{at}");
             let live = expected_live(&expected.live, &expected.dead, &units);
             assert_eq!(step.live, live, "live after {at}");
