@@ -245,6 +245,35 @@ fn a_looping_request_ends_at_its_deadline_and_the_server_keeps_serving() {
 }
 
 #[test]
+fn a_trap_and_a_deadline_end_only_their_own_requests_among_slow_ones_in_flight() {
+    let server = Running::start(EngineOptions {
+        timeout: Some(Duration::from_millis(800)),
+        ..EngineOptions::default()
+    });
+    let spawn = |path: &str| {
+        let url = server.url(path);
+        std::thread::spawn(move || get(&url))
+    };
+    // The slow requests wait on their guests' clocks, on the same worker threads as the
+    // others; the loop holds one worker until its deadline.
+    let slow: Vec<_> = (0..8).map(|_| spawn("/sleep/500")).collect();
+    let looping = spawn("/loop");
+    let trapping = spawn("/greet/");
+    let fast = spawn("/greet/ann");
+    assert_eq!(trapping.join().unwrap().0, 500);
+    assert_eq!(fast.join().unwrap().0, 200);
+    for request in slow {
+        assert_eq!(request.join().unwrap(), (200, "slept 500 ms\n".into()));
+    }
+    assert_eq!(looping.join().unwrap().0, 500);
+    let failure = server.log("/loop").failure.expect("the loop failed");
+    assert!(failure.message.contains("deadline"), "{}", failure.message);
+    let failure = server.log("/greet/").failure.expect("the trap failed");
+    assert_eq!(failure.component.as_deref(), Some("formatter"));
+    assert_eq!(server.get("/greet/bob").0, 200);
+}
+
+#[test]
 fn a_request_past_a_components_max_memory_fails_naming_it() {
     // fixtures/web: the greeter may hold 64 MiB.
     let server = Running::start(EngineOptions::default());
