@@ -4,7 +4,7 @@
 use crate::report;
 use compose_host::EngineOptions;
 use compose_host::Plugins;
-use compose_host::serve::{self, HttpWorkload, ServeError, ServeOptions};
+use compose_host::serve::{self, HttpWorkload, Reuse, ServeError, ServeOptions};
 use compose_resolver::resolve_file_with;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,6 +42,16 @@ pub struct Args {
     /// How long in-flight requests may take to finish after SIGINT or SIGTERM.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "10s")]
     grace: Duration,
+    /// A WASI 0.3 handler's store serves at most this many requests before it is dropped
+    /// (1: a store per request). WASI 0.2 handlers always get a store per request.
+    #[arg(long, value_name = "N", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..))]
+    max_instance_reuse_count: u32,
+    /// A WASI 0.3 handler's store serves at most this many requests at once.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    max_instance_concurrent_reuse_count: u32,
+    /// How long a WASI 0.3 handler's store without requests is kept for the next one.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "1s")]
+    idle_instance_timeout: Duration,
 }
 
 /// Serves until a signal; exit status 0 after a clean shutdown, 1 when the workload
@@ -64,6 +74,11 @@ pub fn run(args: Args) -> ExitCode {
         verbose: args.verbose,
         grace: args.grace,
         max_concurrent_requests: args.max_concurrent_requests,
+        reuse: Reuse {
+            max_requests: args.max_instance_reuse_count as usize,
+            max_concurrent: args.max_instance_concurrent_reuse_count as usize,
+            idle_timeout: args.idle_instance_timeout,
+        },
         ..ServeOptions::default()
     };
     let name = plan.name.clone();

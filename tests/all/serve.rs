@@ -6,7 +6,7 @@
 use compose_host::EngineOptions;
 use compose_host::Plugins;
 use compose_host::serve::{
-    HttpWorkload, MAX_CONCURRENT_REQUESTS, RequestLog, SERVED, ServeError, ServeOptions,
+    HttpWorkload, MAX_CONCURRENT_REQUESTS, RequestLog, Reuse, SERVED, ServeError, ServeOptions,
     ServeState, Server, Shutdown,
 };
 use compose_linker::LinkMode;
@@ -52,14 +52,23 @@ impl Running {
     /// Serves `plan` with `limits`, at most `admitted` requests at once, logging every
     /// request.
     fn start_admitting(plan: Plan, limits: EngineOptions, admitted: usize) -> Self {
+        let options = ServeOptions {
+            engine: limits,
+            max_concurrent_requests: admitted,
+            ..ServeOptions::default()
+        };
+        Self::start_serving(plan, options)
+    }
+
+    /// Serves `plan` with `options`, logging every request here, with a grace of 5 s.
+    fn start_serving(plan: Plan, options: ServeOptions) -> Self {
         let logs = Arc::new(Mutex::new(Vec::new()));
         let sink = logs.clone();
         let options = ServeOptions {
-            engine: limits,
             verbose: true,
             grace: Duration::from_secs(5),
-            max_concurrent_requests: admitted,
             logger: Arc::new(move |line: &RequestLog| sink.lock().unwrap().push(line.clone())),
+            ..options
         };
         let workload =
             HttpWorkload::link(&plan, &Plugins::builtin(), options).expect("the workload links");
@@ -394,6 +403,109 @@ fn a_wasi_0_3_handler_linked_across_two_components_is_served_in_every_link_mode(
         assert_eq!(server.get("/again").0, 200, "{mode}");
         server.stop();
     }
+}
+
+/// Serves `fixtures/web-p3` reusing each store for `reuse`.
+fn serve_p3_reusing(reuse: Reuse, limits: EngineOptions) -> Running {
+    let options = ServeOptions {
+        engine: limits,
+        reuse,
+        ..ServeOptions::default()
+    };
+    Running::start_serving(plan("web-p3"), options)
+}
+
+#[test]
+fn a_wasi_0_3_handlers_instances_serve_the_next_requests_until_their_count_or_a_trap() {
+    let reuse = Reuse {
+        max_requests: 3,
+        ..Reuse::default()
+    };
+    let server = serve_p3_reusing(reuse, EngineOptions::default());
+    let instantiated = |path: &str| {
+        let (status, body) = server.get(path);
+        assert_eq!(status, 200, "{path}: {body}");
+        server.log(path).instantiated
+    };
+    // One store, three requests: only the first instantiates anything.
+    assert_eq!(instantiated("/1"), ["greeter", "ops"]);
+    assert!(instantiated("/2").is_empty());
+    assert!(instantiated("/3").is_empty());
+    // The store has served its three: the fourth gets a new one.
+    assert_eq!(instantiated("/4"), ["greeter", "ops"]);
+    // A trap drops the store that served it; the next request gets fresh instances.
+    assert_eq!(server.get("/fail").0, 500);
+    let failure = server.log("/fail").failure.expect("the trap");
+    assert!(failure.message.contains("unreachable"), "{failure:?}");
+    assert_eq!(instantiated("/5"), ["greeter", "ops"]);
+    server.stop();
+}
+
+#[test]
+fn a_wasi_0_3_handlers_idle_store_is_dropped_and_reuse_can_be_turned_off() {
+    let idle = Reuse {
+        idle_timeout: Duration::from_millis(100),
+        ..Reuse::default()
+    };
+    let server = serve_p3_reusing(idle, EngineOptions::default());
+    assert_eq!(server.get("/a").0, 200);
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(server.get("/b").0, 200);
+    assert_eq!(
+        server.log("/b").instantiated,
+        ["greeter", "ops"],
+        "idle, dropped"
+    );
+    server.stop();
+
+    let off = Reuse {
+        max_requests: 1,
+        ..Reuse::default()
+    };
+    let server = serve_p3_reusing(off, EngineOptions::default());
+    for path in ["/a", "/b"] {
+        assert_eq!(server.get(path).0, 200);
+        assert_eq!(server.log(path).instantiated, ["greeter", "ops"], "{path}");
+    }
+    server.stop();
+}
+
+#[test]
+fn concurrent_requests_share_a_wasi_0_3_store_each_with_its_own_deadline() {
+    let server = serve_p3_reusing(
+        Reuse::default(),
+        EngineOptions {
+            timeout: Some(Duration::from_millis(500)),
+            ..EngineOptions::default()
+        },
+    );
+    let requests: Vec<_> = (0..16)
+        .map(|i| {
+            let url = server.url(&format!("/c{i}"));
+            std::thread::spawn(move || get(&url))
+        })
+        .collect();
+    for (i, request) in requests.into_iter().enumerate() {
+        assert_eq!(
+            request.join().unwrap(),
+            (200, format!("hello from p3 /c{i}\n"))
+        );
+    }
+    // A store older than the deadline serves on: the deadline is each request's.
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(server.get("/late").0, 200);
+    assert!(
+        server.log("/late").instantiated.is_empty(),
+        "served by a store of the burst"
+    );
+    let fresh = (0..16)
+        .filter(|i| !server.log(&format!("/c{i}")).instantiated.is_empty())
+        .count();
+    assert!(
+        fresh < 16,
+        "every one of 16 requests had a store of its own"
+    );
+    server.stop();
 }
 
 #[test]

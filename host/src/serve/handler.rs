@@ -1,9 +1,10 @@
 //! A workload linked for serving HTTP ([`HttpWorkload`]): the `handle` function of its
 //! `wasi:http` export, a store per request, and the log line of each request.
 
-use super::log::{Logger, RequestFailure, RequestLog};
+use super::log::{Logger, Outcome, RequestFailure, RequestLog};
 use super::p2::{self, INCOMING_HANDLER};
 use super::p3;
+use super::reuse::{Job, Reuse, Workers};
 use super::state::{ResponseSender, ServeState};
 use crate::define::define_host;
 use crate::engine::{EPOCH_TICK, EngineOptions, HostEngine};
@@ -17,10 +18,11 @@ use hyper::body::Body;
 use hyper::{Request, Response, StatusCode};
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{Semaphore, oneshot};
-use tokio::task::JoinHandle;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::task::{AbortHandle, JoinHandle};
 use wasmtime::Store;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
@@ -72,6 +74,9 @@ pub struct ServeOptions {
     pub max_concurrent_requests: usize,
     /// Where request logs go.
     pub logger: Logger,
+    /// How a WASI 0.3 handler's instances serve several requests (a WASI 0.2 handler gets
+    /// a store per request).
+    pub reuse: Reuse,
 }
 
 /// The default of [`ServeOptions::max_concurrent_requests`].
@@ -85,6 +90,7 @@ impl Default for ServeOptions {
             grace: Duration::from_secs(10),
             max_concurrent_requests: MAX_CONCURRENT_REQUESTS,
             logger: Arc::new(|line| eprintln!("{line}")),
+            reuse: Reuse::default(),
         }
     }
 }
@@ -102,6 +108,8 @@ pub struct HttpWorkload {
     stores: Option<Arc<Semaphore>>,
     /// One permit per admitted request ([`ServeOptions::max_concurrent_requests`]).
     admitted: Arc<Semaphore>,
+    /// For a WASI 0.3 handler whose instances are reused: the stores serving requests.
+    workers: Option<Arc<Workers>>,
 }
 
 impl HttpWorkload {
@@ -153,6 +161,12 @@ impl HttpWorkload {
             n => n.min(Semaphore::MAX_PERMITS),
         };
         let admitted = Arc::new(Semaphore::new(admitted));
+        let workers = (p3 && options.reuse.max_requests > 1).then(|| {
+            let deadlines = engine.timeout().is_some();
+            let (workload, handle) = (workload.clone(), handle.clone());
+            let workers = Workers::new(options.reuse, workload, handle, deadlines, stores.clone());
+            Arc::new(workers)
+        });
         Ok(Self {
             workload,
             handle,
@@ -161,6 +175,7 @@ impl HttpWorkload {
             options,
             stores,
             admitted,
+            workers,
         })
     }
 
@@ -196,15 +211,7 @@ impl HttpWorkload {
             return busy_response();
         };
         let (sender, receiver) = oneshot::channel();
-        let this = self.clone();
-        let permit = match &self.stores {
-            Some(stores) => stores.clone().acquire_owned().await.ok(),
-            None => None,
-        };
-        let task = tokio::spawn(async move {
-            let _permits = (admitted, permit);
-            this.run(request, sender).await
-        });
+        let running = self.start(request, sender, admitted).await;
         // A guest blocked in a host call is interrupted only when it returns to its code:
         // the client is answered at the deadline all the same, and the request's task
         // (with its store) is dropped.
@@ -216,17 +223,17 @@ impl HttpWorkload {
         };
         match answer {
             Ok(Ok(Ok(response))) => {
-                tokio::spawn(log.when_done(response.status().as_u16(), task));
+                tokio::spawn(log.when_done(response.status().as_u16(), running.done));
                 response
             }
             Ok(Ok(Err(code))) => {
-                tokio::spawn(log.when_done(500, task));
+                tokio::spawn(log.when_done(500, running.done));
                 text_response(500, &format!("the handler failed: {code:?}\n"))
             }
             Ok(Err(_)) => {
                 // The store, and with it the response's sender, is gone: the handler
                 // returned or failed without answering.
-                let outcome = outcome_of(task).await;
+                let outcome = running.done.await;
                 let failure = outcome.failure.clone().unwrap_or_else(|| RequestFailure {
                     component: None,
                     function: Some(format!("{INCOMING_HANDLER}#handle")),
@@ -236,10 +243,58 @@ impl HttpWorkload {
                 text_response(500, "internal error: the workload's handler failed\n")
             }
             Err(()) => {
-                task.abort();
-                tokio::spawn(log.when_done(500, task));
+                if let Some(task) = running.task {
+                    task.abort();
+                }
+                tokio::spawn(log.when_done(500, running.done));
                 text_response(500, "internal error: the request ran past its deadline\n")
             }
+        }
+    }
+
+    /// Starts the handler for `request`, admitted by `admitted`: in a store of its own, a
+    /// new task; or, for a WASI 0.3 handler whose instances are reused, on a worker.
+    async fn start<B>(
+        self: &Arc<Self>,
+        request: Request<B>,
+        sender: ResponseSender,
+        admitted: OwnedSemaphorePermit,
+    ) -> Running
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        if let Some(workers) = &self.workers {
+            let (done, outcome) = oneshot::channel();
+            let job = Job {
+                request: request.map(|body| body.map_err(Into::into).boxed_unsync()),
+                sender,
+                done,
+                deadline: self.engine.timeout().map(|t| Instant::now() + t),
+                admitted,
+            };
+            workers.dispatch(job).await;
+            let done = async {
+                let dropped = || Outcome::failed("the store serving the request was dropped");
+                outcome.await.unwrap_or_else(|_| dropped())
+            };
+            return Running {
+                done: Box::pin(done),
+                task: None,
+            };
+        }
+        let permit = match &self.stores {
+            Some(stores) => stores.clone().acquire_owned().await.ok(),
+            None => None,
+        };
+        let this = self.clone();
+        let task = tokio::spawn(async move {
+            let _permits = (admitted, permit);
+            this.run(request, sender).await
+        });
+        Running {
+            task: Some(task.abort_handle()),
+            done: Box::pin(outcome_of(task)),
         }
     }
 
@@ -270,26 +325,24 @@ impl HttpWorkload {
     }
 }
 
-/// What running one request's handler did.
-#[derive(Debug, Default)]
-struct Outcome {
-    instantiated: Vec<String>,
-    failure: Option<RequestFailure>,
+/// A request whose handler runs: what it will have done, and its task if it has one of
+/// its own.
+struct Running {
+    done: Done,
+    task: Option<AbortHandle>,
 }
+
+/// What a running request's handler will have done.
+type Done = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 
 /// The outcome of a finished request task (a panicked task counts as a failure).
 async fn outcome_of(task: JoinHandle<Outcome>) -> Outcome {
-    task.await.unwrap_or_else(|e| Outcome {
-        instantiated: Vec::new(),
-        failure: Some(RequestFailure {
-            component: None,
-            function: None,
-            message: if e.is_cancelled() {
-                "the request passed its deadline in a host call and was dropped".into()
-            } else {
-                format!("the request's task failed: {e}")
-            },
-        }),
+    task.await.unwrap_or_else(|e| {
+        Outcome::failed(if e.is_cancelled() {
+            "the request passed its deadline in a host call and was dropped".into()
+        } else {
+            format!("the request's task failed: {e}")
+        })
     })
 }
 
@@ -303,9 +356,9 @@ struct Pending {
 
 impl Pending {
     /// Logs once the handler has returned (it may stream the body after answering).
-    async fn when_done(self, status: u16, task: JoinHandle<Outcome>) {
+    async fn when_done(self, status: u16, done: Done) {
         // A handler that fails after answering has sent its status (and cut its body).
-        let outcome = outcome_of(task).await;
+        let outcome = done.await;
         self.write(status, outcome.instantiated, outcome.failure);
     }
 

@@ -36,6 +36,28 @@ pub struct RequestFailure {
     pub message: String,
 }
 
+/// What running one request's handler did: the components live in its store when it
+/// returned, and why it failed.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    pub(crate) instantiated: Vec<String>,
+    pub(crate) failure: Option<RequestFailure>,
+}
+
+impl Outcome {
+    /// A request that failed with `message`, no component to name.
+    pub(crate) fn failed(message: impl Into<String>) -> Self {
+        Self {
+            instantiated: Vec::new(),
+            failure: Some(RequestFailure {
+                component: None,
+                function: None,
+                message: message.into(),
+            }),
+        }
+    }
+}
+
 impl fmt::Display for RequestLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.elapsed.as_secs_f64() * 1000.0;

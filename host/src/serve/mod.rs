@@ -3,9 +3,10 @@
 //! as `wasmtime serve` does, with the workload linked at run time.
 //!
 //! One compiled workload serves every request on every thread; each request gets its own
-//! store on a blocking thread of the tokio runtime (the linker's trampolines are
-//! synchronous), in which the components are instantiated lazily — only the ones the
-//! request reaches. A trap, a passed deadline or a component's memory cap ends that
+//! store, a task on the tokio runtime's worker threads (the workload is linked for async
+//! calls, [`compose_linker::Execution::Async`]), in which the components are instantiated
+//! lazily — only the ones the request reaches. A WASI 0.3 handler's store serves several
+//! requests, as `wasmtime serve` reuses its instances ([`Reuse`]). A trap, a passed deadline or a component's memory cap ends that
 //! request with status 500 and one log line naming the workload, the component, the
 //! interface and the function where it started; the next request gets fresh instances.
 //!
@@ -17,6 +18,7 @@ mod handler;
 mod log;
 mod p2;
 mod p3;
+mod reuse;
 mod server;
 mod state;
 
@@ -24,6 +26,7 @@ pub use handler::{HttpWorkload, MAX_CONCURRENT_REQUESTS, ServeError, ServeOption
 pub use log::{Logger, RequestFailure, RequestLog};
 pub use p2::INCOMING_HANDLER;
 pub use p3::HANDLER;
+pub use reuse::Reuse;
 pub use server::{Server, Shutdown, serve_until_signal, shutdown_signal};
 pub use state::ServeState;
 

@@ -75,7 +75,7 @@ where
 
 /// The request as a `wasi:http/types.request` resource, the handler's call, and the
 /// response forwarded to `sender` with its body watched (see [`WatchedBody`]).
-async fn serve<B>(
+pub(crate) async fn serve<B>(
     accessor: &Accessor<ServeState>,
     workload: &CompiledWorkload<ServeState>,
     handle: &WorkloadFunc,
