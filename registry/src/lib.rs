@@ -236,6 +236,9 @@ pub struct Pushed {
 pub struct Registry {
     options: RegistryOptions,
     runtime: tokio::runtime::Runtime,
+    /// One HTTP client per registry, built on first use: building one loads the system's
+    /// root certificates, which costs more than a request on loopback.
+    clients: std::sync::Mutex<std::collections::HashMap<String, Arc<Client>>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -265,7 +268,11 @@ impl Registry {
             .enable_all()
             .build()
             .map_err(RegistryError::Runtime)?;
-        Ok(Self { options, runtime })
+        Ok(Self {
+            options,
+            runtime,
+            clients: Default::default(),
+        })
     }
 
     /// The options.
@@ -357,7 +364,7 @@ impl Registry {
         let session = if self.options.offline {
             None
         } else {
-            Some(Session::new(reference, &self.options.insecure))
+            Some(self.session(reference))
         };
         // The manifest digest: the pin, else (locked or offline) the lock's, else what the
         // registry answers for the tag now (a `HEAD`, so that a cached manifest is not
@@ -496,6 +503,16 @@ impl Registry {
         })
     }
 
+    /// A session for `reference`, with the client of its registry.
+    fn session(&self, reference: &OciReference) -> Session {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        let client = clients
+            .entry(reference.registry.clone())
+            .or_insert_with(|| Arc::new(Session::client(reference, &self.options.insecure)))
+            .clone();
+        Session::new(reference, client)
+    }
+
     /// Pushes `bytes` (a component) to `reference` as a Wasm artifact: the layer, the
     /// config (`component` lists its imports and exports), then the manifest under the tag.
     /// The same bytes and names give the same manifest digest every time.
@@ -516,7 +533,7 @@ impl Registry {
         if self.options.offline {
             return Err(PushError::Offline(reference.to_string()));
         }
-        let session = Session::new(reference, &self.options.insecure);
+        let session = self.session(reference);
         let layer_digest = digest_of(bytes);
         let config = WasmConfig {
             architecture: "wasm".into(),
@@ -649,13 +666,15 @@ fn runtime_failure(workload: &Workload, error: &RegistryError) -> ResolveError {
 
 /// One reference's connection: the client, its reference for oci-client and credentials.
 struct Session {
-    client: Client,
+    client: Arc<Client>,
     reference: Reference,
     auth: RegistryAuth,
 }
 
 impl Session {
-    fn new(reference: &OciReference, insecure: &[String]) -> Self {
+    /// The client for `reference`'s registry: plain HTTP for loopback and `insecure`
+    /// registries, HTTPS for the others.
+    fn client(reference: &OciReference, insecure: &[String]) -> Client {
         let plain = reference.is_loopback() || insecure.contains(&reference.registry);
         let protocol = if plain {
             oci_client::client::ClientProtocol::HttpsExcept(vec![reference.registry.clone()])
@@ -668,6 +687,10 @@ impl Session {
             read_timeout: Some(std::time::Duration::from_secs(60)),
             ..Default::default()
         };
+        Client::new(config)
+    }
+
+    fn new(reference: &OciReference, client: Arc<Client>) -> Self {
         let oci_reference = match (&reference.tag, &reference.digest) {
             (Some(tag), Some(digest)) => Reference::with_tag_and_digest(
                 reference.registry.clone(),
@@ -687,7 +710,7 @@ impl Session {
             ),
         };
         Self {
-            client: Client::new(config),
+            client,
             reference: oci_reference,
             auth: credentials(&reference.registry),
         }
