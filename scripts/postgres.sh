@@ -19,7 +19,8 @@
 #   scripts/postgres.sh run -- CMD ...   start, run CMD with the variables set, stop;
 #                                        exits with CMD's status
 #   source scripts/postgres.sh           start and export the variables into this shell;
-#                                        the cluster stops when the shell exits (trap EXIT)
+#                                        the cluster stops when the shell exits (trap EXIT,
+#                                        added to any EXIT trap already set)
 #   scripts/postgres.sh start            start; print `export NAME=VALUE` lines (for eval)
 #                                        including COMPOSE_POSTGRES_DIR; the cluster keeps running
 #   scripts/postgres.sh stop [DIR]       stop the cluster in DIR (default $COMPOSE_POSTGRES_DIR)
@@ -33,8 +34,13 @@ if [[ "${BASH_SOURCE[0]}" != "$0" ]]; then
   _compose_pg_env="$("$_compose_pg_script" start)" || return 1
   eval "$_compose_pg_env"
   unset _compose_pg_env
+  # One EXIT trap per shell: run this stop, then whatever trap was set before (`trap -p`
+  # prints it quoted for the shell; the words are `trap -- CMD EXIT`), so that
+  # scripts/registry.sh, sourced too, stops its registry as well.
+  eval "_compose_pg_prev=($(trap -p EXIT))"
   # shellcheck disable=SC2064 # expand now: the trap must stop this cluster
-  trap "\"$_compose_pg_script\" stop \"$COMPOSE_POSTGRES_DIR\"" EXIT
+  trap "\"$_compose_pg_script\" stop \"$COMPOSE_POSTGRES_DIR\"; ${_compose_pg_prev[2]:-}" EXIT
+  unset _compose_pg_prev
   return 0
 fi
 

@@ -2,7 +2,6 @@
 
 use crate::report;
 use anyhow::Context;
-use compose_resolver::resolve_file_with;
 use compose_static::{ComposeOptions, Composition};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,6 +12,8 @@ use std::process::ExitCode;
 pub struct Args {
     /// The workload file.
     workload: PathBuf,
+    #[command(flatten)]
+    sources: crate::registry::Sources,
     #[command(flatten)]
     host: crate::profile::Host,
     /// Where to write the composed component (`-` for standard output). The file is
@@ -34,7 +35,7 @@ pub fn run(args: Args) -> ExitCode {
             "`--wat` and `-o -` would both write to standard output; write the component to a file with `-o FILE`"
         ));
     }
-    let plan = match resolve_file_with(&args.workload, &args.host.profile()) {
+    let plan = match args.sources.resolve(&args.workload, &args.host.profile()) {
         Ok(plan) => plan,
         Err(error) => return report::resolve_error(&error),
     };

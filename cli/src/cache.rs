@@ -1,4 +1,5 @@
-//! `compose cache`: where compiled components are kept, and removing them; `--no-cache`,
+//! `compose cache`: where compiled components (and blobs pulled from registries) are
+//! kept, and removing them; `--no-cache`,
 //! shared by the commands that compile (`run`, `serve`).
 
 use crate::report;
@@ -17,7 +18,7 @@ enum Command {
     /// Print the cache's folder: `$COMPOSE_CACHE_DIR`, else `$XDG_CACHE_HOME/compose`, else
     /// `~/.cache/compose`.
     Dir,
-    /// Remove every compiled component from the cache.
+    /// Remove every compiled component and every blob pulled from a registry from the cache.
     Clean,
 }
 
@@ -56,13 +57,14 @@ pub fn run(args: Args) -> ExitCode {
     match args.command {
         Command::Dir => println!("{}", cache.dir().display()),
         Command::Clean => {
-            if let Err(error) = cache.clean() {
+            let blobs = compose_registry::BlobCache::new(cache.dir());
+            if let Err(error) = cache.clean().and_then(|()| blobs.clean()) {
                 let error = anyhow::Error::new(error)
                     .context(format!("cannot clean {}", cache.dir().display()));
                 return report::failure(&error);
             }
             eprintln!(
-                "removed the compiled components in {}",
+                "removed the compiled components and the registry blobs in {}",
                 cache.dir().display()
             );
         }

@@ -3,7 +3,6 @@
 //! read and write its table).
 
 use crate::{profile, report};
-use compose_resolver::resolve_file_with;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -12,6 +11,8 @@ use std::process::ExitCode;
 pub struct Args {
     /// The workload file.
     workload: PathBuf,
+    #[command(flatten)]
+    sources: crate::registry::Sources,
 }
 
 /// Resolves the workload against this host and checks its backends; prints every problem
@@ -19,7 +20,7 @@ pub struct Args {
 /// the workload does not resolve.
 pub fn run(args: Args) -> ExitCode {
     let plugins = profile::plugins();
-    let plan = match resolve_file_with(&args.workload, &profile::profile()) {
+    let plan = match args.sources.resolve(&args.workload, &profile::profile()) {
         Ok(plan) => plan,
         Err(error) => return report::resolve_error(&error),
     };

@@ -11,6 +11,7 @@ mod graph;
 mod output;
 mod profile;
 mod progress;
+mod registry;
 mod report;
 mod resolve;
 mod run;
@@ -46,6 +47,12 @@ enum Command {
     Check(check::Args),
     /// Show or clean the cache of compiled components.
     Cache(cache::Args),
+    /// Pull every registry source of a workload and record its digest in compose.lock.
+    Lock(registry::LockArgs),
+    /// Compose a workload (as `build` does) and push it to a registry as a Wasm artifact.
+    Push(registry::PushArgs),
+    /// Pull one component from a registry into a file.
+    Pull(registry::PullArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,5 +65,8 @@ fn main() -> ExitCode {
         Command::Graph(args) => graph::run(args),
         Command::Check(args) => check::run(args),
         Command::Cache(args) => cache::run(args),
+        Command::Lock(args) => registry::lock(args),
+        Command::Push(args) => registry::push(args),
+        Command::Pull(args) => registry::pull(args),
     }
 }

@@ -1,7 +1,6 @@
 //! `compose resolve`: resolve a workload and print the plan.
 
 use crate::report;
-use compose_resolver::resolve_file_with;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,6 +9,8 @@ use std::process::ExitCode;
 pub struct Args {
     /// The workload file.
     workload: PathBuf,
+    #[command(flatten)]
+    sources: crate::registry::Sources,
     #[command(flatten)]
     host: crate::profile::Host,
     /// How to print the plan.
@@ -29,7 +30,7 @@ enum Format {
 /// for a failing workload: the partial plan and the problems) and diagnostics on standard
 /// error; exit status 0 when it resolves, 1 when it does not. Writes nothing.
 pub fn run(args: Args) -> ExitCode {
-    let plan = match resolve_file_with(&args.workload, &args.host.profile()) {
+    let plan = match args.sources.resolve(&args.workload, &args.host.profile()) {
         Ok(plan) => plan,
         Err(error) => {
             if let Format::Json = args.format {

@@ -9,7 +9,7 @@ use compose_host::Call;
 use compose_host::EngineOptions;
 use compose_host::{CommandError, CommandOptions, run_command};
 use compose_host::{Host, HostError};
-use compose_resolver::{Plan, resolve_file_with};
+use compose_resolver::Plan;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -20,6 +20,8 @@ use wasmtime_wasi::WasiCtx;
 pub struct Args {
     /// The workload file (`workload.toml`).
     workload: PathBuf,
+    #[command(flatten)]
+    sources: crate::registry::Sources,
     /// The call: `name(args)`, `interface#name(args)` or `interface.name(args)`, with WAVE
     /// values (`"text"`, `42`, `some("x")`, `[1, 2]`, `{field: 1}`). Without it the
     /// workload's `wasi:cli/run` export runs as a command.
@@ -53,7 +55,7 @@ pub struct Args {
 /// exits with its own status.
 pub fn run(args: Args) -> ExitCode {
     let plugins = profile::plugins();
-    let plan = match resolve_file_with(&args.workload, &profile::profile()) {
+    let plan = match args.sources.resolve(&args.workload, &profile::profile()) {
         Ok(plan) => plan,
         Err(error) => return report::resolve_error(&error),
     };

@@ -5,7 +5,6 @@ use crate::report;
 use compose_host::EngineOptions;
 use compose_host::Plugins;
 use compose_host::serve::{self, HttpWorkload, Reuse, ServeError, ServeOptions};
-use compose_resolver::resolve_file_with;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +15,8 @@ use std::time::Duration;
 pub struct Args {
     /// The workload file (`workload.toml`).
     workload: PathBuf,
+    #[command(flatten)]
+    sources: crate::registry::Sources,
     /// The address to listen on (port 0 picks a free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
@@ -58,7 +59,10 @@ pub struct Args {
 /// cannot be served.
 pub fn run(args: Args) -> ExitCode {
     let plugins: Plugins<serve::ServeState> = Plugins::builtin();
-    let plan = match resolve_file_with(&args.workload, &crate::profile::profile()) {
+    let plan = match args
+        .sources
+        .resolve(&args.workload, &crate::profile::profile())
+    {
         Ok(plan) => plan,
         Err(error) => return report::resolve_error(&error),
     };

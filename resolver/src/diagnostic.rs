@@ -127,6 +127,128 @@ pub enum Problem {
         /// Why (a core module, not WebAssembly at all, invalid).
         reason: String,
     },
+    /// A component's registry did not give its artifact: the registry is unreachable, the
+    /// repository or tag is unknown, authentication was refused, or the registry answered
+    /// with another error (OCI distribution spec, "Error codes").
+    #[diagnostic(code("compose::pull-failed"), help("{}", cause.help()))]
+    #[error("cannot pull component `{component}` from `{reference}`: {cause}")]
+    PullFailed {
+        /// The workload component.
+        component: String,
+        /// The `oci://` reference.
+        reference: String,
+        /// What went wrong.
+        cause: PullFailure,
+    },
+    /// An OCI artifact that is not a Wasm component in the CNCF Wasm OCI artifact layout
+    /// (a config of media type `application/vnd.wasm.config.v0+json` and one layer of
+    /// `application/wasm`): a container image, an image index or another kind of artifact.
+    #[diagnostic(
+        code("compose::not-a-wasm-artifact"),
+        help(
+            "point `source` at a Wasm component artifact, pushed with `compose push`, `wkg oci push` or `wash push`"
+        )
+    )]
+    #[error("`{reference}` (component `{component}`) is not a Wasm component artifact: {reason}")]
+    NotAWasmArtifact {
+        /// The workload component.
+        component: String,
+        /// The `oci://` reference.
+        reference: String,
+        /// What the artifact is instead.
+        reason: String,
+    },
+    /// Bytes whose SHA-256 is not the digest that names them: a blob corrupted in the
+    /// registry or in the local cache, or a registry that answers other content than it
+    /// was asked for. Nothing is kept.
+    #[diagnostic(
+        code("compose::digest-mismatch"),
+        help(
+            "the bytes are not the ones the digest names: push the artifact again if the registry's copy is bad; a bad copy in the cache is pulled again when online (`compose cache clean` empties the cache)"
+        )
+    )]
+    #[error(
+        "the {what} of component `{component}` (`{reference}`) from the {place} has digest {actual}, not {expected}"
+    )]
+    DigestMismatch {
+        /// The workload component.
+        component: String,
+        /// The `oci://` reference.
+        reference: String,
+        /// `manifest` or `Wasm layer`.
+        what: &'static str,
+        /// `registry` or `cache`.
+        place: &'static str,
+        /// The digest that names the bytes.
+        expected: String,
+        /// The SHA-256 of the bytes that came.
+        actual: String,
+    },
+    /// With `--locked`, a registry source that `compose.lock` does not list.
+    #[diagnostic(
+        code("compose::not-locked"),
+        help("run `compose lock` on the workload file to record it, and commit compose.lock")
+    )]
+    #[error("component `{component}`: `{reference}` is not in the lock file `{lock}`")]
+    NotLocked {
+        /// The workload component.
+        component: String,
+        /// The `oci://` reference.
+        reference: String,
+        /// The lock file's path.
+        lock: PathBuf,
+    },
+    /// With `--locked`, a registry source whose digest is not the locked one: the tag now
+    /// names another manifest in the registry, or the reference pins another digest.
+    #[diagnostic(
+        code("compose::lock-mismatch"),
+        help(
+            "if the new digest is the one to deploy, run `compose lock` again; otherwise pin the reference to the locked digest (`…@{locked}`)"
+        )
+    )]
+    #[error(
+        "component `{component}`: `{reference}` is locked at {locked}, but {answered_by} {actual}"
+    )]
+    LockMismatch {
+        /// The workload component.
+        component: String,
+        /// The `oci://` reference.
+        reference: String,
+        /// The digest in compose.lock.
+        locked: String,
+        /// The digest found instead.
+        actual: String,
+        /// Who gave it: `the registry now answers` or `the reference pins`.
+        answered_by: &'static str,
+    },
+    /// A registry source that is not in the local cache when only the cache may be used
+    /// (`--offline`), or that was not pulled before resolving (a library caller that did
+    /// not run compose-registry first).
+    #[diagnostic(
+        code("compose::not-cached"),
+        help("pull it once without `--offline` (or run `compose lock`), which caches it")
+    )]
+    #[error("component `{component}`: `{reference}` is not in the local cache: {reason}")]
+    NotCached {
+        /// The workload component.
+        component: String,
+        /// The `oci://` reference.
+        reference: String,
+        /// Why it cannot be found.
+        reason: String,
+    },
+    /// The lock file `compose.lock` cannot be read or is not a lock file of this format.
+    #[diagnostic(
+        code("compose::invalid-lock"),
+        help("write it again with `compose lock` (it is generated; do not edit it)")
+    )]
+    #[error("invalid lock file `{path}`: {reason}")]
+    InvalidLock {
+        /// The lock file's path.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// An explicit binding or a workload export names a component the workload does not have.
     #[diagnostic(code("compose::unknown-component"), help("bind to one of the workload's components ({}) or to \"host\"", known.join(", ")))]
     #[error("{referrer} names `{target}`, which is not a component of this workload")]
@@ -619,6 +741,67 @@ impl fmt::Display for WantedExport {
             } => {
                 write!(f, "`{import}` or an instance of `{i}`")
             }
+        }
+    }
+}
+
+/// Why a registry did not give an artifact ([`Problem::PullFailed`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PullFailure {
+    /// No connection: the address does not answer, refuses, or TLS fails.
+    Unreachable {
+        /// The client's reason.
+        reason: String,
+    },
+    /// The registry has no such repository, tag or digest (`404`, `NAME_UNKNOWN`,
+    /// `MANIFEST_UNKNOWN`).
+    NotFound {
+        /// The registry's answer.
+        reason: String,
+    },
+    /// The registry refused the credentials, or asked for some and had none (`401`, `403`).
+    AuthRefused {
+        /// The registry's answer.
+        reason: String,
+    },
+    /// Any other answer of the registry, or the local cache failing.
+    Other {
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl fmt::Display for PullFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PullFailure::Unreachable { reason } => {
+                write!(f, "the registry is unreachable: {reason}")
+            }
+            PullFailure::NotFound { reason } => {
+                write!(f, "the registry has no such repository or tag: {reason}")
+            }
+            PullFailure::AuthRefused { reason } => {
+                write!(f, "the registry refused authentication: {reason}")
+            }
+            PullFailure::Other { reason } => f.write_str(reason),
+        }
+    }
+}
+
+impl PullFailure {
+    /// What would fix it, for [`Problem::PullFailed`]'s help.
+    pub fn help(&self) -> &'static str {
+        match self {
+            PullFailure::Unreachable { .. } => {
+                "check the registry's host and port, and that it is running; `--offline` uses only the local cache"
+            }
+            PullFailure::NotFound { .. } => {
+                "check the repository and the tag (or digest); push the component first with `compose push`"
+            }
+            PullFailure::AuthRefused { .. } => {
+                "log in to the registry (credentials are read from ~/.docker/config.json and its credential helpers)"
+            }
+            PullFailure::Other { .. } => "see the registry's answer above",
         }
     }
 }

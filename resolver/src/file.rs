@@ -8,6 +8,7 @@
 use crate::diagnostic::{Diagnostic, Problem, Span, WorkloadText};
 use crate::error::ResolveError;
 use crate::names::is_label;
+use crate::oci::{OciReference, OciSource};
 use crate::plan::Instantiation;
 use crate::plugin::BackendConfig;
 use crate::source::{Located, SourceFile};
@@ -73,7 +74,8 @@ struct RawHost {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawComponent {
-    path: Spanned<PathBuf>,
+    path: Option<Spanned<PathBuf>>,
+    source: Option<Spanned<String>>,
     #[serde(default)]
     imports: IndexMap<Spanned<String>, Spanned<RawTarget>>,
     #[serde(default)]
@@ -258,6 +260,46 @@ impl Reader<'_> {
         }
     }
 
+    /// Where a component comes from: exactly one of `path` and `source`; a missing or
+    /// invalid one is reported and stands in as an empty path (resolving stops anyway).
+    fn source(
+        &mut self,
+        name_span: Span,
+        path: Option<Spanned<PathBuf>>,
+        source: Option<Spanned<String>>,
+    ) -> Located<ComponentSource> {
+        let invalid = || Located::new(ComponentSource::Path(PathBuf::new()));
+        match (path, source) {
+            (Some(path), None) => located(path).map(ComponentSource::Path),
+            (None, Some(source)) => {
+                let span = source.span();
+                match source.get_ref().parse::<OciReference>() {
+                    Ok(reference) => Located {
+                        value: ComponentSource::Oci(OciSource {
+                            reference,
+                            pulled: None,
+                        }),
+                        span: Some(span),
+                    },
+                    Err(e) => {
+                        self.invalid(e.to_string(), span);
+                        invalid()
+                    }
+                }
+            }
+            (Some(_), Some(source)) => {
+                let reason = "a component has either `path` or `source`, not both".to_owned();
+                self.invalid(reason, source.span());
+                invalid()
+            }
+            (None, None) => {
+                let reason = "a component needs `path = \"…wasm\"` or `source = \"oci://HOST/REPOSITORY:TAG\"`".to_owned();
+                self.invalid(reason, name_span);
+                invalid()
+            }
+        }
+    }
+
     fn component(&mut self, name_span: Span, raw: RawComponent) -> ComponentDecl {
         let imports = raw
             .imports
@@ -285,9 +327,10 @@ impl Reader<'_> {
                 ))
             })
             .collect();
+        let source = self.source(name_span.clone(), raw.path, raw.source);
         ComponentDecl {
             name_span: Some(name_span),
-            source: located(raw.path).map(ComponentSource::Path),
+            source,
             imports,
             instantiate: raw.instantiate,
             max_memory: raw.max_memory.and_then(|size| self.max_memory(size)),

@@ -128,6 +128,7 @@ impl Failures<'_> {
                     written: match &decl.source.value {
                         ComponentSource::Path(path) => path.to_string_lossy().replace('\\', "/"),
                         ComponentSource::Bytes { name, .. } => name.clone(),
+                        ComponentSource::Oci(oci) => oci.reference.to_string(),
                     },
                     size,
                     instantiate: decl.instantiate,

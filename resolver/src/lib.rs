@@ -67,6 +67,7 @@ mod finish;
 mod host;
 mod json;
 mod names;
+mod oci;
 mod plan;
 mod plugin;
 mod resolve;
@@ -77,7 +78,8 @@ mod workload;
 pub use component::{ComponentCounts, ComponentType, Item};
 pub use concurrency::needs_concurrency;
 pub use diagnostic::{
-    BackendOffer, Diagnostic, Kind, Problem, Referrer, Severity, WantedExport, WorkloadText,
+    BackendOffer, Diagnostic, Kind, Problem, PullFailure, Referrer, Severity, WantedExport,
+    WorkloadText,
 };
 pub use error::ResolveError;
 pub use json::{
@@ -85,6 +87,9 @@ pub use json::{
     PathStyle, ProblemJson, ProviderJson, UnboundJson, WorkloadJson,
 };
 pub use names::{HostPattern, InterfaceName, names_match};
+pub use oci::{
+    OCI_SCHEME, OciReference, OciReferenceError, OciSource, PulledComponent, is_sha256_digest,
+};
 pub use plan::{
     Binding, Cluster, ComponentFile, ComponentId, FileId, HostImport, HostSection, Instantiation,
     PartialPlan, Plan, PlannedBackend, PlannedComponent, Provider, Rule, Unbound, Unreadable,

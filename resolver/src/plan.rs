@@ -317,10 +317,12 @@ impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in &self.components {
             let file = self.file(c.file);
-            let path = file
-                .path
-                .as_ref()
-                .map_or_else(|| "<memory>".into(), |p| p.display().to_string());
+            // A registry component shows its reference, not the cache file that holds it.
+            let path = match &file.path {
+                _ if file.written.starts_with(crate::OCI_SCHEME) => file.written.clone(),
+                Some(path) => path.display().to_string(),
+                None => "<memory>".into(),
+            };
             let instantiate = match c.instantiate {
                 Instantiation::Lazy => "lazy",
                 Instantiation::Eager => "eager",

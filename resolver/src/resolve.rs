@@ -163,6 +163,10 @@ impl<'w> Resolver<'w> {
             let id = ComponentId(i);
             let (written, path) = match &decl.source.value {
                 ComponentSource::Bytes { name, .. } => (name.clone(), None),
+                ComponentSource::Oci(oci) => (
+                    oci.reference.to_string(),
+                    oci.pulled.as_ref().map(|pulled| pulled.path.clone()),
+                ),
                 ComponentSource::Path(path) => (
                     path.to_string_lossy().replace('\\', "/"),
                     Some(self.workload.base_dir.join(path)),
@@ -193,6 +197,17 @@ impl<'w> Resolver<'w> {
     ) -> Option<FileId> {
         let bytes = match (&decl.source.value, &path) {
             (ComponentSource::Bytes { bytes, .. }, _) => bytes.clone(),
+            (ComponentSource::Oci(oci), _) => match &oci.pulled {
+                Some(pulled) => pulled.bytes.clone(),
+                None => {
+                    let problem = Problem::NotCached {
+                        component: self.name(id),
+                        reference: oci.reference.to_string(),
+                        reason: "it was not pulled before resolving".into(),
+                    };
+                    return self.load_failed(id, decl, problem, None);
+                }
+            },
             (ComponentSource::Path(_), full) => {
                 let full = full.as_ref().expect("load_components joins every path");
                 match read_regular_file(full) {

@@ -6,6 +6,7 @@
 //! that the resolver's diagnostics point into the file.
 
 use crate::diagnostic::{Diagnostic, Problem, Span, WorkloadText};
+use crate::oci::{OciReference, OciSource};
 use crate::plan::Instantiation;
 use crate::plugin::BackendConfig;
 use crate::source::Located;
@@ -73,6 +74,9 @@ pub struct HostBackendDecl {
 pub enum ComponentSource {
     /// A file; relative paths are relative to the workload file's folder.
     Path(PathBuf),
+    /// A component in an OCI registry (`source = "oci://…"`), pulled by compose-registry
+    /// before resolving.
+    Oci(OciSource),
     /// Bytes already in memory, with a name to show for them.
     Bytes {
         /// A name for messages (`<memory>` if nothing better).
@@ -87,7 +91,7 @@ pub enum ComponentSource {
 pub struct ComponentDecl {
     /// Where the component's name is written.
     pub name_span: Option<Span>,
-    /// Its file or bytes.
+    /// Its file, registry reference or bytes; the span is that of `path` or `source`.
     pub source: Located<ComponentSource>,
     /// Explicit bindings by import name.
     pub imports: IndexMap<String, ExplicitBinding>,
@@ -149,6 +153,14 @@ impl ComponentDecl {
             name: name.into(),
             bytes: bytes.into(),
         })
+    }
+
+    /// A component in an OCI registry, to be pulled (by compose-registry) before resolving.
+    pub fn from_oci(reference: OciReference) -> Self {
+        Self::from_source(ComponentSource::Oci(OciSource {
+            reference,
+            pulled: None,
+        }))
     }
 
     fn from_source(source: ComponentSource) -> Self {

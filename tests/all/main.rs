@@ -10,6 +10,7 @@ mod hybrid;
 mod limits;
 mod linker;
 mod linker_load;
+mod registry;
 mod resolve;
 mod robustness;
 mod serve;

@@ -2,7 +2,8 @@
 //! is one case, named after the code it shows (`tests/ui/missing-backend/` for
 //! `compose::missing-backend`). A case holds a `workload.toml` (and any `*.wat` component
 //! it needs, with the `*.wasm` built from it beside it), optionally `args` (the `compose`
-//! arguments, whitespace-separated; `resolve workload.toml` when absent), and `expected`:
+//! arguments, whitespace-separated; `resolve workload.toml` when absent) and `env`
+//! (`NAME=VALUE` lines, the only environment besides `NO_COLOR`), and `expected`:
 //! the exit status and what `compose` prints on standard error, run in the case's folder
 //! with no colours.
 //!
@@ -66,13 +67,25 @@ fn args_of(case: &Path) -> Vec<String> {
     args.split_whitespace().map(str::to_owned).collect()
 }
 
-/// `compose` with `args` in `case`, with no colours and none of this process's environment.
+/// The environment of `case`: its `env` file's `NAME=VALUE` lines (a registry case sets
+/// `COMPOSE_CACHE_DIR=cache`, a cache folder in the case, relative to it).
+fn env_of(case: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(case.join("env")).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| line.split_once('='))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .collect()
+}
+
+/// `compose` with `args` in `case`, with no colours and none of this process's environment
+/// but the case's own.
 fn compose_in(case: &Path, args: &[String]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_compose"))
         .args(args)
         .current_dir(case)
         .env_clear()
         .env("NO_COLOR", "1")
+        .envs(env_of(case))
         .output()
         .expect("compose runs")
 }

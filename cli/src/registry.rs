@@ -1,0 +1,257 @@
+//! Registry sources for every command that reads a workload (`--locked`, `--offline`,
+//! `--insecure-registry`), and the commands of registries: `compose lock`, `push`, `pull`.
+
+use crate::report;
+use anyhow::Context;
+use compose_linker::CodeCache;
+use compose_registry::{BlobCache, Pulled, Registry, RegistryOptions};
+use compose_resolver::{
+    ComponentSource, Diagnostic, HostProfile, OciReference, Plan, Problem, PullFailure,
+    ResolveError, resolve_with,
+};
+use compose_static::{ComposeOptions, Composition};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// How registry sources are fetched, shared by the commands that read a workload.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct Sources {
+    /// Refuse registry sources that compose.lock does not list, or whose registry now
+    /// answers another digest than the locked one.
+    #[arg(long)]
+    locked: bool,
+    /// Use only the local cache: never connect to a registry.
+    #[arg(long)]
+    offline: bool,
+    /// Reach this registry (`HOST[:PORT]`) over plain HTTP; registries on this machine
+    /// always may. May be repeated.
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    insecure: Vec<String>,
+}
+
+/// Why there are no options: no cache folder to keep blobs in.
+const NO_CACHE: &str =
+    "no cache folder for registry components: set COMPOSE_CACHE_DIR, XDG_CACHE_HOME or HOME";
+
+impl Sources {
+    /// The registry client's options, blobs in the cache folder (`compose cache dir`);
+    /// `None` when there is no cache folder.
+    fn options(&self) -> Option<RegistryOptions> {
+        Some(RegistryOptions {
+            cache: BlobCache::new(CodeCache::default_dir()?),
+            offline: self.offline,
+            locked: self.locked,
+            insecure: self.insecure.clone(),
+        })
+    }
+
+    /// Reads the workload file, pulls its registry sources (saying which were downloaded)
+    /// and resolves it for `profile`.
+    pub fn resolve(&self, path: &Path, profile: &HostProfile) -> Result<Plan, ResolveError> {
+        let (workload, pulled) = match self.options() {
+            Some(options) => compose_registry::load_workload(path, &options)?,
+            None => {
+                let workload = compose_resolver::Workload::from_file(path)?;
+                if compose_registry::has_registry_sources(&workload) {
+                    return Err(no_cache(&workload));
+                }
+                (workload, Vec::new())
+            }
+        };
+        said(&pulled);
+        resolve_with(&workload, profile)
+    }
+}
+
+/// A diagnostic at each registry source: there is nowhere to keep it.
+fn no_cache(workload: &compose_resolver::Workload) -> ResolveError {
+    let diagnostics = workload
+        .components
+        .iter()
+        .filter_map(|(name, decl)| match &decl.source.value {
+            ComponentSource::Oci(oci) => {
+                let problem = Problem::PullFailed {
+                    component: name.clone(),
+                    reference: oci.reference.to_string(),
+                    cause: PullFailure::Other {
+                        reason: NO_CACHE.into(),
+                    },
+                };
+                let span = decl.source.span.clone();
+                Some(Diagnostic::new(problem, workload.text.as_ref(), span))
+            }
+            _ => None,
+        })
+        .collect();
+    ResolveError::new(diagnostics)
+}
+
+/// One line on standard error for each reference that was downloaded.
+fn said(pulled: &[Pulled]) {
+    for p in pulled.iter().filter(|p| p.downloaded) {
+        eprintln!(
+            "pulled {} ({}, {} bytes)",
+            p.reference, p.manifest_digest, p.size
+        );
+    }
+}
+
+/// Arguments of `compose lock`.
+#[derive(clap::Args)]
+pub struct LockArgs {
+    /// The workload file; compose.lock is written beside it.
+    workload: PathBuf,
+    #[command(flatten)]
+    sources: Sources,
+}
+
+/// Pulls every registry source as the registry has it now and writes compose.lock; exit
+/// status 1 when a source cannot be pulled (the lock is then left as it was).
+pub fn lock(args: LockArgs) -> ExitCode {
+    let Some(options) = args.sources.options() else {
+        return report::failure(&anyhow::anyhow!(NO_CACHE));
+    };
+    match compose_registry::lock_workload(&args.workload, &options) {
+        Ok((lock, path)) => {
+            for p in &lock.packages {
+                eprintln!("  {} {} ({} bytes)", p.reference, p.digest, p.size);
+            }
+            eprintln!(
+                "locked {} reference(s) in {}",
+                lock.packages.len(),
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => report::resolve_error(&error),
+    }
+}
+
+/// Arguments of `compose push`.
+#[derive(clap::Args)]
+pub struct PushArgs {
+    /// The workload file.
+    workload: PathBuf,
+    /// Where to push: `oci://HOST[:PORT]/REPOSITORY:TAG`.
+    reference: String,
+    #[command(flatten)]
+    host: crate::profile::Host,
+    #[command(flatten)]
+    sources: Sources,
+}
+
+/// Composes the workload as `compose build` does and pushes the component as a Wasm OCI
+/// artifact; prints the manifest digest on standard output.
+pub fn push(args: PushArgs) -> ExitCode {
+    let reference: OciReference = match parse_reference(&args.reference) {
+        Ok(reference) => reference,
+        Err(error) => return report::failure(&error),
+    };
+    let plan = match args.sources.resolve(&args.workload, &args.host.profile()) {
+        Ok(plan) => plan,
+        Err(error) => return report::resolve_error(&error),
+    };
+    report::diagnostics(&plan.warnings);
+    let options = ComposeOptions::default().with_processor("compose", env!("CARGO_PKG_VERSION"));
+    let composition = match Composition::build(&plan, &options) {
+        Ok(composition) => composition,
+        Err(error) => {
+            let error = anyhow::Error::new(error).context(format!(
+                "cannot compose workload `{}` ({})",
+                plan.name,
+                args.workload.display()
+            ));
+            return report::failure(&error);
+        }
+    };
+    let config = compose_registry::artifact::ComponentConfig {
+        exports: composition.exports.iter().map(|e| e.name.clone()).collect(),
+        imports: composition.imports.iter().map(|i| i.name.clone()).collect(),
+    };
+    let pushed = args
+        .sources
+        .options()
+        .ok_or_else(|| anyhow::anyhow!(NO_CACHE))
+        .and_then(|options| Registry::new(options).context("cannot start the registry client"))
+        .and_then(|registry| {
+            registry
+                .push(&reference, &composition.bytes, config)
+                .map_err(anyhow::Error::new)
+        });
+    match pushed {
+        Ok(pushed) => {
+            eprintln!(
+                "pushed workload `{}` to {reference}: {} bytes, layer {}",
+                plan.name, pushed.size, pushed.layer_digest
+            );
+            println!("{}", pushed.manifest_digest);
+            ExitCode::SUCCESS
+        }
+        Err(error) => report::failure(&error),
+    }
+}
+
+/// Arguments of `compose pull`.
+#[derive(clap::Args)]
+pub struct PullArgs {
+    /// What to pull: `oci://HOST[:PORT]/REPOSITORY:TAG[@sha256:…]`.
+    reference: String,
+    /// Where to write the component (replaced atomically).
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    #[command(flatten)]
+    sources: Sources,
+}
+
+/// Pulls one component (through the cache) and writes it; prints the manifest digest on
+/// standard output.
+pub fn pull(args: PullArgs) -> ExitCode {
+    let reference = match parse_reference(&args.reference) {
+        Ok(reference) => reference,
+        Err(error) => return report::failure(&error),
+    };
+    let registry = args
+        .sources
+        .options()
+        .ok_or_else(|| anyhow::anyhow!(NO_CACHE))
+        .and_then(|options| Registry::new(options).context("cannot start the registry client"));
+    let registry = match registry {
+        Ok(registry) => registry,
+        Err(error) => return report::failure(&error),
+    };
+    let (pulled, component) = match registry.pull(&reference) {
+        Ok(pulled) => pulled,
+        Err(error) => {
+            let problem = error.problem("-", &reference.to_string(), Path::new("compose.lock"));
+            report::diagnostic(&Diagnostic::new(problem, None, None));
+            return ExitCode::FAILURE;
+        }
+    };
+    let written = crate::output::write_atomically(&args.output, &component.bytes)
+        .with_context(|| format!("cannot write the component to `{}`", args.output.display()));
+    if let Err(error) = written {
+        return report::failure(&error);
+    }
+    eprintln!(
+        "{} {reference}: {} bytes, written to `{}`",
+        if pulled.downloaded {
+            "pulled"
+        } else {
+            "from the cache:"
+        },
+        pulled.size,
+        args.output.display()
+    );
+    println!("{}", pulled.manifest_digest);
+    ExitCode::SUCCESS
+}
+
+/// `oci://…`, or a reference without the scheme (as other tools write it).
+fn parse_reference(text: &str) -> anyhow::Result<OciReference> {
+    let with_scheme = if text.starts_with(compose_resolver::OCI_SCHEME) {
+        text.to_owned()
+    } else {
+        format!("{}{text}", compose_resolver::OCI_SCHEME)
+    };
+    with_scheme.parse().map_err(anyhow::Error::new)
+}
