@@ -14,7 +14,7 @@
 #       `-W component-model-implements=y`.
 # For each: requests/s and p50/p99 latency of `GET /greet/ann` at 1, 16 and 64 connections;
 # (a) also with the pooling allocator off; resident memory at 64 concurrent slow requests
-# (`GET /sleep/1000`) for (a) and (b).
+# (`GET /sleep/1000`) for (a), (b) and (c), with the OS thread count.
 #
 # Usage: scripts/bench-serve.sh [SECONDS per wrk run, default 5] [ROUNDS, default 3]
 # Needs: wrk (installed from Debian's packages when missing), a release build of compose
@@ -102,19 +102,22 @@ medians() {
          printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms\n", m[1], m[2], m[3] }'
 }
 
-# The highest resident set size (KiB) of process $1 while 64 connections keep
-# `GET /sleep/1000` requests in flight on port $2 for 5 s, and its size before.
+# The highest resident set size (KiB) and OS thread count of process $1 while 64
+# connections keep `GET /sleep/1000` requests in flight on port $2 for 5 s, and both before.
 rss_under_slow_load() {
-  local pid="$1" port="$2" idle peak=0 rss
+  local pid="$1" port="$2" idle threads peak=0 peak_threads=0 rss n
   idle="$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
+  threads="$(awk '/^Threads/ {print $2}' "/proc/$pid/status")"
   wrk -t 2 -c 64 -d 5s --timeout 10s "http://127.0.0.1:$port/sleep/1000" >/dev/null &
   local wrk_pid=$!
   while kill -0 "$wrk_pid" 2>/dev/null; do
     rss="$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
+    n="$(awk '/^Threads/ {print $2}' "/proc/$pid/status")"
     [ "$rss" -gt "$peak" ] && peak="$rss"
+    [ "$n" -gt "$peak_threads" ] && peak_threads="$n"
     sleep 0.1
   done
-  echo "idle ${idle} KiB, peak ${peak} KiB at 64 slow requests"
+  echo "idle ${idle} KiB and ${threads} threads; peak ${peak} KiB and ${peak_threads} threads at 64 slow requests"
 }
 
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%d)"
@@ -154,3 +157,7 @@ start "$compose" serve --addr @ADDR "$work/linked.toml"
 echo "(a) linked: $(rss_under_slow_load "$server_pid" "$port")"
 start "$compose" serve --addr @ADDR "$work/composed.toml"
 echo "(b) composed: $(rss_under_slow_load "$server_pid" "$port")"
+if [ -n "$wasmtime" ] && "$wasmtime" --version | grep -q '^wasmtime 48\.'; then
+  start "$wasmtime" serve -W component-model-implements=y --addr @ADDR "$work/web.wasm"
+  echo "(c) wasmtime serve: $(rss_under_slow_load "$server_pid" "$port")"
+fi
