@@ -18,7 +18,7 @@
 #
 # Usage: scripts/bench-serve.sh [SECONDS per wrk run, default 5] [ROUNDS, default 3]
 # Needs: wrk (installed from Debian's packages when missing), a release build of compose
-# (built here).
+# (built here, or the binary in $COMPOSE).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,8 +29,12 @@ cd "$root"
 if ! command -v wrk >/dev/null; then
   apt-get install -y wrk >/dev/null
 fi
-cargo build --release -p compose-cli >&2
-compose="${CARGO_TARGET_DIR:-$root/target}/release/compose"
+if [ -n "${COMPOSE:-}" ]; then
+  compose="$COMPOSE"
+else
+  cargo build --release -p compose-cli >&2
+  compose="${CARGO_TARGET_DIR:-$root/target}/release/compose"
+fi
 wasmtime="${WASMTIME:-$(command -v wasmtime || true)}"
 
 work="$(mktemp -d)"
@@ -148,6 +152,27 @@ for c in 1 16 64; do
     bad="$(grep -o 'non-2xx=[0-9]*' "$work/runs-$i" | paste -sd' ' || true)"
     echo "${names[$i]} c=$c: $(medians <"$work/runs-$i")${bad:+ ($bad)}"
   done
+done
+
+# The host's backends at 64 connections: fixtures/web itself, its `visits` served by the
+# `memory` plugin, and by the `postgres` plugin when TEAM_A_DATABASE_URL is set
+# (scripts/postgres.sh): each request reads and writes its row through the plugin.
+web="$root/fixtures/web/workload.toml"
+sed "s|\"\.\./components/|\"$components/|" "$web" >"$work/memory.toml"
+backend_names=("(d) fixtures/web, visits on the memory plugin") backend_files=("$work/memory.toml")
+if [ -n "${TEAM_A_DATABASE_URL:-}" ]; then
+  sed 's|backends = { visits = "wasi:keyvalue/store@0.2.0-draft" }|[host.backends.visits]\ninterface = "wasi:keyvalue/store@0.2.0-draft"\nplugin = "postgres"\nurl-env = "TEAM_A_DATABASE_URL"|' \
+    "$work/memory.toml" >"$work/postgres.toml"
+  backend_names+=("(e) fixtures/web, visits on the postgres plugin") backend_files+=("$work/postgres.toml")
+else
+  echo "(e) skipped: TEAM_A_DATABASE_URL is not set (scripts/postgres.sh run -- $0)"
+fi
+for i in "${!backend_files[@]}"; do
+  start "$compose" serve --addr @ADDR "${backend_files[$i]}"
+  : >"$work/backend-runs"
+  for _ in $(seq 1 "$rounds"); do load "$port" 64 >>"$work/backend-runs"; done
+  echo "${backend_names[$i]} c=64: $(medians <"$work/backend-runs")"
+  kill -INT "$server_pid" 2>/dev/null || true
 done
 
 # Memory on fresh servers (the ones above have served the load): idle after one request,

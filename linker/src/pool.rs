@@ -30,6 +30,11 @@ pub struct PoolSizing {
     pub max_memories_per_unit: u32,
     /// The most tables that one unit holds.
     pub max_tables_per_unit: u32,
+    /// Fiber stacks one store may hold at once when called async
+    /// ([`Execution::Async`](crate::Execution::Async)): the host's call, and at each
+    /// component on the call stack (each at most once) a trampoline's call and a lazy
+    /// instantiation, each on a fiber of its own — twice the components, plus one.
+    pub stacks: u32,
 }
 
 impl PoolSizing {
@@ -47,8 +52,10 @@ impl PoolSizing {
             };
             units.iter().map(unit).max().unwrap_or(1).max(1)
         };
+        let components = u32::try_from(each.len()).unwrap_or(u32::MAX);
         Self {
-            component_instances: u32::try_from(each.len()).unwrap_or(u32::MAX).max(1),
+            component_instances: components.max(1),
+            stacks: components.saturating_mul(2).saturating_add(1),
             core_instances: total(|n| n.core_instances),
             memories: total(|n| n.memories),
             tables: total(|n| n.tables),
@@ -71,7 +78,8 @@ impl PoolSizing {
             .total_tables(stores.saturating_mul(self.tables))
             .max_core_instances_per_component(self.max_core_instances_per_unit)
             .max_memories_per_component(self.max_memories_per_unit)
-            .max_tables_per_component(self.max_tables_per_unit);
+            .max_tables_per_component(self.max_tables_per_unit)
+            .total_stacks(stores.saturating_mul(self.stacks));
         pooling
     }
 }
