@@ -106,10 +106,17 @@ impl HostEngine {
         self.timeout
     }
 
-    /// Sets up a new store of `workload`: its memory caps, and its deadline counted from now.
-    pub fn arm<T: 'static>(&self, workload: &CompiledWorkload<T>, store: &mut Store<T>) {
+    /// Sets up a new store of `workload`: its memory caps, and its deadline counted from
+    /// now (yielding to the async runtime at every tick until then when the workload is
+    /// called on fibers, [`Deadlines::set_yielding`]).
+    pub fn arm<T: Send + 'static>(&self, workload: &CompiledWorkload<T>, store: &mut Store<T>) {
         workload.limit_memory(store);
-        if let (Some(deadlines), Some(timeout)) = (&self.deadlines, self.timeout) {
+        let (Some(deadlines), Some(timeout)) = (&self.deadlines, self.timeout) else {
+            return;
+        };
+        if workload.is_async() && !workload.is_concurrent() {
+            deadlines.set_yielding(store, timeout);
+        } else {
             deadlines.set(store, timeout);
         }
     }

@@ -126,6 +126,26 @@ impl Deadlines {
         store.epoch_deadline_trap();
     }
 
+    /// [`Deadlines::set`] for a store called async
+    /// ([`Execution::Async`](crate::Execution::Async)): until the deadline, code running
+    /// in the store yields to the async runtime at every tick (Wasmtime's
+    /// `UpdateDeadline::Yield`), so that a guest in a loop shares its worker thread with
+    /// the other stores instead of holding it until its deadline. Not for a store that
+    /// runs concurrently (a workload with async functions), whose lazy instantiations
+    /// must complete without suspending (see [`CompiledWorkload::call_concurrent`]).
+    ///
+    /// [`CompiledWorkload::call_concurrent`]: crate::CompiledWorkload::call_concurrent
+    pub fn set_yielding<T: 'static>(&self, store: &mut wasmtime::Store<T>, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if std::time::Instant::now() >= deadline {
+                return Err(Trap::Interrupt.into());
+            }
+            Ok(wasmtime::UpdateDeadline::Yield(1))
+        });
+    }
+
     /// Lets code in `store` run without a deadline (on an engine with epoch interruption).
     pub fn clear(mut store: impl AsContextMut) {
         store.as_context_mut().set_epoch_deadline(NEVER);

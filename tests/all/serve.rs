@@ -283,6 +283,32 @@ fn a_trap_and_a_deadline_end_only_their_own_requests_among_slow_ones_in_flight()
 }
 
 #[test]
+fn looping_requests_yield_their_worker_threads_until_their_deadline() {
+    let server = Running::start(EngineOptions {
+        timeout: Some(Duration::from_secs(3)),
+        ..EngineOptions::default()
+    });
+    // As many loops as the runtime has worker threads (one per core) and more.
+    let loops: Vec<_> = (0..4)
+        .map(|_| {
+            let url = server.url("/loop");
+            std::thread::spawn(move || (get(&url), Instant::now()))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (answer, answered) = (server.get("/greet/ann"), Instant::now());
+    assert_eq!(answer.0, 200);
+    for request in loops {
+        let ((status, _), ended) = request.join().unwrap();
+        assert_eq!(status, 500);
+        assert!(
+            answered < ended,
+            "the greeting waited for a loop's deadline"
+        );
+    }
+}
+
+#[test]
 fn a_request_past_a_components_max_memory_fails_naming_it() {
     // fixtures/web: the greeter may hold 64 MiB.
     let server = Running::start(EngineOptions::default());
