@@ -852,7 +852,9 @@ fn no_two_modules_of_a_crate_import_from_each_other() {
     let script = compose_tests::workspace_root().join("scripts/module-cycles.sh");
     let output = std::process::Command::new("bash")
         .arg(&script)
-        .args(["resolver", "compose", "linker", "host", "graph", "cli", "registry"])
+        .args([
+            "resolver", "compose", "linker", "host", "graph", "cli", "registry",
+        ])
         .output()
         .expect("bash runs the script");
     let stdout = String::from_utf8_lossy(&output.stdout);
