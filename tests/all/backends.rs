@@ -13,7 +13,7 @@ use crate::host::{
 };
 use compose_host::keyvalue::{Error, KeyValue, MemoryPlugin, PostgresPlugin};
 use compose_host::{Host, HostState, Plugins};
-use compose_resolver::{BackendConfig, ComponentDecl, Plan, Workload};
+use compose_resolver::{BackendConfig, ComponentDecl, Plan, Problem, Workload, resolve};
 use compose_tests::workspace_root;
 use std::io::Write;
 use std::sync::Arc;
@@ -41,6 +41,31 @@ fn counter(plugin: &str, config: BackendConfig) -> Workload {
     Workload::new("counter")
         .with_component("counter", ComponentDecl::from_bytes("counter.wasm", bytes))
         .with_plugin_backend(LABEL, KEYVALUE, Some(plugin), config)
+}
+
+#[test]
+fn an_atomics_import_binds_to_a_store_backend_whose_plugin_serves_atomics() {
+    // The guest's label implements `wasi:keyvalue/atomics`; its backend declares `store`.
+    let plugins = Plugins::<HostState>::builtin();
+    let plan = plan(&counter("memory", BackendConfig::default()), &plugins);
+    assert_eq!(plan.host.backends[LABEL].plugin.as_deref(), Some("memory"));
+    // Without a plugin the host knows (a declaration only, for another host), the
+    // backend serves only the interface it declares.
+    let wat = workspace_root().join("fixtures/counter/counter.wat");
+    let declared = Workload::new("counter")
+        .with_component(
+            "counter",
+            ComponentDecl::from_bytes("counter.wasm", wat::parse_file(&wat).unwrap()),
+        )
+        .with_host_backend(LABEL, KEYVALUE);
+    let error = resolve(&declared).unwrap_err();
+    assert!(
+        error
+            .problems()
+            .any(|p| matches!(p, Problem::BackendMismatch { label, .. } if label == LABEL)),
+        "{:?}",
+        error.diagnostics
+    );
 }
 
 /// `hosts` hosts of `plan` (each with its own connections), `per_host` threads on each,
@@ -306,6 +331,34 @@ fn tls_verify_full_accepts_its_root_and_refuses_another() {
         "refused for its certificate: {}",
         errors[0]
     );
+    // verify-full checks the name the string connects to, verify-ca does not: the same
+    // server reached as `wrong.invalid` (its certificate names 127.0.0.1 and localhost).
+    let misnamed = |mode: &str| {
+        let url = url
+            .replace("verify-full", mode)
+            .replace("@127.0.0.1:", "@wrong.invalid:");
+        format!("{url}&hostaddr=127.0.0.1")
+    };
+    let variables = [
+        ("FULL", misnamed("verify-full")),
+        ("CA", misnamed("verify-ca")),
+    ];
+    let mut named = Plugins::<HostState>::builtin();
+    named.register(Arc::new(PostgresPlugin::with_variables(variables)));
+    let check_named = |variable: &str| {
+        let config = BackendConfig::default().with("url-env", variable);
+        compose_host::check(&plan(&counter("postgres", config), &plugins), &named)
+    };
+    let errors = check_named("FULL");
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0]
+            .cause
+            .contains("certificate not valid for name \"wrong.invalid\""),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(check_named("CA"), []);
     let errors = check("MISSING");
     assert!(
         errors[0].cause.contains("cannot read `sslrootcert`"),
