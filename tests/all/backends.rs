@@ -12,11 +12,13 @@ use crate::host::{
     KEYVALUE, VARIABLES, connect, database, fresh_bucket, invoke, new_store, plan, plugins_with,
 };
 use compose_host::keyvalue::{Error, KeyValue, MemoryPlugin, PostgresPlugin};
-use compose_host::{Host, HostState, Plugins};
+use compose_host::{Host, HostState, HostView, Plugins};
 use compose_resolver::{BackendConfig, ComponentDecl, Plan, Problem, Workload, resolve};
 use compose_tests::workspace_root;
 use std::io::Write;
 use std::sync::Arc;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
 
 const LABEL: &str = "counter-store";
 
@@ -136,6 +138,88 @@ fn sixty_four_concurrent_increments_give_64_in_postgres() {
         )
         .unwrap();
     assert_eq!(row.get::<_, Vec<u8>>(0), b"64");
+}
+
+/// The store data of [`async_increments`]: the table of the buckets.
+#[derive(Default)]
+struct Buckets {
+    table: ResourceTable,
+}
+
+impl HostView for Buckets {
+    fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+}
+
+/// 64 increments of `key` by 1, called async on a multi-threaded tokio runtime (as
+/// `compose serve` calls a workload), `store` served with `define_blocking`: each
+/// operation on tokio's blocking pool. The values returned, sorted.
+fn async_increments(store: Arc<dyn KeyValue>, bucket: &str) -> Vec<u64> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.wasm_component_model_implements(true);
+    let engine = Engine::new(&config).unwrap();
+    let mut linker = Linker::<Buckets>::new(&engine);
+    compose_host::keyvalue::define_blocking(&mut linker.instance(LABEL).unwrap(), store).unwrap();
+    let wat = workspace_root().join("fixtures/counter/counter.wat");
+    let component = Component::new(&engine, wat::parse_file(&wat).unwrap()).unwrap();
+    let pre = Arc::new(linker.instantiate_pre(&component).unwrap());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .build()
+        .unwrap();
+    let mut values: Vec<u64> = runtime.block_on(async {
+        let calls: Vec<_> = (0..64)
+            .map(|_| {
+                let (engine, pre, bucket) = (engine.clone(), pre.clone(), bucket.to_owned());
+                tokio::spawn(async move {
+                    let mut store = Store::new(&engine, Buckets::default());
+                    let instance = pre.instantiate_async(&mut store).await.unwrap();
+                    let func = compose_tests::exported_func(
+                        &instance,
+                        &mut store,
+                        "acme:app/counter@0.1.0",
+                        "increment",
+                    );
+                    let func = func.typed::<(&str, &str, u64), (u64,)>(&store).unwrap();
+                    let (value,) = func
+                        .call_async(&mut store, (&bucket, "hits", 1))
+                        .await
+                        .unwrap();
+                    value
+                })
+            })
+            .collect();
+        let mut values = Vec::new();
+        for call in calls {
+            values.push(call.await.unwrap());
+        }
+        values
+    });
+    values.sort_unstable();
+    values
+}
+
+#[test]
+fn increments_called_async_on_the_blocking_pool_are_atomic_too() {
+    let memory = MemoryPlugin::new().store(LABEL);
+    assert_eq!(
+        async_increments(memory, "hits"),
+        (1..=64).collect::<Vec<u64>>()
+    );
+    let Some([a_url, _]) = database("increments_called_async_on_the_blocking_pool") else {
+        return;
+    };
+    let plugin = PostgresPlugin::with_variables([(VARIABLES[0], a_url)]);
+    let plugins = Plugins::<HostState>::builtin();
+    let config = BackendConfig::default().with("url-env", VARIABLES[0]);
+    let plan = plan(&counter("postgres", config), &plugins);
+    let store = Arc::new(plugin.connect(&plan.host.backends[LABEL]).unwrap());
+    assert_eq!(
+        async_increments(store, &fresh_bucket("async")),
+        (1..=64).collect::<Vec<u64>>()
+    );
 }
 
 /// `set-many`, `get-many` (a missing key in the middle) and `delete-many` in `bucket`.
