@@ -83,5 +83,5 @@ pub mod keyvalue {
     };
     pub use crate::plugin::memory::{MemoryPlugin, MemoryStore};
     #[cfg(feature = "postgres")]
-    pub use crate::plugin::postgres::{PostgresPlugin, PostgresStore};
+    pub use crate::plugin::postgres::{POOL_SIZE, PostgresPlugin, PostgresStore};
 }

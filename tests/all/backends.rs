@@ -13,7 +13,7 @@ use crate::host::{
 };
 use compose_host::keyvalue::{Error, KeyValue, MemoryPlugin, PostgresPlugin};
 use compose_host::{Host, HostState, HostView, Plugins};
-use compose_resolver::{BackendConfig, ComponentDecl, Plan, Problem, Workload, resolve};
+use compose_resolver::{BackendConfig, ComponentDecl, Problem, Workload, resolve};
 use compose_tests::workspace_root;
 use std::io::Write;
 use std::sync::Arc;
@@ -70,27 +70,22 @@ fn an_atomics_import_binds_to_a_store_backend_whose_plugin_serves_atomics() {
     );
 }
 
-/// `hosts` hosts of `plan` (each with its own connections), `per_host` threads on each,
-/// each thread its own store making one `increment` of `key` by 1: the values returned.
-fn concurrent_increments(
-    plan: &Plan,
-    plugins: &Plugins<HostState>,
-    hosts: usize,
-    per_host: usize,
-    bucket: &str,
-) -> Vec<u64> {
-    let hosts: Vec<Host> = (0..hosts)
-        .map(|_| Host::link(plan, plugins).unwrap())
-        .collect();
+/// `per_host` threads on each of `hosts` (each host with its own connections), each thread
+/// its own store making one `increment` of `hits` in `bucket` by 1: the values returned,
+/// sorted.
+fn concurrent_increments(hosts: &[Host], per_host: usize, bucket: &str) -> Vec<u64> {
     let call = format!(r#"counter#increment("{bucket}", "hits", 1)"#);
+    // Every thread calls at once: the calls overlap.
+    let start = std::sync::Barrier::new(hosts.len() * per_host);
     let mut values: Vec<u64> = std::thread::scope(|scope| {
         let threads: Vec<_> = hosts
             .iter()
             .flat_map(|host| std::iter::repeat_n(host, per_host))
             .map(|host| {
-                let call = &call;
+                let (call, start) = (&call, &start);
                 scope.spawn(move || {
                     let mut store = new_store(host);
+                    start.wait();
                     invoke(host, &mut store, call).parse::<u64>().unwrap()
                 })
             })
@@ -106,7 +101,8 @@ fn sixty_four_concurrent_increments_give_64_in_memory() {
     let plugins = Plugins::<HostState>::builtin();
     let plan = plan(&counter("memory", BackendConfig::default()), &plugins);
     // Two hosts of one plugin share the label's data, as `compose serve`'s requests do.
-    let values = concurrent_increments(&plan, &plugins, 2, 32, "hits");
+    let hosts = [(); 2].map(|()| Host::link(&plan, &plugins).unwrap());
+    let values = concurrent_increments(&hosts, 32, "hits");
     assert_eq!(values, (1..=64).collect::<Vec<u64>>());
     let host = Host::link(&plan, &plugins).unwrap();
     let mut store = new_store(&host);
@@ -128,8 +124,31 @@ fn sixty_four_concurrent_increments_give_64_in_postgres() {
     let bucket = fresh_bucket("increments");
     // Eight hosts, eight connections: the increments race in the database, not in a lock
     // of the host.
-    let values = concurrent_increments(&plan, &plugins, 8, 8, &bucket);
+    let hosts = [(); 8].map(|()| Host::link(&plan, &plugins).unwrap());
+    let values = concurrent_increments(&hosts, 8, &bucket);
+    drop(hosts);
     assert_eq!(values, (1..=64).collect::<Vec<u64>>());
+    // One host: its label's pool serves the overlapping calls on more than one connection
+    // and at most POOL_SIZE (counted by a tag in the connection string).
+    let tag = fresh_table("pool");
+    let tagged = format!("{a_url}?application_name={tag}");
+    let plugins = plugins_with(&[(VARIABLES[0], &tagged), (VARIABLES[1], &b_url)]);
+    let host = [Host::link(&plan, &plugins).unwrap()];
+    let values = concurrent_increments(&host, 64, &format!("{bucket}-pool"));
+    assert_eq!(values, (1..=64).collect::<Vec<u64>>());
+    let connections: i64 = connect(&a_url)
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+            &[&tag],
+        )
+        .unwrap()
+        .get(0);
+    let pool = compose_host::keyvalue::POOL_SIZE as i64;
+    assert!(
+        (2..=pool).contains(&connections),
+        "{connections} connection(s)"
+    );
+    drop(host);
     // The counter is the decimal text, in team A's table.
     let row = connect(&a_url)
         .query_one(

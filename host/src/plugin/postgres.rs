@@ -12,7 +12,8 @@
 //! per connection and takes its values as bind parameters. A database error reaches the
 //! guest as the interface's `error` (`access-denied` for a missing privilege, `other`
 //! with the database's message otherwise), never as a trap; a broken connection is
-//! reopened by the next call.
+//! reopened by the next call. A label keeps a pool of up to [`POOL_SIZE`] connections,
+//! opened as concurrent calls need them.
 //!
 //! `increment` is one statement (an upsert that adds to the stored decimal text and
 //! returns the sum), `set-many` and `delete-many` run in a transaction, `get-many` is one
@@ -34,11 +35,12 @@ use postgres::error::SqlState;
 use postgres::{Client, NoTls, Statement};
 use std::collections::HashMap;
 use std::env::VarError;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 use wasmtime::component::LinkerInstance;
 
-/// The `postgres` plugin. Each label's connection lives in the linker's definitions of
+/// The `postgres` plugin. Each label's connections live in the linker's definitions of
 /// that label; the plugin only knows where to look up the variables `url-env` names.
 #[derive(Clone, Default)]
 pub struct PostgresPlugin {
@@ -131,9 +133,13 @@ impl PostgresPlugin {
     pub fn connect(&self, backend: &PlannedBackend) -> Result<PostgresStore, Unavailable> {
         let settings = Settings::from_backend(backend, self.variables.clone())?;
         let connection = outside_runtime(|| settings.open())?;
+        let mut pool: Vec<Mutex<Option<Connection>>> =
+            (0..POOL_SIZE).map(|_| Mutex::new(None)).collect();
+        pool[0] = Mutex::new(Some(connection));
         Ok(PostgresStore {
             settings,
-            connection: Mutex::new(Some(connection)),
+            pool,
+            next: AtomicUsize::new(0),
         })
     }
 }
@@ -476,16 +482,40 @@ struct Connection {
     statements: Statements,
 }
 
-/// One label's key-value data in PostgreSQL: a connection as the label's role.
+/// How many connections one label opens at most: concurrent calls (requests) of one label
+/// run on up to this many connections at once; more wait for one of them.
+pub const POOL_SIZE: usize = 4;
+
+/// One label's key-value data in PostgreSQL: a small pool of connections as the label's
+/// role ([`POOL_SIZE`]), the first opened by [`PostgresPlugin::connect`], the others when
+/// calls overlap.
 pub struct PostgresStore {
     settings: Settings,
-    /// `None` after the connection broke and could not be reopened yet.
-    connection: Mutex<Option<Connection>>,
+    /// The connections; `None` before one is needed, or after it broke and could not be
+    /// reopened yet. A call takes the first free slot, so few connections serve a light
+    /// load.
+    pool: Vec<Mutex<Option<Connection>>>,
+    /// The slot to wait for when every slot is busy (round robin).
+    next: AtomicUsize,
 }
 
 impl PostgresStore {
-    /// Runs `f` on the connection, reopening it first if it broke; off any tokio runtime
-    /// (see [`outside_runtime`]).
+    /// The first free slot of the pool, else (every slot busy) the next one in turn,
+    /// once it is free.
+    fn slot(&self) -> MutexGuard<'_, Option<Connection>> {
+        for slot in &self.pool {
+            match slot.try_lock() {
+                Ok(guard) => return guard,
+                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.pool.len();
+        self.pool[turn].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on a connection of the pool, opening or reopening it first if needed;
+    /// off any tokio runtime (see [`outside_runtime`]).
     fn with<R: Send>(
         &self,
         f: impl FnOnce(&mut Client, &Statements) -> Result<R, postgres::Error> + Send,
@@ -498,7 +528,7 @@ impl PostgresStore {
         &self,
         f: impl FnOnce(&mut Client, &Statements) -> Result<R, postgres::Error>,
     ) -> Result<R, Error> {
-        let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = self.slot();
         if slot.as_ref().is_none_or(|c| c.client.is_closed()) {
             *slot = None;
             let connection = self
@@ -520,9 +550,13 @@ impl PostgresStore {
 /// Closing the client blocks on its runtime too: off any tokio runtime as well.
 impl Drop for PostgresStore {
     fn drop(&mut self) {
-        let slot = self.connection.get_mut().unwrap_or_else(|e| e.into_inner());
-        if let Some(connection) = slot.take() {
-            outside_runtime(move || drop(connection));
+        let connections: Vec<Connection> = self
+            .pool
+            .iter_mut()
+            .filter_map(|slot| slot.get_mut().unwrap_or_else(|e| e.into_inner()).take())
+            .collect();
+        if !connections.is_empty() {
+            outside_runtime(move || drop(connections));
         }
     }
 }
