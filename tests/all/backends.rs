@@ -1,6 +1,8 @@
 //! The key-value backends for production: `wasi:keyvalue/atomics` and `batch` served by
-//! `memory` and `postgres` atomically, the `postgres` plugin creating its missing table
-//! (`create-table`), and its TLS from the connection string (`sslmode`, `sslrootcert`).
+//! `memory` and `postgres` atomically (called sync and async, from several hosts and
+//! through one label's pool of connections), the `postgres` plugin creating its missing
+//! table (`create-table`), and its TLS from the connection string (`sslmode`,
+//! `sslrootcert`).
 //!
 //! The guest is `fixtures/counter/counter.wat` (compiled here with the `wat` crate): it
 //! imports the label `counter-store` as implementing `wasi:keyvalue/atomics@0.2.0-draft`,
