@@ -69,18 +69,19 @@ pub use host::{Host, HostState};
 pub use interfaces::{WASI_P3_PACKAGES, WASI_PACKAGES, served};
 pub use invoke::{Call, InvalidCall};
 pub use plugin::{
-    BackendError, BackendPlugin, HostView, KeyRule, Plugins, Unavailable, env_var_name,
+    BackendError, BackendPlugin, HostView, KeyRule, KeyType, Plugins, Unavailable, env_var_name,
     validate_keys,
 };
 
-/// `wasi:keyvalue/store@0.2.0-draft` served per label over a [`KeyValue`](keyvalue::KeyValue)
-/// store, and the built-in plugins that serve it: `memory` and (with the `postgres`
-/// feature) `postgres`.
+/// `wasi:keyvalue/store@0.2.0-draft`, `atomics` and `batch` served per label over a
+/// [`KeyValue`](keyvalue::KeyValue) store, and the built-in plugins that serve them:
+/// `memory` and (with the `postgres` feature) `postgres`.
 pub mod keyvalue {
     pub use crate::plugin::keyvalue::{
-        Bucket, Error, INTERFACE, KeyResponse, KeyValue, PAGE_SIZE, define,
+        ATOMICS, BATCH, Bucket, Entry, Error, INTERFACE, KeyResponse, KeyValue, PAGE_SIZE, define,
+        define_blocking, interfaces,
     };
     pub use crate::plugin::memory::{MemoryPlugin, MemoryStore};
     #[cfg(feature = "postgres")]
-    pub use crate::plugin::postgres::{PostgresPlugin, PostgresStore};
+    pub use crate::plugin::postgres::{POOL_SIZE, PostgresPlugin, PostgresStore};
 }

@@ -214,7 +214,8 @@ impl Resolver<'_> {
             self.report(problem, span, "imports it here");
             return None;
         };
-        if names_match(interface, &backend.interface.value) {
+        if names_match(interface, &backend.interface.value) || self.plugin_serves(label, interface)
+        {
             return Some(Provider::HostBackend {
                 label: label.to_owned(),
                 interface: backend.interface.value.clone(),
@@ -230,6 +231,20 @@ impl Resolver<'_> {
         };
         self.report(problem, backend.interface.span.clone(), "declared here");
         None
+    }
+
+    /// Whether the plugin known to serve backend `label` also serves `interface` in the
+    /// label's instance ([`PluginSchema::interfaces`]: e.g. `wasi:keyvalue/atomics` and
+    /// `batch` beside `store`, whose `bucket` they take). A plugin the profile does not
+    /// know serves only the backend's declared interface.
+    fn plugin_serves(&self, label: &str, interface: &str) -> bool {
+        let plugin = self
+            .host
+            .backends
+            .get(label)
+            .and_then(|b| b.plugin.as_deref())
+            .and_then(|name| self.profile.plugin(name));
+        plugin.is_some_and(|p| p.interfaces().iter().any(|i| names_match(interface, i)))
     }
 
     /// Rule 1 with `"host"`: a labelled import is served by the host backend of its label,

@@ -112,7 +112,10 @@ pub trait PluginSchema: Send + Sync {
 
     /// The interfaces it serves, as full names with versions
     /// (`wasi:keyvalue/store@0.2.0-draft`); a backend's interface matches one of them
-    /// semver-compatibly, as the component model and Wasmtime match imports.
+    /// semver-compatibly, as the component model and Wasmtime match imports. Every label
+    /// of the plugin serves all of them in its one instance: a labelled import that
+    /// implements any of them binds to a backend of this plugin, whichever of them the
+    /// backend declares (`wasi:keyvalue/atomics` on a `store` backend).
     fn interfaces(&self) -> Vec<String>;
 
     /// The configuration keys it accepts besides `interface` and `plugin`; any other key

@@ -17,15 +17,15 @@ use std::sync::Arc;
 use wasmtime::Store;
 use wasmtime_wasi::WasiCtx;
 
-const KEYVALUE: &str = "wasi:keyvalue/store@0.2.0-draft";
+pub(crate) const KEYVALUE: &str = "wasi:keyvalue/store@0.2.0-draft";
 const LABELS: [&str; 2] = ["team-a-postgres", "team-b-postgres"];
-const VARIABLES: [&str; 2] = ["TEAM_A_DATABASE_URL", "TEAM_B_DATABASE_URL"];
+pub(crate) const VARIABLES: [&str; 2] = ["TEAM_A_DATABASE_URL", "TEAM_B_DATABASE_URL"];
 
 // --- the database -------------------------------------------------------------------------
 
 /// The connection strings of team A's and team B's roles, or `None` (after saying so) when
 /// they are not set outside CI. In CI a missing variable fails the test.
-fn database(test: &str) -> Option<[String; 2]> {
+pub(crate) fn database(test: &str) -> Option<[String; 2]> {
     let urls = VARIABLES.map(|v| std::env::var(v).ok());
     if let [Some(a), Some(b)] = urls {
         return Some([a, b]);
@@ -43,7 +43,7 @@ fn database(test: &str) -> Option<[String; 2]> {
 }
 
 /// A bucket no other test (or earlier run) uses.
-fn fresh_bucket(test: &str) -> String {
+pub(crate) fn fresh_bucket(test: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -51,7 +51,7 @@ fn fresh_bucket(test: &str) -> String {
     format!("{test}-{}-{nanos}", std::process::id())
 }
 
-fn connect(url: &str) -> Client {
+pub(crate) fn connect(url: &str) -> Client {
     Client::connect(url, NoTls).expect("the role logs in")
 }
 
@@ -91,13 +91,13 @@ fn teams(plugin: &str) -> Workload {
 }
 
 /// `workload` resolved against `plugins`' profile.
-fn plan(workload: &Workload, plugins: &Plugins<HostState>) -> Plan {
+pub(crate) fn plan(workload: &Workload, plugins: &Plugins<HostState>) -> Plan {
     resolve_with(workload, &plugins.profile())
         .unwrap_or_else(|e| panic!("the workload resolves: {:?}", e.diagnostics))
 }
 
 /// The built-in plugins, with `postgres` reading its variables from `variables` only.
-fn plugins_with(variables: &[(&str, &str)]) -> Plugins<HostState> {
+pub(crate) fn plugins_with(variables: &[(&str, &str)]) -> Plugins<HostState> {
     let mut plugins = Plugins::builtin();
     plugins.register(Arc::new(PostgresPlugin::with_variables(
         variables.iter().map(|(k, v)| (*k, *v)),
@@ -106,14 +106,14 @@ fn plugins_with(variables: &[(&str, &str)]) -> Plugins<HostState> {
 }
 
 /// Calls `call` (`--invoke` syntax) and returns the result in WAVE.
-fn invoke(host: &Host, store: &mut Store<HostState>, call: &str) -> String {
+pub(crate) fn invoke(host: &Host, store: &mut Store<HostState>, call: &str) -> String {
     let parsed = Call::parse(call).unwrap();
     host.invoke(store, None, &parsed)
         .unwrap_or_else(|e| panic!("{call}: {e}"))
         .unwrap_or_default()
 }
 
-fn new_store(host: &Host) -> Store<HostState> {
+pub(crate) fn new_store(host: &Host) -> Store<HostState> {
     host.new_store(WasiCtx::builder().build()).unwrap()
 }
 

@@ -1,6 +1,7 @@
 //! The integration tests of the workspace, one module per feature, in one test binary.
 
 mod async_linking;
+mod backends;
 mod cache;
 mod command;
 mod compose;

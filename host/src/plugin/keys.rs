@@ -1,21 +1,30 @@
 //! Validating a plugin's keys: each plugin lists its keys as [`KeyRule`]s; missing
-//! required keys, values that are not strings and values a rule rejects are each a
-//! [`ConfigIssue`] naming the key. (Unknown keys: the resolver reports them, listing
+//! required keys, values of the wrong TOML type (a string or a boolean, as the rule's
+//! [`KeyType`] says) and strings a rule rejects are each a [`ConfigIssue`] naming the key. (Unknown keys: the resolver reports them, listing
 //! [`PluginSchema::keys`](compose_resolver::PluginSchema::keys); [`unknown_keys`] for
 //! hosts that serve a plan resolved without their profile.)
 
 use compose_resolver::{BackendConfig, ConfigIssue};
 
-/// One key a plugin accepts; its value is a string.
+/// One key a plugin accepts.
 pub struct KeyRule {
     /// The key, as written in `[host.backends.LABEL]`.
     pub key: &'static str,
     /// Whether a backend must have it.
     pub required: bool,
-    /// Checks the value; the error says what is wrong with it.
-    pub check: fn(&str) -> Result<(), String>,
+    /// The TOML type of its value, and the check of a string.
+    pub ty: KeyType,
     /// What the key holds, as advice for a missing or rejected value.
     pub help: &'static str,
+}
+
+/// The TOML type of a key's value.
+#[derive(Clone, Copy)]
+pub enum KeyType {
+    /// A string, which the function checks; its error says what is wrong with it.
+    String(fn(&str) -> Result<(), String>),
+    /// `true` or `false`.
+    Boolean,
 }
 
 /// Every issue with the values of `config` against `rules`, for plugin `plugin`.
@@ -29,8 +38,12 @@ pub fn validate_keys(config: &BackendConfig, rules: &[KeyRule], plugin: &str) ->
                 help: Some(rule.help.to_owned()),
             }),
             None => {}
-            Some(toml::Value::String(value)) => {
-                if let Err(why) = (rule.check)(value) {
+            Some(toml::Value::Boolean(_)) if matches!(rule.ty, KeyType::Boolean) => {}
+            Some(toml::Value::String(value)) if matches!(rule.ty, KeyType::String(_)) => {
+                let KeyType::String(check) = rule.ty else {
+                    continue;
+                };
+                if let Err(why) = check(value) {
                     issues.push(
                         ConfigIssue::key(rule.key, format!("`{}`: {why}", rule.key))
                             .with_help(rule.help),
@@ -40,7 +53,15 @@ pub fn validate_keys(config: &BackendConfig, rules: &[KeyRule], plugin: &str) ->
             Some(other) => issues.push(
                 ConfigIssue::key(
                     rule.key,
-                    format!("`{}` must be a string, not {}", rule.key, other.type_str()),
+                    format!(
+                        "`{}` must be a {}, not {}",
+                        rule.key,
+                        match rule.ty {
+                            KeyType::String(_) => "string",
+                            KeyType::Boolean => "boolean",
+                        },
+                        other.type_str()
+                    ),
                 )
                 .with_help(rule.help),
             ),

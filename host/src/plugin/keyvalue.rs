@@ -1,5 +1,12 @@
-//! `wasi:keyvalue/store@0.2.0-draft`, served for one label at a time over a [`KeyValue`]
-//! store; the `memory` and `postgres` plugins are two such stores.
+//! `wasi:keyvalue/store@0.2.0-draft`, with `atomics` and `batch` of the same package,
+//! served for one label at a time over a [`KeyValue`] store; the `memory` and `postgres`
+//! plugins are two such stores.
+//!
+//! A label's instance holds the functions of all three interfaces (`bucket`, `open` and
+//! the bucket's methods; `increment`; `get-many`, `set-many`, `delete-many`; their names
+//! do not clash): `atomics` and `batch` take a `bucket` of `store`, so they can only act
+//! on a label's data from the same instance. A component importing the label gets the
+//! functions its instance type names and nothing else.
 //!
 //! Why not `wasmtime-wasi-keyvalue`: its `add_to_linker` defines the instance under the
 //! interface's own name (`wasi:keyvalue/store@0.2.0-draft`), never under a label such as
@@ -26,6 +33,23 @@ mod bindings {
 
 /// The interface the key-value plugins serve.
 pub const INTERFACE: &str = "wasi:keyvalue/store@0.2.0-draft";
+
+/// `wasi:keyvalue/atomics@0.2.0-draft` (`increment`; the 0.2.0-draft WIT has no `cas`),
+/// served in the same instance as [`INTERFACE`].
+pub const ATOMICS: &str = "wasi:keyvalue/atomics@0.2.0-draft";
+
+/// `wasi:keyvalue/batch@0.2.0-draft` (`get-many`, `set-many`, `delete-many`), served in
+/// the same instance as [`INTERFACE`].
+pub const BATCH: &str = "wasi:keyvalue/batch@0.2.0-draft";
+
+/// Every interface a label of a key-value plugin serves: [`INTERFACE`], [`ATOMICS`] and
+/// [`BATCH`] (what the plugins' [`PluginSchema::interfaces`](compose_resolver::PluginSchema::interfaces) say).
+pub fn interfaces() -> Vec<String> {
+    [INTERFACE, ATOMICS, BATCH].map(str::to_owned).to_vec()
+}
+
+/// One entry of `batch`'s `get-many`: the key and its value, `None` for a missing key.
+pub type Entry = Option<(String, Vec<u8>)>;
 
 /// The `error` variant of `wasi:keyvalue/store`: what a store's failure looks like to the
 /// guest (`no-such-store`, `access-denied`, `other(message)`).
@@ -70,6 +94,55 @@ pub trait KeyValue: Send + Sync + 'static {
     /// # Errors
     /// The store's failure.
     fn list_keys(&self, bucket: &str, cursor: Option<u64>) -> Result<KeyResponse, Error>;
+
+    /// `atomics.increment`: adds `delta` to the counter under `key` (0 when the key is
+    /// missing) and returns the new value, as one atomic step — concurrent increments of
+    /// one key never lose one. A counter is stored as its decimal text (`"64"`, what `get`
+    /// returns; the format of `wasmtime-wasi-keyvalue`'s in-memory store).
+    ///
+    /// # Errors
+    /// `other` when the value under `key` is not a counter or the sum would exceed
+    /// `u64::MAX` (the value is then left as it was), or the store's failure.
+    fn increment(&self, bucket: &str, key: &str, delta: u64) -> Result<u64, Error>;
+
+    /// `batch.get-many`: the entry of each of `keys`, in their order (`None` for a missing
+    /// key), read at one point in time.
+    ///
+    /// # Errors
+    /// The store's failure.
+    fn get_many(&self, bucket: &str, keys: &[String]) -> Result<Vec<Entry>, Error>;
+
+    /// `batch.set-many`: stores every entry, all or none (a key given twice: the last
+    /// value wins).
+    ///
+    /// # Errors
+    /// The store's failure; nothing was written then.
+    fn set_many(&self, bucket: &str, entries: &[(String, Vec<u8>)]) -> Result<(), Error>;
+
+    /// `batch.delete-many`: removes every one of `keys`, all or none (missing keys are
+    /// no error).
+    ///
+    /// # Errors
+    /// The store's failure; nothing was removed then.
+    fn delete_many(&self, bucket: &str, keys: &[String]) -> Result<(), Error>;
+}
+
+/// A counter's value as `increment` reads it: decimal text of a `u64`, or `None`.
+pub(crate) fn counter_value(value: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(value).ok()?;
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// The error of an `increment` whose key holds something else than a counter, or whose
+/// sum would overflow.
+pub(crate) fn not_a_counter(key: &str) -> Error {
+    Error::Other(format!(
+        "the value under `{key}` is not a counter (the decimal text of a u64), \
+         or adding the delta would exceed u64::MAX"
+    ))
 }
 
 /// How many keys one `list-keys` call returns at most.
@@ -137,7 +210,7 @@ fn define_with<T: HostView>(
     )?;
     method(
         instance,
-        "get",
+        "[method]bucket.get",
         blocking,
         |cx, (bucket, key): (_, String)| {
             let (store, name) = open_bucket(cx, &bucket)?;
@@ -146,7 +219,7 @@ fn define_with<T: HostView>(
     )?;
     method(
         instance,
-        "set",
+        "[method]bucket.set",
         blocking,
         |cx, (bucket, key, value): (_, String, Vec<u8>)| {
             let (store, name) = open_bucket(cx, &bucket)?;
@@ -155,7 +228,7 @@ fn define_with<T: HostView>(
     )?;
     method(
         instance,
-        "delete",
+        "[method]bucket.delete",
         blocking,
         |cx, (bucket, key): (_, String)| {
             let (store, name) = open_bucket(cx, &bucket)?;
@@ -164,7 +237,7 @@ fn define_with<T: HostView>(
     )?;
     method(
         instance,
-        "exists",
+        "[method]bucket.exists",
         blocking,
         |cx, (bucket, key): (_, String)| {
             let (store, name) = open_bucket(cx, &bucket)?;
@@ -173,11 +246,49 @@ fn define_with<T: HostView>(
     )?;
     method(
         instance,
-        "list-keys",
+        "[method]bucket.list-keys",
         blocking,
         |cx, (bucket, cursor): (_, Option<u64>)| {
             let (store, name) = open_bucket(cx, &bucket)?;
             Ok(Box::new(move || store.list_keys(&name, cursor)))
+        },
+    )?;
+    // wasi:keyvalue/atomics
+    method(
+        instance,
+        "increment",
+        blocking,
+        |cx, (bucket, key, delta): (_, String, u64)| {
+            let (store, name) = open_bucket(cx, &bucket)?;
+            Ok(Box::new(move || store.increment(&name, &key, delta)))
+        },
+    )?;
+    // wasi:keyvalue/batch
+    method(
+        instance,
+        "get-many",
+        blocking,
+        |cx, (bucket, keys): (_, Vec<String>)| {
+            let (store, name) = open_bucket(cx, &bucket)?;
+            Ok(Box::new(move || store.get_many(&name, &keys)))
+        },
+    )?;
+    method(
+        instance,
+        "set-many",
+        blocking,
+        |cx, (bucket, entries): (_, Vec<(String, Vec<u8>)>)| {
+            let (store, name) = open_bucket(cx, &bucket)?;
+            Ok(Box::new(move || store.set_many(&name, &entries)))
+        },
+    )?;
+    method(
+        instance,
+        "delete-many",
+        blocking,
+        |cx, (bucket, keys): (_, Vec<String>)| {
+            let (store, name) = open_bucket(cx, &bucket)?;
+            Ok(Box::new(move || store.delete_many(&name, &keys)))
         },
     )
 }
@@ -186,7 +297,8 @@ fn define_with<T: HostView>(
 /// arguments are read from the store.
 type Operation<R> = Box<dyn FnOnce() -> R + Send>;
 
-/// Defines method `name` of `bucket`: `prepare` reads the arguments (a bucket handle
+/// Defines function `name` that acts on a bucket (a method of `bucket`, or a function of
+/// `atomics` or `batch` taking one): `prepare` reads the arguments (a bucket handle
 /// first) and returns the operation, which runs on the calling thread, or (`blocking`) on
 /// tokio's blocking pool from an async host function.
 fn method<T: HostView, P, R>(
@@ -200,13 +312,12 @@ where
     R: Send + Sync + 'static,
     (R,): ComponentNamedList + Lower + Send + Sync,
 {
-    let name = format!("[method]bucket.{name}");
     if !blocking {
-        return instance.func_wrap(&name, move |mut cx, params: P| {
+        return instance.func_wrap(name, move |mut cx, params: P| {
             Ok((prepare(&mut cx, params)?(),))
         });
     }
-    instance.func_wrap_async(&name, move |mut cx, params: P| {
+    instance.func_wrap_async(name, move |mut cx, params: P| {
         Box::new(async move {
             let operation = prepare(&mut cx, params)?;
             let result = tokio::task::spawn_blocking(operation).await?;

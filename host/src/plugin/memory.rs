@@ -1,10 +1,11 @@
-//! The `memory` plugin: `wasi:keyvalue/store@0.2.0-draft` in the host's memory, each label
-//! its own data. The data belongs to the plugin, not to a store: every store (request) of
+//! The `memory` plugin: `wasi:keyvalue/store@0.2.0-draft`, with `atomics` and `batch`, in
+//! the host's memory, each label its own data. The data belongs to the plugin, not to a store: every store (request) of
 //! one process that reaches a label sees the same data, so a cache outlives a request.
-//! The host's default plugin for the interface. No keys.
+//! The host's default plugin for the three interfaces. No keys. Each operation holds the
+//! label's lock for its whole run, so an `increment` or a batch is atomic.
 
 use super::framework::{BackendPlugin, HostView, Unavailable};
-use super::keyvalue::{Error, INTERFACE, KeyResponse, KeyValue, PAGE_SIZE};
+use super::keyvalue::{self, Entry, Error, KeyResponse, KeyValue, PAGE_SIZE};
 use compose_resolver::{BackendConfig, ConfigIssue, PlannedBackend, PluginSchema};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
@@ -39,7 +40,7 @@ impl PluginSchema for MemoryPlugin {
     }
 
     fn interfaces(&self) -> Vec<String> {
-        vec![INTERFACE.to_owned()]
+        keyvalue::interfaces()
     }
 
     fn keys(&self) -> Vec<String> {
@@ -117,5 +118,50 @@ impl KeyValue for MemoryStore {
                 keys,
             }
         }))
+    }
+
+    fn increment(&self, bucket: &str, key: &str, delta: u64) -> Result<u64, Error> {
+        self.write(bucket, |entries| {
+            let current = match entries.get(key) {
+                None => 0,
+                Some(value) => {
+                    keyvalue::counter_value(value).ok_or_else(|| keyvalue::not_a_counter(key))?
+                }
+            };
+            let sum = current
+                .checked_add(delta)
+                .ok_or_else(|| keyvalue::not_a_counter(key))?;
+            entries.insert(key.to_owned(), sum.to_string().into_bytes());
+            Ok(sum)
+        })
+    }
+
+    fn get_many(&self, bucket: &str, keys: &[String]) -> Result<Vec<Entry>, Error> {
+        Ok(self.read(bucket, |entries| {
+            keys.iter()
+                .map(|key| {
+                    let value = entries.and_then(|e| e.get(key))?;
+                    Some((key.clone(), value.clone()))
+                })
+                .collect()
+        }))
+    }
+
+    fn set_many(&self, bucket: &str, new: &[(String, Vec<u8>)]) -> Result<(), Error> {
+        self.write(bucket, |entries| {
+            for (key, value) in new {
+                entries.insert(key.clone(), value.clone());
+            }
+        });
+        Ok(())
+    }
+
+    fn delete_many(&self, bucket: &str, keys: &[String]) -> Result<(), Error> {
+        self.write(bucket, |entries| {
+            for key in keys {
+                entries.remove(key);
+            }
+        });
+        Ok(())
     }
 }

@@ -9,8 +9,10 @@ pub(crate) mod keyvalue;
 pub(crate) mod memory;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_tls;
 mod registry;
 
 pub use framework::{BackendError, BackendPlugin, HostView, Unavailable};
-pub use keys::{KeyRule, env_var_name, validate_keys};
+pub use keys::{KeyRule, KeyType, env_var_name, validate_keys};
 pub use registry::Plugins;

@@ -1,4 +1,5 @@
-//! The `postgres` plugin: `wasi:keyvalue/store@0.2.0-draft` on PostgreSQL. Each label
+//! The `postgres` plugin: `wasi:keyvalue/store@0.2.0-draft`, with `atomics` and `batch`, on
+//! PostgreSQL. Each label
 //! connects as its own database role, from the connection string in its own environment
 //! variable (`url-env`; secrets never go in the workload file), and keeps its rows in one
 //! table:
@@ -11,24 +12,35 @@
 //! per connection and takes its values as bind parameters. A database error reaches the
 //! guest as the interface's `error` (`access-denied` for a missing privilege, `other`
 //! with the database's message otherwise), never as a trap; a broken connection is
-//! reopened by the next call.
+//! reopened by the next call. A label keeps a pool of up to [`POOL_SIZE`] connections,
+//! opened as concurrent calls need them.
+//!
+//! `increment` is one statement (an upsert that adds to the stored decimal text and
+//! returns the sum), `set-many` and `delete-many` run in a transaction, `get-many` is one
+//! query: each is atomic against concurrent calls.
 //!
 //! Keys: `url-env` (required), `table` (optional, default `keyvalue`: the role's
-//! `search_path` finds it, so each role's own schema can hold its own table).
+//! `search_path` finds it, so each role's own schema can hold its own table),
+//! `create-table` (optional, default `true`: a missing table is created, when the role
+//! may). TLS comes from the connection string (`sslmode`, `sslrootcert`: see
+//! [`super::postgres_tls`]).
 
 use super::framework::{BackendPlugin, HostView, Unavailable};
+use super::keys::KeyType;
 use super::keys::{self, KeyRule};
-use super::keyvalue::{Error, INTERFACE, KeyResponse, KeyValue, PAGE_SIZE};
+use super::keyvalue::{self, Entry, Error, KeyResponse, KeyValue, PAGE_SIZE};
+use super::postgres_tls;
 use compose_resolver::{BackendConfig, ConfigIssue, PlannedBackend, PluginSchema};
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Statement};
 use std::collections::HashMap;
 use std::env::VarError;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 use wasmtime::component::LinkerInstance;
 
-/// The `postgres` plugin. Each label's connection lives in the linker's definitions of
+/// The `postgres` plugin. Each label's connections live in the linker's definitions of
 /// that label; the plugin only knows where to look up the variables `url-env` names.
 #[derive(Clone, Default)]
 pub struct PostgresPlugin {
@@ -59,18 +71,30 @@ const KEYS: &[KeyRule] = &[
     KeyRule {
         key: "url-env",
         required: true,
-        check: keys::env_var_name,
+        ty: KeyType::String(keys::env_var_name),
         help: "the name of an environment variable holding the connection string, \
                e.g. `url-env = \"TEAM_A_DATABASE_URL\"`",
     },
     KeyRule {
         key: "table",
         required: false,
-        check: table_name,
+        ty: KeyType::String(table_name),
         help: "a table (`keyvalue`) or a schema-qualified table (`team_a.keyvalue`): \
                lowercase letters, digits and `_`",
     },
+    KeyRule {
+        key: "create-table",
+        required: false,
+        ty: KeyType::Boolean,
+        help: "`true` (the default): create the table when it is missing and the role may; \
+               `false`: a missing table is an error",
+    },
 ];
+
+/// The table's layout, as the plugin creates it (`create-table`) and as docs/host.md
+/// shows it; `{table}` is the quoted name.
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS {table} (bucket text NOT NULL, \
+     key text NOT NULL, value bytea NOT NULL, PRIMARY KEY (bucket, key))";
 
 /// The table when `table` is not given.
 const DEFAULT_TABLE: &str = "keyvalue";
@@ -109,9 +133,13 @@ impl PostgresPlugin {
     pub fn connect(&self, backend: &PlannedBackend) -> Result<PostgresStore, Unavailable> {
         let settings = Settings::from_backend(backend, self.variables.clone())?;
         let connection = outside_runtime(|| settings.open())?;
+        let mut pool: Vec<Mutex<Option<Connection>>> =
+            (0..POOL_SIZE).map(|_| Mutex::new(None)).collect();
+        pool[0] = Mutex::new(Some(connection));
         Ok(PostgresStore {
             settings,
-            connection: Mutex::new(Some(connection)),
+            pool,
+            next: AtomicUsize::new(0),
         })
     }
 }
@@ -122,7 +150,7 @@ impl PluginSchema for PostgresPlugin {
     }
 
     fn interfaces(&self) -> Vec<String> {
-        vec![INTERFACE.to_owned()]
+        keyvalue::interfaces()
     }
 
     fn keys(&self) -> Vec<String> {
@@ -192,6 +220,8 @@ struct Settings {
     url_env: String,
     /// The table, quoted for SQL (`"team_a"."keyvalue"`).
     table: String,
+    /// Whether a missing table is created (`create-table`).
+    create_table: bool,
 }
 
 impl Settings {
@@ -216,15 +246,23 @@ impl Settings {
             .map(|part| format!("\"{part}\""))
             .collect::<Vec<_>>()
             .join(".");
+        let create_table = backend
+            .config
+            .get("create-table")
+            .and_then(toml::Value::as_bool)
+            .unwrap_or(true);
         Ok(Self {
             label: backend.label.clone(),
             variables,
             url_env,
             table,
+            create_table,
         })
     }
 
-    /// Connects, prepares the statements and proves the role's privileges.
+    /// Connects (with TLS when the string asks for it), creates the table when it is
+    /// missing and `create-table` allows, prepares the statements and proves the role's
+    /// privileges.
     fn open(&self) -> Result<Connection, Unavailable> {
         let url = self.variables.get(&self.url_env).map_err(|e| {
             Unavailable::new(match e {
@@ -242,24 +280,74 @@ impl Settings {
                 self.url_env, self.label
             ))
         })?;
-        let mut config: postgres::Config = url.parse().map_err(|e| {
+        let invalid = |why: String| {
             Unavailable::new(format!(
-                "`{}` does not hold a PostgreSQL connection string: {e}",
+                "`{}` does not hold a PostgreSQL connection string: {why}",
                 self.url_env
             ))
-        })?;
+        };
+        let (url, tls) = postgres_tls::split(&url).map_err(invalid)?;
+        let mut config: postgres::Config = url.parse().map_err(|e| invalid(format!("{e}")))?;
         config.connect_timeout(CONNECT_TIMEOUT);
-        let mut client = config.connect(NoTls).map_err(|e| {
-            Unavailable::new(format!(
-                "cannot connect with `{}`: {}",
-                self.url_env,
-                describe(&e)
-            ))
+        let connector = postgres_tls::connector(&tls).map_err(|why| {
+            Unavailable::new(format!("cannot connect with `{}`: {why}", self.url_env))
         })?;
-        let statements =
-            Statements::prepare(&mut client, &self.table).map_err(|e| self.unusable(&e))?;
+        let connected = match connector {
+            Some(connector) => {
+                config.ssl_mode(postgres::config::SslMode::Require);
+                config.connect(connector)
+            }
+            None => {
+                config.ssl_mode(postgres::config::SslMode::Disable);
+                config.connect(NoTls)
+            }
+        };
+        let mut client = connected.map_err(|e| {
+            let cause = describe(&e);
+            let certificate = cause.contains("certificate");
+            let why = Unavailable::new(format!("cannot connect with `{}`: {cause}", self.url_env));
+            if certificate {
+                why.help(
+                    "the server's certificate must be signed by a root of `sslrootcert=` (the \
+                     system's roots without it) and, with `sslmode=verify-full`, be issued for \
+                     the host of the connection string",
+                )
+            } else {
+                why
+            }
+        })?;
+        let statements = match Statements::prepare(&mut client, &self.table) {
+            Err(e) if self.create_table && e.code() == Some(&SqlState::UNDEFINED_TABLE) => {
+                self.create(&mut client, &e)?;
+                Statements::prepare(&mut client, &self.table)
+            }
+            prepared => prepared,
+        }
+        .map_err(|e| self.unusable(&e))?;
         probe(&mut client, &statements).map_err(|e| self.unusable(&e))?;
         Ok(Connection { client, statements })
+    }
+
+    /// Creates the missing table (`missing`: why preparing failed). A role that may not
+    /// (no CREATE on the schema) gets the diagnostic of a missing table, as with
+    /// `create-table = false`, with the reason it could not create it.
+    fn create(&self, client: &mut Client, missing: &postgres::Error) -> Result<(), Unavailable> {
+        let sql = CREATE_TABLE.replace("{table}", &self.table);
+        match client.batch_execute(&sql) {
+            Ok(()) => Ok(()),
+            // Another connection created it at the same time: it is there now.
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Ok(()),
+            Err(e) => {
+                let mut why = self.unusable(missing);
+                if let Some(help) = &mut why.help {
+                    help.push_str(&format!(
+                        " (the role could not create it: {})",
+                        describe(&e)
+                    ));
+                }
+                Err(why)
+            }
+        }
     }
 
     fn unusable(&self, error: &postgres::Error) -> Unavailable {
@@ -291,6 +379,9 @@ struct Statements {
     delete: Statement,
     exists: Statement,
     list: Statement,
+    increment: Statement,
+    get_many: Statement,
+    delete_many: Statement,
 }
 
 impl Statements {
@@ -312,6 +403,29 @@ impl Statements {
             list: client.prepare(&format!(
                 "SELECT key FROM {table} WHERE bucket = $1 ORDER BY key COLLATE \"C\" \
                  LIMIT $2 OFFSET $3"
+            ))?,
+            // One statement, so atomic: the row's lock orders concurrent increments. The
+            // counter is decimal text; a value that is not one (`encode(…, 'escape')`
+            // writes any other byte as a non-digit), or a sum past u64::MAX, updates
+            // nothing and returns no row. PostgreSQL checks the WHERE on the existing row
+            // before it computes the SET, so a non-number is never cast.
+            increment: client.prepare(&format!(
+                "INSERT INTO {table} AS t (bucket, key, value) \
+                 VALUES ($1, $2, convert_to($3::text, 'UTF8')) \
+                 ON CONFLICT (bucket, key) DO UPDATE \
+                 SET value = convert_to((encode(t.value, 'escape')::numeric \
+                                         + $3::text::numeric)::text, 'UTF8') \
+                 WHERE CASE WHEN encode(t.value, 'escape') ~ '^[0-9]{{1,20}}$' \
+                       THEN encode(t.value, 'escape')::numeric + $3::text::numeric \
+                            <= 18446744073709551615 \
+                       ELSE false END \
+                 RETURNING encode(value, 'escape')"
+            ))?,
+            get_many: client.prepare(&format!(
+                "SELECT key, value FROM {table} WHERE bucket = $1 AND key = ANY($2)"
+            ))?,
+            delete_many: client.prepare(&format!(
+                "DELETE FROM {table} WHERE bucket = $1 AND key = ANY($2)"
             ))?,
         })
     }
@@ -368,16 +482,40 @@ struct Connection {
     statements: Statements,
 }
 
-/// One label's key-value data in PostgreSQL: a connection as the label's role.
+/// How many connections one label opens at most: concurrent calls (requests) of one label
+/// run on up to this many connections at once; more wait for one of them.
+pub const POOL_SIZE: usize = 4;
+
+/// One label's key-value data in PostgreSQL: a small pool of connections as the label's
+/// role ([`POOL_SIZE`]), the first opened by [`PostgresPlugin::connect`], the others when
+/// calls overlap.
 pub struct PostgresStore {
     settings: Settings,
-    /// `None` after the connection broke and could not be reopened yet.
-    connection: Mutex<Option<Connection>>,
+    /// The connections; `None` before one is needed, or after it broke and could not be
+    /// reopened yet. A call takes the first free slot, so few connections serve a light
+    /// load.
+    pool: Vec<Mutex<Option<Connection>>>,
+    /// The slot to wait for when every slot is busy (round robin).
+    next: AtomicUsize,
 }
 
 impl PostgresStore {
-    /// Runs `f` on the connection, reopening it first if it broke; off any tokio runtime
-    /// (see [`outside_runtime`]).
+    /// The first free slot of the pool, else (every slot busy) the next one in turn,
+    /// once it is free.
+    fn slot(&self) -> MutexGuard<'_, Option<Connection>> {
+        for slot in &self.pool {
+            match slot.try_lock() {
+                Ok(guard) => return guard,
+                Err(TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.pool.len();
+        self.pool[turn].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on a connection of the pool, opening or reopening it first if needed;
+    /// off any tokio runtime (see [`outside_runtime`]).
     fn with<R: Send>(
         &self,
         f: impl FnOnce(&mut Client, &Statements) -> Result<R, postgres::Error> + Send,
@@ -390,7 +528,7 @@ impl PostgresStore {
         &self,
         f: impl FnOnce(&mut Client, &Statements) -> Result<R, postgres::Error>,
     ) -> Result<R, Error> {
-        let mut slot = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = self.slot();
         if slot.as_ref().is_none_or(|c| c.client.is_closed()) {
             *slot = None;
             let connection = self
@@ -412,9 +550,13 @@ impl PostgresStore {
 /// Closing the client blocks on its runtime too: off any tokio runtime as well.
 impl Drop for PostgresStore {
     fn drop(&mut self) {
-        let slot = self.connection.get_mut().unwrap_or_else(|e| e.into_inner());
-        if let Some(connection) = slot.take() {
-            outside_runtime(move || drop(connection));
+        let connections: Vec<Connection> = self
+            .pool
+            .iter_mut()
+            .filter_map(|slot| slot.get_mut().unwrap_or_else(|e| e.into_inner()).take())
+            .collect();
+        if !connections.is_empty() {
+            outside_runtime(move || drop(connections));
         }
     }
 }
@@ -462,6 +604,45 @@ impl KeyValue for PostgresStore {
                 cursor: more.then(|| offset as u64 + PAGE_SIZE as u64),
                 keys,
             })
+        })
+    }
+
+    fn increment(&self, bucket: &str, key: &str, delta: u64) -> Result<u64, Error> {
+        let delta_text = delta.to_string();
+        let sum = self.with(|client, statements| {
+            let row = client.query_opt(&statements.increment, &[&bucket, &key, &delta_text])?;
+            Ok(row.map(|row| row.get::<_, String>(0)))
+        })?;
+        sum.as_deref()
+            .and_then(|text| keyvalue::counter_value(text.as_bytes()))
+            .ok_or_else(|| keyvalue::not_a_counter(key))
+    }
+
+    fn get_many(&self, bucket: &str, keys: &[String]) -> Result<Vec<Entry>, Error> {
+        let rows =
+            self.with(|client, statements| client.query(&statements.get_many, &[&bucket, &keys]))?;
+        let found: HashMap<String, Vec<u8>> =
+            rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+        Ok(keys
+            .iter()
+            .map(|key| found.get(key).map(|value| (key.clone(), value.clone())))
+            .collect())
+    }
+
+    fn set_many(&self, bucket: &str, entries: &[(String, Vec<u8>)]) -> Result<(), Error> {
+        self.with(|client, statements| {
+            let mut transaction = client.transaction()?;
+            for (key, value) in entries {
+                transaction.execute(&statements.set, &[&bucket, key, value])?;
+            }
+            transaction.commit()
+        })
+    }
+
+    fn delete_many(&self, bucket: &str, keys: &[String]) -> Result<(), Error> {
+        self.with(|client, statements| {
+            client.execute(&statements.delete_many, &[&bucket, &keys])?;
+            Ok(())
         })
     }
 }

@@ -33,14 +33,15 @@ impl<T: HostView> Plugins<T> {
         Self::default()
     }
 
-    /// The built-in plugins: `memory` (the default for `wasi:keyvalue/store@0.2.0-draft`)
-    /// and, with the `postgres` feature, `postgres`. (`wasi:config/store` is served per
+    /// The built-in plugins: `memory` (the default for `wasi:keyvalue/store@0.2.0-draft`,
+    /// `atomics` and `batch`) and, with the `postgres` feature, `postgres`. (`wasi:config/store` is served per
     /// component, not per label: see [`crate::wasi_config`].)
     pub fn builtin() -> Self {
         let mut plugins = Self::new();
-        plugins
-            .register(Arc::new(MemoryPlugin::new()))
-            .set_default(keyvalue::INTERFACE, MemoryPlugin::NAME);
+        plugins.register(Arc::new(MemoryPlugin::new()));
+        for interface in keyvalue::interfaces() {
+            plugins.set_default(&interface, MemoryPlugin::NAME);
+        }
         #[cfg(feature = "postgres")]
         plugins.register(Arc::new(PostgresPlugin::new()));
         plugins
