@@ -2,6 +2,7 @@
 
 use crate::report;
 use anyhow::Context;
+use compose_resolver::Plan;
 use compose_static::{ComposeOptions, Composition};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -35,22 +36,9 @@ pub fn run(args: Args) -> ExitCode {
             "`--wat` and `-o -` would both write to standard output; write the component to a file with `-o FILE`"
         ));
     }
-    let plan = match args.sources.resolve(&args.workload, &args.host.profile()) {
-        Ok(plan) => plan,
-        Err(error) => return report::resolve_error(&error),
-    };
-    report::diagnostics(&plan.warnings);
-    let options = ComposeOptions::default().with_processor("compose", env!("CARGO_PKG_VERSION"));
-    let composition = match Composition::build(&plan, &options) {
-        Ok(composition) => composition,
-        Err(error) => {
-            let error = anyhow::Error::new(error).context(format!(
-                "cannot compose workload `{}` ({})",
-                plan.name,
-                args.workload.display()
-            ));
-            return report::failure(&error);
-        }
+    let (plan, composition) = match compose(&args.workload, &args.sources, &args.host) {
+        Ok(composed) => composed,
+        Err(status) => return status,
     };
     if args.wat {
         match compose_static::to_wat(&composition.bytes) {
@@ -85,6 +73,34 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 /// What went in and what came out, on standard error.
+/// Resolves `workload` (pulling its registry sources as `sources` says, against `host`'s
+/// profile), prints its warnings and composes it: what `compose build` and `compose push`
+/// share.
+///
+/// # Errors
+/// The exit status after the diagnostics or the error were printed: the workload does
+/// not resolve, or composing it fails.
+pub(crate) fn compose(
+    workload: &Path,
+    sources: &crate::registry::Sources,
+    host: &crate::profile::Host,
+) -> Result<(Plan, Composition), ExitCode> {
+    let plan = sources
+        .resolve(workload, &host.profile())
+        .map_err(|error| report::resolve_error(&error))?;
+    report::diagnostics(&plan.warnings);
+    let options = ComposeOptions::default().with_processor("compose", env!("CARGO_PKG_VERSION"));
+    let composition = Composition::build(&plan, &options).map_err(|error| {
+        let error = anyhow::Error::new(error).context(format!(
+            "cannot compose workload `{}` ({})",
+            plan.name,
+            workload.display()
+        ));
+        report::failure(&error)
+    })?;
+    Ok((plan, composition))
+}
+
 fn summary(workload: &str, composition: &Composition, destination: Option<&str>) {
     for import in &composition.imports {
         eprintln!("  import {import}");

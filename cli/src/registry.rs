@@ -9,7 +9,6 @@ use compose_resolver::{
     ComponentSource, Diagnostic, HostProfile, OciReference, Plan, Problem, PullFailure,
     ResolveError, resolve_with,
 };
-use compose_static::{ComposeOptions, Composition};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -147,22 +146,10 @@ pub fn push(args: PushArgs) -> ExitCode {
         Ok(reference) => reference,
         Err(error) => return report::failure(&error),
     };
-    let plan = match args.sources.resolve(&args.workload, &args.host.profile()) {
-        Ok(plan) => plan,
-        Err(error) => return report::resolve_error(&error),
-    };
-    report::diagnostics(&plan.warnings);
-    let options = ComposeOptions::default().with_processor("compose", env!("CARGO_PKG_VERSION"));
-    let composition = match Composition::build(&plan, &options) {
-        Ok(composition) => composition,
-        Err(error) => {
-            let error = anyhow::Error::new(error).context(format!(
-                "cannot compose workload `{}` ({})",
-                plan.name,
-                args.workload.display()
-            ));
-            return report::failure(&error);
-        }
+    let (plan, composition) = match crate::build::compose(&args.workload, &args.sources, &args.host)
+    {
+        Ok(composed) => composed,
+        Err(status) => return status,
     };
     let config = compose_registry::artifact::ComponentConfig {
         exports: composition.exports.iter().map(|e| e.name.clone()).collect(),
