@@ -14,7 +14,7 @@ pub struct Args {
     /// The workload file.
     workload: PathBuf,
     #[command(flatten)]
-    sources: crate::registry::Sources,
+    sources: crate::sources::Sources,
     #[command(flatten)]
     host: crate::profile::Host,
     /// Where to write the composed component (`-` for standard output). The file is
@@ -82,7 +82,7 @@ pub fn run(args: Args) -> ExitCode {
 /// not resolve, or composing it fails.
 pub(crate) fn compose(
     workload: &Path,
-    sources: &crate::registry::Sources,
+    sources: &crate::sources::Sources,
     host: &crate::profile::Host,
 ) -> Result<(Plan, Composition), ExitCode> {
     let plan = sources

@@ -12,7 +12,7 @@ pub struct Args {
     /// The workload file.
     workload: PathBuf,
     #[command(flatten)]
-    sources: crate::registry::Sources,
+    sources: crate::sources::Sources,
 }
 
 /// Resolves the workload against this host and checks its backends; prints every problem

@@ -15,6 +15,7 @@ mod registry;
 mod report;
 mod resolve;
 mod run;
+mod sources;
 mod serve;
 
 use clap::{Parser, Subcommand};

@@ -1,99 +1,12 @@
-//! Registry sources for every command that reads a workload (`--locked`, `--offline`,
-//! `--insecure-registry`), and the commands of registries: `compose lock`, `push`, `pull`.
+//! The commands of registries: `compose lock`, `push` and `pull`.
 
 use crate::report;
+use crate::sources::{NO_CACHE, Sources};
 use anyhow::Context;
-use compose_linker::CodeCache;
-use compose_registry::{BlobCache, Pulled, Registry, RegistryOptions};
-use compose_resolver::{
-    ComponentSource, Diagnostic, HostProfile, OciReference, Plan, Problem, PullFailure,
-    ResolveError, resolve_with,
-};
+use compose_registry::Registry;
+use compose_resolver::{Diagnostic, OciReference};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// How registry sources are fetched, shared by the commands that read a workload.
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct Sources {
-    /// Refuse registry sources that compose.lock does not list, or whose registry now
-    /// answers another digest than the locked one.
-    #[arg(long)]
-    locked: bool,
-    /// Use only the local cache: never connect to a registry.
-    #[arg(long)]
-    offline: bool,
-    /// Reach this registry (`HOST[:PORT]`) over plain HTTP; registries on this machine
-    /// always may. May be repeated.
-    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
-    insecure: Vec<String>,
-}
-
-/// Why there are no options: no cache folder to keep blobs in.
-const NO_CACHE: &str =
-    "no cache folder for registry components: set COMPOSE_CACHE_DIR, XDG_CACHE_HOME or HOME";
-
-impl Sources {
-    /// The registry client's options, blobs in the cache folder (`compose cache dir`);
-    /// `None` when there is no cache folder.
-    fn options(&self) -> Option<RegistryOptions> {
-        Some(RegistryOptions {
-            cache: BlobCache::new(CodeCache::default_dir()?),
-            offline: self.offline,
-            locked: self.locked,
-            insecure: self.insecure.clone(),
-        })
-    }
-
-    /// Reads the workload file, pulls its registry sources (saying which were downloaded)
-    /// and resolves it for `profile`.
-    pub fn resolve(&self, path: &Path, profile: &HostProfile) -> Result<Plan, ResolveError> {
-        let (workload, pulled) = match self.options() {
-            Some(options) => compose_registry::load_workload(path, &options)?,
-            None => {
-                let workload = compose_resolver::Workload::from_file(path)?;
-                if compose_registry::has_registry_sources(&workload) {
-                    return Err(no_cache(&workload));
-                }
-                (workload, Vec::new())
-            }
-        };
-        said(&pulled);
-        resolve_with(&workload, profile)
-    }
-}
-
-/// A diagnostic at each registry source: there is nowhere to keep it.
-fn no_cache(workload: &compose_resolver::Workload) -> ResolveError {
-    let diagnostics = workload
-        .components
-        .iter()
-        .filter_map(|(name, decl)| match &decl.source.value {
-            ComponentSource::Oci(oci) => {
-                let problem = Problem::PullFailed {
-                    component: name.clone(),
-                    reference: oci.reference.to_string(),
-                    cause: PullFailure::Other {
-                        reason: NO_CACHE.into(),
-                    },
-                };
-                let span = decl.source.span.clone();
-                Some(Diagnostic::new(problem, workload.text.as_ref(), span))
-            }
-            _ => None,
-        })
-        .collect();
-    ResolveError::new(diagnostics)
-}
-
-/// One line on standard error for each reference that was downloaded.
-fn said(pulled: &[Pulled]) {
-    for p in pulled.iter().filter(|p| p.downloaded) {
-        eprintln!(
-            "pulled {} ({}, {} bytes)",
-            p.reference, p.manifest_digest, p.size
-        );
-    }
-}
 
 /// Arguments of `compose lock`.
 #[derive(clap::Args)]

@@ -10,7 +10,7 @@ pub struct Args {
     /// The workload file.
     workload: PathBuf,
     #[command(flatten)]
-    sources: crate::registry::Sources,
+    sources: crate::sources::Sources,
     #[command(flatten)]
     host: crate::profile::Host,
     /// How to print the plan.

@@ -21,7 +21,7 @@ pub struct Args {
     /// The workload file (`workload.toml`).
     workload: PathBuf,
     #[command(flatten)]
-    sources: crate::registry::Sources,
+    sources: crate::sources::Sources,
     /// The call: `name(args)`, `interface#name(args)` or `interface.name(args)`, with WAVE
     /// values (`"text"`, `42`, `some("x")`, `[1, 2]`, `{field: 1}`). Without it the
     /// workload's `wasi:cli/run` export runs as a command.

@@ -16,7 +16,7 @@ pub struct Args {
     /// The workload file (`workload.toml`).
     workload: PathBuf,
     #[command(flatten)]
-    sources: crate::registry::Sources,
+    sources: crate::sources::Sources,
     /// The address to listen on (port 0 picks a free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
