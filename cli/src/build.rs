@@ -3,7 +3,7 @@
 use crate::report;
 use anyhow::Context;
 use compose_resolver::Plan;
-use compose_static::{ComposeOptions, Composition};
+use compose_static::{ComposeError, ComposeOptions, Composition};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -91,6 +91,10 @@ pub(crate) fn compose(
     report::diagnostics(&plan.warnings);
     let options = ComposeOptions::default().with_processor("compose", env!("CARGO_PKG_VERSION"));
     let composition = Composition::build(&plan, &options).map_err(|error| {
+        if let ComposeError::GrantsDiffer { diagnostic } = &error {
+            report::diagnostic(diagnostic);
+            return ExitCode::FAILURE;
+        }
         let error = anyhow::Error::new(error).context(format!(
             "cannot compose workload `{}` ({})",
             plan.name,

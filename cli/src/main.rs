@@ -8,6 +8,7 @@ mod build;
 mod cache;
 mod check;
 mod graph;
+mod offer;
 mod output;
 mod profile;
 mod progress;
@@ -15,8 +16,8 @@ mod registry;
 mod report;
 mod resolve;
 mod run;
-mod sources;
 mod serve;
+mod sources;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

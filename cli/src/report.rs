@@ -93,3 +93,16 @@ pub fn unfused<T>(workload: &compose_linker::CompiledWorkload<T>) {
         );
     }
 }
+
+/// Prints why the host could not link or run the workload — backends and grants as
+/// diagnostics, anything else as an error — and returns exit status 1.
+pub fn host_failure(plan: &Plan, error: compose_host::HostError) -> ExitCode {
+    match error {
+        compose_host::HostError::Backends(errors) => backends(plan, &errors),
+        compose_host::HostError::GrantsDiffer(diagnostic) => {
+            self::diagnostic(&diagnostic);
+            ExitCode::FAILURE
+        }
+        error => failure(&anyhow::Error::new(error)),
+    }
+}

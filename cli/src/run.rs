@@ -13,7 +13,6 @@ use compose_resolver::Plan;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use wasmtime_wasi::WasiCtx;
 
 /// Arguments of `compose run`.
 #[derive(clap::Args)]
@@ -30,13 +29,8 @@ pub struct Args {
     /// Call an export of this component directly, rather than an export of the workload.
     #[arg(long, value_name = "NAME", requires = "invoke")]
     component: Option<String>,
-    /// Pass an environment variable to the components (`NAME=VALUE`, or `NAME` to pass the
-    /// host's value).
-    #[arg(long = "env", value_name = "NAME[=VALUE]")]
-    env: Vec<String>,
-    /// Preopen the host folder HOST for a command, as GUEST (default: the same path).
-    #[arg(long = "dir", value_name = "HOST[::GUEST]", conflicts_with = "invoke")]
-    dirs: Vec<String>,
+    #[command(flatten)]
+    offer: crate::offer::Flags,
     /// End the call (or the command) after this long, e.g. `500ms`, `2s`, `1m`: an infinite
     /// loop in any component ends with an error naming it.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
@@ -75,7 +69,7 @@ pub fn run(args: Args) -> ExitCode {
         .and_then(|call| {
             let host = Host::link_with(&plan, &plugins, &limits)?;
             report::unfused(host.workload());
-            let mut store = host.new_store(wasi(&args.env))?;
+            let mut store = host.new_store(&args.offer.offer(&plan))?;
             host.invoke(&mut store, args.component.as_deref(), &call)
         });
     match result {
@@ -84,55 +78,23 @@ pub fn run(args: Args) -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(None) => ExitCode::SUCCESS,
-        Err(error) => host_failure(&plan, error),
+        Err(error) => report::host_failure(&plan, error),
     }
 }
 
 /// Runs the workload's `wasi:cli/run`; its exit status (clamped to 0..=255).
 fn command(args: &Args, plan: &Plan, limits: EngineOptions) -> ExitCode {
+    let offer = args.offer.offer(plan);
     let options = CommandOptions {
         program: plan.name.clone(),
         args: args.args.clone(),
-        env: args.env.iter().filter_map(|e| env_var(e)).collect(),
-        dirs: args.dirs.iter().map(|d| dir(d)).collect(),
+        env: offer.env,
+        dirs: offer.dirs,
         engine: limits,
     };
     match run_command(plan, &profile::plugins(), &options) {
         Ok(status) => ExitCode::from(u8::try_from(status.clamp(0, 255)).unwrap_or(1)),
-        Err(CommandError::Host(error)) => host_failure(plan, error),
+        Err(CommandError::Host(error)) => report::host_failure(plan, error),
         Err(error) => report::failure(&anyhow::Error::new(error)),
     }
-}
-
-fn host_failure(plan: &Plan, error: HostError) -> ExitCode {
-    match error {
-        HostError::Backends(errors) => report::backends(plan, &errors),
-        error => report::failure(&anyhow::Error::new(error)),
-    }
-}
-
-/// `NAME=VALUE`, or `NAME` with the host's value (skipped when it has none).
-fn env_var(entry: &str) -> Option<(String, String)> {
-    match entry.split_once('=') {
-        Some((name, value)) => Some((name.to_owned(), value.to_owned())),
-        None => Some((entry.to_owned(), std::env::var(entry).ok()?)),
-    }
-}
-
-/// `HOST::GUEST`, or `HOST` preopened under the same path (as `wasmtime run --dir`).
-fn dir(entry: &str) -> (PathBuf, String) {
-    match entry.split_once("::") {
-        Some((host, guest)) => (PathBuf::from(host), guest.to_owned()),
-        None => (PathBuf::from(entry), entry.to_owned()),
-    }
-}
-
-/// WASI with the host's standard streams and the `--env` variables.
-fn wasi(env: &[String]) -> WasiCtx {
-    let mut wasi = WasiCtx::builder();
-    wasi.inherit_stdio();
-    for (name, value) in env.iter().filter_map(|e| env_var(e)) {
-        wasi.env(name, value);
-    }
-    wasi.build()
 }

@@ -37,6 +37,8 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = serve::MAX_CONCURRENT_REQUESTS)]
     max_concurrent_requests: usize,
     #[command(flatten)]
+    offer: crate::offer::Flags,
+    #[command(flatten)]
     link: crate::profile::Link,
     #[command(flatten)]
     cache: crate::cache::Flag,
@@ -83,6 +85,7 @@ pub fn run(args: Args) -> ExitCode {
             max_concurrent: args.max_instance_concurrent_reuse_count as usize,
             idle_timeout: args.idle_instance_timeout,
         },
+        offer: args.offer.offer(&plan),
         ..ServeOptions::default()
     };
     let name = plan.name.clone();
@@ -100,9 +103,7 @@ pub fn run(args: Args) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Err(ServeError::Host(compose_host::HostError::Backends(errors))) => {
-            report::backends(&plan, &errors)
-        }
+        Err(ServeError::Host(error)) => report::host_failure(&plan, error),
         Err(error) => report::failure(&anyhow::Error::new(error)),
     }
 }

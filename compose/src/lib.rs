@@ -172,6 +172,13 @@ pub enum ComposeError {
         /// What is wrong.
         reason: String,
     },
+    /// The workload's components have different grants: composed into one component they
+    /// would share one set of WASI imports, widening what one of them may reach.
+    #[error("{}", .diagnostic.problem)]
+    GrantsDiffer {
+        /// [`compose_resolver::Problem::GrantsDiffer`], pointing at the `allow` table.
+        diagnostic: Box<compose_resolver::Diagnostic>,
+    },
     /// wac could not read a component's bytes as a package.
     #[error("wac cannot read component `{component}` ({file})")]
     Package {
@@ -320,6 +327,7 @@ impl Composition {
     /// The output depends only on `plan` and `options`: the same inputs give the same bytes.
     ///
     /// # Errors
+    /// [`ComposeError::GrantsDiffer`] when the components' grants differ;
     /// [`ComposeError::InvalidPlan`] for a plan that does not hold together;
     /// [`ComposeError::TooLarge`] (when validating) for a workload that needs more than
     /// 1,000 instances or embedded components in one component, which wasmparser and
@@ -327,6 +335,8 @@ impl Composition {
     /// host interface with types that cannot be merged; otherwise the error of the wac step
     /// that failed, naming the workload component involved.
     pub fn build(plan: &Plan, options: &ComposeOptions) -> Result<Self, ComposeError> {
+        plan.check_composable_grants("composing the workload into one component")
+            .map_err(|diagnostic| ComposeError::GrantsDiffer { diagnostic })?;
         let built = graph::build(plan, options)?;
         Self::encode(
             plan,

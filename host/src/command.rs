@@ -6,6 +6,7 @@
 use crate::define::define_host;
 use crate::engine::{EngineOptions, HostEngine};
 use crate::error::HostError;
+use crate::grants::Offer;
 use crate::host::HostState;
 use crate::plugin::Plugins;
 use compose_linker::{CallError, CompiledWorkload, WorkloadFunc};
@@ -13,7 +14,7 @@ use compose_resolver::{Plan, names_match};
 use std::path::PathBuf;
 use wasmtime::Store;
 use wasmtime::component::Val;
-use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx};
+use wasmtime_wasi::{I32Exit, WasiCtx};
 
 /// The interface a command exports (any 0.2.x release).
 pub const RUN: &str = "wasi:cli/run@0.2.0";
@@ -28,9 +29,9 @@ pub struct CommandOptions {
     pub program: String,
     /// The arguments after it.
     pub args: Vec<String>,
-    /// Environment variables.
+    /// Environment variables, seen by the components granted them.
     pub env: Vec<(String, String)>,
-    /// Preopened directories: `(host folder, guest path)`, read and write.
+    /// Host folders by guest path, replacing the granted ones ([`Offer::dirs`]).
     pub dirs: Vec<(PathBuf, String)>,
     /// The link mode and the deadline of the run (and no pooling: one store).
     pub engine: EngineOptions,
@@ -54,16 +55,6 @@ pub enum CommandError {
         workload: String,
         /// What it exports.
         exports: Vec<String>,
-    },
-    /// A preopened directory cannot be opened.
-    #[error("cannot preopen `{}` as `{guest}`: {reason}", host.display())]
-    Dir {
-        /// The host folder.
-        host: PathBuf,
-        /// Its path in the guest.
-        guest: String,
-        /// Why.
-        reason: String,
     },
     /// Linking failed (a backend that cannot be served, an import the host does not
     /// serve), an eager component failed to instantiate, or the command trapped, passed
@@ -107,7 +98,13 @@ pub fn run_command(
         .compile(|state| &mut state.workload)
         .map_err(HostError::from)?;
     let func = workload.func(Some(run), "run").map_err(HostError::from)?;
-    let state = HostState::new(&workload, wasi_context(options)?);
+    let (wasi, own) = crate::grants::contexts(plan, &offer(options), || {
+        let mut builder = WasiCtx::builder();
+        builder.inherit_stdout().inherit_stderr();
+        builder
+    })
+    .map_err(HostError::from)?;
+    let state = HostState::new(&workload, wasi, own);
     let mut store = Store::new(engine.engine(), state);
     engine.arm(&workload, &mut store);
     if workload.is_async() {
@@ -161,21 +158,16 @@ fn exit_status(error: &CallError) -> Option<i32> {
     None
 }
 
-/// WASI's context: the program name and arguments, the environment, the host's standard
-/// input, output and error, and the preopened directories.
-fn wasi_context(options: &CommandOptions) -> Result<WasiCtx, CommandError> {
-    let mut wasi = WasiCtx::builder();
-    wasi.inherit_stdio()
-        .arg(&options.program)
-        .args(&options.args)
-        .envs(&options.env);
-    for (host, guest) in &options.dirs {
-        wasi.preopened_dir(host, guest, FsPerms::ReadWrite)
-            .map_err(|e| CommandError::Dir {
-                host: host.clone(),
-                guest: guest.clone(),
-                reason: format!("{e:#}"),
-            })?;
+/// What a command's components are offered: the program name and arguments, the
+/// environment, the host's standard input, the directories.
+fn offer(options: &CommandOptions) -> Offer {
+    Offer {
+        env: options.env.clone(),
+        dirs: options.dirs.clone(),
+        args: std::iter::once(&options.program)
+            .chain(&options.args)
+            .cloned()
+            .collect(),
+        stdin: true,
     }
-    Ok(wasi.build())
 }

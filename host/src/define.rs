@@ -3,6 +3,7 @@
 //! component's `wasi:config/store`. `compose serve` adds `wasi:http` on top.
 
 use crate::error::HostError;
+use crate::grants::{self, GrantsView};
 use crate::plugin::{HostView, Plugins};
 use crate::wasi_config;
 use compose_linker::WorkloadLinker;
@@ -10,12 +11,13 @@ use compose_resolver::{Plan, PlannedComponent, Provider};
 use wasmtime_wasi::WasiView;
 
 /// Defines WASI 0.2 (and WASI 0.3 for a workload with async functions), `plan`'s backends
-/// (served by `plugins`) and each component's configuration in `linker`.
+/// (served by `plugins`), each component's configuration and, where grants differ, each
+/// component's environment and preopens ([`crate::grants`]) in `linker`.
 ///
 /// # Errors
 /// [`HostError::Backends`] with every backend that cannot be served; [`HostError::Define`]
 /// or [`HostError::Lookup`] when a definition fails.
-pub fn define_host<T: WasiView + HostView>(
+pub fn define_host<T: WasiView + HostView + GrantsView>(
     linker: &mut WorkloadLinker<'_, T>,
     plan: &Plan,
     plugins: &Plugins<T>,
@@ -44,6 +46,7 @@ pub fn define_host<T: WasiView + HostView>(
         .filter(|c| imports_config(c))
         .map(|c| (c.name.as_str(), c.config.clone()));
     wasi_config::define_for_components(linker, configs)?;
+    grants::define_for_components(linker, plan)?;
     Ok(())
 }
 

@@ -56,9 +56,14 @@ impl HostEngine {
     /// `options` has a timeout, and the pooling allocator when asked for.
     ///
     /// # Errors
-    /// [`HostError::Engine`] when Wasmtime refuses the configuration, or the deadline
-    /// thread cannot start.
+    /// [`HostError::GrantsDiffer`] for [`LinkMode::Composed`] when the components' grants
+    /// differ; [`HostError::Engine`] when Wasmtime refuses the configuration, or the
+    /// deadline thread cannot start.
     pub fn new(plan: &Plan, options: &EngineOptions) -> Result<Self, HostError> {
+        if options.link == compose_linker::LinkMode::Composed {
+            plan.check_composable_grants("`--link composed`")
+                .map_err(HostError::GrantsDiffer)?;
+        }
         Self::configure(plan, options).map_err(|e| HostError::Engine(e.into_boxed_dyn_error()))
     }
 

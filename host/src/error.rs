@@ -51,6 +51,13 @@ pub enum HostError {
         #[source]
         source: BoxError,
     },
+    /// The workload is to be linked composed, but its components' grants differ
+    /// ([`compose_resolver::Problem::GrantsDiffer`], pointing at the `allow` table).
+    #[error("{}", .0.problem)]
+    GrantsDiffer(Box<compose_resolver::Diagnostic>),
+    /// A component's WASI context cannot be built from its grants.
+    #[error(transparent)]
+    Grants(#[from] crate::grants::GrantError),
     /// The tokio runtime that a workload with async functions runs on cannot start.
     #[error("cannot start an async runtime")]
     Runtime(#[source] std::io::Error),

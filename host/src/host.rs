@@ -4,6 +4,7 @@
 use crate::define::define_host;
 use crate::engine::{EngineOptions, HostEngine};
 use crate::error::HostError;
+use crate::grants::{GrantsView, Offer, OwnContexts};
 use crate::invoke::Call;
 use crate::plugin::{HostView, Plugins};
 use compose_linker::{CompiledWorkload, WorkloadState};
@@ -12,23 +13,33 @@ use wasmtime::Store;
 use wasmtime::component::{ResourceTable, Val, wasm_wave};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-/// The store data of a [`Host`]: the workload's instances, WASI's context and the
-/// resource table that WASI and the plugins share.
+/// The store data of a [`Host`]: the workload's instances, WASI's contexts (the
+/// store-wide one and the components' own, [`crate::grants`]) and the resource table that
+/// WASI and the plugins share.
 pub struct HostState {
     /// The workload's instances in this store.
     pub workload: WorkloadState,
     wasi: WasiCtx,
+    own: OwnContexts,
     table: ResourceTable,
 }
 
 impl HostState {
-    /// Store data for `workload` with WASI context `wasi`.
-    pub fn new(workload: &CompiledWorkload<HostState>, wasi: WasiCtx) -> Self {
+    /// Store data for `workload` with the store-wide WASI context `wasi` and the
+    /// components' own contexts `own` (both from [`crate::grants::contexts`]).
+    pub fn new(workload: &CompiledWorkload<HostState>, wasi: WasiCtx, own: OwnContexts) -> Self {
         Self {
             workload: workload.new_state(),
             wasi,
+            own,
             table: ResourceTable::new(),
         }
+    }
+}
+
+impl GrantsView for HostState {
+    fn own(&mut self) -> (&mut OwnContexts, &mut ResourceTable) {
+        (&mut self.own, &mut self.table)
     }
 }
 
@@ -53,6 +64,7 @@ impl HostView for HostState {
 pub struct Host {
     workload: CompiledWorkload<HostState>,
     engine: HostEngine,
+    plan: std::sync::Arc<Plan>,
 }
 
 impl Host {
@@ -82,7 +94,12 @@ impl Host {
         let mut linker = engine.linker::<HostState>(plan);
         define_host(&mut linker, plan, plugins)?;
         let workload = linker.compile(|host| &mut host.workload)?;
-        Ok(Self { workload, engine })
+        let plan = std::sync::Arc::new(plan.clone());
+        Ok(Self {
+            workload,
+            engine,
+            plan,
+        })
     }
 
     /// The compiled workload.
@@ -90,14 +107,24 @@ impl Host {
         &self.workload
     }
 
-    /// A new store with WASI context `wasi`, its eager components instantiated (on a tokio
-    /// runtime of its own when the workload is called async: it has async functions, or
-    /// [`EngineOptions::execution`] is [`Execution::Async`](compose_linker::Execution::Async)).
+    /// A new store whose components see what `offer` holds as far as their grants allow
+    /// ([`crate::grants`]; the host's standard output and error), its eager components
+    /// instantiated (on a tokio runtime of its own when the workload is called async: it
+    /// has async functions, or [`EngineOptions::execution`] is
+    /// [`Execution::Async`](compose_linker::Execution::Async)).
     ///
     /// # Errors
-    /// An eager component fails to instantiate.
-    pub fn new_store(&self, wasi: WasiCtx) -> Result<Store<HostState>, HostError> {
-        let mut store = Store::new(self.workload.engine(), HostState::new(&self.workload, wasi));
+    /// [`HostError::Grants`] when a granted directory cannot be opened or an offered one
+    /// is granted to no component; an eager component fails to instantiate.
+    pub fn new_store(&self, offer: &Offer) -> Result<Store<HostState>, HostError> {
+        let base = || {
+            let mut builder = WasiCtx::builder();
+            builder.inherit_stdout().inherit_stderr();
+            builder
+        };
+        let (wasi, own) = crate::grants::contexts(&self.plan, offer, base)?;
+        let state = HostState::new(&self.workload, wasi, own);
+        let mut store = Store::new(self.workload.engine(), state);
         self.engine.arm(&self.workload, &mut store);
         if self.workload.is_async() {
             crate::runtime::block_on(self.workload.instantiate_async(&mut store))?;

@@ -51,6 +51,7 @@ mod command;
 mod define;
 mod engine;
 mod error;
+pub mod grants;
 mod host;
 mod interfaces;
 mod invoke;

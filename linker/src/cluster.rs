@@ -130,7 +130,8 @@ pub(crate) fn fuse(plan: &Plan, mode: LinkMode, own: &HashSet<usize>) -> Fusion 
 }
 
 /// Why fusing `members` would change what the workload does, if it would: a member with
-/// a `max-memory` (charged per component); two members with host definitions of their own
+/// a `max-memory` (charged per component); members with different grants (enforced at
+/// each component's own WASI imports); two members with host definitions of their own
 /// (one composition has one import of each name, so it could not tell them apart); two
 /// members importing one name from different providers (likewise).
 fn why_not(plan: &Plan, members: &[ComponentId], own: &HashSet<usize>) -> Option<String> {
@@ -142,6 +143,16 @@ fn why_not(plan: &Plan, members: &[ComponentId], own: &HashSet<usize>) -> Option
         return Some(format!(
             "`{}` has a max-memory, which is charged per component",
             name(id)
+        ));
+    }
+    if let Some(pair) = members
+        .windows(2)
+        .find(|pair| plan.component(pair[0]).grants != plan.component(pair[1]).grants)
+    {
+        return Some(format!(
+            "`{}` and `{}` have different grants (`allow`), which are enforced per component",
+            name(pair[0]),
+            name(pair[1])
         ));
     }
     let owning: Vec<_> = members

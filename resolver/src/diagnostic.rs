@@ -680,6 +680,45 @@ pub enum Problem {
         /// The component.
         component: String,
     },
+    /// A grant that the component cannot use: it does not import the interface the grant
+    /// is for.
+    #[diagnostic(
+        code("compose::unusable-grant"),
+        severity(Warning),
+        help("remove the grant, or check that it is on the component that needs it")
+    )]
+    #[error(
+        "component `{component}` is granted `{key}`, but it does not import {interface}, so it cannot use the grant"
+    )]
+    UnusableGrant {
+        /// The component.
+        component: String,
+        /// The key of its `allow` table: `env`, `dirs` or `http`.
+        key: &'static str,
+        /// The interface the grant is for.
+        interface: &'static str,
+    },
+    /// Components with different grants cannot become one component: composed, they
+    /// would share one set of WASI imports, which widens what one of them may reach.
+    #[diagnostic(
+        code("compose::grants-differ"),
+        help(
+            "link the workload at run time (`compose run` or `compose serve` with `--link per-component` or `--link clusters`), where each component keeps its own grants, or give `{first}` and `{second}` the same `allow` table"
+        )
+    )]
+    #[error(
+        "{what} would give `{first}` and `{second}` one set of grants, but their grants differ ({difference})"
+    )]
+    GrantsDiffer {
+        /// What would compose them: `compose build` or `--link composed`.
+        what: String,
+        /// One component.
+        first: String,
+        /// A component whose grants differ from `first`'s.
+        second: String,
+        /// What differs, in words.
+        difference: String,
+    },
 }
 
 /// What names a component or an export in the workload file, for messages.

@@ -7,14 +7,15 @@
 
 use crate::diagnostic::{Diagnostic, Problem, Span, WorkloadText};
 use crate::error::ResolveError;
+use crate::grants::{DirGrant, Grants, Origin};
 use crate::names::is_label;
 use crate::oci::{OciReference, OciSource};
 use crate::plan::Instantiation;
 use crate::plugin::BackendConfig;
 use crate::source::{Located, SourceFile};
 use crate::workload::{
-    BindingTarget, ClusterDecl, ComponentDecl, ComponentSource, ExplicitBinding, ExportDecl,
-    HostBackendDecl, HostDecl, Workload,
+    AllowDecl, AllowSpans, BindingTarget, ClusterDecl, ComponentDecl, ComponentSource,
+    ExplicitBinding, ExportDecl, HostBackendDecl, HostDecl, Workload,
 };
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -60,6 +61,16 @@ struct RawWorkload {
     exports: Option<IndexMap<Spanned<String>, Spanned<RawTarget>>>,
     #[serde(default)]
     clusters: IndexMap<Spanned<String>, Vec<Spanned<String>>>,
+    allow: Option<Spanned<RawAllow>>,
+}
+
+/// An `allow` table: grants as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAllow {
+    env: Option<Spanned<Vec<Spanned<String>>>>,
+    dirs: Option<Spanned<Vec<Spanned<String>>>>,
+    http: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -84,6 +95,7 @@ struct RawComponent {
     max_memory: Option<Spanned<RawSize>>,
     #[serde(default)]
     config: IndexMap<Spanned<String>, Spanned<toml::Value>>,
+    allow: Option<Spanned<RawAllow>>,
 }
 
 /// A size as written: `"64MiB"`, or a bare number (which is refused: a unit is required).
@@ -220,7 +232,7 @@ impl Reader<'_> {
             .map(|(name, raw)| {
                 self.check_label(&name, "component");
                 let span = name.span();
-                (name.into_inner(), self.component(span, raw))
+                (name.into_inner(), self.component(span, raw, &base_dir))
             })
             .collect();
         let exports = raw.exports.map(|exports| {
@@ -255,6 +267,7 @@ impl Reader<'_> {
             components,
             exports,
             clusters,
+            allow: self.allow(raw.allow, &base_dir),
             text: Some(self.source.clone()),
             base_dir,
         }
@@ -300,7 +313,7 @@ impl Reader<'_> {
         }
     }
 
-    fn component(&mut self, name_span: Span, raw: RawComponent) -> ComponentDecl {
+    fn component(&mut self, name_span: Span, raw: RawComponent, base_dir: &Path) -> ComponentDecl {
         let imports = raw
             .imports
             .into_iter()
@@ -335,7 +348,48 @@ impl Reader<'_> {
             instantiate: raw.instantiate,
             max_memory: raw.max_memory.and_then(|size| self.max_memory(size)),
             config,
+            allow: self.allow(raw.allow, base_dir),
         }
+    }
+
+    /// An `allow` table's grants, each malformed entry reported at its span and left out.
+    fn allow(&mut self, raw: Option<Spanned<RawAllow>>, base_dir: &Path) -> AllowDecl {
+        let Some(raw) = raw else {
+            return AllowDecl::default();
+        };
+        let table = Some(raw.span());
+        let raw = raw.into_inner();
+        let span = |list: &Option<Spanned<Vec<Spanned<String>>>>| list.as_ref().map(Spanned::span);
+        let spans = AllowSpans {
+            table,
+            env: span(&raw.env),
+            dirs: span(&raw.dirs),
+            http: span(&raw.http),
+        };
+        let grants = Grants {
+            env: self.entries(raw.env, |name| env_name(name).map(str::to_owned)),
+            dirs: self.entries(raw.dirs, |dir| DirGrant::parse(dir, base_dir)),
+            http: self.entries(raw.http, Origin::parse),
+        };
+        AllowDecl { grants, spans }
+    }
+
+    /// The entries of one `allow` list that `parse` accepts; the others are reported.
+    fn entries<T>(
+        &mut self,
+        list: Option<Spanned<Vec<Spanned<String>>>>,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Vec<T> {
+        let list = list.map(Spanned::into_inner).unwrap_or_default();
+        list.into_iter()
+            .filter_map(|entry| match parse(entry.get_ref()) {
+                Ok(value) => Some(value),
+                Err(reason) => {
+                    self.invalid(reason, entry.span());
+                    None
+                }
+            })
+            .collect()
     }
 
     /// `max-memory` in bytes, or `None` after reporting why it is not a size.
@@ -463,6 +517,17 @@ impl Reader<'_> {
                 None
             }
         }
+    }
+}
+
+/// An environment variable's name as granted: non-empty, no `=` or NUL, or `*`.
+fn env_name(name: &str) -> Result<&str, String> {
+    if name.is_empty() || name.contains(['=', '\0']) {
+        Err(format!(
+            "`{name}` is not an environment variable's name: write its name (\"LOG_LEVEL\"), or \"*\" for every variable the host passes"
+        ))
+    } else {
+        Ok(name)
     }
 }
 

@@ -55,6 +55,7 @@ impl Resolver<'_> {
                 .collect(),
             warnings: Vec::new(),
             host: self.host,
+            allow: self.workload.allow.grants.clone(),
             source: self.workload.text.clone(),
             clusters: clusters
                 .into_iter()
@@ -181,6 +182,8 @@ impl Resolver<'_> {
                         .iter()
                         .map(|(k, v)| (k.clone(), v.value.clone()))
                         .collect(),
+                    grants: self.workload.allow.grants.with(&decl.allow.grants),
+                    allow_span: decl.allow.spans.table.clone(),
                 })
             })
             .collect()

@@ -64,6 +64,8 @@ mod error;
 mod exports;
 mod file;
 mod finish;
+mod grant_checks;
+mod grants;
 mod host;
 mod json;
 mod names;
@@ -82,6 +84,7 @@ pub use diagnostic::{
     WorkloadText,
 };
 pub use error::ResolveError;
+pub use grants::{DirGrant, Grants, Origin};
 pub use json::{
     ClusterJson, ComponentJson, ExportJson, HostImportJson, ImportJson, ItemJson, JSON_SCHEMA,
     PathStyle, ProblemJson, ProviderJson, UnboundJson, WorkloadJson,
@@ -104,6 +107,6 @@ pub use source::{Located, SourceFile, Span};
 /// [`ItemKind`](wac_types::ItemKind) the plan uses.
 pub use wac_types;
 pub use workload::{
-    BindingTarget, ClusterDecl, ComponentDecl, ComponentSource, ExplicitBinding, ExportDecl,
-    HostBackendDecl, HostDecl, Workload,
+    AllowDecl, AllowSpans, BindingTarget, ClusterDecl, ComponentDecl, ComponentSource,
+    ExplicitBinding, ExportDecl, HostBackendDecl, HostDecl, Workload,
 };

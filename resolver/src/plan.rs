@@ -2,7 +2,8 @@
 //! graph read. Nothing downstream matches imports again.
 
 use crate::component::{ComponentType, Item};
-use crate::diagnostic::{Diagnostic, Span, WorkloadText};
+use crate::diagnostic::{Diagnostic, Problem, Span, WorkloadText};
+use crate::grants::Grants;
 use crate::names::HostPattern;
 use crate::plugin::BackendConfig;
 use indexmap::IndexMap;
@@ -101,6 +102,8 @@ pub struct Plan {
     pub warnings: Vec<Diagnostic>,
     /// What the host must serve.
     pub host: HostSection,
+    /// What every component may reach (`[allow]`): a component's own grants add to it.
+    pub allow: Grants,
     /// The workload file's text, when the workload came from a file: what diagnostics
     /// found after resolving (`compose check`) point into.
     pub source: Option<WorkloadText>,
@@ -126,6 +129,10 @@ pub struct PlannedComponent {
     pub bindings: Vec<Binding>,
     /// The values `wasi:config/store` gives it (`[components.NAME.config]`).
     pub config: IndexMap<String, String>,
+    /// What it may reach: the workload's `[allow]` and its own `[components.NAME.allow]`.
+    pub grants: Grants,
+    /// Where its own `allow` table is written, if it has one.
+    pub allow_span: Option<Span>,
 }
 
 impl PlannedComponent {
@@ -422,4 +429,56 @@ pub struct Cluster {
     pub members: Vec<ComponentId>,
     /// Whether `[clusters]` names it (else the default rule made it).
     pub explicit: bool,
+}
+
+impl Plan {
+    /// Whether every component has the same grants: then one set of WASI imports serves
+    /// them all, and the workload may be composed into one component.
+    pub fn grants_are_uniform(&self) -> bool {
+        self.components
+            .windows(2)
+            .all(|w| w[0].grants == w[1].grants)
+    }
+
+    /// Checks that `what` (`compose build`, `--link composed`) may compose the workload
+    /// into one component: its components' grants must not differ.
+    ///
+    /// # Errors
+    /// [`Problem::GrantsDiffer`] at the `allow` table of the second component of a pair
+    /// whose grants differ.
+    pub fn check_composable_grants(&self, what: &str) -> Result<(), Box<Diagnostic>> {
+        let Some(first) = self.components.first() else {
+            return Ok(());
+        };
+        let Some(second) = self.components.iter().find(|c| c.grants != first.grants) else {
+            return Ok(());
+        };
+        let problem = Problem::GrantsDiffer {
+            what: what.to_owned(),
+            first: first.name.clone(),
+            second: second.name.clone(),
+            difference: grants_difference(&first.grants, &second.grants),
+        };
+        let span = second
+            .allow_span
+            .clone()
+            .or_else(|| first.allow_span.clone());
+        let diagnostic = Diagnostic::new(problem, self.source.as_ref(), span);
+        Err(Box::new(diagnostic.with_label("grants differ")))
+    }
+}
+
+/// Which kinds of grant differ between `a` and `b`, in words.
+fn grants_difference(a: &Grants, b: &Grants) -> String {
+    let differ = [
+        (a.env != b.env, "env"),
+        (a.dirs != b.dirs, "dirs"),
+        (a.http != b.http, "http"),
+    ];
+    let keys: Vec<_> = differ
+        .iter()
+        .filter(|(d, _)| *d)
+        .map(|(_, k)| format!("`{k}`"))
+        .collect();
+    keys.join(" and ")
 }

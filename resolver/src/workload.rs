@@ -6,6 +6,7 @@
 //! that the resolver's diagnostics point into the file.
 
 use crate::diagnostic::{Diagnostic, Problem, Span, WorkloadText};
+use crate::grants::Grants;
 use crate::oci::{OciReference, OciSource};
 use crate::plan::Instantiation;
 use crate::plugin::BackendConfig;
@@ -30,6 +31,8 @@ pub struct Workload {
     /// `[clusters]`: sets of components the run-time linker instantiates (and composes)
     /// together, by cluster name, in the order written.
     pub clusters: IndexMap<String, ClusterDecl>,
+    /// `[allow]`: what every component may reach (see [`Grants`]).
+    pub allow: AllowDecl,
     /// The workload file's text, when the workload was read from one.
     pub text: Option<WorkloadText>,
     /// The folder that relative component paths are relative to.
@@ -104,6 +107,31 @@ pub struct ComponentDecl {
     /// `[components.NAME.config]`: the values `wasi:config/store` gives this component
     /// (and no other), each with where it is written.
     pub config: IndexMap<String, Located<String>>,
+    /// `[components.NAME.allow]`: what this component may reach beyond the workload's
+    /// `[allow]`.
+    pub allow: AllowDecl,
+}
+
+/// An `allow` table: the grants, and where each of its keys is written.
+#[derive(Debug, Clone, Default)]
+pub struct AllowDecl {
+    /// What it grants.
+    pub grants: Grants,
+    /// Where `env`, `dirs` and `http` are written.
+    pub spans: AllowSpans,
+}
+
+/// Where the keys of an `allow` table are written.
+#[derive(Debug, Clone, Default)]
+pub struct AllowSpans {
+    /// The table itself.
+    pub table: Option<Span>,
+    /// `env = [...]`.
+    pub env: Option<Span>,
+    /// `dirs = [...]`.
+    pub dirs: Option<Span>,
+    /// `http = [...]`.
+    pub http: Option<Span>,
 }
 
 /// An explicit binding in a component's `imports`.
@@ -171,6 +199,7 @@ impl ComponentDecl {
             instantiate: Instantiation::Lazy,
             max_memory: None,
             config: IndexMap::new(),
+            allow: AllowDecl::default(),
         }
     }
 
@@ -183,6 +212,12 @@ impl ComponentDecl {
     /// The same component with the `wasi:config/store` value `key` = `value`.
     pub fn with_config(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.config.insert(key.into(), Located::new(value.into()));
+        self
+    }
+
+    /// The same component with `grants` added to what it may reach.
+    pub fn with_grants(mut self, grants: &Grants) -> Self {
+        self.allow.grants = self.allow.grants.with(grants);
         self
     }
 
@@ -214,6 +249,7 @@ impl Workload {
             components: IndexMap::new(),
             exports: None,
             clusters: IndexMap::new(),
+            allow: AllowDecl::default(),
             text: None,
             base_dir: PathBuf::from("."),
         }
@@ -222,6 +258,13 @@ impl Workload {
     /// The same workload with one more component named `name`.
     pub fn with_component(mut self, name: impl Into<String>, component: ComponentDecl) -> Self {
         self.components.insert(name.into(), component);
+        self
+    }
+
+    /// The same workload with `grants` added to what every component may reach
+    /// (`[allow]`).
+    pub fn with_grants(mut self, grants: &Grants) -> Self {
+        self.allow.grants = self.allow.grants.with(grants);
         self
     }
 

@@ -557,7 +557,7 @@ fn compose_run_invoke_calls_async_exports() {
         let (plan, _) = plan(name);
         let host = ComposeHost::link(&plan, &plugins).expect("links");
         let mut store = host
-            .new_store(wasmtime_wasi::WasiCtx::builder().build())
+            .new_store(&compose_host::grants::Offer::default())
             .expect("store");
         host.invoke(&mut store, None, &Call::parse(call).unwrap())
     };

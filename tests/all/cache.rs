@@ -10,7 +10,6 @@ use compose_resolver::{Plan, resolve_file_with};
 use compose_tests::example_workload;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use wasmtime_wasi::WasiCtx;
 
 /// The shop, resolved for compose-host.
 fn shop() -> Plan {
@@ -42,7 +41,7 @@ fn link_and_greet(plan: &Plan, dir: &Path) -> (Vec<String>, Vec<Option<String>>)
     let host = Host::link_with(plan, &Plugins::builtin(), &options(dir, &compiled))
         .expect("the shop links");
     let mut store = host
-        .new_store(WasiCtx::builder().env("GREETING", "Hi").build())
+        .new_store(&compose_host::grants::Offer::default().env("GREETING", "Hi"))
         .expect("a store");
     let greet = Call::parse(r#"handler#greet("ann")"#).unwrap();
     let greetings = (0..2)

@@ -15,7 +15,6 @@ use postgres::{Client, NoTls};
 use std::io::Write;
 use std::sync::Arc;
 use wasmtime::Store;
-use wasmtime_wasi::WasiCtx;
 
 pub(crate) const KEYVALUE: &str = "wasi:keyvalue/store@0.2.0-draft";
 const LABELS: [&str; 2] = ["team-a-postgres", "team-b-postgres"];
@@ -114,7 +113,8 @@ pub(crate) fn invoke(host: &Host, store: &mut Store<HostState>, call: &str) -> S
 }
 
 pub(crate) fn new_store(host: &Host) -> Store<HostState> {
-    host.new_store(WasiCtx::builder().build()).unwrap()
+    host.new_store(&compose_host::grants::Offer::default())
+        .unwrap()
 }
 
 // --- postgres -----------------------------------------------------------------------------

@@ -14,7 +14,6 @@ use compose_linker::{Execution, LinkMode};
 use compose_resolver::{ComponentDecl, Instantiation, Plan, Workload, resolve};
 use compose_tests::example_workload;
 use std::collections::BTreeSet;
-use wasmtime_wasi::WasiCtx;
 
 /// What one call did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,9 +56,9 @@ fn run_as(
             crate::linker::chain(&e)
         )
     });
-    let wasi = WasiCtx::builder().env("GREETING", "Hey").build();
+    let offer = compose_host::grants::Offer::default().env("GREETING", "Hey");
     let mut store = host
-        .new_store(wasi)
+        .new_store(&offer)
         .expect("the eager components instantiate");
     let step = |call: &str, result, store: &wasmtime::Store<compose_host::HostState>| {
         let state = &store.data().workload;
@@ -332,7 +331,9 @@ fn a_trap_inside_a_fused_cluster_names_the_call_into_it_and_its_members() {
         LinkMode::Clusters,
         "the default"
     );
-    let mut store = host.new_store(WasiCtx::builder().build()).unwrap();
+    let mut store = host
+        .new_store(&compose_host::grants::Offer::default())
+        .unwrap();
     let call = Call::parse(r#"acme:app/handler@0.1.0#greet("")"#).unwrap();
     let error = host.invoke(&mut store, None, &call).unwrap_err();
     let text = format!("{error:#}: {}", crate::linker::chain(&error));

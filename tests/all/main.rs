@@ -5,6 +5,7 @@ mod backends;
 mod cache;
 mod command;
 mod compose;
+mod grants;
 mod graph;
 mod host;
 mod hybrid;

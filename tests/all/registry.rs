@@ -20,7 +20,6 @@ use compose_static::{ComposeOptions, Composition};
 use compose_tests::{example_workload, fixture_bytes};
 use std::io::Write;
 use std::path::Path;
-use wasmtime_wasi::WasiCtx;
 
 /// The registry's `HOST:PORT`, or `None` (after saying so) outside CI.
 fn registry(test: &str) -> Option<String> {
@@ -137,7 +136,7 @@ fn only_problem(result: Result<Plan, ResolveError>) -> Problem {
 fn greet(plan: &Plan) -> Vec<Option<String>> {
     let host = Host::link_with(plan, &Plugins::builtin(), &Default::default()).expect("links");
     let mut store = host
-        .new_store(WasiCtx::builder().env("GREETING", "Hi").build())
+        .new_store(&compose_host::grants::Offer::default().env("GREETING", "Hi"))
         .unwrap();
     let call = Call::parse(r#"handler#greet("ann")"#).unwrap();
     (0..2)

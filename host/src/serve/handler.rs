@@ -2,13 +2,15 @@
 //! `wasi:http` export, a store per request, and the log line of each request.
 
 use super::log::{Logger, Outcome, RequestFailure, RequestLog};
+use super::outgoing::{self, DenialLog, Policy};
 use super::p2::{self, INCOMING_HANDLER};
 use super::p3;
 use super::reuse::{Job, Reuse, Workers};
-use super::state::{ResponseSender, ServeState};
+use super::state::{ResponseSender, ServeState, Setup};
 use crate::define::define_host;
 use crate::engine::{EPOCH_TICK, EngineOptions, HostEngine};
 use crate::error::HostError;
+use crate::grants::Offer;
 use crate::plugin::Plugins;
 use bytes::Bytes;
 use compose_linker::{CompiledWorkload, Execution, WorkloadFunc};
@@ -77,6 +79,11 @@ pub struct ServeOptions {
     /// How a WASI 0.3 handler's instances serve several requests (a WASI 0.2 handler gets
     /// a store per request).
     pub reuse: Reuse,
+    /// What the components are offered (`--env`, `--dir`); each sees what its grants
+    /// allow.
+    pub offer: Offer,
+    /// Where outgoing requests that grants do not allow are logged.
+    pub denials: DenialLog,
 }
 
 /// The default of [`ServeOptions::max_concurrent_requests`].
@@ -91,6 +98,8 @@ impl Default for ServeOptions {
             max_concurrent_requests: MAX_CONCURRENT_REQUESTS,
             logger: Arc::new(|line| eprintln!("{line}")),
             reuse: Reuse::default(),
+            offer: Offer::default(),
+            denials: Arc::new(|denial| eprintln!("{denial}")),
         }
     }
 }
@@ -110,6 +119,8 @@ pub struct HttpWorkload {
     admitted: Arc<Semaphore>,
     /// For a WASI 0.3 handler whose instances are reused: the stores serving requests.
     workers: Option<Arc<Workers>>,
+    /// What each request's store is made from.
+    setup: Arc<Setup>,
 }
 
 impl HttpWorkload {
@@ -137,6 +148,17 @@ impl HttpWorkload {
         define_host(&mut linker, plan, plugins)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker.host())
             .map_err(HostError::define("wasi:http 0.2"))?;
+        let policy = Policy::new(plan, options.denials.clone());
+        outgoing::define_for_components(&mut linker, plan, &policy).map_err(HostError::from)?;
+        let setup = Arc::new(Setup {
+            plan: Arc::new(plan.clone()),
+            offer: options.offer.clone(),
+            policy,
+        });
+        // The offer is checked once before serving: a directory no component is granted,
+        // or one that cannot be opened, is an error at start, not a 500 per request.
+        crate::grants::contexts(plan, &options.offer, wasmtime_wasi::WasiCtx::builder)
+            .map_err(HostError::from)?;
         let p3 = (plan.exports.iter()).any(|e| names_match(p3::HANDLER, &e.name));
         if p3 {
             p3::add_to_linker(linker.host()).map_err(HostError::define("wasi:http 0.3"))?;
@@ -164,7 +186,14 @@ impl HttpWorkload {
         let workers = (p3 && options.reuse.max_requests > 1).then(|| {
             let deadlines = engine.timeout().is_some();
             let (workload, handle) = (workload.clone(), handle.clone());
-            let workers = Workers::new(options.reuse, workload, handle, deadlines, stores.clone());
+            let workers = Workers::new(
+                options.reuse,
+                workload,
+                handle,
+                deadlines,
+                stores.clone(),
+                setup.clone(),
+            );
             Arc::new(workers)
         });
         Ok(Self {
@@ -176,6 +205,7 @@ impl HttpWorkload {
             stores,
             admitted,
             workers,
+            setup,
         })
     }
 
@@ -305,7 +335,11 @@ impl HttpWorkload {
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
         let workload = &self.workload;
-        let mut store = Store::new(workload.engine(), ServeState::new(workload));
+        let state = match ServeState::new(workload, &self.setup) {
+            Ok(state) => state,
+            Err(error) => return Outcome::failed(&error.to_string()),
+        };
+        let mut store = Store::new(workload.engine(), state);
         self.engine.arm(workload, &mut store);
         let called = if self.p3 {
             p3::call_handler(workload, &self.handle, &mut store, request, sender).await

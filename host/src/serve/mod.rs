@@ -10,12 +10,12 @@
 //! request with status 500 and one log line naming the workload, the component, the
 //! interface and the function where it started; the next request gets fresh instances.
 //!
-//! Guests may not make outgoing HTTP requests (`wasi:http/outgoing-handler` answers
-//! `HTTP-request-denied`): the server has no TLS client, and a workload reaches other
-//! services through its named backends.
+//! Guests make outgoing HTTP requests to the origins their grants allow (deny by
+//! default, [`outgoing`]); every other one is answered `HTTP-request-denied`.
 
 mod handler;
 mod log;
+pub mod outgoing;
 mod p2;
 mod p3;
 mod reuse;

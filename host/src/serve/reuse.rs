@@ -14,7 +14,7 @@
 
 use super::log::{Outcome, RequestFailure};
 use super::p3;
-use super::state::{ResponseSender, ServeState};
+use super::state::{ResponseSender, ServeState, Setup};
 use bytes::Bytes;
 use compose_linker::{CompiledWorkload, WorkloadFunc};
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -81,6 +81,8 @@ pub(crate) struct Workers {
     deadlines: bool,
     /// With the pooling allocator, one permit per pooled store: a new worker waits for one.
     stores: Option<Arc<Semaphore>>,
+    /// What each store is made from.
+    setup: Arc<Setup>,
     slots: Mutex<Vec<Slot>>,
     next: AtomicU64,
 }
@@ -95,6 +97,7 @@ impl Workers {
         handle: WorkloadFunc,
         deadlines: bool,
         stores: Option<Arc<Semaphore>>,
+        setup: Arc<Setup>,
     ) -> Self {
         Self {
             reuse,
@@ -102,6 +105,7 @@ impl Workers {
             handle,
             deadlines,
             stores,
+            setup,
             slots: Mutex::new(Vec::new()),
             next: AtomicU64::new(0),
         }
@@ -199,7 +203,15 @@ impl Workers {
         _store_permit: Option<OwnedSemaphorePermit>,
     ) {
         let in_flight: InFlight = Arc::default();
-        let mut store = Store::new(self.workload.engine(), ServeState::new(&self.workload));
+        let state = match ServeState::new(&self.workload, &self.setup) {
+            Ok(state) => state,
+            Err(error) => {
+                self.remove(id);
+                let _ = first.done.send(Outcome::failed(error.to_string()));
+                return;
+            }
+        };
+        let mut store = Store::new(self.workload.engine(), state);
         self.workload.limit_memory(&mut store);
         if self.deadlines {
             watch_deadlines(&mut store, in_flight.clone());

@@ -1,16 +1,21 @@
-//! The store data of one request: the workload's instances, WASI, `wasi:http` (whose
-//! outgoing requests it refuses), and the channel its response goes out through.
+//! The store data of one request: the workload's instances, WASI (the store-wide context
+//! and the components' own, [`crate::grants`]), `wasi:http` (whose outgoing requests are
+//! checked against the grants, [`super::outgoing`]), and the channel its response goes
+//! out through.
 
+use super::outgoing::{Hooks, OutgoingView, Policy};
+use crate::grants::{GrantError, GrantsView, Offer, OwnContexts};
 use crate::plugin::HostView;
 use compose_linker::{CompiledWorkload, WorkloadState};
+use compose_resolver::Plan;
 use hyper::Response;
-use std::future::Future;
+use std::sync::Arc;
 use tokio::sync::oneshot;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// The store data of one request: the workload's instances, WASI, `wasi:http`, and the
 /// resource table they share.
@@ -18,20 +23,55 @@ pub struct ServeState {
     /// The workload's instances in this request's store.
     pub workload: WorkloadState,
     wasi: WasiCtx,
+    own: OwnContexts,
     http: WasiHttpCtx,
-    hooks: DenyOutgoing,
+    hooks: Hooks,
     table: ResourceTable,
 }
 
+/// What every request's store is made from: the plan (whose grants say what each
+/// component sees), what the server offers, and the outgoing-request policy.
+pub(crate) struct Setup {
+    pub(crate) plan: Arc<Plan>,
+    pub(crate) offer: Offer,
+    pub(crate) policy: Arc<Policy>,
+}
+
 impl ServeState {
-    pub(crate) fn new(workload: &CompiledWorkload<ServeState>) -> Self {
-        Self {
+    /// The store data of one request of `workload`.
+    ///
+    /// # Errors
+    /// [`GrantError`] when a granted directory cannot be opened.
+    pub(crate) fn new(
+        workload: &CompiledWorkload<ServeState>,
+        setup: &Setup,
+    ) -> Result<Self, GrantError> {
+        let base = || {
+            let mut builder = WasiCtx::builder();
+            builder.inherit_stdout().inherit_stderr();
+            builder
+        };
+        let (wasi, own) = crate::grants::contexts(&setup.plan, &setup.offer, base)?;
+        Ok(Self {
             workload: workload.new_state(),
-            wasi: WasiCtx::builder().inherit_stdout().inherit_stderr().build(),
+            wasi,
+            own,
             http: WasiHttpCtx::new(),
-            hooks: DenyOutgoing,
+            hooks: Hooks::new(setup.policy.clone()),
             table: ResourceTable::new(),
-        }
+        })
+    }
+}
+
+impl GrantsView for ServeState {
+    fn own(&mut self) -> (&mut OwnContexts, &mut ResourceTable) {
+        (&mut self.own, &mut self.table)
+    }
+}
+
+impl OutgoingView for ServeState {
+    fn hooks(&mut self) -> &mut Hooks {
+        &mut self.hooks
     }
 }
 
@@ -57,31 +97,6 @@ impl WasiHttpView for ServeState {
             table: &mut self.table,
             hooks: &mut self.hooks,
         }
-    }
-}
-
-/// `wasi:http` hooks that refuse outgoing requests: the server has no TLS client, and a
-/// workload reaches other services through its named backends.
-struct DenyOutgoing;
-
-impl WasiHttpHooks for DenyOutgoing {
-    fn send_request(
-        &mut self,
-        _request: http::Request<wasmtime_wasi_http::WasiBody>,
-        _options: Option<wasmtime_wasi_http::RequestOptions>,
-        _fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-    ) -> Box<
-        dyn Future<
-                Output = Result<
-                    (
-                        http::Response<wasmtime_wasi_http::WasiBody>,
-                        Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
-                    ),
-                    wasmtime_wasi_http::Error,
-                >,
-            > + Send,
-    > {
-        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
     }
 }
 
