@@ -15,8 +15,8 @@ mod registry;
 mod report;
 mod resolve;
 mod run;
-mod sources;
 mod serve;
+mod sources;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -82,12 +82,14 @@ pub(crate) fn finish<V>(span: &Span, outcome: &Result<V, impl AsError>) {
 
 #[cold]
 fn failed(span: &Span, error: &(dyn std::error::Error + 'static)) {
-    let mut causes = vec![error.to_string()];
+    // The first line of each cause: Wasmtime's backtrace context spans many.
+    let line = |e: &dyn std::error::Error| e.to_string().lines().next().unwrap_or("").to_owned();
+    let mut causes = vec![line(error)];
     let mut deadline = false;
     let mut source = error.source();
     while let Some(cause) = source {
         deadline |= is_deadline(cause);
-        causes.push(cause.to_string());
+        causes.push(line(cause));
         source = cause.source();
     }
     let outcome = if deadline || is_deadline(error) {

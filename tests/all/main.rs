@@ -16,3 +16,4 @@ mod resolve;
 mod robustness;
 mod serve;
 mod soundness;
+mod traces;
