@@ -7,6 +7,7 @@
 use crate::{profile, report};
 use compose_host::Call;
 use compose_host::EngineOptions;
+use compose_host::telemetry::{self, CallTree};
 use compose_host::{CommandError, CommandOptions, run_command};
 use compose_host::{Host, HostError};
 use compose_resolver::Plan;
@@ -39,6 +40,10 @@ pub struct Args {
     link: profile::Link,
     #[command(flatten)]
     cache: crate::cache::Flag,
+    /// After the result, print the call tree of the run on stderr: each instantiation and
+    /// call between components indented under its caller, with how long it took.
+    #[arg(long)]
+    trace: bool,
     /// The command's arguments (after `--`).
     #[arg(last = true, value_name = "ARGS", conflicts_with = "invoke")]
     args: Vec<String>,
@@ -48,6 +53,18 @@ pub struct Args {
 /// cannot be served fails before anything runs, as `compose check` reports it); a command
 /// exits with its own status.
 pub fn run(args: Args) -> ExitCode {
+    let tree = args.trace.then(CallTree::new);
+    if let Err(error) = telemetry::install(tree.clone()) {
+        return report::failure(&anyhow::Error::new(error));
+    }
+    let status = run_traced(&args);
+    if let Some(tree) = tree {
+        eprint!("{}", tree.render());
+    }
+    status
+}
+
+fn run_traced(args: &Args) -> ExitCode {
     let plugins = profile::plugins();
     let plan = match args.sources.resolve(&args.workload, &profile::profile()) {
         Ok(plan) => plan,
@@ -61,8 +78,10 @@ pub fn run(args: Args) -> ExitCode {
         compile: args.cache.compile_options(),
         ..EngineOptions::default()
     };
+    let call = args.invoke.as_deref().unwrap_or(compose_host::RUN);
+    let _span = telemetry::run_span(&plan.name, call).entered();
     let Some(invoke) = &args.invoke else {
-        return command(&args, &plan, limits);
+        return command(args, &plan, limits);
     };
     let result = Call::parse(invoke)
         .map_err(HostError::from)

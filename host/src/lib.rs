@@ -59,6 +59,7 @@ mod plugin;
 mod runtime;
 #[cfg(feature = "serve")]
 pub mod serve;
+pub mod telemetry;
 mod wasi_config;
 
 pub use check::check;
@@ -79,8 +80,8 @@ pub use plugin::{
 /// `memory` and (with the `postgres` feature) `postgres`.
 pub mod keyvalue {
     pub use crate::plugin::keyvalue::{
-        ATOMICS, BATCH, Bucket, Entry, Error, INTERFACE, KeyResponse, KeyValue, PAGE_SIZE, define,
-        define_blocking, interfaces,
+        ATOMICS, BATCH, Bucket, Entry, Error, INTERFACE, KeyResponse, KeyValue, PAGE_SIZE, Served,
+        define, define_blocking, interfaces,
     };
     pub use crate::plugin::memory::{MemoryPlugin, MemoryStore};
     #[cfg(feature = "postgres")]

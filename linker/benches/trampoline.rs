@@ -270,6 +270,36 @@ fn add_one<const CONCURRENCY_ON: bool>(bencher: Bencher, variant: &str) {
         });
 }
 
+/// (a) through compose-linker's typed trampoline (concurrency off) with no subscriber
+/// (`none`), with one that filters the `compose` spans out (`filtered`: what sampling off
+/// costs), and with a registry that records each span (`recording`, no layer).
+#[divan::bench(args = ["none", "filtered", "recording"], sample_count = 400)]
+fn add_one_traced(bencher: Bencher, subscriber: &str) {
+    use tracing_subscriber::layer::SubscriberExt;
+    let _guard = match subscriber {
+        "none" => None,
+        "filtered" => {
+            let off = tracing_subscriber::filter::filter_fn(|m| m.target() != "compose");
+            Some(tracing::subscriber::set_default(
+                tracing_subscriber::registry().with(off),
+            ))
+        }
+        _ => Some(tracing::subscriber::set_default(
+            tracing_subscriber::registry(),
+        )),
+    };
+    let mut driver = setup("library", false);
+    bencher
+        .counter(divan::counter::ItemsCount::new(N))
+        .bench_local(|| {
+            let (r,) = driver
+                .run_add
+                .call(&mut driver.store, (N,))
+                .expect("run-add");
+            assert_eq!(r, N);
+        });
+}
+
 /// (b) 1 KiB `string -> string`: 1000 calls of `echo` per iteration.
 #[divan::bench(args = VARIANTS, consts = [false, true], sample_count = 400)]
 fn echo_1k<const CONCURRENCY_ON: bool>(bencher: Bencher, variant: &str) {

@@ -80,7 +80,9 @@ use crate::instance::{check_poison, discard, ensure_instance, exit, state};
 use crate::resources::{map_params, map_results};
 use crate::runtime::{Failure, Route};
 use crate::state::Pending;
+use crate::trace;
 use std::sync::{Arc, Weak};
+use tracing::Instrument;
 use wasmtime::component::{Accessor, Func, LinkerInstance, Val, types};
 use wasmtime::{AsContextMut, Store, StoreContextMut};
 
@@ -105,9 +107,12 @@ pub(crate) fn define<T: Send + 'static>(
     instance.func_new_concurrent(name, move |accessor, _ty, params, results| {
         let route = route.clone();
         Box::pin(async move {
-            forward(accessor, &route, params, results)
-                .await
-                .map_err(|e| wasmtime::Error::new(*e))
+            let span = trace::call(&route.route);
+            let called = forward(accessor, &route, params, results)
+                .instrument(span.clone())
+                .await;
+            trace::finish(&span, &called);
+            called.map_err(|e| wasmtime::Error::new(*e))
         })
     })
 }

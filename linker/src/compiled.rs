@@ -9,7 +9,9 @@ use crate::instance::{
 };
 use crate::runtime::Runtime;
 use crate::state::{Names, WorkloadState};
+use crate::trace;
 use std::sync::Arc;
+use tracing::Instrument;
 use wasmtime::component::types::ComponentFunc;
 use wasmtime::component::{Component, ComponentExportIndex, Func, Val};
 use wasmtime::{AsContextMut, Engine, Store, StoreContextMut};
@@ -227,7 +229,21 @@ impl<T: 'static> CompiledWorkload<T> {
         params: &[Val],
         results: &mut [Val],
     ) -> Result<(), CallError> {
-        let mut store = store.as_context_mut();
+        let span = self.host_span(func);
+        let _entered = span.enter();
+        let called = self.call_in(store.as_context_mut(), func, params, results);
+        trace::finish(&span, &called);
+        called
+    }
+
+    /// [`CompiledWorkload::call`] inside its span.
+    fn call_in(
+        &self,
+        mut store: StoreContextMut<'_, T>,
+        func: &WorkloadFunc,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), CallError> {
         let runtime = &self.runtime;
         self.check_call(func, params, results)?;
         if runtime.is_async() {
@@ -248,6 +264,14 @@ impl<T: 'static> CompiledWorkload<T> {
         let (export, outer, generation) = self.enter_host(&mut store, func)?;
         let outcome = export.call(&mut store, params, results);
         self.leave_host(&mut store, func, (outer, generation), outcome)
+    }
+
+    /// The span of the host's call of `func` ([`trace::host_call`]).
+    #[inline]
+    fn host_span(&self, func: &WorkloadFunc) -> tracing::Span {
+        let component = &self.runtime.names.components[func.component];
+        let name = &func.name;
+        trace::host_call(component, name.interface.as_deref(), &name.function)
     }
 
     /// Enters the live instance of `func`'s component for a call by the host: the export,
@@ -338,6 +362,23 @@ impl<T: Send + 'static> CompiledWorkload<T> {
     ///
     /// [`Execution::Sync`]: crate::Execution::Sync
     pub async fn call_async(
+        &self,
+        store: &mut Store<T>,
+        func: &WorkloadFunc,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), CallError> {
+        let span = self.host_span(func);
+        let called = self
+            .call_async_in(store, func, params, results)
+            .instrument(span.clone())
+            .await;
+        trace::finish(&span, &called);
+        called
+    }
+
+    /// [`CompiledWorkload::call_async`] inside its span.
+    async fn call_async_in(
         &self,
         store: &mut Store<T>,
         func: &WorkloadFunc,

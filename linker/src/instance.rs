@@ -6,7 +6,9 @@ use crate::error::{CallError, FuncName, boxed};
 use crate::limits;
 use crate::runtime::{Failure, GetState, Runtime};
 use crate::state::{Live, Names, WorkloadState};
+use crate::trace;
 use std::sync::Arc;
+use tracing::{Instrument, Span};
 use wasmtime::StoreContextMut;
 use wasmtime::component::{Instance, InstancePre};
 
@@ -69,7 +71,9 @@ pub(crate) fn ensure_instance<T: 'static>(
         return Ok(());
     };
     let pre = &runtime.components[id].pre;
-    let instantiated = instantiate(pre, store, runtime.concurrent);
+    let span = instantiation_span(&runtime.names, id);
+    let instantiated = span.in_scope(|| instantiate(pre, store, runtime.concurrent));
+    trace::finish(&span, &instantiated.as_ref().map_err(Explained));
     end_instantiation(store, runtime, id, func, outer, instantiated)
 }
 
@@ -87,8 +91,36 @@ pub(crate) async fn ensure_instance_async<T: Send + 'static>(
         return Ok(());
     };
     let pre = &runtime.components[id].pre;
-    let instantiated = pre.instantiate_async(&mut *store).await;
+    let span = instantiation_span(&runtime.names, id);
+    let instantiated = pre
+        .instantiate_async(&mut *store)
+        .instrument(span.clone())
+        .await;
+    trace::finish(&span, &instantiated.as_ref().map_err(Explained));
     end_instantiation(store, runtime, id, func, outer, instantiated)
+}
+
+/// The span of instantiating component `id` ([`trace::instantiate`]).
+#[inline]
+fn instantiation_span(names: &Names, id: usize) -> Span {
+    if tracing::enabled!(target: "compose", tracing::Level::INFO) {
+        let mates: Vec<_> = names.mates[id]
+            .iter()
+            .map(|m| names.components[*m].clone())
+            .collect();
+        trace::instantiate(&names.components[id], &mates)
+    } else {
+        Span::none()
+    }
+}
+
+/// A failed instantiation's error as [`trace::finish`] reads it.
+struct Explained<'a>(&'a wasmtime::Error);
+
+impl trace::AsError for Explained<'_> {
+    fn as_error(&self) -> &(dyn std::error::Error + 'static) {
+        <wasmtime::Error as AsRef<dyn std::error::Error>>::as_ref(self.0)
+    }
 }
 
 /// The checks before instantiating component `id`: `None` when it already has a live

@@ -120,7 +120,7 @@
 // The modules, each using only those listed before it (`scripts/module-cycles.sh linker`):
 // `limits` (deadlines, the errors of passed limits), `error`, `state` (a store's
 // `WorkloadState`), `limiter` (its memory caps), `cluster` (link modes, fused clusters),
-// `runtime` (what trampolines reach: `Runtime`, `Route`), `instance` (instantiation,
+// `runtime` (what trampolines reach: `Runtime`, `Route`), `trace` (spans), `instance` (instantiation,
 // entering and leaving instances, poisoning), `resources` (handles that cross components),
 // `trampoline` (synchronous trampolines), `error_context`, `compiled` (`CompiledWorkload`),
 // `lookup` (its functions by name), `async_call` (concurrent trampolines and calls),
@@ -149,6 +149,7 @@ mod pool;
 mod resources;
 mod runtime;
 mod state;
+mod trace;
 mod trampoline;
 
 pub use builder::WorkloadLinker;
@@ -162,3 +163,4 @@ pub use limits::{DeadlineExceeded, Deadlines, MemoryLimitExceeded};
 pub use pool::PoolSizing;
 pub use runtime::Execution;
 pub use state::{LiveInstance, WorkloadState};
+pub use trace::{CALL_SPAN, INSTANTIATE_SPAN};

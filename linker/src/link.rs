@@ -440,6 +440,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             server: target.server,
             slot: *slot,
             export,
+            label: (target.import != target.export).then(|| target.import.into()),
             func,
             resources,
             has_resources: func_holds_resources(ty),

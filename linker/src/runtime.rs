@@ -87,6 +87,8 @@ pub(crate) struct Route<T: 'static> {
     pub(crate) slot: usize,
     pub(crate) export: ComponentExportIndex,
     pub(crate) func: FuncName,
+    /// The import's `implements` label, when it has one (its name is not the interface's).
+    pub(crate) label: Option<Box<str>>,
     /// The host resource types standing for the server's resources in the caller, with
     /// their names; empty when no parameter or result can hold a handle.
     pub(crate) resources: Vec<(u32, String)>,

@@ -10,7 +10,9 @@ use crate::error::{CallError, FuncName};
 use crate::instance::{check_poison, ensure_instance, ensure_instance_async, exit, state};
 use crate::resources::{map_params, map_results};
 use crate::runtime::{Execution, Failure, Route, Runtime};
+use crate::trace;
 use std::sync::{Arc, Weak};
+use tracing::Instrument;
 use wasmtime::StoreContextMut;
 use wasmtime::component::{
     ComponentNamedList, Func, Lift, LinkerInstance, Lower, TypedFunc, Val, types,
@@ -213,7 +215,20 @@ fn finish_dynamic<T: 'static>(
     Ok(())
 }
 
+/// A dynamic call in its span ([`trace::call`]).
 fn call_dynamic<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<(), Failure> {
+    let span = trace::call(route);
+    let called = span.in_scope(|| call_dynamic_in(store, route, params, results));
+    trace::finish(&span, &called);
+    called
+}
+
+fn call_dynamic_in<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     route: &Route<T>,
     params: &[Val],
@@ -225,7 +240,22 @@ fn call_dynamic<T: 'static>(
     finish_dynamic(store, route, generation, outcome, results)
 }
 
+/// [`call_dynamic`] on a fiber: the span is entered whenever the call's future is polled.
 async fn call_dynamic_async<T: Send + 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<(), Failure> {
+    let span = trace::call(route);
+    let called = call_dynamic_async_in(store, route, params, results)
+        .instrument(span.clone())
+        .await;
+    trace::finish(&span, &called);
+    called
+}
+
+async fn call_dynamic_async_in<T: Send + 'static>(
     store: &mut StoreContextMut<'_, T>,
     route: &Route<T>,
     params: &[Val],
@@ -268,7 +298,24 @@ where
     }
 }
 
+/// A typed call in its span ([`trace::call`]).
+#[inline]
 fn call_typed<T: 'static, P, R>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+    params: P,
+) -> Result<R, Failure>
+where
+    P: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
+    R: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
+{
+    let span = trace::call(route);
+    let called = span.in_scope(|| call_typed_in::<T, P, R>(store, route, params));
+    trace::finish(&span, &called);
+    called
+}
+
+fn call_typed_in<T: 'static, P, R>(
     store: &mut StoreContextMut<'_, T>,
     route: &Route<T>,
     params: P,
@@ -285,7 +332,25 @@ where
     outcome.map_err(|e| route.trap(e))
 }
 
+/// [`call_typed`] on a fiber: the span is entered whenever the call's future is polled.
 async fn call_typed_async<T: Send + 'static, P, R>(
+    store: &mut StoreContextMut<'_, T>,
+    route: &Route<T>,
+    params: P,
+) -> Result<R, Failure>
+where
+    P: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
+    R: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
+{
+    let span = trace::call(route);
+    let called = call_typed_async_in::<T, P, R>(store, route, params)
+        .instrument(span.clone())
+        .await;
+    trace::finish(&span, &called);
+    called
+}
+
+async fn call_typed_async_in<T: Send + 'static, P, R>(
     store: &mut StoreContextMut<'_, T>,
     route: &Route<T>,
     params: P,

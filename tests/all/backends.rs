@@ -182,7 +182,12 @@ fn async_increments(store: Arc<dyn KeyValue>, bucket: &str) -> Vec<u64> {
     config.wasm_component_model_implements(true);
     let engine = Engine::new(&config).unwrap();
     let mut linker = Linker::<Buckets>::new(&engine);
-    compose_host::keyvalue::define_blocking(&mut linker.instance(LABEL).unwrap(), store).unwrap();
+    compose_host::keyvalue::define_blocking(
+        &mut linker.instance(LABEL).unwrap(),
+        store,
+        compose_host::keyvalue::Served::new("postgres", LABEL),
+    )
+    .unwrap();
     let wat = workspace_root().join("fixtures/counter/counter.wat");
     let component = Component::new(&engine, wat::parse_file(&wat).unwrap()).unwrap();
     let pre = Arc::new(linker.instantiate_pre(&component).unwrap());

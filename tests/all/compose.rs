@@ -106,8 +106,12 @@ fn shop_linker(engine: &Engine, team_c: Arc<MemoryStore>) -> Linker<Host> {
             Ok((vec![("GREETING".to_owned(), "Hi".to_owned())],))
         })
         .unwrap();
-    compose_host::keyvalue::define(&mut linker.instance("team-c-postgres").unwrap(), team_c)
-        .unwrap();
+    compose_host::keyvalue::define(
+        &mut linker.instance("team-c-postgres").unwrap(),
+        team_c,
+        compose_host::keyvalue::Served::new("memory", "team-c-postgres"),
+    )
+    .unwrap();
     linker
 }
 
@@ -756,7 +760,12 @@ fn shop_wac_plug_leaves_labelled_imports_unfilled() {
     let mut linker = shop_linker(&engine, Arc::new(MemoryStore::default()));
     for team in ["team-a-postgres", "team-b-postgres"] {
         let store = Arc::new(MemoryStore::default());
-        compose_host::keyvalue::define(&mut linker.instance(team).unwrap(), store).unwrap();
+        compose_host::keyvalue::define(
+            &mut linker.instance(team).unwrap(),
+            store,
+            compose_host::keyvalue::Served::new("memory", team),
+        )
+        .unwrap();
     }
     let greet = |bytes: &[u8]| {
         let (mut store, instance) = instantiate(&engine, &linker, bytes, Host::default());

@@ -55,7 +55,11 @@ fn link_shop(team_c: Arc<MemoryStore>) -> CompiledWorkload<Host> {
     define_environment(linker.host()).expect("define get-environment");
     linker
         .backend("team-c-postgres", |kv| {
-            compose_host::keyvalue::define(kv, team_c)
+            compose_host::keyvalue::define(
+                kv,
+                team_c,
+                compose_host::keyvalue::Served::new("memory", "team-c-postgres"),
+            )
         })
         .expect("define backend");
     linker
@@ -580,8 +584,12 @@ fn the_linked_and_the_composed_workload_give_the_same_results() {
     let component = Component::new(engine, bytes).unwrap();
     let mut linker = Linker::<Host>::new(engine);
     define_environment(&mut linker).unwrap();
-    compose_host::keyvalue::define(&mut linker.instance("team-c-postgres").unwrap(), team_c())
-        .unwrap();
+    compose_host::keyvalue::define(
+        &mut linker.instance("team-c-postgres").unwrap(),
+        team_c(),
+        compose_host::keyvalue::Served::new("memory", "team-c-postgres"),
+    )
+    .unwrap();
     let mut store = Store::new(engine, host());
     let instance = linker.instantiate(&mut store, &component).unwrap();
     let composed: Vec<Vec<Val>> = SAME_CALLS
@@ -619,7 +627,11 @@ fn two_labels_served_by_the_host_reach_two_host_backends() {
     for (label, store) in ["team-a-postgres", "team-b-postgres"].iter().zip(&stores) {
         linker
             .backend(label, |kv| {
-                compose_host::keyvalue::define(kv, store.clone())
+                compose_host::keyvalue::define(
+                    kv,
+                    store.clone(),
+                    compose_host::keyvalue::Served::new("memory", label),
+                )
             })
             .unwrap();
     }

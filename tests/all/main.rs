@@ -17,3 +17,4 @@ mod resolve;
 mod robustness;
 mod serve;
 mod soundness;
+mod traces;

@@ -156,17 +156,50 @@ pub struct Bucket {
     name: Arc<str>,
 }
 
+/// Which backend a store serves, as the spans of its calls name it (`compose.plugin`,
+/// docs/tracing.md): the plugin and the label.
+#[derive(Debug, Clone)]
+pub struct Served {
+    /// The plugin's name (`memory`, `postgres`).
+    pub plugin: Arc<str>,
+    /// The `implements` label it serves.
+    pub label: Arc<str>,
+}
+
+impl Served {
+    /// The backend of `plugin` for `label`.
+    pub fn new(plugin: &str, label: &str) -> Self {
+        Self {
+            plugin: plugin.into(),
+            label: label.into(),
+        }
+    }
+
+    /// The span of one operation (not entered); a disabled span without a subscriber.
+    fn span(&self, operation: &str) -> tracing::Span {
+        tracing::info_span!(
+            target: "compose",
+            "compose.plugin",
+            plugin = &*self.plugin,
+            label = &*self.label,
+            operation,
+        )
+    }
+}
+
 /// Defines `wasi:keyvalue/store@0.2.0-draft` — the `bucket` resource, `open` and the
 /// bucket's methods — in `instance` (the label's linker instance), over `store`, as
-/// synchronous host functions: each operation runs on the calling thread.
+/// synchronous host functions: each operation runs on the calling thread, in a span
+/// naming `served`'s plugin and label.
 ///
 /// # Errors
 /// Wasmtime's, when a name is defined twice.
 pub fn define<T: HostView>(
     instance: &mut LinkerInstance<'_, T>,
     store: Arc<dyn KeyValue>,
+    served: Served,
 ) -> wasmtime::Result<()> {
-    define_with(instance, store, false)
+    define_with(instance, store, served, false)
 }
 
 /// [`define`] for a store whose operations block (they wait for a network service) in a
@@ -180,15 +213,19 @@ pub fn define<T: HostView>(
 pub fn define_blocking<T: HostView>(
     instance: &mut LinkerInstance<'_, T>,
     store: Arc<dyn KeyValue>,
+    served: Served,
 ) -> wasmtime::Result<()> {
-    define_with(instance, store, true)
+    define_with(instance, store, served, true)
 }
 
 fn define_with<T: HostView>(
     instance: &mut LinkerInstance<'_, T>,
     store: Arc<dyn KeyValue>,
+    served: Served,
     blocking: bool,
 ) -> wasmtime::Result<()> {
+    let served = Arc::new(served);
+    let open = served.clone();
     instance.resource("bucket", ResourceType::host::<Bucket>(), |mut cx, rep| {
         cx.data_mut()
             .table()
@@ -198,6 +235,7 @@ fn define_with<T: HostView>(
     instance.func_wrap(
         "open",
         move |mut cx: StoreContextMut<'_, T>, (name,): (String,)| {
+            let _span = open.span("open").entered();
             if let Err(error) = store.open(&name) {
                 return Ok((Err(error),));
             }
@@ -210,6 +248,7 @@ fn define_with<T: HostView>(
     )?;
     method(
         instance,
+        &served,
         "[method]bucket.get",
         blocking,
         |cx, (bucket, key): (_, String)| {
@@ -219,6 +258,7 @@ fn define_with<T: HostView>(
     )?;
     method(
         instance,
+        &served,
         "[method]bucket.set",
         blocking,
         |cx, (bucket, key, value): (_, String, Vec<u8>)| {
@@ -228,6 +268,7 @@ fn define_with<T: HostView>(
     )?;
     method(
         instance,
+        &served,
         "[method]bucket.delete",
         blocking,
         |cx, (bucket, key): (_, String)| {
@@ -237,6 +278,7 @@ fn define_with<T: HostView>(
     )?;
     method(
         instance,
+        &served,
         "[method]bucket.exists",
         blocking,
         |cx, (bucket, key): (_, String)| {
@@ -246,6 +288,7 @@ fn define_with<T: HostView>(
     )?;
     method(
         instance,
+        &served,
         "[method]bucket.list-keys",
         blocking,
         |cx, (bucket, cursor): (_, Option<u64>)| {
@@ -256,6 +299,7 @@ fn define_with<T: HostView>(
     // wasi:keyvalue/atomics
     method(
         instance,
+        &served,
         "increment",
         blocking,
         |cx, (bucket, key, delta): (_, String, u64)| {
@@ -266,6 +310,7 @@ fn define_with<T: HostView>(
     // wasi:keyvalue/batch
     method(
         instance,
+        &served,
         "get-many",
         blocking,
         |cx, (bucket, keys): (_, Vec<String>)| {
@@ -275,6 +320,7 @@ fn define_with<T: HostView>(
     )?;
     method(
         instance,
+        &served,
         "set-many",
         blocking,
         |cx, (bucket, entries): (_, Vec<(String, Vec<u8>)>)| {
@@ -284,6 +330,7 @@ fn define_with<T: HostView>(
     )?;
     method(
         instance,
+        &served,
         "delete-many",
         blocking,
         |cx, (bucket, keys): (_, Vec<String>)| {
@@ -303,7 +350,8 @@ type Operation<R> = Box<dyn FnOnce() -> R + Send>;
 /// tokio's blocking pool from an async host function.
 fn method<T: HostView, P, R>(
     instance: &mut LinkerInstance<'_, T>,
-    name: &str,
+    served: &Arc<Served>,
+    name: &'static str,
     blocking: bool,
     prepare: fn(&mut StoreContextMut<'_, T>, P) -> wasmtime::Result<Operation<R>>,
 ) -> wasmtime::Result<()>
@@ -312,15 +360,18 @@ where
     R: Send + Sync + 'static,
     (R,): ComponentNamedList + Lower + Send + Sync,
 {
+    let served = served.clone();
     if !blocking {
         return instance.func_wrap(name, move |mut cx, params: P| {
+            let _span = served.span(name).entered();
             Ok((prepare(&mut cx, params)?(),))
         });
     }
     instance.func_wrap_async(name, move |mut cx, params: P| {
+        let span = served.span(name);
         Box::new(async move {
             let operation = prepare(&mut cx, params)?;
-            let result = tokio::task::spawn_blocking(operation).await?;
+            let result = tokio::task::spawn_blocking(move || span.in_scope(operation)).await?;
             Ok((result,))
         })
     })

@@ -5,7 +5,7 @@
 //! label's lock for its whole run, so an `increment` or a batch is atomic.
 
 use super::framework::{BackendPlugin, HostView, Unavailable};
-use super::keyvalue::{self, Entry, Error, KeyResponse, KeyValue, PAGE_SIZE};
+use super::keyvalue::{self, Entry, Error, KeyResponse, KeyValue, PAGE_SIZE, Served};
 use compose_resolver::{BackendConfig, ConfigIssue, PlannedBackend, PluginSchema};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
@@ -58,7 +58,8 @@ impl<T: HostView> BackendPlugin<T> for MemoryPlugin {
         backend: &PlannedBackend,
         instance: &mut LinkerInstance<'_, T>,
     ) -> Result<(), Unavailable> {
-        super::keyvalue::define(instance, self.store(&backend.label))
+        let served = Served::new(Self::NAME, &backend.label);
+        super::keyvalue::define(instance, self.store(&backend.label), served)
             .map_err(|e| Unavailable::new(format!("defining its functions failed: {e:#}")))
     }
 }

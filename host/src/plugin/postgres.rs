@@ -28,7 +28,7 @@
 use super::framework::{BackendPlugin, HostView, Unavailable};
 use super::keys::KeyType;
 use super::keys::{self, KeyRule};
-use super::keyvalue::{self, Entry, Error, KeyResponse, KeyValue, PAGE_SIZE};
+use super::keyvalue::{self, Entry, Error, KeyResponse, KeyValue, PAGE_SIZE, Served};
 use super::postgres_tls;
 use compose_resolver::{BackendConfig, ConfigIssue, PlannedBackend, PluginSchema};
 use postgres::error::SqlState;
@@ -173,7 +173,8 @@ impl<T: HostView> BackendPlugin<T> for PostgresPlugin {
         instance: &mut LinkerInstance<'_, T>,
     ) -> Result<(), Unavailable> {
         let store = Arc::new(self.connect(backend)?);
-        super::keyvalue::define(instance, store).map_err(defining)
+        let served = Served::new(Self::NAME, &backend.label);
+        super::keyvalue::define(instance, store, served).map_err(defining)
     }
 
     /// Each query on tokio's blocking pool, so that a request waiting for the database
@@ -184,7 +185,8 @@ impl<T: HostView> BackendPlugin<T> for PostgresPlugin {
         instance: &mut LinkerInstance<'_, T>,
     ) -> Result<(), Unavailable> {
         let store = Arc::new(self.connect(backend)?);
-        super::keyvalue::define_blocking(instance, store).map_err(defining)
+        let served = Served::new(Self::NAME, &backend.label);
+        super::keyvalue::define_blocking(instance, store, served).map_err(defining)
     }
 }
 

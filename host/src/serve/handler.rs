@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::task::{AbortHandle, JoinHandle};
+use tracing::Instrument;
 use wasmtime::Store;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
@@ -230,6 +231,31 @@ impl HttpWorkload {
         let started = Instant::now();
         let method = request.method().to_string();
         let path = request.uri().path().to_owned();
+        let span = tracing::info_span!(
+            target: "compose",
+            "compose.request",
+            method = method.as_str(),
+            route = path.as_str(),
+            status = tracing::field::Empty,
+        );
+        let response = self.respond_in(request, started, method, path, &span).await;
+        span.record("status", response.status().as_u16());
+        response
+    }
+
+    /// [`HttpWorkload::respond`] in the request's `span`.
+    async fn respond_in<B>(
+        self: Arc<Self>,
+        request: Request<B>,
+        started: Instant,
+        method: String,
+        path: String,
+        span: &tracing::Span,
+    ) -> Response<HyperOutgoingBody>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
         let log = Pending {
             workload: self.clone(),
             method,
@@ -241,7 +267,7 @@ impl HttpWorkload {
             return busy_response();
         };
         let (sender, receiver) = oneshot::channel();
-        let running = self.start(request, sender, admitted).await;
+        let running = self.start(request, sender, admitted, span).await;
         // A guest blocked in a host call is interrupted only when it returns to its code:
         // the client is answered at the deadline all the same, and the request's task
         // (with its store) is dropped.
@@ -289,6 +315,7 @@ impl HttpWorkload {
         request: Request<B>,
         sender: ResponseSender,
         admitted: OwnedSemaphorePermit,
+        span: &tracing::Span,
     ) -> Running
     where
         B: Body<Data = Bytes> + Send + 'static,
@@ -318,10 +345,13 @@ impl HttpWorkload {
             None => None,
         };
         let this = self.clone();
-        let task = tokio::spawn(async move {
-            let _permits = (admitted, permit);
-            this.run(request, sender).await
-        });
+        let task = tokio::spawn(
+            async move {
+                let _permits = (admitted, permit);
+                this.run(request, sender).await
+            }
+            .instrument(span.clone()),
+        );
         Running {
             task: Some(task.abort_handle()),
             done: Box::pin(outcome_of(task)),

@@ -1,0 +1,238 @@
+//! What a host does with the spans of a workload (docs/tracing.md): the span of one
+//! `compose run` ([`run_span`]), and [`CallTree`], a subscriber layer that records the
+//! spans of target `compose` as a tree and prints it (`compose run --trace`).
+//!
+//! The libraries only emit spans; a program installs the subscriber, as the `compose`
+//! command does with [`install`].
+
+use std::fmt::{self, Write as _};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Metadata, Subscriber, field};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+
+/// The name of the span of one `compose run` ([`run_span`]).
+pub const RUN_SPAN: &str = "compose.run";
+
+/// The span of one `compose run` of `workload`: `call` is the `--invoke` expression, or
+/// `wasi:cli/run` for a command. Enter it around making the store and calling, so that
+/// the eager components' instantiation and the call nest under it.
+pub fn run_span(workload: &str, call: &str) -> tracing::Span {
+    tracing::info_span!(target: "compose", "compose.run", workload, call)
+}
+
+/// Why [`install`] failed: a global subscriber was installed already.
+#[derive(Debug, thiserror::Error)]
+#[error("a tracing subscriber is installed already")]
+pub struct InstallError(#[from] tracing::subscriber::SetGlobalDefaultError);
+
+/// Installs the process's subscriber: `tree`, when given, records every span of target
+/// `compose`. With nothing to install, installs nothing, so that spans cost nothing.
+///
+/// # Errors
+/// [`InstallError`] when a global subscriber is installed already.
+pub fn install(tree: Option<CallTree>) -> Result<(), InstallError> {
+    let Some(tree) = tree else {
+        return Ok(());
+    };
+    let subscriber = tracing_subscriber::registry().with(tree);
+    tracing::subscriber::set_global_default(subscriber)?;
+    Ok(())
+}
+
+/// A layer that records the spans of target `compose` (instantiations, calls, plugin
+/// calls, runs and requests) as a tree, each under the span that was current when it
+/// began, with its fields and how long it was open. Clones share one tree.
+#[derive(Clone, Default)]
+pub struct CallTree {
+    tree: Arc<Mutex<Tree>>,
+}
+
+#[derive(Default)]
+struct Tree {
+    nodes: Vec<Node>,
+    roots: Vec<usize>,
+}
+
+struct Node {
+    name: &'static str,
+    fields: Vec<(&'static str, String)>,
+    children: Vec<usize>,
+    opened: Instant,
+    elapsed: Option<Duration>,
+}
+
+/// Where a span's node is in the tree (kept in the span's extensions).
+struct Place(usize);
+
+impl CallTree {
+    /// An empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Tree> {
+        self.tree.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The tree as text: one line per span, indented two spaces under its parent, in the
+    /// order the spans began, each ending in how long it was open (`(0.125 ms)`; `(open)`
+    /// for a span not closed yet).
+    pub fn render(&self) -> String {
+        let tree = self.lock();
+        let mut out = String::new();
+        for &root in &tree.roots {
+            tree.render(root, 0, &mut out);
+        }
+        out
+    }
+}
+
+impl Tree {
+    fn render(&self, id: usize, depth: usize, out: &mut String) {
+        let node = &self.nodes[id];
+        let _ = write!(out, "{:indent$}{node}", "", indent = depth * 2);
+        match node.elapsed {
+            Some(elapsed) => {
+                let _ = writeln!(out, " ({:.3} ms)", elapsed.as_secs_f64() * 1e3);
+            }
+            None => out.push_str(" (open)\n"),
+        }
+        for &child in &node.children {
+            self.render(child, depth + 1, out);
+        }
+    }
+}
+
+impl Node {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One line: what the span is, in words, then the outcome and error when it has them.
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let get = |name| self.field(name).unwrap_or("?");
+        match self.name {
+            "compose.run" => write!(f, "run {} {}", get("workload"), get("call"))?,
+            "compose.instantiate" => {
+                write!(f, "instantiate {}", get("component"))?;
+                if let Some(cluster) = self.field("cluster") {
+                    write!(f, " (fused with {cluster})")?;
+                }
+            }
+            "compose.call" => {
+                write!(f, "call {} -> {} ", get("caller"), get("callee"))?;
+                if let Some(interface) = self.field("interface") {
+                    write!(f, "{interface}#")?;
+                }
+                f.write_str(get("function"))?;
+                if let Some(label) = self.field("label") {
+                    write!(f, " (label {label})")?;
+                }
+            }
+            "compose.plugin" => write!(
+                f,
+                "plugin {} {} {}",
+                get("plugin"),
+                get("label"),
+                get("operation")
+            )?,
+            "compose.request" => write!(f, "request {} {}", get("method"), get("route"))?,
+            name => {
+                f.write_str(name)?;
+                for (field, value) in &self.fields {
+                    write!(f, " {field}={value}")?;
+                }
+            }
+        }
+        for (field, value) in &self.fields {
+            if matches!(*field, "outcome" | "status") {
+                write!(f, ": {value}")?;
+            }
+        }
+        if let Some(error) = self.field("error") {
+            write!(f, " ({error})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects a span's fields as text.
+struct Fields<'a>(&'a mut Vec<(&'static str, String)>);
+
+impl field::Visit for Fields<'_> {
+    fn record_str(&mut self, field: &field::Field, value: &str) {
+        self.0.push((field.name(), value.to_owned()));
+    }
+
+    fn record_debug(&mut self, field: &field::Field, value: &dyn fmt::Debug) {
+        self.0.push((field.name(), format!("{value:?}")));
+    }
+}
+
+impl<S> Layer<S> for CallTree
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
+        metadata.target() == "compose"
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else {
+            return;
+        };
+        let mut fields = Vec::new();
+        attrs.record(&mut Fields(&mut fields));
+        let parent = span
+            .parent()
+            .and_then(|parent| parent.extensions().get::<Place>().map(|p| p.0));
+        let mut tree = self.lock();
+        let place = tree.nodes.len();
+        tree.nodes.push(Node {
+            name: attrs.metadata().name(),
+            fields,
+            children: Vec::new(),
+            opened: Instant::now(),
+            elapsed: None,
+        });
+        match parent {
+            Some(parent) => tree.nodes[parent].children.push(place),
+            None => tree.roots.push(place),
+        }
+        drop(tree);
+        span.extensions_mut().insert(Place(place));
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(place) = ctx
+            .span(id)
+            .and_then(|s| s.extensions().get::<Place>().map(|p| p.0))
+        else {
+            return;
+        };
+        let mut fields = Vec::new();
+        values.record(&mut Fields(&mut fields));
+        self.lock().nodes[place].fields.extend(fields);
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(place) = ctx
+            .span(&id)
+            .and_then(|s| s.extensions().get::<Place>().map(|p| p.0))
+        else {
+            return;
+        };
+        let mut tree = self.lock();
+        let node = &mut tree.nodes[place];
+        node.elapsed = Some(node.opened.elapsed());
+    }
+}

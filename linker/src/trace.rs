@@ -1,0 +1,126 @@
+//! The linker's spans (the `tracing` crate, target `compose`): one per instantiation
+//! ([`INSTANTIATE_SPAN`]) and one per call that crosses the linker ([`CALL_SPAN`]: a trampoline
+//! between components, or the host's call into the workload). A fused cluster's calls
+//! inside it cross no trampoline, so the cluster shows as one span at its boundary.
+//!
+//! With no subscriber, or one that does not want target `compose`, making a span is an
+//! atomic load and a branch: the fields are neither evaluated nor recorded, and
+//! [`finish`] does nothing for a disabled span. What a subscriber receives is
+//! documented in docs/tracing.md.
+
+use crate::error::CallError;
+use crate::limits::DeadlineExceeded;
+use crate::runtime::Route;
+use tracing::Span;
+use tracing::field::Empty;
+
+/// The name of the span of one call that crosses the linker.
+pub const CALL_SPAN: &str = "compose.call";
+/// The name of the span of one instantiation.
+pub const INSTANTIATE_SPAN: &str = "compose.instantiate";
+
+/// The span of one call through `route` (not entered).
+#[inline]
+pub(crate) fn call<T>(route: &Route<T>) -> Span {
+    tracing::info_span!(
+        target: "compose",
+        "compose.call",
+        caller = route.names.components[route.caller].as_str(),
+        callee = route.names.components[route.server].as_str(),
+        interface = route.func.interface.as_deref(),
+        function = route.func.function.as_str(),
+        label = route.label.as_deref(),
+        outcome = Empty,
+        error = Empty,
+    )
+}
+
+/// The span of the host's call of `function` (in `interface`) of `component`.
+#[inline]
+pub(crate) fn host_call(component: &str, interface: Option<&str>, function: &str) -> Span {
+    tracing::info_span!(
+        target: "compose",
+        "compose.call",
+        caller = "host",
+        callee = component,
+        interface,
+        function,
+        outcome = Empty,
+        error = Empty,
+    )
+}
+
+/// The span of instantiating `component` (with `cluster`, the other members of its fused
+/// cluster, which the one instance stands for).
+#[inline]
+pub(crate) fn instantiate(component: &str, cluster: &[String]) -> Span {
+    tracing::info_span!(
+        target: "compose",
+        "compose.instantiate",
+        component,
+        cluster = (!cluster.is_empty()).then(|| tracing::field::display(cluster.join(", "))),
+        outcome = Empty,
+        error = Empty,
+    )
+}
+
+/// Records how the call or instantiation of `span` ended: `ok`, `deadline` (its deadline
+/// passed, anywhere below it) or `trap` (any other failure), with the error's chain of
+/// causes. Nothing for a disabled span.
+#[inline]
+pub(crate) fn finish<V>(span: &Span, outcome: &Result<V, impl AsError>) {
+    if span.is_disabled() {
+        return;
+    }
+    match outcome {
+        Ok(_) => {
+            span.record("outcome", "ok");
+        }
+        Err(error) => failed(span, error.as_error()),
+    }
+}
+
+#[cold]
+fn failed(span: &Span, error: &(dyn std::error::Error + 'static)) {
+    // The first line of each cause: Wasmtime's backtrace context spans many.
+    let line = |e: &dyn std::error::Error| e.to_string().lines().next().unwrap_or("").to_owned();
+    let mut causes = vec![line(error)];
+    let mut deadline = false;
+    let mut source = error.source();
+    while let Some(cause) = source {
+        deadline |= is_deadline(cause);
+        causes.push(line(cause));
+        source = cause.source();
+    }
+    let outcome = if deadline || is_deadline(error) {
+        "deadline"
+    } else {
+        "trap"
+    };
+    span.record("outcome", outcome);
+    span.record("error", causes.join(": ").as_str());
+}
+
+/// Whether `error` says a deadline passed: [`DeadlineExceeded`], or Wasmtime's epoch
+/// interruption before the linker explained it.
+fn is_deadline(error: &(dyn std::error::Error + 'static)) -> bool {
+    error.is::<DeadlineExceeded>()
+        || error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt)
+}
+
+/// An error whose chain [`finish`] reads.
+pub(crate) trait AsError {
+    fn as_error(&self) -> &(dyn std::error::Error + 'static);
+}
+
+impl AsError for CallError {
+    fn as_error(&self) -> &(dyn std::error::Error + 'static) {
+        self
+    }
+}
+
+impl AsError for Box<CallError> {
+    fn as_error(&self) -> &(dyn std::error::Error + 'static) {
+        &**self
+    }
+}
