@@ -5,6 +5,7 @@ mod backends;
 mod cache;
 mod command;
 mod compose;
+mod cost;
 mod graph;
 mod host;
 mod hybrid;
