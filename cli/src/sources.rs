@@ -91,4 +91,3 @@ fn said(pulled: &[Pulled]) {
         );
     }
 }
-

@@ -19,6 +19,7 @@ mod capacity;
 mod counts;
 mod reach;
 mod report;
+mod text;
 
 pub use capacity::{Capacity, Limits, capacity};
 pub use counts::{Counts, PAGE, count};
