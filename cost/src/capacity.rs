@@ -47,7 +47,7 @@ pub struct Capacity {
 /// call are not counted (see docs/cost.md: predicted, not measured).
 pub fn capacity(call: &Counts, limits: &Limits) -> Capacity {
     let bytes = call.memory_initial_bytes.max(crate::PAGE);
-    let by = |total: u64, each: u64| if each == 0 { u64::MAX } else { total / each };
+    let by = |total: u64, each: u64| total.checked_div(each).unwrap_or(u64::MAX);
     let candidates = [
         ("memory", by(limits.memory_bytes, bytes)),
         (

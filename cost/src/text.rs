@@ -54,15 +54,8 @@ impl fmt::Display for Report {
             writeln!(f, "\n{}: one call instantiates (predicted)", entry.export)?;
             writeln!(
                 f,
-                "  {:<14} {:>10} {:>9} {:>8} {:>12} {:>8} {:>10}  {}",
-                "link",
-                "components",
-                "core inst",
-                "memories",
-                "initial",
-                "per GiB",
-                "in flight",
-                "first limit"
+                "  {:<14} {:>10} {:>9} {:>8} {:>12} {:>8} {:>10}  first limit",
+                "link", "components", "core inst", "memories", "initial", "per GiB", "in flight",
             )?;
             for m in &entry.modes {
                 let (k, c) = (&m.counts, &m.capacity);
