@@ -7,6 +7,7 @@
 mod build;
 mod cache;
 mod check;
+mod cost;
 mod graph;
 mod offer;
 mod output;
@@ -47,6 +48,8 @@ enum Command {
     Graph(graph::Args),
     /// Check that this host can serve a workload now: its interfaces and every backend.
     Check(check::Args),
+    /// What one call costs in Wasm instances and memory, and how many calls a host holds.
+    Cost(cost::Args),
     /// Show or clean the cache of compiled components.
     Cache(cache::Args),
     /// Pull every registry source of a workload and record its digest in compose.lock.
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Check(args) => check::run(args),
+        Command::Cost(args) => cost::run(args),
         Command::Cache(args) => cache::run(args),
         Command::Lock(args) => registry::lock(args),
         Command::Push(args) => registry::push(args),

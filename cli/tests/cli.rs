@@ -1022,3 +1022,32 @@ fn the_cache_is_in_compose_cache_dir_else_where_the_xdg_base_directory_spec_says
     );
     assert_eq!(dir(&[("HOME", "/h")]), "/h/.cache/compose");
 }
+
+#[test]
+fn cost_prints_json_whose_counts_add_up_and_refuses_a_size_without_unit() {
+    let out = compose(&[
+        "cost",
+        "fixtures/web/workload.toml",
+        "--format",
+        "json",
+        "--memory",
+        "1GiB",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["limits"]["memory_bytes"], 1u64 << 30);
+    let sum: u64 = json["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["counts"]["core_instances"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        json["entries"][0]["modes"][2]["counts"]["core_instances"],
+        sum
+    );
+    let text_out = compose(&["cost", "fixtures/web/workload.toml"]);
+    assert!(text(&text_out.stdout).contains("first limit"));
+    let bad = compose(&["cost", "fixtures/web/workload.toml", "--memory", "8"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

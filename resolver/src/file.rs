@@ -109,7 +109,7 @@ enum RawSize {
 /// Parses `max-memory`: a positive whole number and one of the units `B`, `KiB`, `MiB`,
 /// `GiB` (powers of 1024, as Wasmtime's own limits are), optionally separated by spaces.
 /// Returns the number of bytes, or why the text is not a size.
-fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let digits = text
         .find(|c: char| !c.is_ascii_digit())

@@ -63,6 +63,7 @@ mod diagnostic;
 mod error;
 mod exports;
 mod file;
+pub use file::parse_size;
 mod finish;
 mod grant_checks;
 mod grants;

@@ -865,7 +865,7 @@ fn no_two_modules_of_a_crate_import_from_each_other() {
     let output = std::process::Command::new("bash")
         .arg(&script)
         .args([
-            "resolver", "compose", "linker", "host", "graph", "cli", "registry",
+            "resolver", "compose", "linker", "host", "graph", "cli", "registry", "cost",
         ])
         .output()
         .expect("bash runs the script");

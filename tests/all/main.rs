@@ -5,6 +5,7 @@ mod backends;
 mod cache;
 mod command;
 mod compose;
+mod cost;
 mod grants;
 mod graph;
 mod host;

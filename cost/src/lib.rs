@@ -1,0 +1,27 @@
+//! What a workload costs in WebAssembly instances and memory, and how many calls a host
+//! holds at once.
+//!
+//! ```no_run
+//! let plan = compose_resolver::resolve_file("fixtures/shop/workload.toml").unwrap();
+//! let report = compose_cost::report(&plan, 8 << 30).unwrap();
+//! for entry in &report.entries {
+//!     println!("{}: {:?}", entry.export, entry.modes[0].capacity.in_flight);
+//! }
+//! ```
+//!
+//! Static figures are counted from the binaries ([`count`]); which components a call
+//! reaches comes from the plan's bindings ([`reached`]); the capacity is arithmetic over
+//! both ([`capacity`]). Nothing here runs a component: every figure is predicted.
+
+#![deny(missing_docs)]
+
+mod capacity;
+mod counts;
+mod reach;
+mod report;
+mod text;
+
+pub use capacity::{Capacity, Limits, capacity};
+pub use counts::{Counts, PAGE, count};
+pub use reach::{LinkMode, reached};
+pub use report::{ComponentCost, EntryCost, ModeCost, Report, ReportError, report};
