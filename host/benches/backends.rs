@@ -61,7 +61,7 @@ fn linked(plugin: &str, url: Option<&str>) -> (Host, Store<HostState>, WorkloadF
     let plan = resolve_with(&workload, &plugins.profile()).expect("resolves");
     let host = Host::link(&plan, &plugins).expect("links");
     let mut store = host
-        .new_store(wasmtime_wasi::WasiCtx::builder().build())
+        .new_store(&compose_host::grants::Offer::default())
         .expect("a store");
     let workload = host.workload();
     let put = workload.func(Some("teams"), "put").unwrap();

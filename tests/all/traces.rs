@@ -10,7 +10,6 @@ use compose_tests::example_workload;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use tracing_subscriber::layer::SubscriberExt;
-use wasmtime_wasi::WasiCtx;
 
 /// `tree`'s text with every duration masked (`(0.125 ms)` becomes `(… ms)`).
 fn masked(tree: &CallTree) -> String {
@@ -33,7 +32,9 @@ fn run_shop(tree: &CallTree, call: &str) -> Option<String> {
     let subscriber = tracing_subscriber::registry().with(tree.clone());
     tracing::subscriber::with_default(subscriber, || {
         let _run = run_span(&plan.name, call).entered();
-        let mut store = host.new_store(WasiCtx::builder().build()).unwrap();
+        let mut store = host
+            .new_store(&compose_host::grants::Offer::default())
+            .unwrap();
         let parsed = Call::parse(call).unwrap();
         host.invoke(&mut store, None, &parsed).unwrap()
     })

@@ -367,7 +367,7 @@ impl HttpWorkload {
         let workload = &self.workload;
         let state = match ServeState::new(workload, &self.setup) {
             Ok(state) => state,
-            Err(error) => return Outcome::failed(&error.to_string()),
+            Err(error) => return Outcome::failed(error.to_string()),
         };
         let mut store = Store::new(workload.engine(), state);
         self.engine.arm(workload, &mut store);
