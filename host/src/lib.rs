@@ -23,22 +23,23 @@
 //!
 //! ```
 //! use compose_host::{Call, Host, HostState, Plugins};
+//! use compose_host::grants::Offer;
 //! use compose_resolver::resolve_file_with;
-//! use wasmtime_wasi::WasiCtx;
 //!
 //! let plugins = Plugins::<HostState>::builtin();
 //! let workload = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/shop/workload.toml");
 //! let plan = resolve_file_with(workload, &plugins.profile())?;
 //! let host = Host::link(&plan, &plugins)?;
-//! let mut store = host.new_store(WasiCtx::builder().env("GREETING", "Hi").build())?;
+//! // Deny by default: the shop's `[allow]` grants GREETING to its components.
+//! let mut store = host.new_store(&Offer::default().env("GREETING", "Hi"))?;
 //! let greet = Call::parse(r#"handler#greet("ann")"#)?;
 //! assert_eq!(host.invoke(&mut store, None, &greet)?.as_deref(), Some(r#""Hi, ann! (#1)""#));
 //! assert_eq!(host.invoke(&mut store, None, &greet)?.as_deref(), Some(r#""Hi, ann! (#2)""#));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Hosts with store data of their own implement [`HostView`] (and `wasmtime_wasi`'s
-//! `WasiView`) and call [`define_host`] on their own
+//! Hosts with store data of their own implement [`HostView`], [`grants::GrantsView`] (and
+//! `wasmtime_wasi`'s `WasiView`) and call [`define_host`] on their own
 //! [`WorkloadLinker`](compose_linker::WorkloadLinker), with the built-in plugins or
 //! plugins of their own.
 //!
