@@ -14,7 +14,7 @@ use compose_resolver::{Plan, names_match};
 use std::path::PathBuf;
 use wasmtime::Store;
 use wasmtime::component::Val;
-use wasmtime_wasi::{I32Exit, WasiCtx};
+use wasmtime_wasi::I32Exit;
 
 /// The interface a command exports (any 0.2.x release).
 pub const RUN: &str = "wasi:cli/run@0.2.0";
@@ -98,12 +98,7 @@ pub fn run_command(
         .compile(|state| &mut state.workload)
         .map_err(HostError::from)?;
     let func = workload.func(Some(run), "run").map_err(HostError::from)?;
-    let (wasi, own) = crate::grants::contexts(plan, &offer(options), || {
-        let mut builder = WasiCtx::builder();
-        builder.inherit_stdout().inherit_stderr();
-        builder
-    })
-    .map_err(HostError::from)?;
+    let (wasi, own) = crate::grants::contexts(plan, &offer(options)).map_err(HostError::from)?;
     let state = HostState::new(&workload, wasi, own);
     let mut store = Store::new(engine.engine(), state);
     engine.arm(&workload, &mut store);

@@ -121,18 +121,14 @@ fn store_wide(plan: &Plan) -> &Grants {
     }
 }
 
-/// The store-wide WASI context and the components' own ones for one store of `plan`:
-/// `base` gives each context its standard streams and clocks, then the offer's arguments
-/// and the granted part of its environment and directories are added.
+/// The store-wide WASI context and the components' own ones for one store of `plan`: each
+/// with the host's standard output and error, the offer's arguments (and standard input,
+/// if it says so) and the granted part of its environment and directories.
 ///
 /// # Errors
 /// [`GrantError::Ungranted`] for an offered directory no component is granted;
 /// [`GrantError::Dir`] when a granted directory cannot be opened.
-pub fn contexts(
-    plan: &Plan,
-    offer: &Offer,
-    base: impl Fn() -> WasiCtxBuilder,
-) -> Result<(WasiCtx, OwnContexts), GrantError> {
+pub fn contexts(plan: &Plan, offer: &Offer) -> Result<(WasiCtx, OwnContexts), GrantError> {
     if let Some((host, guest)) = (offer.dirs.iter())
         .find(|(_, guest)| !plan.components.iter().any(|c| grants_dir(&c.grants, guest)))
     {
@@ -141,13 +137,13 @@ pub fn contexts(
             guest: guest.clone(),
         });
     }
-    let shared = context(base(), store_wide(plan), offer, "every component")?;
+    let shared = context(store_wide(plan), offer, "every component")?;
     let mut own = OwnContexts::default();
     if per_component(plan) {
         for component in &plan.components {
             let needed = imports(component, ENVIRONMENT) || imports(component, PREOPENS);
             own.contexts.push(match needed {
-                true => Some(context(base(), &component.grants, offer, &component.name)?),
+                true => Some(context(&component.grants, offer, &component.name)?),
                 false => None,
             });
         }
@@ -159,15 +155,11 @@ fn grants_dir(grants: &Grants, guest: &str) -> bool {
     grants.dirs.iter().any(|d| d.guest == guest)
 }
 
-/// `builder` with the offer's arguments and the part of its environment and directories
-/// that `grants` allow (`who`, for errors).
-fn context(
-    mut builder: WasiCtxBuilder,
-    grants: &Grants,
-    offer: &Offer,
-    who: &str,
-) -> Result<WasiCtx, GrantError> {
-    builder.args(&offer.args);
+/// A context with the host's standard output and error, the offer's arguments and the
+/// part of its environment and directories that `grants` allow (`who`, for errors).
+fn context(grants: &Grants, offer: &Offer, who: &str) -> Result<WasiCtx, GrantError> {
+    let mut builder = WasiCtxBuilder::new();
+    builder.inherit_stdout().inherit_stderr().args(&offer.args);
     if offer.stdin {
         builder.inherit_stdin();
     }

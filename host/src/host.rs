@@ -117,12 +117,7 @@ impl Host {
     /// [`HostError::Grants`] when a granted directory cannot be opened or an offered one
     /// is granted to no component; an eager component fails to instantiate.
     pub fn new_store(&self, offer: &Offer) -> Result<Store<HostState>, HostError> {
-        let base = || {
-            let mut builder = WasiCtx::builder();
-            builder.inherit_stdout().inherit_stderr();
-            builder
-        };
-        let (wasi, own) = crate::grants::contexts(&self.plan, offer, base)?;
+        let (wasi, own) = crate::grants::contexts(&self.plan, offer)?;
         let state = HostState::new(&self.workload, wasi, own);
         let mut store = Store::new(self.workload.engine(), state);
         self.engine.arm(&self.workload, &mut store);

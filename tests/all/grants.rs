@@ -21,6 +21,12 @@ fn shop_granting_greeting_to(component: &str) -> Plan {
     resolve_with(&workload, &HostProfile::any()).expect("the shop resolves")
 }
 
+/// Example workload `name`, resolved for any host.
+fn example(name: &str) -> Plan {
+    let workload = Workload::from_file(example_workload(name)).unwrap();
+    resolve_with(&workload, &HostProfile::any()).expect("the example resolves")
+}
+
 fn greet(plan: &Plan, mode: LinkMode) -> Result<String, HostError> {
     let options = EngineOptions {
         link: mode,
@@ -46,11 +52,7 @@ fn a_component_sees_only_the_variables_it_is_granted_even_in_one_store() {
 
 #[test]
 fn the_workloads_allow_table_grants_every_component() {
-    let plan = resolve_with(
-        &Workload::from_file(example_workload("shop")).unwrap(),
-        &HostProfile::any(),
-    )
-    .unwrap();
+    let plan = example("shop");
     assert!(plan.grants_are_uniform());
     for mode in [
         LinkMode::PerComponent,
@@ -93,17 +95,12 @@ fn composing_components_with_different_grants_is_refused_with_a_diagnostic() {
 
 #[test]
 fn a_directory_no_component_is_granted_is_an_error_naming_the_fix() {
-    let plan = resolve_with(
-        &Workload::from_file(example_workload("greet")).unwrap(),
-        &HostProfile::any(),
-    )
-    .unwrap();
+    let plan = example("greet");
     let offer = Offer {
         dirs: vec![(std::env::temp_dir(), "/elsewhere".into())],
         ..Offer::default()
     };
-    let Err(error) = compose_host::grants::contexts(&plan, &offer, wasmtime_wasi::WasiCtx::builder)
-    else {
+    let Err(error) = compose_host::grants::contexts(&plan, &offer) else {
         panic!("an ungranted directory was preopened");
     };
     assert!(matches!(error, GrantError::Ungranted { .. }));

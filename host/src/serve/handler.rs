@@ -158,8 +158,7 @@ impl HttpWorkload {
         });
         // The offer is checked once before serving: a directory no component is granted,
         // or one that cannot be opened, is an error at start, not a 500 per request.
-        crate::grants::contexts(plan, &options.offer, wasmtime_wasi::WasiCtx::builder)
-            .map_err(HostError::from)?;
+        crate::grants::contexts(plan, &options.offer).map_err(HostError::from)?;
         let p3 = (plan.exports.iter()).any(|e| names_match(p3::HANDLER, &e.name));
         if p3 {
             p3::add_to_linker(linker.host()).map_err(HostError::define("wasi:http 0.3"))?;

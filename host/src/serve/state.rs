@@ -46,12 +46,7 @@ impl ServeState {
         workload: &CompiledWorkload<ServeState>,
         setup: &Setup,
     ) -> Result<Self, GrantError> {
-        let base = || {
-            let mut builder = WasiCtx::builder();
-            builder.inherit_stdout().inherit_stderr();
-            builder
-        };
-        let (wasi, own) = crate::grants::contexts(&setup.plan, &setup.offer, base)?;
+        let (wasi, own) = crate::grants::contexts(&setup.plan, &setup.offer)?;
         Ok(Self {
             workload: workload.new_state(),
             wasi,
