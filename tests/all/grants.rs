@@ -2,11 +2,17 @@
 //! in one store, refused where composing would widen them.
 
 use compose_host::grants::{GrantError, Offer};
+use compose_host::serve::outgoing::Denial;
+use compose_host::serve::{SERVED, ServeOptions, ServeState};
 use compose_host::{Call, EngineOptions, Host, HostError, Plugins};
 use compose_linker::LinkMode;
-use compose_resolver::{Grants, HostProfile, Plan, Problem, Workload, resolve_with};
+use compose_resolver::{Grants, HostProfile, Origin, Plan, Problem, Workload, resolve_with};
 use compose_static::{ComposeError, ComposeOptions, Composition};
 use compose_tests::example_workload;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The shop, with GREETING granted to `component` only (not to every component).
 fn shop_granting_greeting_to(component: &str) -> Plan {
@@ -105,4 +111,108 @@ fn a_directory_no_component_is_granted_is_an_error_naming_the_fix() {
     };
     assert!(matches!(error, GrantError::Ungranted { .. }));
     assert!(error.to_string().contains("dirs = ["), "{error}");
+}
+
+/// An HTTP server on a free loopback port that answers every request with
+/// `hello from upstream` and counts the connections it accepted.
+struct Upstream {
+    port: u16,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl Upstream {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        // The thread ends with the test binary.
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                count.fetch_add(1, Ordering::SeqCst);
+                answer(stream);
+            }
+        });
+        Self { port, accepted }
+    }
+
+    fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// Reads one request's head from `stream` and answers it.
+fn answer(mut stream: TcpStream) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+        head.push(byte[0]);
+    }
+    let body = "hello from upstream";
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// Serves `fixtures/web` granting `http` to the greeter alone or, in `[allow]`, to every
+/// component; with the denied requests as they are logged.
+fn serve_web_granting(
+    http: &[String],
+    to_greeter_only: bool,
+) -> (crate::serve::Running, Arc<Mutex<Vec<Denial>>>) {
+    let profile = Plugins::<ServeState>::builtin()
+        .profile()
+        .with_interfaces(SERVED.iter().copied());
+    let mut workload = Workload::from_file(example_workload("web")).unwrap();
+    let grants = Grants {
+        http: http.iter().map(|o| Origin::parse(o).unwrap()).collect(),
+        ..Grants::default()
+    };
+    match to_greeter_only {
+        true => workload.components.get_mut("greeter").unwrap().allow.grants = grants,
+        false => workload.allow.grants = grants,
+    }
+    let plan = resolve_with(&workload, &profile).expect("the web workload resolves");
+    assert_eq!(plan.grants_are_uniform(), !to_greeter_only);
+    let denials = Arc::new(Mutex::new(Vec::new()));
+    let log = denials.clone();
+    let options = ServeOptions {
+        denials: Arc::new(move |denial: &Denial| log.lock().unwrap().push(denial.clone())),
+        ..ServeOptions::default()
+    };
+    (crate::serve::Running::start_serving(plan, options), denials)
+}
+
+#[test]
+fn an_outgoing_request_reaches_a_granted_origin_and_another_is_denied_unseen() {
+    let (granted, other) = (Upstream::start(), Upstream::start());
+    // Granted to the greeter alone (its own `handle`), then to every component (the
+    // store's hooks): both paths answer alike.
+    for to_greeter_only in [true, false] {
+        let (server, denials) = serve_web_granting(&[granted.origin()], to_greeter_only);
+        let reached = server.get(&format!("/fetch/{}/hi", granted.origin()));
+        assert_eq!(reached, (200, "hello from upstream".into()));
+        let (status, body) = server.get(&format!("/fetch/{}/hi", other.origin()));
+        assert_eq!(status, 502, "{body}");
+        assert!(body.contains("HttpRequestDenied"), "{body}");
+        let denials = denials.lock().unwrap().clone();
+        assert_eq!(denials.len(), 1, "{denials:?}");
+        assert!(denials[0].component.contains("greeter"), "{denials:?}");
+        assert_eq!(denials[0].origin, other.origin());
+    }
+    assert_eq!(granted.accepted.load(Ordering::SeqCst), 2);
+    assert_eq!(other.accepted.load(Ordering::SeqCst), 0, "a denied request was sent");
+}
+
+#[test]
+fn with_no_http_grant_every_outgoing_request_is_denied() {
+    let upstream = Upstream::start();
+    let (server, denials) = serve_web_granting(&[], false);
+    let (status, body) = server.get(&format!("/fetch/{}/hi", upstream.origin()));
+    assert_eq!(status, 502, "{body}");
+    assert!(body.contains("HttpRequestDenied"), "{body}");
+    assert_eq!(denials.lock().unwrap().len(), 1);
+    assert_eq!(upstream.accepted.load(Ordering::SeqCst), 0);
 }

@@ -26,7 +26,7 @@ fn plan(name: &str) -> Plan {
 
 /// A server on a free loopback port, in a thread with its own tokio runtime; stopped
 /// (gracefully) when dropped.
-struct Running {
+pub(crate) struct Running {
     addr: SocketAddr,
     logs: Arc<Mutex<Vec<RequestLog>>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -61,7 +61,7 @@ impl Running {
     }
 
     /// Serves `plan` with `options`, logging every request here, with a grace of 5 s.
-    fn start_serving(plan: Plan, options: ServeOptions) -> Self {
+    pub(crate) fn start_serving(plan: Plan, options: ServeOptions) -> Self {
         let logs = Arc::new(Mutex::new(Vec::new()));
         let sink = logs.clone();
         let options = ServeOptions {
@@ -103,7 +103,7 @@ impl Running {
     }
 
     /// `GET path`: the status and the body.
-    fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) fn get(&self, path: &str) -> (u16, String) {
         get(&self.url(path))
     }
 
