@@ -203,7 +203,11 @@ fn an_outgoing_request_reaches_a_granted_origin_and_another_is_denied_unseen() {
         assert_eq!(denials[0].origin, other.origin());
     }
     assert_eq!(granted.accepted.load(Ordering::SeqCst), 2);
-    assert_eq!(other.accepted.load(Ordering::SeqCst), 0, "a denied request was sent");
+    assert_eq!(
+        other.accepted.load(Ordering::SeqCst),
+        0,
+        "a denied request was sent"
+    );
 }
 
 #[test]
