@@ -85,9 +85,7 @@ pub(crate) fn compose(
     sources: &crate::sources::Sources,
     host: &crate::profile::Host,
 ) -> Result<(Plan, Composition), ExitCode> {
-    let plan = sources
-        .resolve(workload, &host.profile())
-        .map_err(|error| report::resolve_error(&error))?;
+    let plan = sources.plan(workload, host)?;
     report::diagnostics(&plan.warnings);
     let options = ComposeOptions::default().with_processor("compose", env!("CARGO_PKG_VERSION"));
     let composition = Composition::build(&plan, &options).map_err(|error| {

@@ -13,6 +13,8 @@ pub struct Args {
     workload: PathBuf,
     #[command(flatten)]
     sources: crate::sources::Sources,
+    #[command(flatten)]
+    target: profile::Target,
 }
 
 /// Resolves the workload against this host and checks its backends; prints every problem
@@ -20,7 +22,11 @@ pub struct Args {
 /// the workload does not resolve.
 pub fn run(args: Args) -> ExitCode {
     let plugins = profile::plugins();
-    let plan = match args.sources.resolve(&args.workload, &profile::profile()) {
+    let profile = match args.target.apply(profile::profile()) {
+        Ok(profile) => profile,
+        Err(status) => return status,
+    };
+    let plan = match args.sources.resolve(&args.workload, &profile) {
         Ok(plan) => plan,
         Err(error) => return report::resolve_error(&error),
     };

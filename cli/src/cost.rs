@@ -1,7 +1,6 @@
 //! `compose cost`: what a workload costs in Wasm instances and memory per call, and how
 //! many calls a host holds (compose-cost does the work; this only parses and prints).
 
-use crate::report;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,9 +32,9 @@ enum Format {
 /// Resolves the workload and prints its cost; exit status 0, or 1 when it does not
 /// resolve or a component does not parse.
 pub fn run(args: Args) -> ExitCode {
-    let plan = match args.sources.resolve(&args.workload, &args.host.profile()) {
+    let plan = match args.sources.plan(&args.workload, &args.host) {
         Ok(plan) => plan,
-        Err(error) => return report::resolve_error(&error),
+        Err(status) => return status,
     };
     match compose_cost::report(&plan, args.memory) {
         Ok(cost) => {

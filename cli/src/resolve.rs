@@ -30,7 +30,11 @@ enum Format {
 /// for a failing workload: the partial plan and the problems) and diagnostics on standard
 /// error; exit status 0 when it resolves, 1 when it does not. Writes nothing.
 pub fn run(args: Args) -> ExitCode {
-    let plan = match args.sources.resolve(&args.workload, &args.host.profile()) {
+    let profile = match args.host.profile() {
+        Ok(profile) => profile,
+        Err(status) => return status,
+    };
+    let plan = match args.sources.resolve(&args.workload, &profile) {
         Ok(plan) => plan,
         Err(error) => {
             if let Format::Json = args.format {

@@ -4,10 +4,11 @@
 use compose_linker::CodeCache;
 use compose_registry::{BlobCache, Pulled, RegistryOptions};
 use compose_resolver::{
-    ComponentSource, Diagnostic, HostProfile, Plan, Problem, PullFailure, ResolveError,
+    ComponentSource, Diagnostic, HostProfile, Plan, Problem, PullFailure, ResolveError, Workload,
     resolve_with,
 };
 use std::path::Path;
+use std::process::ExitCode;
 
 /// How registry sources are fetched, shared by the commands that read a workload.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -44,10 +45,20 @@ impl Sources {
     /// Reads the workload file, pulls its registry sources (saying which were downloaded)
     /// and resolves it for `profile`.
     pub fn resolve(&self, path: &Path, profile: &HostProfile) -> Result<Plan, ResolveError> {
+        resolve_with(&self.load(path)?, profile)
+    }
+
+    /// Reads the workload file and pulls its registry sources, saying which were
+    /// downloaded: the workload with every registry component's bytes in the cache.
+    ///
+    /// # Errors
+    /// The file cannot be read or parsed, or a registry source cannot be pulled (each a
+    /// diagnostic at its component).
+    pub fn load(&self, path: &Path) -> Result<Workload, ResolveError> {
         let (workload, pulled) = match self.options() {
             Some(options) => compose_registry::load_workload(path, &options)?,
             None => {
-                let workload = compose_resolver::Workload::from_file(path)?;
+                let workload = Workload::from_file(path)?;
                 if compose_registry::has_registry_sources(&workload) {
                     return Err(no_cache(&workload));
                 }
@@ -55,12 +66,23 @@ impl Sources {
             }
         };
         said(&pulled);
-        resolve_with(&workload, profile)
+        Ok(workload)
+    }
+
+    /// [`Sources::resolve`] for the host and world `host` names, printing what stops it.
+    ///
+    /// # Errors
+    /// The exit status after printing why: the target world cannot be found (2), or the
+    /// workload does not resolve (1, every diagnostic printed).
+    pub fn plan(&self, path: &Path, host: &crate::profile::Host) -> Result<Plan, ExitCode> {
+        let profile = host.profile()?;
+        self.resolve(path, &profile)
+            .map_err(|error| crate::report::resolve_error(&error))
     }
 }
 
 /// A diagnostic at each registry source: there is nowhere to keep it.
-fn no_cache(workload: &compose_resolver::Workload) -> ResolveError {
+fn no_cache(workload: &Workload) -> ResolveError {
     let diagnostics = workload
         .components
         .iter()

@@ -719,6 +719,55 @@ pub enum Problem {
         /// What differs, in words.
         difference: String,
     },
+    /// An import the workload leaves to the host that the target world (`--target`) does
+    /// not import: on that platform, nothing would serve it.
+    #[diagnostic(
+        code("compose::not-in-target"),
+        help(
+            "serve `{import}` with a component of the workload, or target a world that imports it (`--wit DIR` with a world that includes `{target}` and imports `{import}`)"
+        )
+    )]
+    #[error(
+        "import `{import}` of {components} is left to the host, but world `{target}` does not import it"
+    )]
+    NotInTarget {
+        /// The import.
+        import: String,
+        /// The components that import it, quoted and comma-separated.
+        components: String,
+        /// The target world.
+        target: String,
+    },
+    /// An export the target world (`--target`) requires that the workload does not export.
+    #[diagnostic(
+        code("compose::missing-target-export"),
+        help(
+            "add a component that exports `{export}`, or export it under that name in `[exports]`; or target another world"
+        )
+    )]
+    #[error("world `{target}` requires the export `{export}`, but the workload does not export it")]
+    MissingTargetExport {
+        /// The export's name.
+        export: String,
+        /// The target world.
+        target: String,
+    },
+    /// An import or export whose type is not what the target world (`--target`) says.
+    #[diagnostic(
+        code("compose::target-mismatch"),
+        help("build the component against the release of the interface that `{target}` names")
+    )]
+    #[error("{what} `{name}` does not match world `{target}`: {detail}")]
+    TargetMismatch {
+        /// The target world.
+        target: String,
+        /// `import` or `export` (`world` when the world itself could not be read).
+        what: String,
+        /// The import's or export's name.
+        name: String,
+        /// wac-types' reason.
+        detail: String,
+    },
 }
 
 /// What names a component or an export in the workload file, for messages.

@@ -75,6 +75,8 @@ mod plan;
 mod plugin;
 mod resolve;
 mod source;
+mod target;
+mod target_checks;
 mod wit_text;
 mod workload;
 
@@ -104,6 +106,7 @@ pub use plugin::{
 };
 pub use resolve::{resolve, resolve_file, resolve_file_with, resolve_with};
 pub use source::{Located, SourceFile, Span};
+pub use target::{TargetError, TargetWorld};
 /// The wac-types crate, whose [`Types`](wac_types::Types) and
 /// [`ItemKind`](wac_types::ItemKind) the plan uses.
 pub use wac_types;

@@ -13,6 +13,7 @@
 use crate::diagnostic::Span;
 use crate::names::{HostPattern, names_match};
 use crate::source::Located;
+use crate::target::TargetWorld;
 use indexmap::IndexMap;
 use std::fmt;
 use std::sync::Arc;
@@ -144,6 +145,8 @@ pub struct HostProfile {
     /// The interfaces the host serves itself; `None` checks nothing.
     interfaces: Option<Vec<HostPattern>>,
     backends: BackendCheck,
+    /// The world the workload must fit (`--target`), if any.
+    target: Option<Arc<TargetWorld>>,
 }
 
 /// Which `[host.backends.LABEL]` entries a [`HostProfile`] checks against its plugins.
@@ -165,6 +168,7 @@ impl fmt::Debug for HostProfile {
             .field("defaults", &self.defaults)
             .field("interfaces", &self.interfaces)
             .field("backends", &self.backends)
+            .field("target", &self.target.as_ref().map(|t| t.name()))
             .finish()
     }
 }
@@ -184,6 +188,7 @@ impl HostProfile {
             defaults: Vec::new(),
             interfaces: None,
             backends: BackendCheck::Nothing,
+            target: None,
         }
     }
 
@@ -236,6 +241,25 @@ impl HostProfile {
             .map(|p| HostPattern::parse(p).unwrap_or_else(|| panic!("invalid host pattern `{p}`")));
         self.interfaces.get_or_insert_default().extend(parsed);
         self
+    }
+
+    /// The same profile, also checking that the workload fits the world `target`
+    /// ([`TargetWorld::find`]): its exports include every export of the world, and each
+    /// import it leaves to the host is one the world imports, with a compatible type
+    /// (wac-types' `validate_target`). Resolving then reports
+    /// [`Problem::NotInTarget`](crate::Problem::NotInTarget),
+    /// [`Problem::MissingTargetExport`](crate::Problem::MissingTargetExport) and
+    /// [`Problem::TargetMismatch`](crate::Problem::TargetMismatch).
+    pub fn with_target(self, target: TargetWorld) -> Self {
+        Self {
+            target: Some(Arc::new(target)),
+            ..self
+        }
+    }
+
+    /// The world the workload must fit, if any ([`HostProfile::with_target`]).
+    pub fn target(&self) -> Option<&TargetWorld> {
+        self.target.as_deref()
     }
 
     /// Which backends this profile checks against its plugins.

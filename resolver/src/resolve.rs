@@ -58,6 +58,7 @@ pub fn resolve_with(
     resolver.check_host_imports(&bindings, &order);
     let exports = resolver.exports(&bindings);
     resolver.warn_unused(&bindings, &exports);
+    resolver.check_target(&bindings, &exports);
     resolver.warn_unusable_grants();
     let clusters = resolver.clusters(&bindings);
     resolver.warn_calls_the_linker_cannot_forward(&bindings, &clusters);

@@ -18,4 +18,5 @@ mod resolve;
 mod robustness;
 mod serve;
 mod soundness;
+mod target;
 mod traces;
