@@ -2,7 +2,8 @@
 
 use crate::report;
 use anyhow::Context;
-use compose_graph::{WorkloadGraph, draw_file_with};
+use compose_graph::WorkloadGraph;
+use compose_resolver::resolve_with;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,6 +13,8 @@ use std::process::ExitCode;
 pub struct Args {
     /// The workload file.
     workload: PathBuf,
+    #[command(flatten)]
+    sources: crate::sources::Sources,
     #[command(flatten)]
     host: crate::profile::Host,
     /// The output format; without it, the extension of `-o` (`.dot`/`.gv`, `.mmd`, `.json`,
@@ -53,8 +56,12 @@ impl From<Format> for compose_graph::Format {
 /// written, with the broken imports in red, and the diagnostics are printed on standard
 /// error), when the workload file cannot be read, or when the output cannot be written.
 pub fn run(args: Args) -> ExitCode {
-    let graph = match draw_file_with(&args.workload, &args.host.profile()) {
-        Ok(graph) => graph,
+    let profile = match args.host.profile() {
+        Ok(profile) => profile,
+        Err(status) => return status,
+    };
+    let graph = match args.sources.load(&args.workload) {
+        Ok(workload) => WorkloadGraph::from_outcome(resolve_with(&workload, &profile)),
         Err(error) => return report::resolve_error(&error),
     };
     let format = args

@@ -8,6 +8,7 @@
 //! the registry's storage, `COMPOSE_REGISTRY_DIR`. In CI (`CI=true`) a missing variable
 //! fails the test; elsewhere the test says it is skipped.
 
+use compose_host::serve::{SERVED, ServeState};
 use compose_host::{Call, Host, Plugins};
 use compose_registry::artifact::ComponentConfig;
 use compose_registry::{
@@ -68,10 +69,10 @@ fn push(reference: &OciReference, bytes: &[u8]) -> String {
         .manifest_digest
 }
 
-/// The shop's file with every component from the registry under `repository`, each
-/// fixture pushed as `<repository>/<fixture>:1.0.0`.
-fn shop_from(registry: &str, repository: &str) -> String {
-    let text = std::fs::read_to_string(example_workload("shop")).unwrap();
+/// The file of example workload `name` with every component from the registry under
+/// `repository`, each fixture pushed as `<repository>/<fixture>:1.0.0`.
+fn example_from(name: &str, registry: &str, repository: &str) -> String {
+    let text = std::fs::read_to_string(example_workload(name)).unwrap();
     let mut out = String::new();
     for line in text.lines() {
         match line
@@ -88,23 +89,34 @@ fn shop_from(registry: &str, repository: &str) -> String {
     out
 }
 
-/// Pushes the shop's fixtures and writes the workload naming them in a new folder.
-fn shop_in_registry(registry: &str, test: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+/// Pushes `fixtures` and writes example workload `name` naming them in a new folder.
+fn example_in_registry(
+    name: &str,
+    fixtures: &[&str],
+    registry: &str,
+    test: &str,
+) -> (tempfile::TempDir, std::path::PathBuf) {
     let repository = fresh_repository(test);
-    for fixture in [
-        "frontend",
-        "kv-memory",
-        "formatter",
-        "session-store",
-        "reporter",
-    ] {
+    for fixture in fixtures {
         let reference = reference(registry, &format!("{repository}/{fixture}"), "1.0.0");
         push(&reference, &fixture_bytes(fixture));
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("workload.toml");
-    std::fs::write(&path, shop_from(registry, &repository)).unwrap();
+    std::fs::write(&path, example_from(name, registry, &repository)).unwrap();
     (dir, path)
+}
+
+/// The shop, its fixtures pushed to the registry.
+fn shop_in_registry(registry: &str, test: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let fixtures = [
+        "frontend",
+        "kv-memory",
+        "formatter",
+        "session-store",
+        "reporter",
+    ];
+    example_in_registry("shop", &fixtures, registry, test)
 }
 
 fn profile() -> compose_resolver::HostProfile {
@@ -179,6 +191,29 @@ fn a_workload_from_the_registry_resolves_composes_and_runs_as_from_paths() {
         greet(&from_registry)[1].as_deref(),
         Some(r#""Hi, ann! (#2)""#)
     );
+}
+
+/// Serves `plan` and sends `GET /greet/ann` twice: the statuses and bodies.
+fn serve_greetings(plan: Plan) -> Vec<(u16, String)> {
+    let server = crate::serve::Running::start_serving(plan, Default::default());
+    (0..2).map(|_| server.get("/greet/ann")).collect()
+}
+
+#[test]
+fn a_workload_from_the_registry_is_served_as_from_paths() {
+    let Some(registry) = registry("registry_serve") else {
+        return;
+    };
+    let (dir, path) = example_in_registry("web", &["http-greeter", "formatter"], &registry, "web");
+    let profile = Plugins::<ServeState>::builtin()
+        .profile()
+        .with_interfaces(SERVED.iter().copied());
+    let (workload, _) = load_workload(&path, &options(&dir.path().join("cache"))).unwrap();
+    let from_registry = resolve_with(&workload, &profile).expect("resolves");
+    let from_paths = resolve_file_with(example_workload("web"), &profile).unwrap();
+    let served = serve_greetings(from_registry);
+    assert_eq!(served, serve_greetings(from_paths));
+    assert_eq!(served[1], (200, "Hello, ann! (#1)\nvisits: 2\n".into()));
 }
 
 #[test]
