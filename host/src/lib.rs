@@ -86,5 +86,7 @@ pub mod keyvalue {
     };
     pub use crate::plugin::memory::{MemoryPlugin, MemoryStore};
     #[cfg(feature = "postgres")]
-    pub use crate::plugin::postgres::{POOL_SIZE, PostgresPlugin, PostgresStore};
+    pub use crate::plugin::postgres::{
+        DEFAULT_POOL_SIZE, MAX_POOL_SIZE, PostgresPlugin, PostgresStore,
+    };
 }

@@ -131,26 +131,14 @@ fn sixty_four_concurrent_increments_give_64_in_postgres() {
     drop(hosts);
     assert_eq!(values, (1..=64).collect::<Vec<u64>>());
     // One host: its label's pool serves the overlapping calls on more than one connection
-    // and at most POOL_SIZE (counted by a tag in the connection string).
-    let tag = fresh_table("pool");
-    let tagged = format!("{a_url}?application_name={tag}");
-    let plugins = plugins_with(&[(VARIABLES[0], &tagged), (VARIABLES[1], &b_url)]);
-    let host = [Host::link(&plan, &plugins).unwrap()];
-    let values = concurrent_increments(&host, 64, &format!("{bucket}-pool"));
+    // and at most DEFAULT_POOL_SIZE.
+    let (values, connections) = increments_on_one_host(&a_url, &b_url, &bucket, None);
     assert_eq!(values, (1..=64).collect::<Vec<u64>>());
-    let connections: i64 = connect(&a_url)
-        .query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
-            &[&tag],
-        )
-        .unwrap()
-        .get(0);
-    let pool = compose_host::keyvalue::POOL_SIZE as i64;
+    let pool = compose_host::keyvalue::DEFAULT_POOL_SIZE as i64;
     assert!(
         (2..=pool).contains(&connections),
         "{connections} connection(s)"
     );
-    drop(host);
     // The counter is the decimal text, in team A's table.
     let row = connect(&a_url)
         .query_one(
@@ -159,6 +147,61 @@ fn sixty_four_concurrent_increments_give_64_in_postgres() {
         )
         .unwrap();
     assert_eq!(row.get::<_, Vec<u8>>(0), b"64");
+}
+
+/// 64 concurrent increments on one host whose label has `pool-size` (`None`: the
+/// default), in bucket `{bucket}-pool`: the values returned, sorted, and how many
+/// connections the label held open (counted by PostgreSQL, through a tag in the
+/// connection string).
+fn increments_on_one_host(
+    a_url: &str,
+    b_url: &str,
+    bucket: &str,
+    pool_size: Option<i64>,
+) -> (Vec<u64>, i64) {
+    let tag = fresh_table("pool");
+    let tagged = format!("{a_url}?application_name={tag}");
+    let plugins = plugins_with(&[(VARIABLES[0], &tagged), (VARIABLES[1], b_url)]);
+    let mut config = BackendConfig::default().with("url-env", VARIABLES[0]);
+    if let Some(size) = pool_size {
+        config = config.with("pool-size", size);
+    }
+    let plan = plan(&counter("postgres", config), &plugins);
+    let host = [Host::link(&plan, &plugins).unwrap()];
+    let values = concurrent_increments(&host, 64, &format!("{bucket}-pool"));
+    let connections: i64 = connect(a_url)
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+            &[&tag],
+        )
+        .unwrap()
+        .get(0);
+    (values, connections)
+}
+
+#[test]
+fn pool_size_bounds_the_connections_a_label_opens() {
+    let Some([a_url, b_url]) = database("pool_size_bounds_the_connections_a_label_opens") else {
+        return;
+    };
+    let bucket = fresh_bucket("pool-size");
+    let (values, connections) = increments_on_one_host(&a_url, &b_url, &bucket, Some(1));
+    assert_eq!(values, (1..=64).collect::<Vec<u64>>());
+    assert_eq!(connections, 1);
+    // Out of range: a diagnostic at resolve time, nothing connected.
+    let plugins = plugins_with(&[(VARIABLES[0], &a_url)]);
+    for size in [0, 65] {
+        let config = BackendConfig::default()
+            .with("url-env", VARIABLES[0])
+            .with("pool-size", size);
+        let workload = counter("postgres", config);
+        let error = compose_resolver::resolve_with(&workload, &plugins.profile()).unwrap_err();
+        let message = error.diagnostics[0].to_string();
+        assert!(
+            message.contains("`pool-size` must be from 1 to 64"),
+            "{message}"
+        );
+    }
 }
 
 /// The store data of [`async_increments`]: the table of the buckets.

@@ -25,6 +25,13 @@ pub enum KeyType {
     String(fn(&str) -> Result<(), String>),
     /// `true` or `false`.
     Boolean,
+    /// An integer from `min` to `max`, both included.
+    Integer {
+        /// The least value accepted.
+        min: i64,
+        /// The greatest value accepted.
+        max: i64,
+    },
 }
 
 /// Every issue with the values of `config` against `rules`, for plugin `plugin`.
@@ -39,6 +46,16 @@ pub fn validate_keys(config: &BackendConfig, rules: &[KeyRule], plugin: &str) ->
             }),
             None => {}
             Some(toml::Value::Boolean(_)) if matches!(rule.ty, KeyType::Boolean) => {}
+            Some(toml::Value::Integer(value)) if matches!(rule.ty, KeyType::Integer { .. }) => {
+                let KeyType::Integer { min, max } = rule.ty else {
+                    continue;
+                };
+                if !(min..=max).contains(value) {
+                    let message =
+                        format!("`{}` must be from {min} to {max}, not {value}", rule.key);
+                    issues.push(ConfigIssue::key(rule.key, message).with_help(rule.help));
+                }
+            }
             Some(toml::Value::String(value)) if matches!(rule.ty, KeyType::String(_)) => {
                 let KeyType::String(check) = rule.ty else {
                     continue;
@@ -59,6 +76,7 @@ pub fn validate_keys(config: &BackendConfig, rules: &[KeyRule], plugin: &str) ->
                         match rule.ty {
                             KeyType::String(_) => "string",
                             KeyType::Boolean => "boolean",
+                            KeyType::Integer { .. } => "integer",
                         },
                         other.type_str()
                     ),

@@ -12,8 +12,8 @@
 //! per connection and takes its values as bind parameters. A database error reaches the
 //! guest as the interface's `error` (`access-denied` for a missing privilege, `other`
 //! with the database's message otherwise), never as a trap; a broken connection is
-//! reopened by the next call. A label keeps a pool of up to [`POOL_SIZE`] connections,
-//! opened as concurrent calls need them.
+//! reopened by the next call. A label keeps a pool of up to `pool-size` connections
+//! ([`DEFAULT_POOL_SIZE`] by default), opened as concurrent calls need them.
 //!
 //! `increment` is one statement (an upsert that adds to the stored decimal text and
 //! returns the sum), `set-many` and `delete-many` run in a transaction, `get-many` is one
@@ -22,7 +22,7 @@
 //! Keys: `url-env` (required), `table` (optional, default `keyvalue`: the role's
 //! `search_path` finds it, so each role's own schema can hold its own table),
 //! `create-table` (optional, default `true`: a missing table is created, when the role
-//! may). TLS comes from the connection string (`sslmode`, `sslrootcert`: see
+//! may), `pool-size` (optional, 1 to [`MAX_POOL_SIZE`]). TLS comes from the connection string (`sslmode`, `sslrootcert`: see
 //! [`super::postgres_tls`]).
 
 use super::framework::{BackendPlugin, HostView, Unavailable};
@@ -83,6 +83,16 @@ const KEYS: &[KeyRule] = &[
                lowercase letters, digits and `_`",
     },
     KeyRule {
+        key: "pool-size",
+        required: false,
+        ty: KeyType::Integer {
+            min: 1,
+            max: MAX_POOL_SIZE as i64,
+        },
+        help: "how many connections the label may open at once, from 1 to 64 \
+               (default 4): each is one of the role's PostgreSQL connections",
+    },
+    KeyRule {
         key: "create-table",
         required: false,
         ty: KeyType::Boolean,
@@ -134,7 +144,7 @@ impl PostgresPlugin {
         let settings = Settings::from_backend(backend, self.variables.clone())?;
         let connection = outside_runtime(|| settings.open())?;
         let mut pool: Vec<Mutex<Option<Connection>>> =
-            (0..POOL_SIZE).map(|_| Mutex::new(None)).collect();
+            (0..settings.pool_size).map(|_| Mutex::new(None)).collect();
         pool[0] = Mutex::new(Some(connection));
         Ok(PostgresStore {
             settings,
@@ -224,6 +234,8 @@ struct Settings {
     table: String,
     /// Whether a missing table is created (`create-table`).
     create_table: bool,
+    /// How many connections the pool may hold (`pool-size`), at least one.
+    pool_size: usize,
 }
 
 impl Settings {
@@ -253,12 +265,19 @@ impl Settings {
             .get("create-table")
             .and_then(toml::Value::as_bool)
             .unwrap_or(true);
+        // Validated above: 1 to MAX_POOL_SIZE.
+        let pool_size = (backend.config.get("pool-size"))
+            .and_then(toml::Value::as_integer)
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(DEFAULT_POOL_SIZE)
+            .clamp(1, MAX_POOL_SIZE);
         Ok(Self {
             label: backend.label.clone(),
             variables,
             url_env,
             table,
             create_table,
+            pool_size,
         })
     }
 
@@ -484,12 +503,16 @@ struct Connection {
     statements: Statements,
 }
 
-/// How many connections one label opens at most: concurrent calls (requests) of one label
-/// run on up to this many connections at once; more wait for one of them.
-pub const POOL_SIZE: usize = 4;
+/// How many connections one label opens at most when its `pool-size` is not given:
+/// concurrent calls (requests) of one label run on up to this many connections at once;
+/// more wait for one of them.
+pub const DEFAULT_POOL_SIZE: usize = 4;
+
+/// The greatest `pool-size`: PostgreSQL's default `max_connections` is 100, for every role.
+pub const MAX_POOL_SIZE: usize = 64;
 
 /// One label's key-value data in PostgreSQL: a small pool of connections as the label's
-/// role ([`POOL_SIZE`]), the first opened by [`PostgresPlugin::connect`], the others when
+/// role (`pool-size`, [`DEFAULT_POOL_SIZE`]), the first opened by [`PostgresPlugin::connect`], the others when
 /// calls overlap.
 pub struct PostgresStore {
     settings: Settings,
