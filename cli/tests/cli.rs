@@ -794,6 +794,40 @@ fn run_without_invoke_runs_a_wasi_0_3_command_in_every_link_mode() {
     assert!(failed.stdout.is_empty());
 }
 
+#[test]
+fn a_wasi_0_3_command_sees_the_variables_granted_to_it_and_not_anothers() {
+    // Grants that differ (GREETING to one component only): each WASI 0.3 component's
+    // `wasi:cli/environment@0.3.0` answers from its own grants, in one store.
+    let dir = scratch_dir("p3-grants");
+    let fixtures = root().join("fixtures/components");
+    let greet = |granted: &str| {
+        let workload = format!(
+            "name = \"greet-p3\"\n[host]\ninterfaces = [\"wasi:cli/*@0.3.0\"]\n\
+             [components.greeter]\npath = \"{0}/p3-command.wasm\"\n\
+             [components.ops]\npath = \"{0}/async-callee.wasm\"\n\
+             [components.{granted}.allow]\nenv = [\"GREETING\"]\n",
+            fixtures.display()
+        );
+        let path = dir.join(format!("{granted}.toml"));
+        std::fs::write(&path, workload).unwrap();
+        let path = path.to_str().unwrap();
+        let out = compose(&[
+            "run",
+            path,
+            "--link",
+            "per-component",
+            "--env",
+            "GREETING=Hi",
+            "--",
+            "ann",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    assert_eq!(greet("greeter"), "Hi, ann!\n");
+    assert_eq!(greet("ops"), "Hello, ann!\n");
+}
+
 /// Sends SIGTERM to a `compose serve --grace 1s` whose request to `blocked` (sent after
 /// `prepare`) is blocked in a host call, and checks that it exits 0 within the grace and a
 /// second, with no panic on stderr.

@@ -6,12 +6,10 @@
 //! one WASI context holds exactly them, and components may still be fused or composed.
 //! When grants differ, the store-wide context holds only the workload's `[allow]`, and
 //! each component that imports `wasi:cli/environment` or `wasi:filesystem/preopens`
-//! (0.2.x) gets definitions of its own
+//! (0.2.x or 0.3.x) gets definitions of its own
 //! ([`compose_linker::WorkloadLinker::component_host`]) answering from a context built
 //! for its grants. The rest of WASI is shared: a directory handle reaches only the
-//! component it was given (or one it passes it to). WASI 0.3's environment and preopens
-//! answer from the store-wide context, so a WASI 0.3 component sees the workload's
-//! `[allow]` and not its own grants (never more).
+//! component it was given (or one it passes it to).
 //!
 //! wasmtime-wasi reads a context through a `fn` pointer over the store data, which cannot
 //! tell which component calls; so the per-component definitions are closures, each
@@ -24,14 +22,19 @@ use wasmtime::StoreContextMut;
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime_wasi::cli::WasiCliCtxView;
 use wasmtime_wasi::filesystem::WasiFilesystemCtxView;
-use wasmtime_wasi::p2::bindings::cli::environment::Host as _;
-use wasmtime_wasi::p2::bindings::filesystem::preopens::Host as _;
+use wasmtime_wasi::p2::bindings::cli::environment::Host as P2Environment;
+use wasmtime_wasi::p2::bindings::filesystem::preopens::Host as P2Preopens;
+use wasmtime_wasi::p3::bindings::cli::environment::Host as P3Environment;
+use wasmtime_wasi::p3::bindings::filesystem::preopens::Host as P3Preopens;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
 /// The WASI 0.2 release wasmtime-wasi 48 defines: per-component definitions shadow its
 /// instances, so they use the same names (imports of older 0.2.x releases reach them by
 /// Wasmtime's semver matching).
 const P2: &str = "0.2.12";
+
+/// The WASI 0.3 release wasmtime-wasi 48 defines.
+const P3: &str = "0.3.0";
 
 /// What the host offers a store's components; each sees the part its grants allow.
 #[derive(Debug, Clone, Default)]
@@ -141,7 +144,7 @@ pub fn contexts(plan: &Plan, offer: &Offer) -> Result<(WasiCtx, OwnContexts), Gr
     let mut own = OwnContexts::default();
     if per_component(plan) {
         for component in &plan.components {
-            let needed = imports(component, ENVIRONMENT) || imports(component, PREOPENS);
+            let needed = OWN.iter().any(|prefix| imports(component, prefix));
             own.contexts.push(match needed {
                 true => Some(context(&component.grants, offer, &component.name)?),
                 false => None,
@@ -187,10 +190,30 @@ fn context(grants: &Grants, offer: &Offer, who: &str) -> Result<WasiCtx, GrantEr
     Ok(builder.build())
 }
 
-const ENVIRONMENT: &str = "wasi:cli/environment@0.2";
-const PREOPENS: &str = "wasi:filesystem/preopens@0.2";
+/// The interfaces whose per-component definitions answer from a component's own context,
+/// each a release prefix; [`definers`] defines them, in the same order.
+const OWN: [&str; 4] = [
+    "wasi:cli/environment@0.2",
+    "wasi:filesystem/preopens@0.2",
+    "wasi:cli/environment@0.3",
+    "wasi:filesystem/preopens@0.3",
+];
 
-/// Whether `component` imports a 0.2.x release of the interface `prefix` names.
+/// The function that defines each interface of [`OWN`] for one component.
+fn definers<T: GrantsView>() -> [Definer<T>; 4] {
+    [
+        define_environment,
+        define_preopens,
+        define_environment_p3,
+        define_preopens_p3,
+    ]
+}
+
+/// Defines one interface for the component whose context is the `usize`th.
+type Definer<T> = fn(&mut Linker<T>, usize) -> wasmtime::Result<()>;
+
+/// Whether `component` imports a release of the interface `prefix` names (`…@0.2` for
+/// any 0.2.x).
 pub(crate) fn imports(component: &PlannedComponent, prefix: &str) -> bool {
     (component.ty.imports.iter()).any(|i| i.name.starts_with(&format!("{prefix}.")))
 }
@@ -209,19 +232,13 @@ pub fn define_for_components<T: GrantsView>(
         return Ok(());
     }
     for (index, component) in plan.components.iter().enumerate() {
-        let (env, dirs) = (
-            imports(component, ENVIRONMENT),
-            imports(component, PREOPENS),
-        );
-        if env || dirs {
+        let wanted: Vec<Definer<T>> = (OWN.iter().zip(definers::<T>()))
+            .filter(|(prefix, _)| imports(component, prefix))
+            .map(|(_, define)| define)
+            .collect();
+        if !wanted.is_empty() {
             linker.component_host(&component.name, move |linker| {
-                if env {
-                    define_environment(linker, index)?;
-                }
-                if dirs {
-                    define_preopens(linker, index)?;
-                }
-                Ok(())
+                wanted.iter().try_for_each(|define| define(linker, index))
             })?;
         }
     }
@@ -246,19 +263,23 @@ fn define_environment<T: GrantsView>(linker: &mut Linker<T>, index: usize) -> wa
     instance.func_wrap(
         "get-environment",
         move |mut cx: StoreContextMut<'_, T>, (): ()| {
-            Ok((cli_view(&mut cx, index)?.get_environment()?,))
+            Ok((P2Environment::get_environment(&mut cli_view(
+                &mut cx, index,
+            )?)?,))
         },
     )?;
     instance.func_wrap(
         "get-arguments",
         move |mut cx: StoreContextMut<'_, T>, (): ()| {
-            Ok((cli_view(&mut cx, index)?.get_arguments()?,))
+            Ok((P2Environment::get_arguments(&mut cli_view(
+                &mut cx, index,
+            )?)?,))
         },
     )?;
     instance.func_wrap(
         "initial-cwd",
         move |mut cx: StoreContextMut<'_, T>, (): ()| {
-            Ok((cli_view(&mut cx, index)?.initial_cwd()?,))
+            Ok((P2Environment::initial_cwd(&mut cli_view(&mut cx, index)?)?,))
         },
     )?;
     Ok(())
@@ -281,12 +302,68 @@ fn define_preopens<T: GrantsView>(linker: &mut Linker<T>, index: usize) -> wasmt
     instance.func_wrap(
         "get-directories",
         move |mut cx: StoreContextMut<'_, T>, (): ()| {
-            let (ctx, table) = own_context(&mut cx, index)?;
-            let mut view = WasiFilesystemCtxView {
-                ctx: ctx.filesystem(),
-                table,
-            };
-            Ok((view.get_directories()?,))
+            Ok((P2Preopens::get_directories(&mut filesystem_view(
+                &mut cx, index,
+            )?)?,))
+        },
+    )?;
+    Ok(())
+}
+
+/// wasmtime-wasi's view of component `index`'s `wasi:filesystem` context.
+fn filesystem_view<'a, T: GrantsView>(
+    cx: &'a mut StoreContextMut<'_, T>,
+    index: usize,
+) -> wasmtime::Result<WasiFilesystemCtxView<'a>> {
+    let (ctx, table) = own_context(cx, index)?;
+    Ok(WasiFilesystemCtxView {
+        ctx: ctx.filesystem(),
+        table,
+    })
+}
+
+/// WASI 0.3's `wasi:cli/environment`, as [`define_environment`] for 0.2.
+fn define_environment_p3<T: GrantsView>(
+    linker: &mut Linker<T>,
+    index: usize,
+) -> wasmtime::Result<()> {
+    let mut instance = linker.instance(&format!("wasi:cli/environment@{P3}"))?;
+    instance.func_wrap(
+        "get-environment",
+        move |mut cx: StoreContextMut<'_, T>, (): ()| {
+            Ok((P3Environment::get_environment(&mut cli_view(
+                &mut cx, index,
+            )?)?,))
+        },
+    )?;
+    instance.func_wrap(
+        "get-arguments",
+        move |mut cx: StoreContextMut<'_, T>, (): ()| {
+            Ok((P3Environment::get_arguments(&mut cli_view(
+                &mut cx, index,
+            )?)?,))
+        },
+    )?;
+    instance.func_wrap(
+        "get-initial-cwd",
+        move |mut cx: StoreContextMut<'_, T>, (): ()| {
+            Ok((P3Environment::get_initial_cwd(&mut cli_view(
+                &mut cx, index,
+            )?)?,))
+        },
+    )?;
+    Ok(())
+}
+
+/// WASI 0.3's `wasi:filesystem/preopens`, as [`define_preopens`] for 0.2.
+fn define_preopens_p3<T: GrantsView>(linker: &mut Linker<T>, index: usize) -> wasmtime::Result<()> {
+    let mut instance = linker.instance(&format!("wasi:filesystem/preopens@{P3}"))?;
+    instance.func_wrap(
+        "get-directories",
+        move |mut cx: StoreContextMut<'_, T>, (): ()| {
+            Ok((P3Preopens::get_directories(&mut filesystem_view(
+                &mut cx, index,
+            )?)?,))
         },
     )?;
     Ok(())
