@@ -1085,3 +1085,83 @@ fn cost_prints_json_whose_counts_add_up_and_refuses_a_size_without_unit() {
     let bad = compose(&["cost", "fixtures/web/workload.toml", "--memory", "8"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// The registry of `scripts/registry.sh` that asks for a login, with its user and
+/// password; `None` (after saying so) outside CI when it is not running.
+fn auth_registry(test: &str) -> Option<[String; 3]> {
+    let names = [
+        "COMPOSE_TEST_AUTH_REGISTRY",
+        "COMPOSE_TEST_AUTH_USER",
+        "COMPOSE_TEST_AUTH_PASSWORD",
+    ];
+    let values: Option<Vec<String>> = names.iter().map(|n| std::env::var(n).ok()).collect();
+    if let Some(values) = values {
+        return values.try_into().ok();
+    }
+    let why = "COMPOSE_TEST_AUTH_REGISTRY is not set; run the tests under scripts/registry.sh";
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{test}: {why}"
+    );
+    eprintln!("skipped {test}: {why}");
+    None
+}
+
+/// `compose ARGS` with the Docker configuration in `docker_config` (a folder), and a blob
+/// cache of its own there, so that nothing pulled with other credentials is reused.
+fn compose_as(docker_config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_compose"))
+        .args(args)
+        .env("COMPOSE_CACHE_DIR", docker_config.join("cache"))
+        .env("DOCKER_CONFIG", docker_config)
+        .current_dir(root())
+        .output()
+        .expect("compose runs")
+}
+
+#[test]
+fn a_registry_that_asks_for_a_login_is_reached_with_the_docker_configs_credentials() {
+    let test = "a_registry_that_asks_for_a_login_is_reached_with_the_docker_configs_credentials";
+    let Some([registry, user, password]) = auth_registry(test) else {
+        return;
+    };
+    let dir = scratch_dir("auth-registry");
+    // A Docker configuration (`$DOCKER_CONFIG/config.json`) with `password` for the registry.
+    let docker_config = |name: &str, password: &str| {
+        let folder = dir.join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        let auths = serde_json::json!({
+            "auths": { registry.as_str(): { "username": user, "password": password } }
+        });
+        std::fs::write(folder.join("config.json"), auths.to_string()).unwrap();
+        folder
+    };
+    let (good, wrong, none) = (
+        docker_config("good", &password),
+        docker_config("wrong", "not-the-password"),
+        dir.join("none"),
+    );
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let reference = format!("oci://{registry}/compose-tests/auth-{nanos}:1.0.0");
+    let workload = "fixtures/shop/workload.toml";
+    let pushed = compose_as(&good, &["push", workload, &reference]);
+    assert_eq!(pushed.status.code(), Some(0), "{}", text(&pushed.stderr));
+    for refused in [&none, &wrong] {
+        let file = refused.join("pulled.wasm");
+        let out = compose_as(refused, &["pull", &reference, "-o", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("compose::pull-failed"), "{stderr}");
+        assert!(stderr.contains("refused authentication"), "{stderr}");
+        assert!(!file.exists(), "nothing is written");
+    }
+    let file = good.join("pulled.wasm");
+    let pulled = compose_as(&good, &["pull", &reference, "-o", file.to_str().unwrap()]);
+    assert_eq!(pulled.status.code(), Some(0), "{}", text(&pulled.stderr));
+    let built = compose(&["build", workload, "-o", "-"]);
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes == built.stdout, "the pushed component, byte for byte");
+}
