@@ -19,7 +19,7 @@ use compose_linker::{LookupError, WorkloadLinker};
 use compose_resolver::{Grants, Plan, PlannedComponent};
 use std::path::PathBuf;
 use wasmtime::StoreContextMut;
-use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::component::{ComponentType, Linker, LinkerInstance, Lower, ResourceTable};
 use wasmtime_wasi::cli::WasiCliCtxView;
 use wasmtime_wasi::filesystem::WasiFilesystemCtxView;
 use wasmtime_wasi::p2::bindings::cli::environment::Host as P2Environment;
@@ -260,29 +260,31 @@ fn own_context<'a, T: GrantsView>(
 
 fn define_environment<T: GrantsView>(linker: &mut Linker<T>, index: usize) -> wasmtime::Result<()> {
     let mut instance = linker.instance(&format!("wasi:cli/environment@{P2}"))?;
-    instance.func_wrap(
-        "get-environment",
-        move |mut cx: StoreContextMut<'_, T>, (): ()| {
-            Ok((P2Environment::get_environment(&mut cli_view(
-                &mut cx, index,
-            )?)?,))
-        },
-    )?;
-    instance.func_wrap(
-        "get-arguments",
-        move |mut cx: StoreContextMut<'_, T>, (): ()| {
-            Ok((P2Environment::get_arguments(&mut cli_view(
-                &mut cx, index,
-            )?)?,))
-        },
-    )?;
-    instance.func_wrap(
-        "initial-cwd",
-        move |mut cx: StoreContextMut<'_, T>, (): ()| {
-            Ok((P2Environment::initial_cwd(&mut cli_view(&mut cx, index)?)?,))
-        },
-    )?;
-    Ok(())
+    wrap_cli(&mut instance, index, "get-environment", |v| {
+        P2Environment::get_environment(v)
+    })?;
+    wrap_cli(&mut instance, index, "get-arguments", |v| {
+        P2Environment::get_arguments(v)
+    })?;
+    wrap_cli(&mut instance, index, "initial-cwd", |v| {
+        P2Environment::initial_cwd(v)
+    })
+}
+
+/// Defines function `name` of `instance` (no parameters) as wasmtime-wasi's `f` on
+/// component `index`'s own `wasi:cli` context.
+fn wrap_cli<T: GrantsView, R>(
+    instance: &mut LinkerInstance<'_, T>,
+    index: usize,
+    name: &str,
+    f: fn(&mut WasiCliCtxView<'_>) -> wasmtime::Result<R>,
+) -> wasmtime::Result<()>
+where
+    R: ComponentType + Lower + Send + Sync + 'static,
+{
+    instance.func_wrap(name, move |mut cx: StoreContextMut<'_, T>, (): ()| {
+        Ok((f(&mut cli_view(&mut cx, index)?)?,))
+    })
 }
 
 /// wasmtime-wasi's view of component `index`'s `wasi:cli` context.
@@ -328,31 +330,15 @@ fn define_environment_p3<T: GrantsView>(
     index: usize,
 ) -> wasmtime::Result<()> {
     let mut instance = linker.instance(&format!("wasi:cli/environment@{P3}"))?;
-    instance.func_wrap(
-        "get-environment",
-        move |mut cx: StoreContextMut<'_, T>, (): ()| {
-            Ok((P3Environment::get_environment(&mut cli_view(
-                &mut cx, index,
-            )?)?,))
-        },
-    )?;
-    instance.func_wrap(
-        "get-arguments",
-        move |mut cx: StoreContextMut<'_, T>, (): ()| {
-            Ok((P3Environment::get_arguments(&mut cli_view(
-                &mut cx, index,
-            )?)?,))
-        },
-    )?;
-    instance.func_wrap(
-        "get-initial-cwd",
-        move |mut cx: StoreContextMut<'_, T>, (): ()| {
-            Ok((P3Environment::get_initial_cwd(&mut cli_view(
-                &mut cx, index,
-            )?)?,))
-        },
-    )?;
-    Ok(())
+    wrap_cli(&mut instance, index, "get-environment", |v| {
+        P3Environment::get_environment(v)
+    })?;
+    wrap_cli(&mut instance, index, "get-arguments", |v| {
+        P3Environment::get_arguments(v)
+    })?;
+    wrap_cli(&mut instance, index, "get-initial-cwd", |v| {
+        P3Environment::get_initial_cwd(v)
+    })
 }
 
 /// WASI 0.3's `wasi:filesystem/preopens`, as [`define_preopens`] for 0.2.
