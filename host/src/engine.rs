@@ -57,12 +57,15 @@ impl HostEngine {
     ///
     /// # Errors
     /// [`HostError::GrantsDiffer`] for [`LinkMode::Composed`] when the components' grants
-    /// differ; [`HostError::Engine`] when Wasmtime refuses the configuration, or the
+    /// differ, [`HostError::RemoteNotComposable`] when a remote serves an import;
+    /// [`HostError::Engine`] when Wasmtime refuses the configuration, or the
     /// deadline thread cannot start.
     pub fn new(plan: &Plan, options: &EngineOptions) -> Result<Self, HostError> {
         if options.link == compose_linker::LinkMode::Composed {
             plan.check_composable_grants("`--link composed`")
                 .map_err(HostError::GrantsDiffer)?;
+            plan.check_composable_remotes("`--link composed`")
+                .map_err(HostError::RemoteNotComposable)?;
         }
         Self::configure(plan, options).map_err(|e| HostError::Engine(e.into_boxed_dyn_error()))
     }

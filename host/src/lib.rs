@@ -63,7 +63,7 @@ pub mod serve;
 pub mod telemetry;
 mod wasi_config;
 
-pub use check::check;
+pub use check::{check, check_remotes};
 pub use command::{CommandError, CommandOptions, RUN, RUN_P3, run_command};
 pub use define::define_host;
 pub use engine::{EPOCH_TICK, EngineOptions, HostEngine};

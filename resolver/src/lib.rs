@@ -73,6 +73,7 @@ mod names;
 mod oci;
 mod plan;
 mod plugin;
+mod remote;
 mod resolve;
 mod source;
 mod wit_text;
@@ -102,6 +103,7 @@ pub use plan::{
 pub use plugin::{
     BackendCheck, BackendConfig, ConfigEntry, ConfigIssue, HostProfile, PluginSchema,
 };
+pub use remote::{PlannedRemote, RemoteDecl, RemoteId, RemoteUrl};
 pub use resolve::{resolve, resolve_file, resolve_file_with, resolve_with};
 pub use source::{Located, SourceFile, Span};
 /// The wac-types crate, whose [`Types`](wac_types::Types) and

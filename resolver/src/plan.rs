@@ -6,6 +6,7 @@ use crate::diagnostic::{Diagnostic, Problem, Span, WorkloadText};
 use crate::grants::Grants;
 use crate::names::HostPattern;
 use crate::plugin::BackendConfig;
+use crate::remote::{PlannedRemote, RemoteId};
 use indexmap::IndexMap;
 use serde::Serialize;
 use std::fmt;
@@ -102,6 +103,8 @@ pub struct Plan {
     pub warnings: Vec<Diagnostic>,
     /// What the host must serve.
     pub host: HostSection,
+    /// The remotes (`[remotes]`), in the order of the workload file.
+    pub remotes: Vec<PlannedRemote>,
     /// What every component may reach (`[allow]`): a component's own grants add to it.
     pub allow: Grants,
     /// The workload file's text, when the workload came from a file: what diagnostics
@@ -169,6 +172,13 @@ pub enum Provider {
     },
     /// An interface (or plain-named item) the host provides under the import's name.
     HostInterface,
+    /// An export of a remote (`[remotes]`): each call is one wRPC invocation.
+    Remote {
+        /// The remote.
+        remote: RemoteId,
+        /// The name of its export (as its `types` name it).
+        export: String,
+    },
     /// A host backend: the host serves the import's `implements` label.
     HostBackend {
         /// The label (the import's name).
@@ -282,6 +292,44 @@ impl Plan {
         &self.components[id.0]
     }
 
+    /// The remote `id`.
+    ///
+    /// # Panics
+    /// If `id` is not from this plan.
+    pub fn remote(&self, id: RemoteId) -> &PlannedRemote {
+        &self.remotes[id.0]
+    }
+
+    /// Every binding served by a remote, as `(importer, binding, remote, export name)`.
+    pub fn remote_bindings(&self) -> impl Iterator<Item = (ComponentId, &Binding, RemoteId, &str)> {
+        self.components().flat_map(|(id, c)| {
+            c.bindings.iter().filter_map(move |b| match &b.provider {
+                Provider::Remote { remote, export } => Some((id, b, *remote, export.as_str())),
+                _ => None,
+            })
+        })
+    }
+
+    /// Checks that `what` (`compose build`, `--link composed`) may compose the workload
+    /// into one component: no import may be served by a remote.
+    ///
+    /// # Errors
+    /// [`Problem::RemoteNotComposable`] at the remote's name, for the first such import.
+    pub fn check_composable_remotes(&self, what: &str) -> Result<(), Box<Diagnostic>> {
+        let Some((importer, binding, remote, _)) = self.remote_bindings().next() else {
+            return Ok(());
+        };
+        let remote = self.remote(remote);
+        let problem = Problem::RemoteNotComposable {
+            what: what.to_owned(),
+            component: self.component(importer).name.clone(),
+            import: binding.import.name.clone(),
+            remote: remote.name.clone(),
+        };
+        let diagnostic = Diagnostic::new(problem, self.source.as_ref(), remote.span.clone());
+        Err(Box::new(diagnostic.with_label("a remote")))
+    }
+
     /// The component named `name`, if the workload has one.
     pub fn find(&self, name: &str) -> Option<ComponentId> {
         self.components
@@ -297,7 +345,7 @@ impl Plan {
         for (i, component) in self.components.iter().enumerate() {
             for binding in &component.bindings {
                 let backend = match &binding.provider {
-                    Provider::Component { .. } => continue,
+                    Provider::Component { .. } | Provider::Remote { .. } => continue,
                     Provider::HostInterface => None,
                     Provider::HostBackend { interface, .. } => Some(interface.as_str()),
                 };
@@ -345,6 +393,10 @@ impl fmt::Display for Plan {
                     Provider::Component { component, export } => {
                         format!("{}: {export}", self.component(*component).name)
                     }
+                    Provider::Remote { remote, export } => {
+                        let remote = self.remote(*remote);
+                        format!("remote {} ({}): {export}", remote.name, remote.url)
+                    }
                     Provider::HostInterface => "host".into(),
                     Provider::HostBackend { label, interface } => {
                         format!("host backend {label} ({interface})")
@@ -367,9 +419,13 @@ impl fmt::Display for Plan {
         let bindings: usize = self.components.iter().map(|c| c.bindings.len()).sum();
         write!(
             f,
-            "workload `{}` resolves: {} component(s), {bindings} binding(s), {} host import(s), {} export(s), {} warning(s)",
+            "workload `{}` resolves: {} component(s), {}{bindings} binding(s), {} host import(s), {} export(s), {} warning(s)",
             self.name,
             self.components.len(),
+            match self.remotes.len() {
+                0 => String::new(),
+                n => format!("{n} remote(s), "),
+            },
             self.host_imports().len(),
             self.exports.len(),
             self.warnings.len(),

@@ -10,6 +10,7 @@ use crate::grants::Grants;
 use crate::oci::{OciReference, OciSource};
 use crate::plan::Instantiation;
 use crate::plugin::BackendConfig;
+use crate::remote::RemoteDecl;
 use crate::source::Located;
 use indexmap::IndexMap;
 use std::path::PathBuf;
@@ -28,6 +29,9 @@ pub struct Workload {
     /// The workload's exports by export name, if `[exports]` lists them; `None` means
     /// the exports of the components nothing imports from.
     pub exports: Option<IndexMap<String, Located<ExportDecl>>>,
+    /// `[remotes]`: providers on other machines, reached over wRPC, by name, in the order
+    /// written. A remote's name is also the backend label it serves.
+    pub remotes: IndexMap<String, RemoteDecl>,
     /// `[clusters]`: sets of components the run-time linker instantiates (and composes)
     /// together, by cluster name, in the order written.
     pub clusters: IndexMap<String, ClusterDecl>,
@@ -150,7 +154,8 @@ pub enum BindingTarget {
     /// the import's label).
     Host,
     /// `"<component>"` or `{ component = "...", export = "..." }`: an export of a workload
-    /// component; without `export`, the export of the import's name or interface.
+    /// component, or of a remote of that name (`[remotes]`); without `export`, the export
+    /// of the import's name or interface.
     Component {
         /// The serving component.
         component: String,
@@ -248,6 +253,7 @@ impl Workload {
             host: HostDecl::default(),
             components: IndexMap::new(),
             exports: None,
+            remotes: IndexMap::new(),
             clusters: IndexMap::new(),
             allow: AllowDecl::default(),
             text: None,
@@ -258,6 +264,12 @@ impl Workload {
     /// The same workload with one more component named `name`.
     pub fn with_component(mut self, name: impl Into<String>, component: ComponentDecl) -> Self {
         self.components.insert(name.into(), component);
+        self
+    }
+
+    /// The same workload with the remote `name` (as `[remotes.NAME]` declares it).
+    pub fn with_remote(mut self, name: impl Into<String>, remote: RemoteDecl) -> Self {
+        self.remotes.insert(name.into(), remote);
         self
     }
 

@@ -14,6 +14,7 @@ mod limits;
 mod linker;
 mod linker_load;
 mod registry;
+mod remotes;
 mod resolve;
 mod robustness;
 mod serve;
