@@ -99,13 +99,15 @@ impl HostEngine {
     }
 
     /// A linker for `plan` on this engine, with the link mode, the compile options and the
-    /// execution of the options.
+    /// execution of the options; the per-call timeout also bounds each call to a remote
+    /// (which waits on the network, where epoch deadlines do not reach).
     pub fn linker<'p, T: 'static>(&self, plan: &'p Plan) -> WorkloadLinker<'p, T> {
         let mut linker = WorkloadLinker::new(&self.engine, plan);
         linker
             .link_mode(self.link)
             .compile_options(self.compile.clone())
-            .execution(self.execution);
+            .execution(self.execution)
+            .remote_timeout(self.timeout);
         linker
     }
 

@@ -303,6 +303,13 @@ impl CallError {
         self.cause()
     }
 
+    /// The failed call to a remote that trapped the call, if one did
+    /// ([`RemoteCallError`](crate::RemoteCallError) among the causes): it names the remote,
+    /// its address and the function.
+    pub fn remote(&self) -> Option<&crate::RemoteCallError> {
+        self.cause()
+    }
+
     fn cause<E: std::error::Error + 'static>(&self) -> Option<&E> {
         let mut cause = std::error::Error::source(self);
         while let Some(error) = cause {

@@ -20,3 +20,4 @@ mod robustness;
 mod serve;
 mod soundness;
 mod traces;
+mod wrpc;
