@@ -152,7 +152,7 @@ mod runtime;
 mod state;
 mod trace;
 mod trampoline;
-mod wave;
+pub mod wave;
 
 pub use builder::WorkloadLinker;
 pub use cache::{CacheLookup, CodeCache};

@@ -18,14 +18,12 @@
 
 use crate::error::FuncName;
 use crate::runtime::Execution;
-use crate::wave::{WaveType, WaveVal};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use compose_resolver::RemoteUrl;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt as _;
-use tokio_util::codec::Encoder as _;
 use wasmtime::component::types::ComponentFunc;
 use wasmtime::component::{LinkerInstance, Type, Val};
 use wrpc_transport::Invoke as _;
@@ -117,13 +115,7 @@ impl RemoteFunc {
 
     /// The parameters as wRPC sends them: one tuple, each value encoded in turn.
     fn encode(ty: &ComponentFunc, params: &[Val]) -> Result<Bytes, RemoteFailure> {
-        let mut buf = BytesMut::new();
-        for ((_, ty), val) in ty.params().zip(params) {
-            wrpc_wave::ValueEncoder::new(&WaveType(ty))
-                .encode(&WaveVal(val.clone()), &mut buf)
-                .map_err(|e| RemoteFailure::Local(format!("cannot encode a parameter: {e:#}")))?;
-        }
-        Ok(buf.freeze())
+        crate::wave::encode(params, ty.params().map(|(_, ty)| ty)).map_err(RemoteFailure::Local)
     }
 
     /// Runs one invocation on the linker's runtime; returns the results.
@@ -168,14 +160,9 @@ impl RemoteFunc {
             .shutdown()
             .await
             .map_err(|e| RemoteFailure::Broken(e.to_string()))?;
-        let mut values = Vec::with_capacity(results.len());
-        for ty in results {
-            let value = wrpc_wave::read_value::<WaveVal, _>(&mut incoming, &WaveType(ty))
-                .await
-                .map_err(read_failure)?;
-            values.push(value.0);
-        }
-        Ok(values)
+        crate::wave::read(&mut incoming, results)
+            .await
+            .map_err(read_failure)
     }
 }
 

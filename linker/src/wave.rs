@@ -1,5 +1,9 @@
-//! Wasmtime's component values seen through wasm-wave 0.261's traits, which wrpc-wave
-//! encodes and decodes.
+//! wRPC's encoding of component values (its SPEC.md: the component model's
+//! value-definition encoding), for Wasmtime's `Val`s: [`encode`] and [`read`], which
+//! compose-linker's calls to remotes and compose-host's wRPC server use.
+//!
+//! They are wrpc-wave's encoder and decoder, seen through an adapter: wrpc-wave is
+//! generic over wasm-wave 0.261's traits, which Wasmtime 48 does not implement.
 //!
 //! Wasmtime 48 implements wasm-wave 0.254's `WasmValue` and `WasmType` for its `Val` and
 //! `Type`; wrpc-wave 0.1 is generic over wasm-wave 0.261's traits, which have the same
@@ -9,10 +13,46 @@
 //! `unwrap_record`, … hand out the elements of a value as owned adapters, so encoding
 //! clones each element of a compound value once (strings are borrowed).
 
+use bytes::{Bytes, BytesMut};
 use std::borrow::Cow;
+use tokio_util::codec::Encoder as _;
 use wasm_wave_wrpc::wasm::{WasmType, WasmTypeKind, WasmValue, WasmValueError};
 use wasmtime::component::wasm_wave::wasm as wt;
 use wasmtime::component::{Type, Val};
+
+/// `values`, each of the type `types` gives in turn, encoded one after the other: how
+/// wRPC sends a function's parameters or results (one tuple).
+///
+/// # Errors
+/// A message when a value does not have its type, or has a type wRPC cannot carry here
+/// (a resource, stream, future or `error-context`).
+pub fn encode(values: &[Val], types: impl IntoIterator<Item = Type>) -> Result<Bytes, String> {
+    let mut buf = BytesMut::new();
+    for (ty, value) in types.into_iter().zip(values) {
+        wrpc_wave::ValueEncoder::new(&WaveType(ty))
+            .encode(&WaveVal(value.clone()), &mut buf)
+            .map_err(|e| format!("cannot encode a value: {e:#}"))?;
+    }
+    Ok(buf.freeze())
+}
+
+/// Reads one value of each of `types` from `reader`, as [`encode`] writes them.
+///
+/// # Errors
+/// [`UnexpectedEof`](std::io::ErrorKind::UnexpectedEof) when `reader` ends first,
+/// [`InvalidData`](std::io::ErrorKind::InvalidData) for bytes that are not such values
+/// (never a panic), or `reader`'s own error.
+pub async fn read<R: tokio::io::AsyncRead + Unpin>(
+    reader: &mut R,
+    types: impl IntoIterator<Item = Type>,
+) -> std::io::Result<Vec<Val>> {
+    let mut values = Vec::new();
+    for ty in types {
+        let value = wrpc_wave::read_value::<WaveVal, _>(reader, &WaveType(ty)).await?;
+        values.push(value.0);
+    }
+    Ok(values)
+}
 
 /// A Wasmtime component [`Type`] as wasm-wave 0.261's [`WasmType`].
 #[derive(Debug, Clone)]

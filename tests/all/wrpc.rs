@@ -434,3 +434,105 @@ fn serve_on(runtime: tokio::runtime::Runtime, listener: tokio::net::TcpListener)
         _runtime: runtime,
     }
 }
+
+mod client {
+    wit_bindgen_wrpc::generate!({
+        path: "../wit/wrpc-test",
+        world: "compose:wrpc-test/values-client",
+    });
+}
+
+/// Serves the proxy workload's exports over wRPC (compose-host's server) on a loopback
+/// port, its import bound to the remote at `remote`; returns the address and the runtime.
+fn serve_compose(remote: &str) -> (SocketAddr, tokio::runtime::Runtime) {
+    let proxy = fixture("wrpc-values");
+    let workload = Workload::new("interop")
+        .with_component("proxy", ComponentDecl::from_path(&proxy))
+        .with_remote("peer", RemoteDecl::new(remote, [VALUES], &proxy));
+    let plan = resolve(&workload).expect("resolves");
+    let options = compose_host::EngineOptions {
+        timeout: Some(Duration::from_secs(10)),
+        ..Default::default()
+    };
+    let host = compose_host::Host::link_with(&plan, &compose_host::Plugins::builtin(), &options)
+        .expect("links");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let offer = compose_host::grants::Offer::default();
+    runtime.spawn(async move {
+        let served =
+            compose_host::wrpc::serve_wrpc(host, &plan, offer, listener, std::future::pending());
+        served.await.expect("serves");
+    });
+    (addr, runtime)
+}
+
+#[test]
+fn a_wit_bindgen_wrpc_client_calls_the_workloads_exports_served_over_wrpc() {
+    use client::compose::wrpc_test::values as remote;
+    // client -> compose (serving the proxy) -> the proxy's import over wRPC -> the peer.
+    let peer = serve_peer();
+    let (addr, _server) = serve_compose(&tcp(&peer));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let wrpc = wrpc_transport::tcp::Client::from(addr);
+    runtime.block_on(async {
+        assert!(!remote::negate(&wrpc, (), true).await.unwrap());
+        assert_eq!(
+            remote::shout(&wrpc, (), "calls in").await.unwrap(),
+            "CALLS IN"
+        );
+        assert_eq!(
+            remote::reverse(&wrpc, (), &[1, 2, 3]).await.unwrap(),
+            [3, 2, 1]
+        );
+        let point = remote::Point {
+            x: 1,
+            y: 2,
+            label: "p".into(),
+        };
+        let swapped = remote::swap(&wrpc, (), &point).await.unwrap();
+        assert_eq!((swapped.x, swapped.y, swapped.label.as_str()), (2, 1, "p!"));
+        assert_eq!(remote::flip(&wrpc, (), &Ok(7)).await.unwrap(), Err(7));
+        let (a, b, c, d) = remote::floats(&wrpc, (), f32::NAN, f64::INFINITY)
+            .await
+            .unwrap();
+        assert!(a.is_nan() && c.is_nan() && b == f64::INFINITY && d == f64::NEG_INFINITY);
+    });
+}
+
+#[test]
+fn a_trap_behind_the_server_ends_that_invocation_only() {
+    use client::compose::wrpc_test::values as remote;
+    // The proxy's import reaches nothing: every call traps; the server keeps serving.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (served, _server) = serve_compose(&format!("tcp://{addr}"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let wrpc = wrpc_transport::tcp::Client::from(served);
+    runtime.block_on(async {
+        assert!(remote::negate(&wrpc, (), true).await.is_err());
+        assert!(remote::negate(&wrpc, (), false).await.is_err());
+    });
+}
+
+#[test]
+fn two_compose_hosts_link_to_each_other_over_wrpc() {
+    // This host's proxy -> the other compose host's proxy (served over wRPC) -> the peer.
+    let peer = serve_peer();
+    let (other, _server) = serve_compose(&tcp(&peer));
+    let linked = link(&format!("tcp://{other}"), Some(Duration::from_secs(10)));
+    assert_eq!(
+        one(&linked, "shout", &[Val::String("two hosts".into())]),
+        Val::String("TWO HOSTS".into())
+    );
+    let list = Val::List(vec![Val::U32(1), Val::U32(2)]);
+    assert_eq!(
+        one(&linked, "reverse", &[list]),
+        Val::List(vec![Val::U32(2), Val::U32(1)])
+    );
+}
