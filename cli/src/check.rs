@@ -40,11 +40,14 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("error: {} remote(s) cannot be reached", unreachable.len());
         return ExitCode::FAILURE;
     }
+    let remotes = match plan.remotes.len() {
+        0 => String::new(),
+        n => format!(", {n} remote(s) reached"),
+    };
     println!(
-        "workload `{}`: this host can serve it now ({} backend(s), {} remote(s))",
+        "workload `{}`: this host can serve it now ({} backend(s){remotes})",
         plan.name,
         plan.host.backends.len(),
-        plan.remotes.len()
     );
     ExitCode::SUCCESS
 }

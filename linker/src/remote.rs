@@ -16,74 +16,16 @@
 //! function; the whole invocation, connecting included, ends at the linker's remote
 //! timeout ([`WorkloadLinker::remote_timeout`](crate::WorkloadLinker::remote_timeout)).
 
-use crate::error::FuncName;
+use crate::error::{FuncName, RemoteCallError, RemoteFailure};
 use crate::runtime::Execution;
 use bytes::Bytes;
 use compose_resolver::RemoteUrl;
-use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt as _;
 use wasmtime::component::types::ComponentFunc;
 use wasmtime::component::{LinkerInstance, Type, Val};
 use wrpc_transport::Invoke as _;
-
-/// Why a call to a remote failed: the error inside the trap its caller gets.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "workload `{workload}`: calling `{function}` on remote `{remote}` at {url} failed: {cause}"
-)]
-pub struct RemoteCallError {
-    /// The workload.
-    pub workload: String,
-    /// The remote (its name in `[remotes]`).
-    pub remote: String,
-    /// Its address (`tcp://HOST:PORT`, `unix:///path`).
-    pub url: String,
-    /// The function called.
-    pub function: FuncName,
-    /// What went wrong.
-    pub cause: RemoteFailure,
-}
-
-/// What went wrong in one invocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RemoteFailure {
-    /// No connection: the address refuses, does not resolve or cannot be reached.
-    Unreachable(String),
-    /// The invocation did not end before the remote timeout.
-    Deadline(Duration),
-    /// The connection broke, or the remote closed it before answering (as a wRPC server
-    /// does for a function it does not serve).
-    Broken(String),
-    /// The remote answered bytes that are not the results' encoding.
-    Malformed(String),
-    /// The parameters could not be encoded (a type wRPC cannot carry), or the linker's
-    /// runtime could not start.
-    Local(String),
-}
-
-impl fmt::Display for RemoteFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RemoteFailure::Unreachable(why) => write!(f, "cannot connect: {why}"),
-            RemoteFailure::Deadline(after) => {
-                write!(f, "no answer within {}", humanize(*after))
-            }
-            RemoteFailure::Broken(why) => write!(f, "the connection broke: {why}"),
-            RemoteFailure::Malformed(why) => write!(f, "the answer is not the results: {why}"),
-            RemoteFailure::Local(why) => f.write_str(why),
-        }
-    }
-}
-
-fn humanize(d: Duration) -> String {
-    if d.subsec_millis() == 0 {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{}ms", d.as_millis())
-    }
-}
 
 /// One function of a remote, as its trampoline calls it.
 #[derive(Debug)]

@@ -12,8 +12,8 @@ use crate::names::is_label;
 use crate::oci::{OciReference, OciSource};
 use crate::plan::Instantiation;
 use crate::plugin::BackendConfig;
-use crate::remote::RemoteDecl;
 use crate::source::{Located, SourceFile};
+use crate::workload::RemoteDecl;
 use crate::workload::{
     AllowDecl, AllowSpans, BindingTarget, ClusterDecl, ComponentDecl, ComponentSource,
     ExplicitBinding, ExportDecl, HostBackendDecl, HostDecl, Workload,

@@ -97,13 +97,12 @@ pub use oci::{
 };
 pub use plan::{
     Binding, Cluster, ComponentFile, ComponentId, FileId, HostImport, HostSection, Instantiation,
-    PartialPlan, Plan, PlannedBackend, PlannedComponent, Provider, Rule, Unbound, Unreadable,
-    WorkloadExport,
+    PartialPlan, Plan, PlannedBackend, PlannedComponent, PlannedRemote, Provider, RemoteId,
+    RemoteUrl, Rule, Unbound, Unreadable, WorkloadExport,
 };
 pub use plugin::{
     BackendCheck, BackendConfig, ConfigEntry, ConfigIssue, HostProfile, PluginSchema,
 };
-pub use remote::{PlannedRemote, RemoteDecl, RemoteId, RemoteUrl};
 pub use resolve::{resolve, resolve_file, resolve_file_with, resolve_with};
 pub use source::{Located, SourceFile, Span};
 /// The wac-types crate, whose [`Types`](wac_types::Types) and
@@ -111,5 +110,5 @@ pub use source::{Located, SourceFile, Span};
 pub use wac_types;
 pub use workload::{
     AllowDecl, AllowSpans, BindingTarget, ClusterDecl, ComponentDecl, ComponentSource,
-    ExplicitBinding, ExportDecl, HostBackendDecl, HostDecl, Workload,
+    ExplicitBinding, ExportDecl, HostBackendDecl, HostDecl, RemoteDecl, Workload,
 };

@@ -6,7 +6,6 @@ use crate::diagnostic::{Diagnostic, Problem, Span, WorkloadText};
 use crate::grants::Grants;
 use crate::names::HostPattern;
 use crate::plugin::BackendConfig;
-use crate::remote::{PlannedRemote, RemoteId};
 use indexmap::IndexMap;
 use serde::Serialize;
 use std::fmt;
@@ -537,4 +536,97 @@ fn grants_difference(a: &Grants, b: &Grants) -> String {
         .map(|(_, k)| format!("`{k}`"))
         .collect();
     keys.join(" and ")
+}
+
+/// A remote of a [`Plan`](crate::Plan): an index into
+/// [`Plan::remotes`](crate::Plan::remotes), handed out by the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct RemoteId(pub(crate) usize);
+
+impl RemoteId {
+    /// The index in [`Plan::remotes`](crate::Plan::remotes).
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// Where a remote listens: the wRPC transports this host speaks.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RemoteUrl {
+    /// `tcp://HOST:PORT`: wRPC's TCP transport, one connection per invocation.
+    Tcp {
+        /// A host name or an IP address (IPv6 in brackets, `[::1]`).
+        host: String,
+        /// The port.
+        port: u16,
+    },
+    /// `unix:///path`: wRPC's Unix socket transport, one connection per invocation.
+    Unix(PathBuf),
+}
+
+impl RemoteUrl {
+    /// Parses `tcp://HOST:PORT` or `unix:///absolute/path`.
+    ///
+    /// # Errors
+    /// Why `text` is not such a URL (another scheme, no host or port, a port that is not a
+    /// number from 1 to 65535, a relative socket path, a path or query after the port).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if let Some(path) = text.strip_prefix("unix://") {
+            if !path.starts_with('/') {
+                return Err(
+                    "a Unix socket's path must be absolute (`unix:///run/formatter.sock`)".into(),
+                );
+            }
+            return Ok(RemoteUrl::Unix(PathBuf::from(path)));
+        }
+        let Some(address) = text.strip_prefix("tcp://") else {
+            let scheme = text.split_once("://").map_or(text, |(s, _)| s);
+            return Err(format!(
+                "`{scheme}` is not a wRPC transport this host speaks: write `tcp://HOST:PORT` or `unix:///path`"
+            ));
+        };
+        let (host, port) = address
+            .rsplit_once(':')
+            .ok_or("it has no port: write `tcp://HOST:PORT`")?;
+        if host.is_empty() || host.contains(['/', '?', '#', '@']) {
+            return Err(format!("`{host}` is not a host name or address"));
+        }
+        let port = match port.parse::<u16>() {
+            Ok(0) | Err(_) => {
+                return Err(format!(
+                    "`{port}` is not a port: write a number from 1 to 65535"
+                ));
+            }
+            Ok(port) => port,
+        };
+        Ok(RemoteUrl::Tcp {
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
+impl fmt::Display for RemoteUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RemoteUrl::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
+            RemoteUrl::Unix(path) => write!(f, "unix://{}", path.display()),
+        }
+    }
+}
+
+/// A remote of a resolved workload.
+#[derive(Debug, Clone)]
+pub struct PlannedRemote {
+    /// Its name in the workload (also the backend label it serves).
+    pub name: String,
+    /// Where it listens.
+    pub url: RemoteUrl,
+    /// The exports it serves, typed from its `types`, in the order `exports` lists them.
+    pub exports: Vec<Item>,
+    /// Its `types` as the workload file writes it (or the name of bytes in memory).
+    pub types: String,
+    /// Where the workload file declares it (its name).
+    pub span: Option<Span>,
 }

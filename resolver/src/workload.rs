@@ -10,7 +10,6 @@ use crate::grants::Grants;
 use crate::oci::{OciReference, OciSource};
 use crate::plan::Instantiation;
 use crate::plugin::BackendConfig;
-use crate::remote::RemoteDecl;
 use crate::source::Located;
 use indexmap::IndexMap;
 use std::path::PathBuf;
@@ -360,5 +359,48 @@ impl Workload {
     /// A diagnostic for `problem` at `span` of this workload's file.
     pub(crate) fn diagnostic(&self, problem: Problem, span: Option<Span>) -> Diagnostic {
         Diagnostic::new(problem, self.text.as_ref(), span)
+    }
+}
+
+/// `[remotes.NAME]`: a provider on another machine, as the workload declares it.
+#[derive(Debug, Clone)]
+pub struct RemoteDecl {
+    /// Where its name is written.
+    pub name_span: Option<Span>,
+    /// `url`, as written.
+    pub url: Located<String>,
+    /// `exports`: the names of the exports it serves, each where it is written.
+    pub exports: Vec<Located<String>>,
+    /// `types`: the component whose exports (or imports) give the exports' types; a path
+    /// relative to the workload file, or bytes in memory.
+    pub types: Located<ComponentSource>,
+}
+
+impl RemoteDecl {
+    /// A remote at `url` serving `exports`, whose types come from the component file at
+    /// `types` (relative to the workload's base folder).
+    pub fn new<S: Into<String>>(
+        url: impl Into<String>,
+        exports: impl IntoIterator<Item = S>,
+        types: impl Into<PathBuf>,
+    ) -> Self {
+        Self::with_types(url, exports, ComponentSource::Path(types.into()))
+    }
+
+    /// A remote at `url` serving `exports`, whose types come from `types`.
+    pub fn with_types<S: Into<String>>(
+        url: impl Into<String>,
+        exports: impl IntoIterator<Item = S>,
+        types: ComponentSource,
+    ) -> Self {
+        Self {
+            name_span: None,
+            url: Located::new(url.into()),
+            exports: exports
+                .into_iter()
+                .map(|e| Located::new(e.into()))
+                .collect(),
+            types: Located::new(types),
+        }
     }
 }
