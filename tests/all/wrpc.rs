@@ -536,3 +536,28 @@ fn two_compose_hosts_link_to_each_other_over_wrpc() {
         Val::List(vec![Val::U32(2), Val::U32(1)])
     );
 }
+
+#[test]
+fn a_remote_that_does_not_serve_the_function_is_a_clear_error() {
+    // A wRPC server that serves nothing: it closes every connection it cannot route.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    runtime.spawn(async move {
+        let server = wrpc_transport::Server::default();
+        while let Ok((stream, peer)) = listener.accept().await {
+            let (rx, tx) = stream.into_split();
+            let _ = server.accept(peer, tx, tokio::io::BufReader::new(rx)).await;
+        }
+    });
+    let linked = link(&format!("tcp://{addr}"), Some(Duration::from_secs(5)));
+    let error = call(&linked, "negate", &[Val::Bool(true)], 1).unwrap_err();
+    let remote = error.remote().unwrap_or_else(|| panic!("{error:?}"));
+    assert!(matches!(remote.cause, RemoteFailure::Broken(_)), "{remote}");
+    assert!(
+        remote.to_string().contains("does it serve this function?"),
+        "{remote}"
+    );
+}
