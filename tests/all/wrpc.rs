@@ -561,3 +561,27 @@ fn a_remote_that_does_not_serve_the_function_is_a_clear_error() {
         "{remote}"
     );
 }
+
+#[test]
+fn compose_host_calls_a_remote_synchronously_and_on_fibers_alike() {
+    use compose_linker::Execution;
+    let peer = serve_peer();
+    let proxy = fixture("wrpc-values");
+    let workload = Workload::new("interop")
+        .with_component("proxy", ComponentDecl::from_path(&proxy))
+        .with_remote("peer", RemoteDecl::new(tcp(&peer), [VALUES], &proxy));
+    let plan = resolve(&workload).expect("resolves");
+    for execution in [Execution::Sync, Execution::Async] {
+        let options = compose_host::EngineOptions {
+            execution,
+            timeout: Some(Duration::from_secs(10)),
+            ..Default::default()
+        };
+        let plugins = compose_host::Plugins::builtin();
+        let host = compose_host::Host::link_with(&plan, &plugins, &options).expect("links");
+        let mut store = host.new_store(&Default::default()).expect("a store");
+        let call = compose_host::Call::parse(&format!(r#"{VALUES}#shout("fiber")"#)).unwrap();
+        let answer = host.invoke(&mut store, None, &call).expect("calls");
+        assert_eq!(answer.as_deref(), Some(r#""FIBER""#), "{execution:?}");
+    }
+}
