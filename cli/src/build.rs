@@ -89,7 +89,9 @@ pub(crate) fn compose(
     report::diagnostics(&plan.warnings);
     let options = ComposeOptions::default().with_processor("compose", env!("CARGO_PKG_VERSION"));
     let composition = Composition::build(&plan, &options).map_err(|error| {
-        if let ComposeError::GrantsDiffer { diagnostic } = &error {
+        if let ComposeError::GrantsDiffer { diagnostic }
+        | ComposeError::RemoteNotComposable { diagnostic } = &error
+        {
             report::diagnostic(diagnostic);
             return ExitCode::FAILURE;
         }

@@ -99,7 +99,8 @@ pub fn unfused<T>(workload: &compose_linker::CompiledWorkload<T>) {
 pub fn host_failure(plan: &Plan, error: compose_host::HostError) -> ExitCode {
     match error {
         compose_host::HostError::Backends(errors) => backends(plan, &errors),
-        compose_host::HostError::GrantsDiffer(diagnostic) => {
+        compose_host::HostError::GrantsDiffer(diagnostic)
+        | compose_host::HostError::RemoteNotComposable(diagnostic) => {
             self::diagnostic(&diagnostic);
             ExitCode::FAILURE
         }

@@ -20,6 +20,11 @@ pub struct Args {
     /// The address to listen on (port 0 picks a free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
+    /// Serve the workload's exported functions over wRPC at `tcp://HOST:PORT` instead of
+    /// HTTP (each invocation in a store of its own): another host's `[remotes]` entry,
+    /// or any wRPC client, calls them.
+    #[arg(long, value_name = "URL", value_parser = wrpc_addr)]
+    wrpc: Option<SocketAddr>,
     /// End each request after this long, e.g. `500ms`, `2s`: an infinite loop in any
     /// component ends that request with status 500 and an error naming it.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
@@ -57,6 +62,41 @@ pub struct Args {
     idle_instance_timeout: Duration,
 }
 
+/// `tcp://HOST:PORT` as the address to listen on.
+fn wrpc_addr(text: &str) -> Result<SocketAddr, String> {
+    let address = text
+        .strip_prefix("tcp://")
+        .ok_or("write `tcp://HOST:PORT` (the wRPC transport `--wrpc` serves)")?;
+    address
+        .parse()
+        .map_err(|e| format!("`{address}` is not an address (`127.0.0.1:7761`): {e}"))
+}
+
+/// Serves the workload's exports over wRPC at `addr` until a signal.
+fn run_wrpc(args: &Args, plan: &compose_resolver::Plan, addr: SocketAddr) -> ExitCode {
+    let options = EngineOptions {
+        timeout: args.timeout,
+        link: args.link.mode,
+        compile: args.cache.compile_options(),
+        ..EngineOptions::default()
+    };
+    let plugins = Plugins::builtin();
+    let host = match compose_host::Host::link_with(plan, &plugins, &options) {
+        Ok(host) => host,
+        Err(error) => return report::host_failure(plan, error),
+    };
+    report::unfused(host.workload());
+    let name = plan.name.clone();
+    let offer = args.offer.offer(plan);
+    let served = compose_host::wrpc::serve_wrpc_until_signal(host, plan, offer, addr, |addr| {
+        eprintln!("compose serve: workload `{name}` serving its exports over wRPC on tcp://{addr}");
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => report::failure(&anyhow::anyhow!(error)),
+    }
+}
+
 /// Serves until a signal; exit status 0 after a clean shutdown, 1 when the workload
 /// cannot be served.
 pub fn run(args: Args) -> ExitCode {
@@ -69,6 +109,9 @@ pub fn run(args: Args) -> ExitCode {
         Err(error) => return report::resolve_error(&error),
     };
     report::diagnostics(&plan.warnings);
+    if let Some(addr) = args.wrpc {
+        return run_wrpc(&args, &plan, addr);
+    }
     let options = ServeOptions {
         engine: EngineOptions {
             timeout: args.timeout,

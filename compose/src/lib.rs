@@ -179,6 +179,13 @@ pub enum ComposeError {
         /// [`compose_resolver::Problem::GrantsDiffer`], pointing at the `allow` table.
         diagnostic: Box<compose_resolver::Diagnostic>,
     },
+    /// An import is served by a remote (`[remotes]`): over the network, there is no
+    /// component to compose it with.
+    #[error("{}", .diagnostic.problem)]
+    RemoteNotComposable {
+        /// [`compose_resolver::Problem::RemoteNotComposable`], pointing at the remote.
+        diagnostic: Box<compose_resolver::Diagnostic>,
+    },
     /// wac could not read a component's bytes as a package.
     #[error("wac cannot read component `{component}` ({file})")]
     Package {
@@ -328,6 +335,7 @@ impl Composition {
     ///
     /// # Errors
     /// [`ComposeError::GrantsDiffer`] when the components' grants differ;
+    /// [`ComposeError::RemoteNotComposable`] when a remote serves an import;
     /// [`ComposeError::InvalidPlan`] for a plan that does not hold together;
     /// [`ComposeError::TooLarge`] (when validating) for a workload that needs more than
     /// 1,000 instances or embedded components in one component, which wasmparser and
@@ -337,6 +345,8 @@ impl Composition {
     pub fn build(plan: &Plan, options: &ComposeOptions) -> Result<Self, ComposeError> {
         plan.check_composable_grants("composing the workload into one component")
             .map_err(|diagnostic| ComposeError::GrantsDiffer { diagnostic })?;
+        plan.check_composable_remotes("composing the workload into one component")
+            .map_err(|diagnostic| ComposeError::RemoteNotComposable { diagnostic })?;
         let built = graph::build(plan, options)?;
         Self::encode(
             plan,

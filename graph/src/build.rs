@@ -15,6 +15,7 @@ struct Builder<'w> {
     graph: DiGraph<Node, Edge>,
     components: HashMap<&'w str, NodeIndex>,
     backends: HashMap<String, NodeIndex>,
+    remotes: HashMap<String, NodeIndex>,
     interfaces: HashMap<String, NodeIndex>,
     /// Broken imports: (importer, import, problem), drawn after the bindings.
     loose_ends: Vec<(NodeIndex, &'w Item, &'w Problem)>,
@@ -27,6 +28,7 @@ impl WorkloadGraph {
             graph: DiGraph::new(),
             components: HashMap::new(),
             backends: HashMap::new(),
+            remotes: HashMap::new(),
             interfaces: HashMap::new(),
             loose_ends: Vec::new(),
         };
@@ -134,6 +136,16 @@ impl<'w> Builder<'w> {
                     .or_insert_with(|| graph.add_node(Node::HostInterface { name: name.clone() }))
             }
             Provider::HostBackend { label, interface } => self.backend_node(label, interface),
+            Provider::Remote { remote, .. } => {
+                let remote = plan.remote(*remote);
+                let graph = &mut self.graph;
+                *self.remotes.entry(remote.name.clone()).or_insert_with(|| {
+                    graph.add_node(Node::Remote {
+                        name: remote.name.clone(),
+                        url: remote.url.to_string(),
+                    })
+                })
+            }
         }
     }
 

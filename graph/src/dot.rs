@@ -30,7 +30,7 @@ impl WorkloadGraph {
             match node {
                 Node::Component { .. } | Node::Export { .. } => workload.push(id),
                 Node::HostInterface { .. } | Node::HostBackend { .. } => host.push(id),
-                Node::Unresolved { .. } => outside.push(id),
+                Node::Unresolved { .. } | Node::Remote { .. } => outside.push(id),
             }
         }
         self.write_dot_workload(w, &workload);
@@ -174,6 +174,7 @@ impl WorkloadGraph {
             Node::HostInterface { name } => format!("host:{name}"),
             Node::HostBackend { label, .. } => format!("backend:{label}"),
             Node::Unresolved { .. } => format!("unresolved:{}", id.index()),
+            Node::Remote { name, .. } => format!("remote:{name}"),
         })
     }
 
@@ -230,6 +231,13 @@ impl WorkloadGraph {
                 html(label),
                 html(interface)
             ),
+            Node::Remote { name, url } => format!(
+                "shape=box3d, style=filled, fillcolor={:?}, color={:?}, label=<<b>{}</b><br/><font point-size=\"9\">remote: {}</font>>",
+                style::REMOTE_FILL,
+                style::REMOTE_LINE,
+                html(name),
+                html(url)
+            ),
             Node::Unresolved { reason } => format!(
                 "shape=box, style=\"dashed,rounded\", color={:?}, fontcolor={:?}, fontsize=9, label={}",
                 style::PROBLEM,
@@ -237,7 +245,7 @@ impl WorkloadGraph {
                 quote(reason)
             ),
         };
-        let indent = if matches!(self.node(id), Node::Unresolved { .. }) {
+        let indent = if matches!(self.node(id), Node::Unresolved { .. } | Node::Remote { .. }) {
             "  "
         } else {
             "    "

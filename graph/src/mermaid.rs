@@ -15,7 +15,7 @@ impl WorkloadGraph {
         self.write_mermaid_workload(w);
         self.write_mermaid_host(w);
         for (id, node) in self.nodes() {
-            if matches!(node, Node::Unresolved { .. }) {
+            if matches!(node, Node::Unresolved { .. } | Node::Remote { .. }) {
                 self.write_mermaid_node(w, id);
             }
         }
@@ -135,6 +135,16 @@ impl WorkloadGraph {
                 style::TEXT
             );
         }
+        // Only pictures with remotes have the class (the others stay as they were).
+        if self.nodes().any(|(_, n)| matches!(n, Node::Remote { .. })) {
+            let _ = writeln!(
+                w,
+                "  classDef remote fill:{},stroke:{},color:{}",
+                style::REMOTE_FILL,
+                style::REMOTE_LINE,
+                style::TEXT
+            );
+        }
         let line = if self.resolved() {
             style::WORKLOAD_LINE
         } else {
@@ -191,6 +201,11 @@ impl WorkloadGraph {
                 text(interface)
             ),
             Node::Unresolved { reason } => format!("n{n}[\"{}\"]:::problem", text(reason)),
+            Node::Remote { name, url } => format!(
+                "n{n}[/\"<b>{}</b><br/>remote: {}\"/]:::remote",
+                text(name),
+                text(url)
+            ),
         };
         let _ = writeln!(w, "    {line}");
     }

@@ -46,6 +46,14 @@ pub enum Node {
         /// The interface it implements (`acme:kv/store@0.1.0`).
         interface: String,
     },
+    /// A remote (`[remotes]`): a provider on another machine, reached over wRPC; drawn
+    /// outside the workload and the host.
+    Remote {
+        /// Its name (the label it serves).
+        name: String,
+        /// Its address (`tcp://10.0.0.5:7761`).
+        url: String,
+    },
     /// One of the workload's exports.
     Export {
         /// The workload's export name.

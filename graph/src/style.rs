@@ -15,6 +15,8 @@ pub(crate) const HOST_LINE: &str = "#b06000";
 pub(crate) const HOST_NODE_FILL: &str = "#ffffff";
 pub(crate) const BACKEND_FILL: &str = "#feefc3";
 pub(crate) const BACKEND_LINE: &str = "#b06000";
+pub(crate) const REMOTE_FILL: &str = "#f3e8fd";
+pub(crate) const REMOTE_LINE: &str = "#8430ce";
 /// Plain (interface-named) imports.
 pub(crate) const PLAIN: &str = "#3c4043";
 /// `implements`-labelled imports.

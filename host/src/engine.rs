@@ -57,12 +57,15 @@ impl HostEngine {
     ///
     /// # Errors
     /// [`HostError::GrantsDiffer`] for [`LinkMode::Composed`] when the components' grants
-    /// differ; [`HostError::Engine`] when Wasmtime refuses the configuration, or the
+    /// differ, [`HostError::RemoteNotComposable`] when a remote serves an import;
+    /// [`HostError::Engine`] when Wasmtime refuses the configuration, or the
     /// deadline thread cannot start.
     pub fn new(plan: &Plan, options: &EngineOptions) -> Result<Self, HostError> {
         if options.link == compose_linker::LinkMode::Composed {
             plan.check_composable_grants("`--link composed`")
                 .map_err(HostError::GrantsDiffer)?;
+            plan.check_composable_remotes("`--link composed`")
+                .map_err(HostError::RemoteNotComposable)?;
         }
         Self::configure(plan, options).map_err(|e| HostError::Engine(e.into_boxed_dyn_error()))
     }
@@ -96,13 +99,15 @@ impl HostEngine {
     }
 
     /// A linker for `plan` on this engine, with the link mode, the compile options and the
-    /// execution of the options.
+    /// execution of the options; the per-call timeout also bounds each call to a remote
+    /// (which waits on the network, where epoch deadlines do not reach).
     pub fn linker<'p, T: 'static>(&self, plan: &'p Plan) -> WorkloadLinker<'p, T> {
         let mut linker = WorkloadLinker::new(&self.engine, plan);
         linker
             .link_mode(self.link)
             .compile_options(self.compile.clone())
-            .execution(self.execution);
+            .execution(self.execution)
+            .remote_timeout(self.timeout);
         linker
     }
 

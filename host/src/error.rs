@@ -55,6 +55,10 @@ pub enum HostError {
     /// ([`compose_resolver::Problem::GrantsDiffer`], pointing at the `allow` table).
     #[error("{}", .0.problem)]
     GrantsDiffer(Box<compose_resolver::Diagnostic>),
+    /// The workload is to be linked composed, but a remote serves one of its imports
+    /// ([`compose_resolver::Problem::RemoteNotComposable`], pointing at the remote).
+    #[error("{}", .0.problem)]
+    RemoteNotComposable(Box<compose_resolver::Diagnostic>),
     /// A component's WASI context cannot be built from its grants.
     #[error(transparent)]
     Grants(#[from] crate::grants::GrantError),

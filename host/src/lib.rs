@@ -62,8 +62,10 @@ mod runtime;
 pub mod serve;
 pub mod telemetry;
 mod wasi_config;
+#[cfg(feature = "serve")]
+pub mod wrpc;
 
-pub use check::check;
+pub use check::{check, check_remotes};
 pub use command::{CommandError, CommandOptions, RUN, RUN_P3, run_command};
 pub use define::define_host;
 pub use engine::{EPOCH_TICK, EngineOptions, HostEngine};

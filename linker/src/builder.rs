@@ -32,6 +32,7 @@ pub struct WorkloadLinker<'p, T: 'static> {
     mode: LinkMode,
     compile: CompileOptions,
     execution: Execution,
+    remote_timeout: Option<std::time::Duration>,
 }
 
 impl<'p, T: 'static> WorkloadLinker<'p, T> {
@@ -53,6 +54,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
             mode: LinkMode::default(),
             compile: CompileOptions::default(),
             execution: Execution::default(),
+            remote_timeout: None,
         }
     }
 
@@ -158,6 +160,15 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
         self.execution == Execution::Async || self.plan.needs_concurrency()
     }
 
+    /// How long one call to a remote (`[remotes]`) may take, connecting included (default
+    /// `None`: no limit). Epoch deadlines ([`Deadlines`](crate::Deadlines)) do not reach
+    /// a call waiting on the network, so a host with a per-call timeout passes it here
+    /// too; a call past it fails with [`RemoteFailure::Deadline`](crate::RemoteFailure).
+    pub fn remote_timeout(&mut self, timeout: Option<std::time::Duration>) -> &mut Self {
+        self.remote_timeout = timeout;
+        self
+    }
+
     /// How [`WorkloadLinker::compile`] compiles (default: everything, every time): through
     /// a [`CodeCache`](crate::CodeCache), telling an observer of each compilation.
     pub fn compile_options(&mut self, options: CompileOptions) -> &mut Self {
@@ -197,6 +208,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
             self.fast_paths,
             self.execution,
         );
+        linking.remote_timeout = self.remote_timeout;
         let own = |id: usize| self.per_component.get(&id).map_or(&[][..], Vec::as_slice);
         let mut pres = vec![None; plan.components.len()];
         for fused in &fusion.fused {

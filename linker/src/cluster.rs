@@ -190,7 +190,9 @@ fn clashing_import<'p>(
             let server = match &binding.provider {
                 Provider::Component { component, .. } if members.contains(component) => continue,
                 Provider::Component { component, export } => Some((*component, export.as_str())),
-                Provider::HostInterface | Provider::HostBackend { .. } => None,
+                Provider::HostInterface
+                | Provider::HostBackend { .. }
+                | Provider::Remote { .. } => None,
             };
             let import = binding.import.name.as_str();
             match outside.get(import) {

@@ -1,6 +1,7 @@
 //! The errors of each operation: building, instantiating, looking up and calling.
 
 use std::fmt;
+use std::time::Duration;
 
 /// An error from Wasmtime or from a host function, with its chain of causes.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -303,6 +304,13 @@ impl CallError {
         self.cause()
     }
 
+    /// The failed call to a remote that trapped the call, if one did
+    /// ([`RemoteCallError`] among the causes): it names the remote,
+    /// its address and the function.
+    pub fn remote(&self) -> Option<&RemoteCallError> {
+        self.cause()
+    }
+
     fn cause<E: std::error::Error + 'static>(&self) -> Option<&E> {
         let mut cause = std::error::Error::source(self);
         while let Some(error) = cause {
@@ -324,5 +332,62 @@ impl CallError {
             | CallError::Poisoned { component, .. }
             | CallError::StaleHandle { component, .. } => Some(component),
         }
+    }
+}
+
+/// Why a call to a remote failed: the error inside the trap its caller gets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "workload `{workload}`: calling `{function}` on remote `{remote}` at {url} failed: {cause}"
+)]
+pub struct RemoteCallError {
+    /// The workload.
+    pub workload: String,
+    /// The remote (its name in `[remotes]`).
+    pub remote: String,
+    /// Its address (`tcp://HOST:PORT`, `unix:///path`).
+    pub url: String,
+    /// The function called.
+    pub function: FuncName,
+    /// What went wrong.
+    pub cause: RemoteFailure,
+}
+
+/// What went wrong in one invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteFailure {
+    /// No connection: the address refuses, does not resolve or cannot be reached.
+    Unreachable(String),
+    /// The invocation did not end before the remote timeout.
+    Deadline(Duration),
+    /// The connection broke, or the remote closed it before answering (as a wRPC server
+    /// does for a function it does not serve).
+    Broken(String),
+    /// The remote answered bytes that are not the results' encoding.
+    Malformed(String),
+    /// The parameters could not be encoded (a type wRPC cannot carry), or the linker's
+    /// runtime could not start.
+    Local(String),
+}
+
+impl fmt::Display for RemoteFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RemoteFailure::Unreachable(why) => write!(f, "cannot connect: {why}"),
+            RemoteFailure::Deadline(after) => {
+                write!(f, "no answer within {}", humanize(*after))
+            }
+            RemoteFailure::Broken(why) => write!(f, "the connection broke: {why}"),
+            RemoteFailure::Malformed(why) => write!(f, "the answer is not the results: {why}"),
+            RemoteFailure::Local(why) => f.write_str(why),
+        }
+    }
+}
+
+fn humanize(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
     }
 }

@@ -118,12 +118,14 @@
 #![deny(missing_docs)]
 
 // The modules, each using only those listed before it (`scripts/module-cycles.sh linker`):
-// `limits` (deadlines, the errors of passed limits), `error`, `state` (a store's
-// `WorkloadState`), `limiter` (its memory caps), `cluster` (link modes, fused clusters),
+// `limits` (deadlines, the errors of passed limits), `error` (remote calls' included),
+// `state` (a store's `WorkloadState`), `limiter` (its memory caps), `cluster` (link
+// modes, fused clusters),
 // `runtime` (what trampolines reach: `Runtime`, `Route`), `trace` (spans), `instance` (instantiation,
 // entering and leaving instances, poisoning), `resources` (handles that cross components),
 // `trampoline` (synchronous trampolines), `error_context`, `compiled` (`CompiledWorkload`),
 // `lookup` (its functions by name), `async_call` (concurrent trampolines and calls),
+// `wave` (wRPC's value encoding), `remote` (calls to remotes over wRPC),
 // `config` (the engine), `pool` (the pooling allocator's sizing by units), `link` (one
 // component's linker), `builder` (`WorkloadLinker`).
 #[cfg(feature = "component-model-async")]
@@ -146,11 +148,13 @@ mod limits;
 mod link;
 mod lookup;
 mod pool;
+mod remote;
 mod resources;
 mod runtime;
 mod state;
 mod trace;
 mod trampoline;
+pub mod wave;
 
 pub use builder::WorkloadLinker;
 pub use cache::{CacheLookup, CodeCache};
@@ -158,7 +162,10 @@ pub use cluster::LinkMode;
 pub use compile::{CompileEvent, CompileObserver, CompileOptions};
 pub use compiled::{CompiledWorkload, WorkloadFunc};
 pub use engine::{config, config_for, has_async_functions};
-pub use error::{BoxError, BuildError, CallError, FuncName, InstantiateError, LookupError};
+pub use error::{
+    BoxError, BuildError, CallError, FuncName, InstantiateError, LookupError, RemoteCallError,
+    RemoteFailure,
+};
 pub use limits::{DeadlineExceeded, Deadlines, MemoryLimitExceeded};
 pub use pool::PoolSizing;
 pub use runtime::Execution;

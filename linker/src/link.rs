@@ -4,6 +4,7 @@
 
 use crate::cluster::{Renamed, Units, unit_export};
 use crate::error::{BuildError, FuncName, boxed};
+use crate::remote::{self, RemoteFunc};
 use crate::resources::{drop_handle, drop_handle_async, func_holds_resources};
 use crate::runtime::{Execution, GetState, Route, Runtime, RuntimeCell, RuntimeComponent};
 use crate::state::Names;
@@ -49,6 +50,10 @@ pub(crate) struct Linking<'a, T: 'static> {
     crossing: Vec<Vec<(ComponentExportIndex, u32)>>,
     /// The host resource type payload of each (server, export, resource name).
     resource_ids: HashMap<(usize, String, String), u32>,
+    /// How long a call to a remote may take ([`WorkloadLinker::remote_timeout`]).
+    ///
+    /// [`WorkloadLinker::remote_timeout`]: crate::WorkloadLinker::remote_timeout
+    pub(crate) remote_timeout: Option<std::time::Duration>,
 }
 
 /// Where one bound import goes: its names, for errors, and the serving component.
@@ -132,6 +137,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             routes: vec![0; count],
             crossing: vec![Vec::new(); count],
             resource_ids: HashMap::new(),
+            remote_timeout: None,
         }
     }
 
@@ -178,6 +184,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             let target = (caller.index(), planned, binding, server, export);
             self.link_binding(&mut linker, target, None)?;
         }
+        self.link_remotes(&mut linker, caller.index(), planned, &mut HashSet::new())?;
         linker
             .instantiate_pre(&self.components[caller.index()])
             .map_err(|e| self.link_error(planned, e))
@@ -211,6 +218,11 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
                 let target = (caller.index(), planned, binding, server, export);
                 self.link_binding(&mut linker, target, wanted)?;
             }
+        }
+        let mut remote_imports = HashSet::new();
+        for &caller in members {
+            let planned = self.plan.component(caller);
+            self.link_remotes(&mut linker, caller.index(), planned, &mut remote_imports)?;
         }
         let component = &self.components[members[0].index()];
         // Stubs only when needed: reopening an instance the host defined under a
@@ -311,6 +323,71 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
                 reason: format!("it is {}", item_desc(&other)),
             }),
         }
+    }
+
+    /// Defines every function of each import of `planned` that the plan binds to a
+    /// remote (once per import name in `linked`) as a wRPC call (see `remote`).
+    fn link_remotes(
+        &self,
+        linker: &mut Linker<T>,
+        caller: usize,
+        planned: &PlannedComponent,
+        linked: &mut HashSet<String>,
+    ) -> Result<(), BuildError> {
+        for binding in &planned.bindings {
+            let Provider::Remote { remote, export } = &binding.provider else {
+                continue;
+            };
+            let import = binding.import.name.as_str();
+            if !linked.insert(import.to_owned()) {
+                continue;
+            }
+            let remote = self.plan.remote(*remote);
+            let func = |instance: &str, func: &str| RemoteFunc {
+                workload: self.plan.name.clone(),
+                remote: remote.name.clone(),
+                url: remote.url.clone(),
+                instance: instance.to_owned(),
+                func: func.to_owned(),
+                timeout: self.remote_timeout,
+            };
+            let component_type = self.components[caller].component_type();
+            let defined = match component_type.get_import(self.engine, import).map(|i| i.ty) {
+                Some(ComponentItem::ComponentInstance(ty)) => {
+                    linker.instance(import).and_then(|mut instance| {
+                        for (name, item) in ty.exports(self.engine) {
+                            if let ComponentItem::ComponentFunc(_) = item.ty {
+                                let f = func(export, name);
+                                remote::define(
+                                    &mut instance,
+                                    name,
+                                    f,
+                                    self.execution,
+                                    self.concurrent,
+                                )?;
+                            }
+                        }
+                        Ok(())
+                    })
+                }
+                Some(ComponentItem::ComponentFunc(_)) => {
+                    let f = func("", export);
+                    remote::define(
+                        &mut linker.root(),
+                        import,
+                        f,
+                        self.execution,
+                        self.concurrent,
+                    )
+                }
+                _ => Err(wasmtime::format_err!(
+                    "import `{import}`, bound to remote `{}`, is not an instance or a function",
+                    remote.name
+                )),
+            };
+            defined.map_err(|e| self.link_error(planned, e))?;
+        }
+        Ok(())
     }
 
     /// An imported instance: its resources, then a trampoline per function.

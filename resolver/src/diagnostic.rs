@@ -84,7 +84,7 @@ pub enum Problem {
     InvalidName {
         /// The name as written.
         name: String,
-        /// What is named: `workload`, `component`, `backend` or `cluster`.
+        /// What is named: `workload`, `component`, `backend`, `remote` or `cluster`.
         what: &'static str,
     },
     /// A name in `[host] interfaces` is neither an interface name nor a pattern.
@@ -396,6 +396,131 @@ pub enum Problem {
         export: String,
         /// The first item that differs, with both types in WIT syntax.
         detail: String,
+    },
+    /// A remote's `url` is not an address of a wRPC transport this host speaks.
+    #[diagnostic(
+        code("compose::invalid-remote-url"),
+        help("write `url = \"tcp://HOST:PORT\"` or `url = \"unix:///path/to/socket\"`")
+    )]
+    #[error("remote `{remote}` has url `{url}`, which is not a wRPC address: {reason}")]
+    InvalidRemoteUrl {
+        /// The remote.
+        remote: String,
+        /// The URL as written.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A remote's `types` cannot be read, or is not a component.
+    #[diagnostic(
+        code("compose::unreadable-remote-types"),
+        help(
+            "point `types` at a component (relative to the workload file) that exports or imports the remote's interfaces, such as the remote's own component"
+        )
+    )]
+    #[error("the types of remote `{remote}` (`{types}`) cannot be used: {reason}")]
+    UnreadableRemoteTypes {
+        /// The remote.
+        remote: String,
+        /// `types` as written.
+        types: String,
+        /// Why.
+        reason: String,
+    },
+    /// An entry of a remote's `exports` that its `types` component neither exports nor
+    /// imports (or an empty `exports`).
+    #[diagnostic(
+        code("compose::unknown-remote-export"),
+        help(
+            "{}",
+            listed(
+                available,
+                "its types component has no imports or exports",
+                "its types have"
+            )
+        )
+    )]
+    #[error("remote `{remote}` lists export `{export}`, which its types do not have")]
+    UnknownRemoteExport {
+        /// The remote.
+        remote: String,
+        /// The export as written (empty when `exports` lists none).
+        export: String,
+        /// The interfaces the types component has, for the help text.
+        available: Vec<String>,
+    },
+    /// A remote export whose functions pass what wRPC cannot carry between these hosts:
+    /// resources, streams, futures, `error-context` values, or an async function.
+    #[diagnostic(
+        code("compose::unsupported-remote-type"),
+        help(
+            "serve this interface from a workload component instead, or give the remote an interface of plain values (numbers, strings, lists, records, variants, options, results)"
+        )
+    )]
+    #[error(
+        "remote `{remote}` cannot serve `{export}`: {} {what}, which wRPC cannot carry here", if function.is_empty() { "it is or holds".to_owned() } else { format!("`{function}` is or passes") }
+    )]
+    UnsupportedRemoteType {
+        /// The remote.
+        remote: String,
+        /// The export.
+        export: String,
+        /// The function (or resource) that carries it; empty for the export itself.
+        function: String,
+        /// What it holds: `a resource`, `a stream`, `a future`, `an error-context`, `an
+        /// async function`.
+        what: &'static str,
+    },
+    /// A remote named like a workload component or a host backend: a label names one
+    /// provider.
+    #[diagnostic(
+        code("compose::remote-name-taken"),
+        help("rename the remote, or remove the other provider of that name")
+    )]
+    #[error("remote `{remote}` has the name of {by} of the workload")]
+    RemoteNameTaken {
+        /// The remote.
+        remote: String,
+        /// `a component` or `a host backend`.
+        by: &'static str,
+    },
+    /// A remote that does not accept a connection now (found by `compose check`, after
+    /// resolving): nothing listens at its address, or this host cannot reach it.
+    #[diagnostic(
+        code("compose::remote-unreachable"),
+        help(
+            "start the remote's wRPC server at that address (or fix `url`), and check that this host may reach it"
+        )
+    )]
+    #[error("remote `{remote}` at {url} cannot be reached: {reason}")]
+    RemoteUnreachable {
+        /// The remote.
+        remote: String,
+        /// Its address.
+        url: String,
+        /// Why the connection failed.
+        reason: String,
+    },
+    /// A workload with remotes cannot become one component: an import served over the
+    /// network has no component to be composed with.
+    #[diagnostic(
+        code("compose::remote-not-composable"),
+        help(
+            "run the workload with `compose run` or `compose serve`, which link it at run time and call the remote over wRPC"
+        )
+    )]
+    #[error(
+        "{what} is impossible: import `{import}` of `{component}` is served by remote `{remote}`, which runs elsewhere"
+    )]
+    RemoteNotComposable {
+        /// What would compose it: `compose build` or `--link composed`.
+        what: String,
+        /// The importing component.
+        component: String,
+        /// The import.
+        import: String,
+        /// The remote.
+        remote: String,
     },
     /// Components depend on each other in a cycle.
     #[diagnostic(

@@ -13,6 +13,7 @@ use crate::oci::{OciReference, OciSource};
 use crate::plan::Instantiation;
 use crate::plugin::BackendConfig;
 use crate::source::{Located, SourceFile};
+use crate::workload::RemoteDecl;
 use crate::workload::{
     AllowDecl, AllowSpans, BindingTarget, ClusterDecl, ComponentDecl, ComponentSource,
     ExplicitBinding, ExportDecl, HostBackendDecl, HostDecl, Workload,
@@ -60,8 +61,19 @@ struct RawWorkload {
     components: IndexMap<Spanned<String>, RawComponent>,
     exports: Option<IndexMap<Spanned<String>, Spanned<RawTarget>>>,
     #[serde(default)]
+    remotes: IndexMap<Spanned<String>, RawRemote>,
+    #[serde(default)]
     clusters: IndexMap<Spanned<String>, Vec<Spanned<String>>>,
     allow: Option<Spanned<RawAllow>>,
+}
+
+/// `[remotes.NAME]`: `url`, `exports` and `types` are all required.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRemote {
+    url: Spanned<String>,
+    exports: Vec<Spanned<String>>,
+    types: Spanned<PathBuf>,
 }
 
 /// An `allow` table: grants as written.
@@ -241,6 +253,20 @@ impl Reader<'_> {
                 .map(|(name, target)| (name.into_inner(), export(target)))
                 .collect()
         });
+        let remotes = raw
+            .remotes
+            .into_iter()
+            .map(|(name, raw)| {
+                self.check_label(&name, "remote");
+                let decl = RemoteDecl {
+                    name_span: Some(name.span()),
+                    url: located(raw.url),
+                    exports: raw.exports.into_iter().map(located).collect(),
+                    types: located(raw.types).map(ComponentSource::Path),
+                };
+                (name.into_inner(), decl)
+            })
+            .collect();
         let clusters = raw
             .clusters
             .into_iter()
@@ -266,6 +292,7 @@ impl Reader<'_> {
             host: self.host(raw.host),
             components,
             exports,
+            remotes,
             clusters,
             allow: self.allow(raw.allow, &base_dir),
             text: Some(self.source.clone()),

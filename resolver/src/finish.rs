@@ -55,6 +55,7 @@ impl Resolver<'_> {
                 .collect(),
             warnings: Vec::new(),
             host: self.host,
+            remotes: self.remotes,
             allow: self.workload.allow.grants.clone(),
             source: self.workload.text.clone(),
             clusters: clusters

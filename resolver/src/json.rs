@@ -123,6 +123,15 @@ pub enum ProviderJson<'a> {
         /// Its export.
         export: &'a str,
     },
+    /// An export of a remote (`[remotes]`), reached over wRPC.
+    Remote {
+        /// The remote.
+        remote: &'a str,
+        /// Its address (`tcp://HOST:PORT`, `unix:///path`).
+        url: String,
+        /// Its export.
+        export: &'a str,
+    },
     /// A host interface.
     Host,
     /// A host backend.
@@ -323,6 +332,14 @@ impl Plan {
                 component: &self.component(*component).name,
                 export,
             },
+            Provider::Remote { remote, export } => {
+                let remote = self.remote(*remote);
+                ProviderJson::Remote {
+                    remote: &remote.name,
+                    url: remote.url.to_string(),
+                    export,
+                }
+            }
             Provider::HostInterface => ProviderJson::Host,
             Provider::HostBackend { label, interface } => {
                 ProviderJson::HostBackend { label, interface }

@@ -73,6 +73,7 @@ mod names;
 mod oci;
 mod plan;
 mod plugin;
+mod remote;
 mod resolve;
 mod source;
 mod target;
@@ -98,8 +99,8 @@ pub use oci::{
 };
 pub use plan::{
     Binding, Cluster, ComponentFile, ComponentId, FileId, HostImport, HostSection, Instantiation,
-    PartialPlan, Plan, PlannedBackend, PlannedComponent, Provider, Rule, Unbound, Unreadable,
-    WorkloadExport,
+    PartialPlan, Plan, PlannedBackend, PlannedComponent, PlannedRemote, Provider, RemoteId,
+    RemoteUrl, Rule, Unbound, Unreadable, WorkloadExport,
 };
 pub use plugin::{
     BackendCheck, BackendConfig, ConfigEntry, ConfigIssue, HostProfile, PluginSchema,
@@ -112,5 +113,5 @@ pub use target::{TargetError, TargetWorld};
 pub use wac_types;
 pub use workload::{
     AllowDecl, AllowSpans, BindingTarget, ClusterDecl, ComponentDecl, ComponentSource,
-    ExplicitBinding, ExportDecl, HostBackendDecl, HostDecl, Workload,
+    ExplicitBinding, ExportDecl, HostBackendDecl, HostDecl, RemoteDecl, Workload,
 };

@@ -102,6 +102,8 @@ pub struct Plan {
     pub warnings: Vec<Diagnostic>,
     /// What the host must serve.
     pub host: HostSection,
+    /// The remotes (`[remotes]`), in the order of the workload file.
+    pub remotes: Vec<PlannedRemote>,
     /// What every component may reach (`[allow]`): a component's own grants add to it.
     pub allow: Grants,
     /// The workload file's text, when the workload came from a file: what diagnostics
@@ -169,6 +171,13 @@ pub enum Provider {
     },
     /// An interface (or plain-named item) the host provides under the import's name.
     HostInterface,
+    /// An export of a remote (`[remotes]`): each call is one wRPC invocation.
+    Remote {
+        /// The remote.
+        remote: RemoteId,
+        /// The name of its export (as its `types` name it).
+        export: String,
+    },
     /// A host backend: the host serves the import's `implements` label.
     HostBackend {
         /// The label (the import's name).
@@ -282,6 +291,44 @@ impl Plan {
         &self.components[id.0]
     }
 
+    /// The remote `id`.
+    ///
+    /// # Panics
+    /// If `id` is not from this plan.
+    pub fn remote(&self, id: RemoteId) -> &PlannedRemote {
+        &self.remotes[id.0]
+    }
+
+    /// Every binding served by a remote, as `(importer, binding, remote, export name)`.
+    pub fn remote_bindings(&self) -> impl Iterator<Item = (ComponentId, &Binding, RemoteId, &str)> {
+        self.components().flat_map(|(id, c)| {
+            c.bindings.iter().filter_map(move |b| match &b.provider {
+                Provider::Remote { remote, export } => Some((id, b, *remote, export.as_str())),
+                _ => None,
+            })
+        })
+    }
+
+    /// Checks that `what` (`compose build`, `--link composed`) may compose the workload
+    /// into one component: no import may be served by a remote.
+    ///
+    /// # Errors
+    /// [`Problem::RemoteNotComposable`] at the remote's name, for the first such import.
+    pub fn check_composable_remotes(&self, what: &str) -> Result<(), Box<Diagnostic>> {
+        let Some((importer, binding, remote, _)) = self.remote_bindings().next() else {
+            return Ok(());
+        };
+        let remote = self.remote(remote);
+        let problem = Problem::RemoteNotComposable {
+            what: what.to_owned(),
+            component: self.component(importer).name.clone(),
+            import: binding.import.name.clone(),
+            remote: remote.name.clone(),
+        };
+        let diagnostic = Diagnostic::new(problem, self.source.as_ref(), remote.span.clone());
+        Err(Box::new(diagnostic.with_label("a remote")))
+    }
+
     /// The component named `name`, if the workload has one.
     pub fn find(&self, name: &str) -> Option<ComponentId> {
         self.components
@@ -297,7 +344,7 @@ impl Plan {
         for (i, component) in self.components.iter().enumerate() {
             for binding in &component.bindings {
                 let backend = match &binding.provider {
-                    Provider::Component { .. } => continue,
+                    Provider::Component { .. } | Provider::Remote { .. } => continue,
                     Provider::HostInterface => None,
                     Provider::HostBackend { interface, .. } => Some(interface.as_str()),
                 };
@@ -345,6 +392,10 @@ impl fmt::Display for Plan {
                     Provider::Component { component, export } => {
                         format!("{}: {export}", self.component(*component).name)
                     }
+                    Provider::Remote { remote, export } => {
+                        let remote = self.remote(*remote);
+                        format!("remote {} ({}): {export}", remote.name, remote.url)
+                    }
                     Provider::HostInterface => "host".into(),
                     Provider::HostBackend { label, interface } => {
                         format!("host backend {label} ({interface})")
@@ -367,9 +418,13 @@ impl fmt::Display for Plan {
         let bindings: usize = self.components.iter().map(|c| c.bindings.len()).sum();
         write!(
             f,
-            "workload `{}` resolves: {} component(s), {bindings} binding(s), {} host import(s), {} export(s), {} warning(s)",
+            "workload `{}` resolves: {} component(s), {}{bindings} binding(s), {} host import(s), {} export(s), {} warning(s)",
             self.name,
             self.components.len(),
+            match self.remotes.len() {
+                0 => String::new(),
+                n => format!("{n} remote(s), "),
+            },
             self.host_imports().len(),
             self.exports.len(),
             self.warnings.len(),
@@ -481,4 +536,97 @@ fn grants_difference(a: &Grants, b: &Grants) -> String {
         .map(|(_, k)| format!("`{k}`"))
         .collect();
     keys.join(" and ")
+}
+
+/// A remote of a [`Plan`](crate::Plan): an index into
+/// [`Plan::remotes`](crate::Plan::remotes), handed out by the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct RemoteId(pub(crate) usize);
+
+impl RemoteId {
+    /// The index in [`Plan::remotes`](crate::Plan::remotes).
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// Where a remote listens: the wRPC transports this host speaks.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RemoteUrl {
+    /// `tcp://HOST:PORT`: wRPC's TCP transport, one connection per invocation.
+    Tcp {
+        /// A host name or an IP address (IPv6 in brackets, `[::1]`).
+        host: String,
+        /// The port.
+        port: u16,
+    },
+    /// `unix:///path`: wRPC's Unix socket transport, one connection per invocation.
+    Unix(PathBuf),
+}
+
+impl RemoteUrl {
+    /// Parses `tcp://HOST:PORT` or `unix:///absolute/path`.
+    ///
+    /// # Errors
+    /// Why `text` is not such a URL (another scheme, no host or port, a port that is not a
+    /// number from 1 to 65535, a relative socket path, a path or query after the port).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if let Some(path) = text.strip_prefix("unix://") {
+            if !path.starts_with('/') {
+                return Err(
+                    "a Unix socket's path must be absolute (`unix:///run/formatter.sock`)".into(),
+                );
+            }
+            return Ok(RemoteUrl::Unix(PathBuf::from(path)));
+        }
+        let Some(address) = text.strip_prefix("tcp://") else {
+            let scheme = text.split_once("://").map_or(text, |(s, _)| s);
+            return Err(format!(
+                "`{scheme}` is not a wRPC transport this host speaks: write `tcp://HOST:PORT` or `unix:///path`"
+            ));
+        };
+        let (host, port) = address
+            .rsplit_once(':')
+            .ok_or("it has no port: write `tcp://HOST:PORT`")?;
+        if host.is_empty() || host.contains(['/', '?', '#', '@']) {
+            return Err(format!("`{host}` is not a host name or address"));
+        }
+        let port = match port.parse::<u16>() {
+            Ok(0) | Err(_) => {
+                return Err(format!(
+                    "`{port}` is not a port: write a number from 1 to 65535"
+                ));
+            }
+            Ok(port) => port,
+        };
+        Ok(RemoteUrl::Tcp {
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
+impl fmt::Display for RemoteUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RemoteUrl::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
+            RemoteUrl::Unix(path) => write!(f, "unix://{}", path.display()),
+        }
+    }
+}
+
+/// A remote of a resolved workload.
+#[derive(Debug, Clone)]
+pub struct PlannedRemote {
+    /// Its name in the workload (also the backend label it serves).
+    pub name: String,
+    /// Where it listens.
+    pub url: RemoteUrl,
+    /// The exports it serves, typed from its `types`, in the order `exports` lists them.
+    pub exports: Vec<Item>,
+    /// Its `types` as the workload file writes it (or the name of bytes in memory).
+    pub types: String,
+    /// Where the workload file declares it (its name).
+    pub span: Option<Span>,
 }

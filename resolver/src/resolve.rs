@@ -11,6 +11,7 @@ use crate::diagnostic::{Diagnostic, Problem, Referrer, Span, WantedExport};
 use crate::error::ResolveError;
 use crate::names::{NameIndex, names_match};
 use crate::plan::{Binding, ComponentFile, ComponentId, FileId, HostSection, Provider, Rule};
+use crate::plan::{PlannedRemote, RemoteId};
 use crate::plugin::HostProfile;
 use crate::workload::{BindingTarget, ComponentDecl, ComponentSource, ExplicitBinding, Workload};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -52,6 +53,7 @@ pub fn resolve_with(
     let mut resolver = Resolver::new(workload, profile);
     resolver.check_host();
     resolver.load_components();
+    resolver.load_remotes();
     resolver.index_exports();
     let bindings = resolver.bind_all();
     let order = resolver.order(&bindings);
@@ -101,6 +103,14 @@ pub(crate) struct Resolver<'w> {
     pub(crate) loaded: Vec<Option<FileId>>,
     /// Every component export by name: (component, index into its exports).
     exports_index: NameIndex<(ComponentId, usize)>,
+    /// The remotes, in the order of `[remotes]`, with the exports that could be typed.
+    pub(crate) remotes: Vec<PlannedRemote>,
+    /// Every remote export by name: (remote, index into its exports).
+    remote_index: NameIndex<(RemoteId, usize)>,
+    /// The exports remotes list but could not serve (unreadable types, unknown or refused
+    /// exports), with the index of the diagnostic why: the cause of imports left unbound
+    /// for want of them, reported once.
+    pub(crate) refused_remote_exports: Vec<(String, usize)>,
     /// `[host]`, as checked so far.
     pub(crate) host: HostSection,
     pub(crate) checked: HashSet<(ItemKind, ItemKind)>,
@@ -132,6 +142,9 @@ impl<'w> Resolver<'w> {
             files: Vec::new(),
             loaded: Vec::new(),
             exports_index: NameIndex::default(),
+            remotes: Vec::new(),
+            remote_index: NameIndex::default(),
+            refused_remote_exports: Vec::new(),
             host: HostSection::default(),
             checked: HashSet::new(),
             diagnostics: Vec::new(),
@@ -265,6 +278,26 @@ impl<'w> Resolver<'w> {
                 self.exports_index.insert(&export.name, (ComponentId(i), e));
             }
         }
+        for (r, remote) in self.remotes.iter().enumerate() {
+            for (e, export) in remote.exports.iter().enumerate() {
+                self.remote_index.insert(&export.name, (RemoteId(r), e));
+            }
+        }
+    }
+
+    /// The diagnostic of a remote that lists `name` in `exports` but could not serve it.
+    fn refused_remote(&self, name: &str) -> Option<usize> {
+        (self.refused_remote_exports.iter())
+            .find(|(export, _)| names_match(name, export))
+            .map(|(_, diagnostic)| *diagnostic)
+    }
+
+    /// The remote named `name`, if the workload has one.
+    fn remote_named(&self, name: &str) -> Option<RemoteId> {
+        self.remotes
+            .iter()
+            .position(|r| r.name == name)
+            .map(RemoteId)
     }
 
     /// The type of component `id`; `None`, remembering its load failure as the cause, when
@@ -348,8 +381,14 @@ impl<'w> Resolver<'w> {
                 (provider, rule, decl.name_span.clone())
             }
         };
-        if let Provider::Component { component, export } = &provider {
-            self.type_check(id, import, *component, export, span)?;
+        match &provider {
+            Provider::Component { component, export } => {
+                self.type_check(id, import, *component, export, span)?;
+            }
+            Provider::Remote { remote, export } => {
+                self.type_check_remote(id, import, *remote, export, span)?;
+            }
+            Provider::HostInterface | Provider::HostBackend { .. } => {}
         }
         Some(Binding {
             import: import.clone(),
@@ -370,6 +409,11 @@ impl<'w> Resolver<'w> {
             BindingTarget::Host => return self.bind_explicit_host(id, import, span),
             BindingTarget::Component { component, export } => (component, export),
         };
+        if !self.by_name.contains_key(target.as_str())
+            && let Some(remote) = self.remote_named(target)
+        {
+            return self.bind_explicit_remote(id, import, remote, export.as_deref(), span);
+        }
         let referrer = Referrer::Import {
             component: self.name(id),
             import: import.name.clone(),
@@ -436,6 +480,9 @@ impl<'w> Resolver<'w> {
     fn bind_label(&mut self, id: ComponentId, import: &Item, interface: &str) -> Option<Provider> {
         let label = import.name.as_str();
         let Some(&backend) = self.by_name.get(label) else {
+            if let Some(remote) = self.remote_named(label) {
+                return self.bind_label_remote(id, import, remote, interface);
+            }
             let span = self.decl(id).name_span.clone();
             return self.host_backend(id, import, interface, span);
         };
@@ -476,7 +523,35 @@ impl<'w> Resolver<'w> {
         // One component may export several compatible versions of a name (exports are
         // indexed component by component, so they are adjacent): it is one candidate.
         candidates.dedup_by_key(|(c, _)| *c);
+        let mut remotes: Vec<(RemoteId, usize)> = self
+            .remote_index
+            .matching(&import.name)
+            .map(|(_, found)| *found)
+            .collect();
+        remotes.dedup_by_key(|(r, _)| *r);
         let span = self.decl(id).name_span.clone();
+        match (candidates.as_slice(), remotes.as_slice()) {
+            ([], [(remote, export)]) => {
+                let provider = Provider::Remote {
+                    remote: *remote,
+                    export: self.remotes[remote.0].exports[*export].name.clone(),
+                };
+                return Some((provider, Rule::Name));
+            }
+            (_, []) => {}
+            (components, remotes) => {
+                let names = components.iter().map(|(c, _)| self.name(*c));
+                let problem = Problem::Ambiguous {
+                    component: self.name(id),
+                    import: import.name.clone(),
+                    candidates: names
+                        .chain(remotes.iter().map(|(r, _)| self.remotes[r.0].name.clone()))
+                        .collect(),
+                };
+                self.report(problem, span, "imports it here");
+                return None;
+            }
+        }
         match candidates.as_slice() {
             [(component, export)] => {
                 let ty = self.ty(*component).expect("indexed exports are loaded");
@@ -487,6 +562,10 @@ impl<'w> Resolver<'w> {
                 Some((provider, Rule::Name))
             }
             [] if self.host_declares(&import.name) => Some((Provider::HostInterface, Rule::Host)),
+            [] if self.refused_remote(&import.name).is_some() => {
+                self.cause = self.refused_remote(&import.name);
+                None
+            }
             [] => {
                 let problem = Problem::Unsatisfied {
                     component: self.name(id),
@@ -518,6 +597,19 @@ impl<'w> Resolver<'w> {
     ) -> Option<()> {
         let ty = self.ty(server)?;
         let export = ty.exports.iter().find(|e| e.name == export)?;
+        self.check_subtype(id, import, self.name(server), export, span)
+    }
+
+    /// Rule 4 for any provider (`server` names it): `export` must be a subtype of what the
+    /// import expects.
+    pub(crate) fn check_subtype(
+        &mut self,
+        id: ComponentId,
+        import: &Item,
+        server: String,
+        export: &Item,
+        span: Option<Span>,
+    ) -> Option<()> {
         let result = SubtypeChecker::new(&mut self.checked).is_subtype(
             export.kind,
             &self.types,
@@ -530,7 +622,7 @@ impl<'w> Resolver<'w> {
         let problem = Problem::TypeMismatch {
             component: self.name(id),
             import: import.name.clone(),
-            server: self.name(server),
+            server,
             export: export.name.clone(),
             detail,
         };
@@ -657,7 +749,7 @@ fn cycle_through(
 
 /// The bytes of the file at `path`, which must be a regular file: reading a FIFO would
 /// block forever and a device such as `/dev/zero` would never end (found by fuzzing).
-fn read_regular_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_regular_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     let metadata = std::fs::metadata(path)?;
     if !metadata.is_file() {
         let kind = if metadata.is_dir() {

@@ -28,6 +28,9 @@ pub struct Workload {
     /// The workload's exports by export name, if `[exports]` lists them; `None` means
     /// the exports of the components nothing imports from.
     pub exports: Option<IndexMap<String, Located<ExportDecl>>>,
+    /// `[remotes]`: providers on other machines, reached over wRPC, by name, in the order
+    /// written. A remote's name is also the backend label it serves.
+    pub remotes: IndexMap<String, RemoteDecl>,
     /// `[clusters]`: sets of components the run-time linker instantiates (and composes)
     /// together, by cluster name, in the order written.
     pub clusters: IndexMap<String, ClusterDecl>,
@@ -150,7 +153,8 @@ pub enum BindingTarget {
     /// the import's label).
     Host,
     /// `"<component>"` or `{ component = "...", export = "..." }`: an export of a workload
-    /// component; without `export`, the export of the import's name or interface.
+    /// component, or of a remote of that name (`[remotes]`); without `export`, the export
+    /// of the import's name or interface.
     Component {
         /// The serving component.
         component: String,
@@ -248,6 +252,7 @@ impl Workload {
             host: HostDecl::default(),
             components: IndexMap::new(),
             exports: None,
+            remotes: IndexMap::new(),
             clusters: IndexMap::new(),
             allow: AllowDecl::default(),
             text: None,
@@ -258,6 +263,12 @@ impl Workload {
     /// The same workload with one more component named `name`.
     pub fn with_component(mut self, name: impl Into<String>, component: ComponentDecl) -> Self {
         self.components.insert(name.into(), component);
+        self
+    }
+
+    /// The same workload with the remote `name` (as `[remotes.NAME]` declares it).
+    pub fn with_remote(mut self, name: impl Into<String>, remote: RemoteDecl) -> Self {
+        self.remotes.insert(name.into(), remote);
         self
     }
 
@@ -348,5 +359,48 @@ impl Workload {
     /// A diagnostic for `problem` at `span` of this workload's file.
     pub(crate) fn diagnostic(&self, problem: Problem, span: Option<Span>) -> Diagnostic {
         Diagnostic::new(problem, self.text.as_ref(), span)
+    }
+}
+
+/// `[remotes.NAME]`: a provider on another machine, as the workload declares it.
+#[derive(Debug, Clone)]
+pub struct RemoteDecl {
+    /// Where its name is written.
+    pub name_span: Option<Span>,
+    /// `url`, as written.
+    pub url: Located<String>,
+    /// `exports`: the names of the exports it serves, each where it is written.
+    pub exports: Vec<Located<String>>,
+    /// `types`: the component whose exports (or imports) give the exports' types; a path
+    /// relative to the workload file, or bytes in memory.
+    pub types: Located<ComponentSource>,
+}
+
+impl RemoteDecl {
+    /// A remote at `url` serving `exports`, whose types come from the component file at
+    /// `types` (relative to the workload's base folder).
+    pub fn new<S: Into<String>>(
+        url: impl Into<String>,
+        exports: impl IntoIterator<Item = S>,
+        types: impl Into<PathBuf>,
+    ) -> Self {
+        Self::with_types(url, exports, ComponentSource::Path(types.into()))
+    }
+
+    /// A remote at `url` serving `exports`, whose types come from `types`.
+    pub fn with_types<S: Into<String>>(
+        url: impl Into<String>,
+        exports: impl IntoIterator<Item = S>,
+        types: ComponentSource,
+    ) -> Self {
+        Self {
+            name_span: None,
+            url: Located::new(url.into()),
+            exports: exports
+                .into_iter()
+                .map(|e| Located::new(e.into()))
+                .collect(),
+            types: Located::new(types),
+        }
     }
 }

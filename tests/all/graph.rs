@@ -136,6 +136,9 @@ fn one_edge_per_binding_from_the_importer_to_what_serves_it() {
                     }
                     Provider::HostInterface => format!("host {}", b.import.name),
                     Provider::HostBackend { label, .. } => format!("backend {label}"),
+                    Provider::Remote { remote, .. } => {
+                        format!("remote {}", plan.remote(*remote).name)
+                    }
                 };
                 (format!("component {}", c.name), b.import.name.clone(), to)
             })
