@@ -130,11 +130,17 @@ struct Running {
     _runtime: tokio::runtime::Runtime,
 }
 
-fn serve_peer() -> Running {
+/// A tokio runtime and a TCP listener on a free loopback port, bound on it.
+fn loopback() -> (tokio::runtime::Runtime, tokio::net::TcpListener) {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("a loopback port");
+    (runtime, listener)
+}
+
+fn serve_peer() -> Running {
+    let (runtime, listener) = loopback();
     serve_on(runtime, listener)
 }
 
@@ -359,10 +365,7 @@ fn a_refused_connection_traps_naming_the_remote_and_the_next_call_connects_again
 
 #[test]
 fn a_remote_that_never_answers_fails_the_call_at_the_timeout() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
+    let (runtime, listener) = loopback();
     let addr = listener.local_addr().unwrap();
     // Accepts, reads, never answers.
     runtime.spawn(async move {
@@ -385,10 +388,7 @@ fn a_remote_that_never_answers_fails_the_call_at_the_timeout() {
 #[test]
 fn garbage_on_the_socket_is_an_error_not_a_panic() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
+    let (runtime, listener) = loopback();
     let addr = listener.local_addr().unwrap();
     // Answers every invocation with bytes that are no framed results.
     runtime.spawn(async move {
@@ -456,10 +456,7 @@ fn serve_compose(remote: &str) -> (SocketAddr, tokio::runtime::Runtime) {
     };
     let host = compose_host::Host::link_with(&plan, &compose_host::Plugins::builtin(), &options)
         .expect("links");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
+    let (runtime, listener) = loopback();
     let addr = listener.local_addr().unwrap();
     let offer = compose_host::grants::Offer::default();
     runtime.spawn(async move {
@@ -540,10 +537,7 @@ fn two_compose_hosts_link_to_each_other_over_wrpc() {
 #[test]
 fn a_remote_that_does_not_serve_the_function_is_a_clear_error() {
     // A wRPC server that serves nothing: it closes every connection it cannot route.
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
+    let (runtime, listener) = loopback();
     let addr = listener.local_addr().unwrap();
     runtime.spawn(async move {
         let server = wrpc_transport::Server::default();
