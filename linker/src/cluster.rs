@@ -38,6 +38,13 @@ pub enum LinkMode {
 }
 
 impl LinkMode {
+    /// Every mode, finest first.
+    pub const ALL: [LinkMode; 3] = [
+        LinkMode::PerComponent,
+        LinkMode::Clusters,
+        LinkMode::Composed,
+    ];
+
     /// The components instantiated together, as one Wasmtime component instance, under
     /// this mode: every component in exactly one unit — each on its own
     /// ([`LinkMode::PerComponent`]), each cluster of the plan ([`LinkMode::Clusters`]) or

@@ -155,6 +155,8 @@ fn begin_instantiation<T: 'static>(
     for member in unit(names, id) {
         state.slots[member].instantiating = true;
         state.slots[member].memory = 0;
+        state.slots[member].table_elements = 0;
+        state.slots[member].began = Some(std::time::Instant::now());
     }
     Ok(Some(state.current.replace(id)))
 }
@@ -182,7 +184,9 @@ fn end_instantiation<T: 'static>(
     let names = &runtime.names;
     let state = (runtime.get)(store.data_mut());
     for member in unit(names, id) {
-        state.slots[member].instantiating = false;
+        let slot = &mut state.slots[member];
+        slot.instantiating = false;
+        slot.instantiated_in = slot.began.take().map(|began| began.elapsed());
     }
     state.current = outer;
     if instantiated.is_err() && state.poisoned.is_none() {

@@ -169,5 +169,5 @@ pub use error::{
 pub use limits::{DeadlineExceeded, Deadlines, MemoryLimitExceeded};
 pub use pool::PoolSizing;
 pub use runtime::Execution;
-pub use state::{LiveInstance, WorkloadState};
+pub use state::{LiveInstance, Usage, WorkloadState};
 pub use trace::{CALL_SPAN, INSTANTIATE_SPAN};

@@ -15,7 +15,7 @@ use wasmtime::ResourceLimiter;
 /// [`CompiledWorkload::limit_memory`](crate::CompiledWorkload::limit_memory), or call it
 /// from the host's own limiter. Growth is charged to the component whose code runs (see
 /// the module documentation); a component without `max-memory` is not limited, and tables
-/// are not limited.
+/// are counted but not limited.
 impl ResourceLimiter for WorkloadState {
     fn memory_growing(
         &mut self,
@@ -54,10 +54,16 @@ impl ResourceLimiter for WorkloadState {
 
     fn table_growing(
         &mut self,
-        _current: usize,
-        _desired: usize,
+        current: usize,
+        desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
+        // Not limited, only counted (`WorkloadState::table_elements`, for `compose cost`).
+        if let Some(id) = self.current {
+            let growth = u64::try_from(desired.saturating_sub(current)).unwrap_or(u64::MAX);
+            let slot = &mut self.slots[id];
+            slot.table_elements = slot.table_elements.saturating_add(growth);
+        }
         Ok(true)
     }
 }

@@ -85,6 +85,13 @@ pub(crate) struct Slot {
     /// The bytes of linear memory the component's live instance holds, all memories
     /// together (what [`WorkloadState`]'s `ResourceLimiter` has granted it).
     pub(crate) memory: u64,
+    /// The elements of the component's live instance's tables, all tables together (what
+    /// the `ResourceLimiter` has granted it).
+    pub(crate) table_elements: u64,
+    /// When the component's instantiation in progress began.
+    pub(crate) began: Option<std::time::Instant>,
+    /// How long its last instantiation took (wall time, its start code included).
+    pub(crate) instantiated_in: Option<std::time::Duration>,
 }
 
 /// A live instance of a component.
@@ -126,6 +133,21 @@ pub(crate) struct Pending {
     pub(crate) server: usize,
     pub(crate) generation: u32,
     pub(crate) func: Arc<FuncName>,
+}
+
+/// What one live instance holds, as [`WorkloadState::usage`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage {
+    /// The component's name in the workload.
+    pub component: String,
+    /// Its linear memory, all memories together, in bytes.
+    pub memory: u64,
+    /// Its tables' elements, all tables together.
+    pub table_elements: u64,
+    /// How long its instantiation took: wall time from the linker's decision to
+    /// instantiate to the live instance, its start code (and whatever that reached)
+    /// included. The members of a fused cluster share one instantiation and one time.
+    pub instantiation_time: Option<std::time::Duration>,
 }
 
 /// A live instance, as [`WorkloadState::live_instances`] lists it.
@@ -221,12 +243,32 @@ impl WorkloadState {
     /// The bytes of linear memory that the live instance of `component` holds (all its
     /// memories together; 0 without a live instance or for an unknown component).
     pub fn memory(&self, component: &str) -> u64 {
-        self.names
-            .components
+        self.live_slot(component).map_or(0, |slot| slot.memory)
+    }
+
+    /// What each live instance of this store holds, in the workload's component order:
+    /// its linear memory and table elements (as created and grown, through
+    /// [`WorkloadState`]'s `ResourceLimiter`) and how long its instantiation took. What
+    /// `compose cost --measure` reports per component.
+    pub fn usage(&self) -> Vec<Usage> {
+        self.slots
             .iter()
-            .position(|c| c == component)
-            .filter(|&i| self.slots[i].live.is_some() || self.slots[i].instantiating)
-            .map_or(0, |i| self.slots[i].memory)
+            .zip(&self.names.components)
+            .filter(|(slot, _)| slot.live.is_some())
+            .map(|(slot, name)| Usage {
+                component: name.clone(),
+                memory: slot.memory,
+                table_elements: slot.table_elements,
+                instantiation_time: slot.instantiated_in,
+            })
+            .collect()
+    }
+
+    /// The slot of `component` while it has a live instance or is being instantiated.
+    fn live_slot(&self, component: &str) -> Option<&Slot> {
+        let i = self.names.components.iter().position(|c| c == component)?;
+        let slot = &self.slots[i];
+        (slot.live.is_some() || slot.instantiating).then_some(slot)
     }
 
     /// How many resource handles of one component are currently lent to others.
