@@ -13,7 +13,7 @@ use crate::error::HostError;
 use crate::grants::Offer;
 use crate::plugin::Plugins;
 use bytes::Bytes;
-use compose_linker::{CompiledWorkload, Execution, WorkloadFunc};
+use compose_linker::{CompiledWorkload, Execution, Usage, WorkloadFunc};
 use compose_resolver::{Plan, names_match};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Body;
@@ -294,7 +294,7 @@ impl HttpWorkload {
                     function: Some(format!("{INCOMING_HANDLER}#handle")),
                     message: "the handler returned without setting a response".into(),
                 });
-                log.write(500, outcome.instantiated, Some(failure));
+                log.write(500, outcome.usage, Some(failure));
                 text_response(500, "internal error: the workload's handler failed\n")
             }
             Err(()) => {
@@ -375,14 +375,8 @@ impl HttpWorkload {
         } else {
             p2::call_handler(workload, &self.handle, &mut store, request, sender).await
         };
-        let instantiated = store
-            .data()
-            .workload
-            .live_instances()
-            .map(|live| live.component.to_owned())
-            .collect();
         Outcome {
-            instantiated,
+            usage: store.data().workload.usage(),
             failure: called.err(),
         }
     }
@@ -422,10 +416,10 @@ impl Pending {
     async fn when_done(self, status: u16, done: Done) {
         // A handler that fails after answering has sent its status (and cut its body).
         let outcome = done.await;
-        self.write(status, outcome.instantiated, outcome.failure);
+        self.write(status, outcome.usage, outcome.failure);
     }
 
-    fn write(self, status: u16, instantiated: Vec<String>, failure: Option<RequestFailure>) {
+    fn write(self, status: u16, usage: Vec<Usage>, failure: Option<RequestFailure>) {
         let options = &self.workload.options;
         if failure.is_none() && !options.verbose {
             return;
@@ -436,7 +430,8 @@ impl Pending {
             path: self.path,
             status,
             elapsed: self.started.elapsed(),
-            instantiated,
+            instantiated: usage.iter().map(|u| u.component.clone()).collect(),
+            usage,
             failure,
         });
     }

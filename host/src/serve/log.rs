@@ -1,7 +1,7 @@
 //! What the server logs of a request: [`RequestLog`], and where a failed request started
 //! ([`RequestFailure`]).
 
-use compose_linker::CallError;
+use compose_linker::{CallError, Usage};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +21,9 @@ pub struct RequestLog {
     pub elapsed: Duration,
     /// The components instantiated for the request, in the workload's order.
     pub instantiated: Vec<String>,
+    /// What each of them held when the handler returned: linear memory, table elements
+    /// and how long it took to instantiate (`compose cost --measure` reads it).
+    pub usage: Vec<Usage>,
     /// Why the request failed, if it did.
     pub failure: Option<RequestFailure>,
 }
@@ -40,7 +43,7 @@ pub struct RequestFailure {
 /// returned, and why it failed.
 #[derive(Debug, Default)]
 pub(crate) struct Outcome {
-    pub(crate) instantiated: Vec<String>,
+    pub(crate) usage: Vec<Usage>,
     pub(crate) failure: Option<RequestFailure>,
 }
 
@@ -48,7 +51,7 @@ impl Outcome {
     /// A request that failed with `message`, no component to name.
     pub(crate) fn failed(message: impl Into<String>) -> Self {
         Self {
-            instantiated: Vec::new(),
+            usage: Vec::new(),
             failure: Some(RequestFailure {
                 component: None,
                 function: None,

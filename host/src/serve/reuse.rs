@@ -16,7 +16,7 @@ use super::log::{Outcome, RequestFailure};
 use super::p3;
 use super::state::{ResponseSender, ServeState, Setup};
 use bytes::Bytes;
-use compose_linker::{CompiledWorkload, WorkloadFunc};
+use compose_linker::{CompiledWorkload, Usage, WorkloadFunc};
 use futures::stream::{FuturesUnordered, StreamExt};
 use http_body_util::combinators::UnsyncBoxBody;
 use hyper::Request;
@@ -234,7 +234,7 @@ impl Workers {
         };
         for (_, (done, _)) in done.into_inner().unwrap_or_else(|e| e.into_inner()) {
             let _ = done.send(Outcome {
-                instantiated: Vec::new(),
+                usage: Vec::new(),
                 failure: Some(failure.clone()),
             });
         }
@@ -276,12 +276,9 @@ impl Workers {
                 Some((key, served)) = running.next() => {
                     lock(in_flight).remove(&key);
                     if let Some((done, before)) = lock(done).remove(&key) {
-                        let instantiated = (live(accessor).into_iter())
-                            .filter(|instance| !before.contains(instance))
-                            .map(|(component, _)| component)
-                            .collect();
+                        let usage = new_usage(accessor, &before);
                         let failure = served.err();
-                        let _ = done.send(Outcome { instantiated, failure });
+                        let _ = done.send(Outcome { usage, failure });
                     }
                     self.finished(id);
                 },
@@ -307,6 +304,21 @@ fn live(accessor: &Accessor<ServeState>) -> Vec<(String, u32)> {
             .map(|live| (live.component.to_owned(), live.generation))
             .collect()
     })
+}
+
+/// What the instances made since `before` (a [`live`] list) hold: those a request
+/// instantiated.
+fn new_usage(accessor: &Accessor<ServeState>, before: &[(String, u32)]) -> Vec<Usage> {
+    let made: Vec<_> = live(accessor)
+        .into_iter()
+        .filter(|instance| !before.contains(instance))
+        .map(|(component, _)| component)
+        .collect();
+    let usage = accessor.with(|mut access| access.data_mut().workload.usage());
+    usage
+        .into_iter()
+        .filter(|u| made.contains(&u.component))
+        .collect()
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
