@@ -1086,6 +1086,42 @@ fn cost_prints_json_whose_counts_add_up_and_refuses_a_size_without_unit() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
+#[test]
+fn cost_measure_calls_the_handler_and_counts_with_what_a_request_held() {
+    let out = compose(&[
+        "cost",
+        "fixtures/web/workload.toml",
+        "--measure",
+        "--path",
+        "/sleep/100",
+        "--hold",
+        "4",
+        "--link",
+        "per-component",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mode = &json["entries"][0]["modes"];
+    assert_eq!(mode.as_array().unwrap().len(), 1, "{json:#}");
+    let (mode, measured) = (&mode[0], &mode[0]["measured"]);
+    assert_eq!(mode["mode"], "per-component");
+    assert_eq!(measured["entry"], "GET /sleep/100");
+    assert_eq!(measured["components"][0]["name"], "greeter");
+    let per_call = measured["resident_per_call"].as_u64().unwrap();
+    assert_eq!(mode["capacity"]["bytes_per_call"], per_call.max(65536));
+    let missing = compose(&["cost", "fixtures/web/workload.toml", "--measure"]);
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing.stderr));
+    let unknown = compose(&["cost", "fixtures/web/workload.toml", "--export", "nope"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        text(&unknown.stderr).contains("no export `nope`"),
+        "{}",
+        text(&unknown.stderr)
+    );
+}
+
 /// The registry of `scripts/registry.sh` that asks for a login, with its user and
 /// password; `None` (after saying so) outside CI when it is not running.
 fn auth_registry(test: &str) -> Option<[String; 3]> {

@@ -28,7 +28,10 @@ impl Limits {
 /// The answer for one entry point in one link mode.
 #[derive(Debug, Clone, Serialize)]
 pub struct Capacity {
-    /// Calls in flight per GiB, counting only the linear memory a call starts with.
+    /// The memory one call is counted at, in bytes: the resident set it was measured to
+    /// add (`--measure`), else the linear memory it starts with.
+    pub bytes_per_call: u64,
+    /// Calls in flight per GiB, at `bytes_per_call` each.
     pub per_gib: u64,
     /// Calls in flight the host holds: the least over the limits.
     pub in_flight: u64,
@@ -40,13 +43,16 @@ pub struct Capacity {
     pub pool_memories: u64,
 }
 
-/// Predicts the capacity for calls that each instantiate `call` under `limits`.
+/// The capacity for calls that each instantiate `call` under `limits`.
 ///
-/// A call's memory is the initial linear memory of what it instantiates (at least one
-/// page, so an entry point with no memory is still finite); host and Wasmtime overhead per
-/// call are not counted (see docs/cost.md: predicted, not measured).
-pub fn capacity(call: &Counts, limits: &Limits) -> Capacity {
-    let bytes = call.memory_initial_bytes.max(crate::PAGE);
+/// A call's memory is `measured` (bytes of resident set per call in flight, from
+/// [`measure`](crate::measure())) when given, else the initial linear memory of what it
+/// instantiates — a prediction that leaves out Wasmtime's and the host's own memory per
+/// store (docs/cost.md) — at least one page either way, so the answer stays finite.
+pub fn capacity(call: &Counts, measured: Option<u64>, limits: &Limits) -> Capacity {
+    let bytes = measured
+        .unwrap_or(call.memory_initial_bytes)
+        .max(crate::PAGE);
     let by = |total: u64, each: u64| total.checked_div(each).unwrap_or(u64::MAX);
     let candidates = [
         ("memory", by(limits.memory_bytes, bytes)),
@@ -61,6 +67,7 @@ pub fn capacity(call: &Counts, limits: &Limits) -> Capacity {
         .min_by_key(|(_, n)| *n)
         .unwrap_or(("memory", 0));
     Capacity {
+        bytes_per_call: bytes,
         per_gib: (1u64 << 30) / bytes,
         in_flight,
         first_limit,

@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! let plan = compose_resolver::resolve_file("fixtures/shop/workload.toml").unwrap();
-//! let report = compose_cost::report(&plan, 8 << 30).unwrap();
+//! let report = compose_cost::report(&plan, &Default::default()).unwrap();
 //! for entry in &report.entries {
 //!     println!("{}: {:?}", entry.export, entry.modes[0].capacity.in_flight);
 //! }
@@ -11,17 +11,21 @@
 //!
 //! Static figures are counted from the binaries ([`count`]); which components a call
 //! reaches comes from the plan's bindings ([`reached`]); the capacity is arithmetic over
-//! both ([`capacity`]). Nothing here runs a component: every figure is predicted.
+//! both ([`capacity`]). Those figures are predicted; [`measure()`] calls one entry point for
+//! real and measures what it holds.
 
 #![deny(missing_docs)]
 
 mod capacity;
 mod counts;
+mod measure;
 mod reach;
 mod report;
 mod text;
 
 pub use capacity::{Capacity, Limits, capacity};
+pub use compose_linker::LinkMode;
 pub use counts::{Counts, PAGE, count};
-pub use reach::{LinkMode, reached};
-pub use report::{ComponentCost, EntryCost, ModeCost, Report, ReportError, report};
+pub use measure::{Entry, MeasureError, MeasureOptions, MeasuredComponent, Measurement, measure};
+pub use reach::{export_named, reached};
+pub use report::{ComponentCost, EntryCost, ModeCost, Report, ReportError, ReportOptions, report};

@@ -1,37 +1,7 @@
 //! Which components one call of an entry point instantiates, per link mode, from the plan.
 
-use compose_resolver::{ComponentId, Instantiation, Plan};
-use serde::Serialize;
-
-/// How the run-time linker links a workload (`--link`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LinkMode {
-    /// Each component its own instance, instantiated on its first call (eager ones at start).
-    PerComponent,
-    /// Each cluster fused; a call instantiates whole clusters.
-    Clusters,
-    /// One composed component: every component instantiated.
-    Composed,
-}
-
-impl LinkMode {
-    /// Every mode, in the order reports list them.
-    pub const ALL: [LinkMode; 3] = [
-        LinkMode::PerComponent,
-        LinkMode::Clusters,
-        LinkMode::Composed,
-    ];
-
-    /// The name `--link` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            LinkMode::PerComponent => "per-component",
-            LinkMode::Clusters => "clusters",
-            LinkMode::Composed => "composed",
-        }
-    }
-}
+use compose_linker::LinkMode;
+use compose_resolver::{ComponentId, Instantiation, Plan, WorkloadExport};
 
 /// The components one call of the component `entry` instantiates in `mode`, in plan order:
 /// those reached along the plan's bindings and the eager ones, widened to whole clusters
@@ -65,4 +35,23 @@ fn eager(plan: &Plan) -> Vec<ComponentId> {
         .copied()
         .filter(|id| plan.components[id.index()].instantiate == Instantiation::Eager)
         .collect()
+}
+
+/// The workload export named `name`: its full name, one that [`names_match`] accepts
+/// (`acme:app/handler@0.1.1` for `@0.1.0`), or an interface's short name (`handler`, as
+/// `--invoke 'handler#f()'` takes it) when only one export has it.
+///
+/// [`names_match`]: compose_resolver::names_match
+pub fn export_named<'p>(plan: &'p Plan, name: &str) -> Option<&'p WorkloadExport> {
+    let exports = || plan.exports.iter();
+    if let Some(export) = exports().find(|e| compose_resolver::names_match(name, &e.name)) {
+        return Some(export);
+    }
+    let short = |e: &&WorkloadExport| {
+        let path = e.name.split_once('/').map_or(e.name.as_str(), |(_, p)| p);
+        path.split('@').next() == Some(name)
+    };
+    let mut found = exports().filter(short);
+    let first = found.next();
+    found.next().is_none().then_some(first).flatten()
 }

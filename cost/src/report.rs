@@ -1,8 +1,37 @@
 //! The cost report of a whole plan: per component, per entry point and link mode.
 
-use crate::{Capacity, Counts, Limits, LinkMode, capacity, count, reached};
+use crate::{Capacity, Counts, Limits, Measurement, capacity, count, reached};
+use compose_linker::LinkMode;
 use compose_resolver::Plan;
 use serde::Serialize;
+
+/// What [`report`] reports on.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// The host's memory, in bytes.
+    pub memory_bytes: u64,
+    /// Only this workload export (its full name, or one [`names_match`] accepts).
+    ///
+    /// [`names_match`]: compose_resolver::names_match
+    pub export: Option<String>,
+    /// Only this link mode.
+    pub link: Option<LinkMode>,
+    /// A measurement ([`measure`](crate::measure())) of one entry point in one mode: its
+    /// resident set per call replaces the prediction there.
+    pub measured: Option<Measurement>,
+}
+
+impl Default for ReportOptions {
+    /// 8 GiB, every export in every mode, nothing measured.
+    fn default() -> Self {
+        Self {
+            memory_bytes: 8 << 30,
+            export: None,
+            link: None,
+            measured: None,
+        }
+    }
+}
 
 /// The cost of a workload.
 #[derive(Debug, Clone, Serialize)]
@@ -13,7 +42,7 @@ pub struct Report {
     pub limits: Limits,
     /// Each component's static cost, in the order of the workload file.
     pub components: Vec<ComponentCost>,
-    /// Each workload export.
+    /// Each workload export reported on.
     pub entries: Vec<EntryCost>,
 }
 
@@ -33,7 +62,7 @@ pub struct ComponentCost {
 pub struct EntryCost {
     /// The workload's export name.
     pub export: String,
-    /// One per link mode, in [`LinkMode::ALL`]'s order.
+    /// One per link mode reported on, in [`LinkMode::ALL`]'s order.
     pub modes: Vec<ModeCost>,
 }
 
@@ -41,6 +70,7 @@ pub struct EntryCost {
 #[derive(Debug, Clone, Serialize)]
 pub struct ModeCost {
     /// The link mode.
+    #[serde(serialize_with = "mode_name")]
     pub mode: LinkMode,
     /// The components instantiated, by name.
     pub components: Vec<String>,
@@ -48,6 +78,13 @@ pub struct ModeCost {
     pub counts: Counts,
     /// How many such calls the host holds.
     pub capacity: Capacity,
+    /// The measurement of this entry point in this mode, when there is one.
+    pub measured: Option<Measurement>,
+}
+
+/// Serialises a link mode by its name on the command line (`per-component`, …).
+pub(crate) fn mode_name<S: serde::Serializer>(mode: &LinkMode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(mode.name())
 }
 
 /// Why a report could not be made.
@@ -62,14 +99,25 @@ pub enum ReportError {
         #[source]
         source: wasmparser::BinaryReaderError,
     },
+    /// `--export` names no export of the workload.
+    #[error("the workload has no export `{export}`; it exports {}", .exports.join(", "))]
+    NoSuchExport {
+        /// The name asked for.
+        export: String,
+        /// The workload's exports.
+        exports: Vec<String>,
+    },
 }
 
-/// Reports the cost of `plan` on a host of `memory_bytes` with Wasmtime's pooling defaults.
+/// Reports the cost of `plan` with `options`: every component's static cost, and each
+/// export's (or `options.export`'s) per link mode (or `options.link`'s), on a host of
+/// `options.memory_bytes` with Wasmtime's pooling defaults.
 ///
 /// # Errors
-/// [`ReportError::Parse`] when a component's binary does not parse.
-pub fn report(plan: &Plan, memory_bytes: u64) -> Result<Report, ReportError> {
-    let limits = Limits::pooling_default(memory_bytes);
+/// [`ReportError::Parse`] when a component's binary does not parse;
+/// [`ReportError::NoSuchExport`] when `options.export` names no export.
+pub fn report(plan: &Plan, options: &ReportOptions) -> Result<Report, ReportError> {
+    let limits = Limits::pooling_default(options.memory_bytes);
     let components = plan
         .components
         .iter()
@@ -85,14 +133,26 @@ pub fn report(plan: &Plan, memory_bytes: u64) -> Result<Report, ReportError> {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let entries = plan
-        .exports
-        .iter()
+    let exports = selected_exports(plan, options.export.as_deref())?;
+    let modes: Vec<_> = (LinkMode::ALL.into_iter())
+        .filter(|mode| options.link.is_none_or(|only| only == *mode))
+        .collect();
+    let entries = exports
+        .into_iter()
         .map(|e| EntryCost {
             export: e.name.clone(),
-            modes: LinkMode::ALL
-                .iter()
-                .map(|&mode| mode_cost(plan, &components, e.component, mode, &limits))
+            modes: (modes.iter())
+                .map(|&mode| {
+                    let measured = (options.measured.as_ref())
+                        .filter(|m| m.mode == mode && m.export.as_deref() == Some(&e.name));
+                    let call = Call {
+                        plan,
+                        costs: &components,
+                        entry: e.component,
+                        mode,
+                    };
+                    mode_cost(&call, measured.cloned(), &limits)
+                })
                 .collect(),
         })
         .collect();
@@ -104,27 +164,53 @@ pub fn report(plan: &Plan, memory_bytes: u64) -> Result<Report, ReportError> {
     })
 }
 
-/// The cost of one call of the component `entry` in `mode`.
-fn mode_cost(
-    plan: &Plan,
-    costs: &[ComponentCost],
+/// The exports `only` selects: all of them without it.
+fn selected_exports<'p>(
+    plan: &'p Plan,
+    only: Option<&str>,
+) -> Result<Vec<&'p compose_resolver::WorkloadExport>, ReportError> {
+    let Some(only) = only else {
+        return Ok(plan.exports.iter().collect());
+    };
+    let found = crate::export_named(plan, only).ok_or_else(|| ReportError::NoSuchExport {
+        export: only.to_owned(),
+        exports: plan.exports.iter().map(|e| e.name.clone()).collect(),
+    })?;
+    Ok(vec![found])
+}
+
+/// One call of an entry point: the plan, its components' costs, the component serving the
+/// export, and the link mode.
+struct Call<'a> {
+    plan: &'a Plan,
+    costs: &'a [ComponentCost],
     entry: compose_resolver::ComponentId,
     mode: LinkMode,
-    limits: &Limits,
-) -> ModeCost {
+}
+
+/// The cost of `call`, its capacity from `measured` when given.
+fn mode_cost(call: &Call<'_>, measured: Option<Measurement>, limits: &Limits) -> ModeCost {
+    let Call {
+        plan,
+        costs,
+        entry,
+        mode,
+    } = *call;
     let ids = reached(plan, entry, mode);
     let mut counts = Counts::default();
     for id in &ids {
         counts.add(&costs[id.index()].counts);
         counts.core_modules += costs[id.index()].counts.core_modules;
     }
+    let per_call = measured.as_ref().map(|m| m.resident_per_call);
     ModeCost {
         mode,
         components: ids
             .iter()
             .map(|id| plan.components[id.index()].name.clone())
             .collect(),
-        capacity: capacity(&counts, limits),
+        capacity: capacity(&counts, per_call, limits),
         counts,
+        measured,
     }
 }

@@ -1,7 +1,10 @@
 //! `compose cost`: what one instantiation creates, counted from the binary, and what one
 //! call reaches per link mode, from the plan.
 
-use compose_cost::{Counts, LinkMode, PAGE, count, reached, report};
+use compose_cost::{
+    Counts, Entry, LinkMode, MeasureOptions, Measurement, PAGE, ReportOptions, count, reached,
+    report,
+};
 
 /// Module `A` (a memory of 2 pages up to 10, a table of 5, 3 globals) instantiated twice,
 /// `B` (1 global) once, a `FromExports` instance (creates nothing), and a nested component
@@ -96,7 +99,7 @@ fn a_call_reaches_fewer_components_per_component_than_composed() {
 #[test]
 fn an_entry_points_cost_is_the_sum_of_the_components_it_reaches() {
     let plan = shop();
-    let report = report(&plan, 8 << 30).unwrap();
+    let report = report(&plan, &ReportOptions::default()).unwrap();
     for entry in &report.entries {
         for mode in &entry.modes {
             let by_name = |n: &String| report.components.iter().find(|c| &c.name == n).unwrap();
@@ -132,4 +135,148 @@ fn every_fixture_component_parses() {
             assert!(counts.core_instances >= 1, "{}", path.display());
         }
     }
+}
+
+fn measure(plan: &compose_resolver::Plan, entry: Entry, link: LinkMode) -> Measurement {
+    let offer = compose_host::grants::Offer::default().env("GREETING", "Hi");
+    let options = MeasureOptions {
+        entry,
+        link,
+        held: 8,
+        offer,
+        timeout: Some(std::time::Duration::from_secs(60)),
+        pooling: None,
+    };
+    compose_cost::measure(plan, &options).unwrap()
+}
+
+/// The static count of component `name` of `plan`.
+fn counted(plan: &compose_resolver::Plan, name: &str) -> Counts {
+    let component = plan.components.iter().find(|c| c.name == name).unwrap();
+    count(&component.ty.bytes).unwrap()
+}
+
+#[test]
+fn a_measured_call_reports_what_each_component_it_reached_holds() {
+    let plan = crate::serve::plan("shop");
+    let call = compose_host::Call::parse(r#"handler#greet("ann")"#).unwrap();
+    let entry = Entry::Call {
+        call,
+        component: None,
+    };
+    let measured = measure(&plan, entry, LinkMode::PerComponent);
+    assert_eq!(measured.export.as_deref(), Some("acme:app/handler@0.1.0"));
+    let names: Vec<_> = measured
+        .components
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    // The eager reporter, the frontend called, the formatter and the session store it
+    // calls; never the teams' backends, which greet does not touch.
+    let reached = reached(&plan, plan.exports[0].component, LinkMode::PerComponent);
+    for name in &names {
+        let id = plan
+            .components
+            .iter()
+            .position(|c| c.name == *name)
+            .unwrap();
+        assert!(
+            reached.iter().any(|r| r.index() == id),
+            "{name} is reachable"
+        );
+    }
+    assert!(
+        names.contains(&"frontend") && names.contains(&"reporter"),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"team-a-postgres"), "{names:?}");
+    for c in &measured.components {
+        let counts = counted(&plan, &c.name);
+        // Instantiation creates the memories and tables the binary defines, at their
+        // initial sizes; the call may only have grown them.
+        assert!(
+            c.memory_bytes >= counts.memory_initial_bytes,
+            "{c:?} {counts:?}"
+        );
+        assert!(
+            c.table_elements >= counts.table_elements,
+            "{c:?} {counts:?}"
+        );
+        assert!(c.instantiation_us > 0, "{c:?}");
+    }
+    assert_eq!(measured.held, 8);
+    assert!(measured.resident_held > measured.resident_before);
+    assert!(measured.resident_per_call > 0);
+}
+
+#[test]
+fn a_measured_http_request_holds_its_requests_open_and_replaces_the_prediction() {
+    let plan = crate::serve::plan("web");
+    let entry = Entry::Http {
+        path: "/sleep/300".into(),
+    };
+    let measured = measure(&plan, entry, LinkMode::PerComponent);
+    // `/sleep` does not format: only the greeter is instantiated per component.
+    let names: Vec<_> = measured
+        .components
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["greeter"]);
+    assert!(measured.held >= 6, "{measured:?}");
+    assert!(measured.resident_per_call > 0, "{measured:?}");
+    let export = measured.export.clone().unwrap();
+    assert!(
+        export.starts_with("wasi:http/incoming-handler@0.2"),
+        "{export}"
+    );
+    let options = ReportOptions {
+        export: Some("incoming-handler".into()),
+        link: Some(LinkMode::PerComponent),
+        measured: Some(measured.clone()),
+        ..ReportOptions::default()
+    };
+    let report = report(&plan, &options).unwrap();
+    assert_eq!(report.entries.len(), 1);
+    let mode = &report.entries[0].modes[..];
+    assert_eq!(mode.len(), 1);
+    assert_eq!(
+        mode[0].capacity.bytes_per_call,
+        measured.resident_per_call.max(PAGE)
+    );
+    assert_eq!(
+        mode[0].capacity.per_gib,
+        (1 << 30) / mode[0].capacity.bytes_per_call
+    );
+}
+
+#[test]
+fn a_failing_request_is_a_measurement_error_naming_its_status() {
+    let plan = crate::serve::plan("web");
+    let options = MeasureOptions {
+        entry: Entry::Http {
+            path: "/alloc/100".into(),
+        },
+        link: LinkMode::PerComponent,
+        held: 2,
+        offer: compose_host::grants::Offer::default(),
+        timeout: None,
+        pooling: Some(4),
+    };
+    let error = compose_cost::measure(&plan, &options)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("GET /alloc/100 answered 500"), "{error}");
+    assert!(error.contains("greeter"), "{error}");
+}
+
+#[test]
+fn an_export_the_workload_does_not_have_is_an_error_listing_those_it_has() {
+    let options = ReportOptions {
+        export: Some("nope".into()),
+        ..ReportOptions::default()
+    };
+    let error = report(&shop(), &options).unwrap_err().to_string();
+    assert!(error.contains("no export `nope`"), "{error}");
+    assert!(error.contains("acme:app/report@0.1.0"), "{error}");
 }

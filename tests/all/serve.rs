@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// The plan of `fixtures/<name>/workload.toml`, resolved as `compose serve` resolves it.
-fn plan(name: &str) -> Plan {
+pub(crate) fn plan(name: &str) -> Plan {
     let plugins = Plugins::<ServeState>::builtin();
     let profile = plugins.profile().with_interfaces(SERVED.iter().copied());
     resolve_file_with(example_workload(name), &profile).expect("the workload resolves")

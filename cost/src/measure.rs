@@ -1,0 +1,349 @@
+//! `compose cost --measure`: one entry point called for real, what each component it
+//! instantiated holds, and how much the process's resident set grows per call in flight.
+//!
+//! A call in flight holds its store: every instance it made, with the linear memory and
+//! tables they grew to. So the resident set is read with `held` of them alive at once: for
+//! an exported function, `held` stores each kept after its call returned; for an HTTP
+//! handler, `held` requests sent at once through the real handler ([`HttpWorkload`]) —
+//! give a path that keeps its request open (the example's `/sleep/1000`), or they finish
+//! before they overlap, and the measurement says how many were in flight at its peak.
+
+use compose_host::grants::Offer;
+use compose_host::serve::{HANDLER, HttpWorkload, INCOMING_HANDLER, ServeError, ServeOptions};
+use compose_host::{Call, EngineOptions, Host, HostError, HostState, Plugins};
+use compose_linker::{LinkMode, Usage};
+use compose_resolver::Plan;
+use serde::Serialize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// What to call, and how many calls to hold in flight at once.
+#[derive(Debug, Clone)]
+pub struct MeasureOptions {
+    /// The entry point and its representative input.
+    pub entry: Entry,
+    /// How the workload is linked for the measurement.
+    pub link: LinkMode,
+    /// How many calls to hold in flight at once (at least 1).
+    pub held: usize,
+    /// What the components are offered (`--env`, `--dir`), as for `compose run`.
+    pub offer: Offer,
+    /// Each call's deadline, as `--timeout` (`None`: none).
+    pub timeout: Option<Duration>,
+    /// Wasmtime's pooling allocator with this many slots, as `compose serve --pool`
+    /// (`None`: allocated on demand, as `compose run`).
+    pub pooling: Option<u32>,
+}
+
+/// An entry point with a representative input.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// A call of an exported function (`--invoke` syntax), of `component`'s export when
+    /// given.
+    Call {
+        /// The call.
+        call: Call,
+        /// The component whose export is called, else the workload's.
+        component: Option<String>,
+    },
+    /// A `GET` of this path through the workload's `wasi:http` handler.
+    Http {
+        /// The path, with its query if any (`/sleep/1000`).
+        path: String,
+    },
+}
+
+/// What the measurement found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Measurement {
+    /// The entry point: the `--invoke` expression, or `GET PATH`.
+    pub entry: String,
+    /// The workload export it calls (`None` for a component's own export).
+    pub export: Option<String>,
+    /// The link mode it ran in.
+    #[serde(serialize_with = "crate::report::mode_name")]
+    pub mode: LinkMode,
+    /// What each component the first call instantiated holds after it, in workload order.
+    pub components: Vec<MeasuredComponent>,
+    /// How many calls were in flight when the resident set was at its highest.
+    pub held: usize,
+    /// The process's resident set before the calls, in bytes (compiled code, the first
+    /// call's caches and the host already in).
+    pub resident_before: u64,
+    /// Its highest with the calls in flight, in bytes.
+    pub resident_held: u64,
+    /// The growth per call in flight, in bytes: `(resident_held - resident_before) / held`.
+    pub resident_per_call: u64,
+}
+
+/// What one instance holds after one call (see [`compose_linker::Usage`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct MeasuredComponent {
+    /// The component.
+    pub name: String,
+    /// How long its instantiation took, in microseconds.
+    pub instantiation_us: u64,
+    /// Its linear memory, in bytes (as created and grown).
+    pub memory_bytes: u64,
+    /// Its tables' elements (as created and grown).
+    pub table_elements: u64,
+}
+
+/// Why a measurement failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MeasureError {
+    /// Linking, instantiating or calling failed.
+    #[error(transparent)]
+    Host(#[from] HostError),
+    /// The workload could not be served (no `wasi:http` handler, or it failed to link).
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    /// The HTTP handler answered the first request with a server error.
+    #[error("GET {path} answered {status}: {reason}")]
+    Request {
+        /// The path.
+        path: String,
+        /// The status.
+        status: u16,
+        /// The failure the server logged, or the status alone.
+        reason: String,
+    },
+    /// This system has no `/proc/self/status` with `VmRSS` (Linux's) to read.
+    #[error("the resident set cannot be read here (no VmRSS in /proc/self/status)")]
+    NoResidentSet,
+}
+
+/// Measures `options.entry` of `plan` (resolved with the host's profile), its backends
+/// served by Compose's built-in plugins.
+///
+/// # Errors
+/// [`MeasureError`]: the workload fails to link or its call fails (as `compose run`
+/// would), or the resident set cannot be read.
+pub fn measure(plan: &Plan, options: &MeasureOptions) -> Result<Measurement, MeasureError> {
+    let engine = EngineOptions {
+        timeout: options.timeout,
+        link: options.link,
+        pooling: options.pooling,
+        ..EngineOptions::default()
+    };
+    let held = options.held.max(1);
+    let mut measurement = match &options.entry {
+        Entry::Call { call, component } => {
+            let host = Host::link_with(plan, &Plugins::<HostState>::builtin(), &engine)?;
+            let what = (&host, &options.offer, component.as_deref(), call);
+            measure_call(what, held, options.link)
+        }
+        Entry::Http { path } => {
+            let serve = ServeOptions {
+                engine,
+                offer: options.offer.clone(),
+                ..ServeOptions::default()
+            };
+            measure_http(plan, serve, path, held, options.link)
+        }
+    }?;
+    measurement.export = export_of(plan, &options.entry);
+    Ok(measurement)
+}
+
+/// The workload export `entry` calls.
+fn export_of(plan: &Plan, entry: &Entry) -> Option<String> {
+    let name = match entry {
+        Entry::Call {
+            component: Some(_), ..
+        } => return None,
+        Entry::Call { call, .. } => call.interface.as_deref().unwrap_or(&call.function),
+        Entry::Http { .. } => {
+            let handler = |e: &&compose_resolver::WorkloadExport| {
+                compose_resolver::names_match(INCOMING_HANDLER, &e.name)
+                    || compose_resolver::names_match(HANDLER, &e.name)
+            };
+            return plan.exports.iter().find(handler).map(|e| e.name.clone());
+        }
+    };
+    crate::export_named(plan, name).map(|e| e.name.clone())
+}
+
+/// A call's host, offer, component and call.
+type Target<'a> = (&'a Host, &'a Offer, Option<&'a str>, &'a Call);
+
+/// One call for its instances' figures, then `held` stores each kept after its call.
+fn measure_call(
+    (host, offer, component, call): Target<'_>,
+    held: usize,
+    mode: LinkMode,
+) -> Result<Measurement, MeasureError> {
+    let called = || -> Result<_, HostError> {
+        let mut store = host.new_store(offer)?;
+        host.invoke(&mut store, component, call)?;
+        Ok(store)
+    };
+    let components = measured(&called()?.data().workload.usage());
+    let before = resident()?;
+    let stores = (0..held).map(|_| called()).collect::<Result<Vec<_>, _>>()?;
+    let after = resident()?;
+    drop(stores);
+    let entry = match &call.interface {
+        Some(interface) => format!("{interface}#{}", call.expression),
+        None => call.expression.clone(),
+    };
+    Ok(Measurement::new(
+        entry, mode, components, held, before, after,
+    ))
+}
+
+/// One request for its instances' figures (from the request log), then `held` requests
+/// at once, the resident set sampled every millisecond until they are done.
+fn measure_http(
+    plan: &Plan,
+    mut options: ServeOptions,
+    path: &str,
+    held: usize,
+    mode: LinkMode,
+) -> Result<Measurement, MeasureError> {
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let sink = logs.clone();
+    options.verbose = true;
+    options.logger = Arc::new(move |log| lock(&sink).push(log.clone()));
+    let workload = Arc::new(HttpWorkload::link(plan, &Plugins::builtin(), options)?);
+    let runtime = tokio::runtime::Runtime::new().map_err(HostError::Runtime)?;
+    runtime.block_on(async {
+        let status = get(&workload, path).await;
+        // The log line is written when the handler has returned, after the response.
+        let first = wait_for_log(&logs).await;
+        if status >= 500 {
+            let reason = first
+                .failure
+                .map_or_else(|| "no cause logged".into(), |f| f.message);
+            return Err(MeasureError::Request {
+                path: path.into(),
+                status,
+                reason,
+            });
+        }
+        let components = measured(&first.usage);
+        let before = resident()?;
+        let (after, in_flight) = peak_while(held, || get(&workload, path)).await?;
+        let entry = format!("GET {path}");
+        Ok(Measurement::new(
+            entry, mode, components, in_flight, before, after,
+        ))
+    })
+}
+
+/// Runs `held` copies of `request` at once and samples the resident set every
+/// millisecond until all are done: the highest reading, and the requests in flight then.
+async fn peak_while<F, R>(held: usize, request: F) -> Result<(u64, usize), MeasureError>
+where
+    F: Fn() -> R,
+    R: Future<Output = u16> + Send + 'static,
+{
+    let done = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..held)
+        .map(|_| {
+            let (done, request) = (done.clone(), request());
+            tokio::spawn(async move {
+                request.await;
+                done.fetch_add(1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    let mut peak = (0, 0);
+    while done.load(Ordering::SeqCst) < held {
+        let in_flight = held - done.load(Ordering::SeqCst);
+        let now = resident()?;
+        if now > peak.0 {
+            peak = (now, in_flight);
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    Ok(peak)
+}
+
+/// `GET path` through the handler, its body read to the end: the status.
+fn get(workload: &Arc<HttpWorkload>, path: &str) -> impl Future<Output = u16> + Send + 'static {
+    use http_body_util::{BodyExt, Empty};
+    let body = Empty::<bytes::Bytes>::new()
+        .map_err(|never: std::convert::Infallible| -> wasmtime_wasi_http::Error { match never {} });
+    let request = hyper::Request::get(format!("http://measure{path}")).body(body);
+    let workload = workload.clone();
+    async move {
+        let Ok(request) = request else {
+            return 400;
+        };
+        let response = workload.respond(request).await;
+        let status = response.status().as_u16();
+        let _ = response.into_body().collect().await;
+        status
+    }
+}
+
+/// The first request's log, once its handler has returned.
+async fn wait_for_log(
+    logs: &Mutex<Vec<compose_host::serve::RequestLog>>,
+) -> compose_host::serve::RequestLog {
+    loop {
+        if let Some(log) = lock(logs).pop() {
+            return log;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+fn measured(usage: &[Usage]) -> Vec<MeasuredComponent> {
+    usage
+        .iter()
+        .map(|u| MeasuredComponent {
+            name: u.component.clone(),
+            instantiation_us: u
+                .instantiation_time
+                .map_or(0, |t| u64::try_from(t.as_micros()).unwrap_or(u64::MAX)),
+            memory_bytes: u.memory,
+            table_elements: u.table_elements,
+        })
+        .collect()
+}
+
+impl Measurement {
+    fn new(
+        entry: String,
+        mode: LinkMode,
+        components: Vec<MeasuredComponent>,
+        held: usize,
+        before: u64,
+        after: u64,
+    ) -> Self {
+        let calls = u64::try_from(held.max(1)).unwrap_or(u64::MAX);
+        Self {
+            entry,
+            export: None,
+            mode,
+            components,
+            held,
+            resident_before: before,
+            resident_held: after,
+            resident_per_call: after.saturating_sub(before) / calls,
+        }
+    }
+}
+
+/// The process's resident set (`VmRSS` of `/proc/self/status`, Linux's proc(5)), in bytes.
+fn resident() -> Result<u64, MeasureError> {
+    let status =
+        std::fs::read_to_string("/proc/self/status").map_err(|_| MeasureError::NoResidentSet)?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().strip_suffix("kB"))
+        .and_then(|kib| kib.trim().parse::<u64>().ok())
+        .map(|kib| kib * 1024)
+        .ok_or(MeasureError::NoResidentSet)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
