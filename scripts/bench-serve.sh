@@ -46,6 +46,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# start, slow_load_rss, machine
+source "$root/scripts/bench-lib.sh"
+port=18080
+
 components="$root/fixtures/components"
 cat >"$work/linked.toml" <<EOF
 name = "web-bench"
@@ -67,25 +71,6 @@ interfaces = ["wasi:*@0.2.0"]
 path = "web.wasm"
 EOF
 
-# Starts a server in the background (its arguments are "$@", with @ADDR replaced by the
-# next loopback address) and waits until it answers; prints its port. Sets $server_pid.
-port=18080
-start() {
-  port=$((port + 1))
-  local args=()
-  for arg in "$@"; do args+=("${arg/@ADDR/127.0.0.1:$port}"); done
-  "${args[@]}" >"$work/server-$port.log" 2>&1 &
-  server_pid=$!
-  pids+=("$server_pid")
-  for _ in $(seq 1 300); do
-    if curl -fs "http://127.0.0.1:$port/greet/warm" >/dev/null 2>&1; then return 0; fi
-    sleep 0.1
-  done
-  echo "error: the server did not start: $*" >&2
-  cat "$work/server-$port.log" >&2
-  exit 1
-}
-
 # `wrk` on port $1 at $2 connections for $duration s against /greet/ann: "req/s p50 p99"
 # (latencies in ms), plus the count of non-2xx answers when there are any.
 load() {
@@ -106,26 +91,15 @@ medians() {
          printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms\n", m[1], m[2], m[3] }'
 }
 
-# The highest resident set size (KiB) and OS thread count of process $1 while 64
-# connections keep `GET /sleep/1000` requests in flight on port $2 for 5 s, and both before.
-rss_under_slow_load() {
-  local pid="$1" port="$2" idle threads peak=0 peak_threads=0 rss n
-  idle="$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
-  threads="$(awk '/^Threads/ {print $2}' "/proc/$pid/status")"
-  wrk -t 2 -c 64 -d 5s --timeout 10s "http://127.0.0.1:$port/sleep/1000" >/dev/null &
-  local wrk_pid=$!
-  while kill -0 "$wrk_pid" 2>/dev/null; do
-    rss="$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
-    n="$(awk '/^Threads/ {print $2}' "/proc/$pid/status")"
-    [ "$rss" -gt "$peak" ] && peak="$rss"
-    [ "$n" -gt "$peak_threads" ] && peak_threads="$n"
-    sleep 0.1
-  done
+machine
+echo "wrk: $rounds rounds of ${duration} s per server and connection count, servers interleaved; GET /greet/ann; medians"
+
+# slow_load_rss's figures as a sentence.
+rss_sentence() {
+  local idle peak threads peak_threads
+  read -r idle peak threads peak_threads < <(slow_load_rss "$1" "$2" 64 /sleep/1000)
   echo "idle ${idle} KiB and ${threads} threads; peak ${peak} KiB and ${peak_threads} threads at 64 slow requests"
 }
-
-echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%d)"
-echo "wrk: $rounds rounds of ${duration} s per server and connection count, servers interleaved; GET /greet/ann; medians"
 
 names=() ports=() server_pids=()
 serve() {
@@ -179,10 +153,10 @@ done
 # then the peak under 64 slow requests.
 for i in "${server_pids[@]}"; do kill -INT "$i" 2>/dev/null || true; done
 start "$compose" serve --addr @ADDR "$work/linked.toml"
-echo "(a) linked: $(rss_under_slow_load "$server_pid" "$port")"
+echo "(a) linked: $(rss_sentence "$server_pid" "$port")"
 start "$compose" serve --addr @ADDR "$work/composed.toml"
-echo "(b) composed: $(rss_under_slow_load "$server_pid" "$port")"
+echo "(b) composed: $(rss_sentence "$server_pid" "$port")"
 if [ -n "$wasmtime" ] && "$wasmtime" --version | grep -q '^wasmtime 48\.'; then
   start "$wasmtime" serve -W component-model-implements=y --addr @ADDR "$work/web.wasm"
-  echo "(c) wasmtime serve: $(rss_under_slow_load "$server_pid" "$port")"
+  echo "(c) wasmtime serve: $(rss_sentence "$server_pid" "$port")"
 fi

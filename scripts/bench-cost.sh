@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# `compose cost`'s memory per request in flight against what `compose serve` really holds
+# (issue 24; the figures go to docs/benchmarks.md, "compose cost"). A benchmark, not a
+# test: .ci/run does not run it.
+#
+# For fixtures/web linked per component, in clusters and composed, and for the JavaScript
+# handler (fixtures/web-js): the bytes per request `compose cost` predicts statically (the
+# linear memory a request starts with) and measures with `--measure` (64 requests held
+# open through the handler in its own process), against `compose serve`'s growth of
+# resident set at 64 concurrent `GET /sleep/1000` (wrk): (peak - idle) / 64. All with
+# instances allocated on demand (`--pool 0`), then the linked example again with the
+# pooling allocator `compose serve` uses by default.
+#
+# Usage: scripts/bench-cost.sh. Needs: wrk (installed from Debian's packages when missing),
+# jq, a release build of compose (built here, or the binary in $COMPOSE).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
+if [ -n "${COMPOSE:-}" ]; then
+  compose="$COMPOSE"
+else
+  cargo build --release -p compose-cli >&2
+  compose="${CARGO_TARGET_DIR:-$root/target}/release/compose"
+fi
+
+work="$(mktemp -d)"
+pids=()
+trap 'for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+# start, slow_load_rss, machine
+source "$root/scripts/bench-lib.sh"
+port=18180
+warm_path=/sleep/1
+
+# `compose cost`'s JSON for export incoming-handler in mode $2 of workload $1, the rest
+# of the arguments added: the figure at jq path $3.
+cost() {
+  local workload="$1" link="$2" field="$3"
+  shift 3
+  "$compose" cost "$workload" --link "$link" --export incoming-handler --format json "$@" |
+    jq ".entries[0].modes[0].$field"
+}
+
+
+# One row: workload $1, link mode $2, pool $3 (0: on demand).
+row() {
+  local workload="$1" link="$2" pool="$3" static measured idle peak served
+  static="$(cost "$workload" "$link" capacity.bytes_per_call)"
+  measured="$(cost "$workload" "$link" measured.resident_per_call \
+    --measure --path /sleep/1000 --hold 64 --pool "$pool")"
+  start "$compose" serve --addr @ADDR --link "$link" --pool "$pool" "$workload"
+  read -r idle peak _ _ < <(slow_load_rss "$server_pid" "$port" 64 /sleep/1000)
+  kill -INT "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  served=$(((peak - idle) * 1024 / 64))
+  awk -v w="$(basename "$(dirname "$workload")")" -v l="$link" -v p="$pool" \
+    -v s="$static" -v m="$measured" -v r="$served" 'BEGIN {
+      printf "%-8s %-14s pool %-4s  static %6d KiB (%.2fx)  --measure %6d KiB (%.2fx)  served %6d KiB\n",
+        w, l, p, s / 1024, s / r, m / 1024, m / r, r / 1024 }'
+}
+
+machine
+echo "bytes per request in flight; (x) = prediction / served; served = (peak - idle) RSS / 64"
+for link in per-component clusters composed; do
+  row fixtures/web/workload.toml "$link" 0
+done
+row fixtures/web-js/workload.toml clusters 0
+row fixtures/web/workload.toml per-component 128

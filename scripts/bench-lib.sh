@@ -1,0 +1,46 @@
+# Functions the benchmark scripts share (sourced by bench-serve.sh and bench-cost.sh).
+# The caller sets $work (a scratch folder), $pids (an array its EXIT trap stops) and $port
+# (the last loopback port used).
+
+# The machine and the date, for the record in docs/benchmarks.md.
+machine() {
+  echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%d)"
+}
+
+# Starts a server in the background (its arguments are "$@", with @ADDR replaced by the
+# next loopback address) and waits until it answers `GET ${warm_path:-/greet/warm}` with
+# any status, which also warms it; sets $port and $server_pid.
+start() {
+  port=$((port + 1))
+  local args=()
+  for arg in "$@"; do args+=("${arg/@ADDR/127.0.0.1:$port}"); done
+  "${args[@]}" >"$work/server-$port.log" 2>&1 &
+  server_pid=$!
+  pids+=("$server_pid")
+  for _ in $(seq 1 600); do
+    if curl -s -o /dev/null "http://127.0.0.1:$port${warm_path:-/greet/warm}"; then return 0; fi
+    sleep 0.1
+  done
+  echo "error: the server did not start: $*" >&2
+  cat "$work/server-$port.log" >&2
+  exit 1
+}
+
+# The resident set (KiB) and OS thread count of process $1 before, and their highest
+# while $3 connections keep `GET $4` (a request that stays open, such as /sleep/1000) in
+# flight on port $2 for 5 s: "idle_kib peak_kib idle_threads peak_threads".
+slow_load_rss() {
+  local pid="$1" port="$2" conns="$3" path="$4" idle threads peak=0 peak_threads=0 rss n
+  idle="$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
+  threads="$(awk '/^Threads/ {print $2}' "/proc/$pid/status")"
+  wrk -t 2 -c "$conns" -d 5s --timeout 10s "http://127.0.0.1:$port$path" >/dev/null &
+  local wrk_pid=$!
+  while kill -0 "$wrk_pid" 2>/dev/null; do
+    rss="$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
+    n="$(awk '/^Threads/ {print $2}' "/proc/$pid/status")"
+    [ "$rss" -gt "$peak" ] && peak="$rss"
+    [ "$n" -gt "$peak_threads" ] && peak_threads="$n"
+    sleep 0.1
+  done
+  echo "$idle $peak $threads $peak_threads"
+}
