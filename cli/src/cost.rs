@@ -51,6 +51,8 @@ pub struct Args {
     pool: u32,
     #[command(flatten)]
     offer: crate::offer::Flags,
+    #[command(flatten)]
+    cache: crate::cache::Flag,
     /// End each measured call after this long, e.g. `5s`.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     timeout: Option<Duration>,
@@ -84,6 +86,7 @@ pub fn run(args: Args) -> ExitCode {
         export: args.export.clone(),
         link: args.link,
         measured,
+        compile: Some(args.cache.compile_options()),
     };
     match compose_cost::report(&plan, &options) {
         Ok(cost) => {

@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod capacity;
+mod compiled;
 mod counts;
 mod measure;
 mod reach;
@@ -24,6 +25,7 @@ mod report;
 mod text;
 
 pub use capacity::{Capacity, Limits, capacity};
+pub use compiled::{CompileError, compiled_sizes};
 pub use compose_linker::LinkMode;
 pub use counts::{Counts, PAGE, count};
 pub use measure::{Entry, MeasureError, MeasureOptions, MeasuredComponent, Measurement, measure};

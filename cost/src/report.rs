@@ -1,7 +1,7 @@
 //! The cost report of a whole plan: per component, per entry point and link mode.
 
 use crate::{Capacity, Counts, Limits, Measurement, capacity, count, reached};
-use compose_linker::LinkMode;
+use compose_linker::{CompileOptions, LinkMode};
 use compose_resolver::Plan;
 use serde::Serialize;
 
@@ -19,16 +19,20 @@ pub struct ReportOptions {
     /// A measurement ([`measure`](crate::measure())) of one entry point in one mode: its
     /// resident set per call replaces the prediction there.
     pub measured: Option<Measurement>,
+    /// Compile each component (through this cache) to report its compiled code size;
+    /// `None` reports none.
+    pub compile: Option<CompileOptions>,
 }
 
 impl Default for ReportOptions {
-    /// 8 GiB, every export in every mode, nothing measured.
+    /// 8 GiB, every export in every mode, nothing measured or compiled.
     fn default() -> Self {
         Self {
             memory_bytes: 8 << 30,
             export: None,
             link: None,
             measured: None,
+            compile: None,
         }
     }
 }
@@ -53,6 +57,9 @@ pub struct ComponentCost {
     pub name: String,
     /// Its binary's size, in bytes.
     pub size: usize,
+    /// Its compiled code's size, in bytes ([`compiled_sizes`](crate::compiled_sizes)),
+    /// when compiled.
+    pub compiled_bytes: Option<u64>,
     /// What one instantiation creates.
     pub counts: Counts,
 }
@@ -99,6 +106,9 @@ pub enum ReportError {
         #[source]
         source: wasmparser::BinaryReaderError,
     },
+    /// A component did not compile.
+    #[error(transparent)]
+    Compile(#[from] crate::CompileError),
     /// `--export` names no export of the workload.
     #[error("the workload has no export `{export}`; it exports {}", .exports.join(", "))]
     NoSuchExport {
@@ -115,13 +125,19 @@ pub enum ReportError {
 ///
 /// # Errors
 /// [`ReportError::Parse`] when a component's binary does not parse;
-/// [`ReportError::NoSuchExport`] when `options.export` names no export.
+/// [`ReportError::NoSuchExport`] when `options.export` names no export;
+/// [`ReportError::Compile`] when a component does not compile.
 pub fn report(plan: &Plan, options: &ReportOptions) -> Result<Report, ReportError> {
     let limits = Limits::pooling_default(options.memory_bytes);
-    let components = plan
-        .components
-        .iter()
-        .map(|c| {
+    let compiled = match &options.compile {
+        Some(compile) => crate::compiled_sizes(plan, compile)?
+            .into_iter()
+            .map(Some)
+            .collect(),
+        None => vec![None; plan.components.len()],
+    };
+    let components = (plan.components.iter().zip(compiled))
+        .map(|(c, compiled_bytes)| {
             let counts = count(&c.ty.bytes).map_err(|source| ReportError::Parse {
                 component: c.name.clone(),
                 source,
@@ -129,10 +145,11 @@ pub fn report(plan: &Plan, options: &ReportOptions) -> Result<Report, ReportErro
             Ok(ComponentCost {
                 name: c.name.clone(),
                 size: c.ty.bytes.len(),
+                compiled_bytes,
                 counts,
             })
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, ReportError>>()?;
     let exports = selected_exports(plan, options.export.as_deref())?;
     let modes: Vec<_> = (LinkMode::ALL.into_iter())
         .filter(|mode| options.link.is_none_or(|only| only == *mode))

@@ -20,9 +20,10 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "  {:<18} {:>9} {:>7} {:>9} {:>8} {:>12} {:>7} {:>8}",
+            "  {:<18} {:>9} {:>10} {:>7} {:>9} {:>8} {:>12} {:>7} {:>8}",
             "component",
             "bytes",
+            "compiled",
             "modules",
             "core inst",
             "memories",
@@ -34,9 +35,10 @@ impl fmt::Display for Report {
             let k = &c.counts;
             writeln!(
                 f,
-                "  {:<18} {:>9} {:>7} {:>9} {:>8} {:>12} {:>7} {:>8}",
+                "  {:<18} {:>9} {:>10} {:>7} {:>9} {:>8} {:>12} {:>7} {:>8}",
                 c.name,
                 c.size,
+                c.compiled_bytes.map_or_else(|| "-".into(), mib),
                 k.core_modules,
                 k.core_instances,
                 k.memories,

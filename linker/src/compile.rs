@@ -53,12 +53,12 @@ impl fmt::Debug for CompileOptions {
 }
 
 impl CompileOptions {
-    /// The component of `bytes` (named `component` for the observer): from the cache, or
-    /// compiled (and then written to the cache).
+    /// The component of `bytes` (named `component` for the observer) for `engine`: from
+    /// the cache, or compiled (and then written to the cache).
     ///
     /// # Errors
     /// Wasmtime's, when `bytes` do not compile.
-    pub(crate) fn compile(
+    pub fn compile(
         &self,
         engine: &Engine,
         component: &str,

@@ -280,3 +280,49 @@ fn an_export_the_workload_does_not_have_is_an_error_listing_those_it_has() {
     assert!(error.contains("no export `nope`"), "{error}");
     assert!(error.contains("acme:app/report@0.1.0"), "{error}");
 }
+
+#[test]
+fn compiled_code_sizes_come_through_the_cache_and_agree_with_a_cold_compile() {
+    use compose_linker::{CodeCache, CompileEvent, CompileOptions};
+    use std::sync::{Arc, Mutex};
+    let plan = crate::serve::plan("web");
+    let dir = tempfile::tempdir().unwrap();
+    let compiled = Arc::new(Mutex::new(0));
+    let seen = compiled.clone();
+    let options = CompileOptions {
+        cache: Some(CodeCache::new(dir.path())),
+        observer: Some(Arc::new(move |event: &CompileEvent<'_>| {
+            if let CompileEvent::Started { .. } = event {
+                *seen.lock().unwrap() += 1;
+            }
+        })),
+    };
+    let cold = compose_cost::compiled_sizes(&plan, &options).unwrap();
+    assert_eq!(
+        *compiled.lock().unwrap(),
+        2,
+        "greeter and formatter compiled"
+    );
+    let warm = compose_cost::compiled_sizes(&plan, &options).unwrap();
+    assert_eq!(
+        *compiled.lock().unwrap(),
+        2,
+        "the second time, both come from the cache"
+    );
+    assert_eq!(cold, warm);
+    // Machine code is bigger than nothing and, for these two, than a tenth of the binary.
+    for (size, c) in cold.iter().zip(&plan.components) {
+        assert!(*size > c.ty.bytes.len() as u64 / 10, "{}: {size}", c.name);
+    }
+    let options = ReportOptions {
+        compile: Some(CompileOptions::default()),
+        ..ReportOptions::default()
+    };
+    let report = report(&plan, &options).unwrap();
+    let sizes: Vec<_> = report
+        .components
+        .iter()
+        .map(|c| c.compiled_bytes.unwrap())
+        .collect();
+    assert_eq!(sizes, cold, "an uncached compile gives the same sizes");
+}
