@@ -3,8 +3,8 @@
 # (issue 24; the figures go to docs/benchmarks.md, "compose cost"). A benchmark, not a
 # test: .ci/run does not run it.
 #
-# For fixtures/web linked per component, in clusters and composed, and for the JavaScript
-# handler (fixtures/web-js): the bytes per request `compose cost` predicts statically (the
+# For fixtures/web linked per component and in clusters, the same composed into one
+# component by `compose build` (web-built), and the JavaScript handler (fixtures/web-js): the bytes per request `compose cost` predicts statically (the
 # linear memory a request starts with) and measures with `--measure` (64 requests held
 # open through the handler in its own process), against `compose serve`'s growth of
 # resident set at 64 concurrent `GET /sleep/1000` (wrk): (peak - idle) / 64. All with
@@ -43,9 +43,9 @@ cost() {
 }
 
 
-# One row: workload $1, link mode $2, pool $3 (0: on demand).
+# One row, named $1: workload $2, link mode $3, pool $4 (0: on demand).
 row() {
-  local workload="$1" link="$2" pool="$3" static measured idle peak served
+  local name="$1" workload="$2" link="$3" pool="$4" static measured idle peak served
   static="$(cost "$workload" "$link" capacity.bytes_per_call)"
   measured="$(cost "$workload" "$link" measured.resident_per_call \
     --measure --path /sleep/1000 --hold 64 --pool "$pool")"
@@ -54,16 +54,27 @@ row() {
   kill -INT "$server_pid"
   wait "$server_pid" 2>/dev/null || true
   served=$(((peak - idle) * 1024 / 64))
-  awk -v w="$(basename "$(dirname "$workload")")" -v l="$link" -v p="$pool" \
+  awk -v w="$name" -v l="$link" -v p="$pool" \
     -v s="$static" -v m="$measured" -v r="$served" 'BEGIN {
-      printf "%-8s %-14s pool %-4s  static %6d KiB (%.2fx)  --measure %6d KiB (%.2fx)  served %6d KiB\n",
+      printf "%-12s %-14s pool %-4s  static %6d KiB (%.2fx)  --measure %6d KiB (%.2fx)  served %6d KiB\n",
         w, l, p, s / 1024, s / r, m / 1024, m / r, r / 1024 }'
 }
 
 machine
 echo "bytes per request in flight; (x) = prediction / served; served = (peak - idle) RSS / 64"
-for link in per-component clusters composed; do
-  row fixtures/web/workload.toml "$link" 0
+# fixtures/web composed by `compose build`, in a workload of its own with the same [host].
+"$compose" build fixtures/web/workload.toml -o "$work/web.wasm" >&2
+cat >"$work/composed.toml" <<TOML
+name = "web-composed"
+[host]
+interfaces = ["wasi:*@0.2.0"]
+backends = { visits = "wasi:keyvalue/store@0.2.0-draft" }
+[components.web]
+path = "web.wasm"
+TOML
+for link in per-component clusters; do
+  row web fixtures/web/workload.toml "$link" 0
 done
-row fixtures/web-js/workload.toml clusters 0
-row fixtures/web/workload.toml per-component 128
+row web-built "$work/composed.toml" clusters 0
+row web-js fixtures/web-js/workload.toml clusters 0
+row web fixtures/web/workload.toml per-component 128

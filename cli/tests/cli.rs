@@ -1093,7 +1093,7 @@ fn cost_measure_calls_the_handler_and_counts_with_what_a_request_held() {
         "fixtures/web/workload.toml",
         "--measure",
         "--path",
-        "/sleep/100",
+        "/sleep/500",
         "--hold",
         "4",
         "--link",
@@ -1107,9 +1107,13 @@ fn cost_measure_calls_the_handler_and_counts_with_what_a_request_held() {
     assert_eq!(mode.as_array().unwrap().len(), 1, "{json:#}");
     let (mode, measured) = (&mode[0], &mode[0]["measured"]);
     assert_eq!(mode["mode"], "per-component");
-    assert_eq!(measured["entry"], "GET /sleep/100");
+    assert_eq!(measured["entry"], "GET /sleep/500");
     assert_eq!(measured["components"][0]["name"], "greeter");
+    // All four requests were in flight at once, and each grew the resident set (this
+    // process's alone).
+    assert_eq!(measured["held"], 4);
     let per_call = measured["resident_per_call"].as_u64().unwrap();
+    assert!(per_call > 0, "{measured:#}");
     assert_eq!(mode["capacity"]["bytes_per_call"], per_call.max(65536));
     let missing = compose(&["cost", "fixtures/web/workload.toml", "--measure"]);
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing.stderr));

@@ -66,12 +66,14 @@ pub struct Measurement {
     pub mode: LinkMode,
     /// What each component the first call instantiated holds after it, in workload order.
     pub components: Vec<MeasuredComponent>,
-    /// How many calls were in flight when the resident set was at its highest.
+    /// How many calls were in flight when the resident set was read: all of them for a
+    /// call; for HTTP, the most requests that were in flight at once.
     pub held: usize,
     /// The process's resident set before the calls, in bytes (compiled code, the first
     /// call's caches and the host already in).
     pub resident_before: u64,
-    /// Its highest with the calls in flight, in bytes.
+    /// Its reading with the calls in flight, in bytes (for HTTP the highest while the
+    /// most were in flight).
     pub resident_held: u64,
     /// The growth per call in flight, in bytes: `(resident_held - resident_before) / held`.
     pub resident_per_call: u64,
@@ -194,7 +196,7 @@ fn measure_call(
 }
 
 /// One request for its instances' figures (from the request log), then `held` requests
-/// at once, the resident set sampled every millisecond until they are done.
+/// at once, the resident set sampled every millisecond until they are done ([`peak_while`]).
 fn measure_http(
     plan: &Plan,
     mut options: ServeOptions,
@@ -233,7 +235,8 @@ fn measure_http(
 }
 
 /// Runs `held` copies of `request` at once and samples the resident set every
-/// millisecond until all are done: the highest reading, and the requests in flight then.
+/// millisecond until all are done: the highest reading among those taken with the most
+/// requests in flight, and that number of requests.
 async fn peak_while<F, R>(held: usize, request: F) -> Result<(u64, usize), MeasureError>
 where
     F: Fn() -> R,
@@ -249,19 +252,17 @@ where
             })
         })
         .collect();
+    // (requests in flight, resident bytes), compared in that order.
     let mut peak = (0, 0);
     while done.load(Ordering::SeqCst) < held {
         let in_flight = held - done.load(Ordering::SeqCst);
-        let now = resident()?;
-        if now > peak.0 {
-            peak = (now, in_flight);
-        }
+        peak = peak.max((in_flight, resident()?));
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     for task in tasks {
         let _ = task.await;
     }
-    Ok(peak)
+    Ok((peak.1, peak.0))
 }
 
 /// `GET path` through the handler, its body read to the end: the status.

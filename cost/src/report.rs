@@ -1,7 +1,7 @@
 //! The cost report of a whole plan: per component, per entry point and link mode.
 
 use crate::{Capacity, Counts, Limits, Measurement, capacity, count, reached};
-use compose_linker::{CompileOptions, LinkMode};
+use compose_linker::{CompileOptions, LinkMode, PoolSizing};
 use compose_resolver::Plan;
 use serde::Serialize;
 
@@ -121,14 +121,14 @@ pub enum ReportError {
 
 /// Reports the cost of `plan` with `options`: every component's static cost, and each
 /// export's (or `options.export`'s) per link mode (or `options.link`'s), on a host of
-/// `options.memory_bytes` with Wasmtime's pooling defaults.
+/// `options.memory_bytes` ([`Limits::new`]).
 ///
 /// # Errors
 /// [`ReportError::Parse`] when a component's binary does not parse;
 /// [`ReportError::NoSuchExport`] when `options.export` names no export;
 /// [`ReportError::Compile`] when a component does not compile.
 pub fn report(plan: &Plan, options: &ReportOptions) -> Result<Report, ReportError> {
-    let limits = Limits::pooling_default(options.memory_bytes);
+    let limits = Limits::new(options.memory_bytes);
     let compiled = match &options.compile {
         Some(compile) => crate::compiled_sizes(plan, compile)?
             .into_iter()
@@ -226,7 +226,7 @@ fn mode_cost(call: &Call<'_>, measured: Option<Measurement>, limits: &Limits) ->
             .iter()
             .map(|id| plan.components[id.index()].name.clone())
             .collect(),
-        capacity: capacity(&counts, per_call, limits),
+        capacity: capacity(&counts, per_call, &PoolSizing::new(plan, mode), limits),
         counts,
         measured,
     }

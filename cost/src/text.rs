@@ -50,10 +50,15 @@ impl fmt::Display for Report {
         let l = &self.limits;
         writeln!(
             f,
-            "host: {} of memory, pool of {} core instances and {} memories (Wasmtime's defaults)",
+            "host: {} of memory, {} TiB of address space\n\
+             in flight: under `compose serve --pool <in flight>`, whose pool reserves {} of \
+             address space per memory\n\
+             default pool: under Wasmtime's default pool of {} core instances and {} memories",
             mib(l.memory_bytes),
-            l.total_core_instances,
-            l.total_memories
+            l.address_space_bytes >> 40,
+            mib(l.memory_slot_bytes),
+            l.wasmtime_default_pool,
+            l.wasmtime_default_pool,
         )?;
         for entry in &self.entries {
             entry.fmt(f)?;
@@ -67,7 +72,7 @@ impl fmt::Display for EntryCost {
         writeln!(f, "\n{}: one call instantiates", self.export)?;
         writeln!(
             f,
-            "  {:<14} {:>10} {:>9} {:>8} {:>12} {:>13} {:>8} {:>10}  first limit",
+            "  {:<14} {:>10} {:>9} {:>8} {:>12} {:>13} {:>8} {:>10} {:>14} {:>12}",
             "link",
             "components",
             "core inst",
@@ -76,6 +81,8 @@ impl fmt::Display for EntryCost {
             "per call",
             "per GiB",
             "in flight",
+            "first limit",
+            "default pool",
         )?;
         for m in &self.modes {
             let (k, c) = (&m.counts, &m.capacity);
@@ -85,7 +92,7 @@ impl fmt::Display for EntryCost {
             };
             writeln!(
                 f,
-                "  {:<14} {:>10} {:>9} {:>8} {:>12} {:>13} {:>8} {:>10}  {}",
+                "  {:<14} {:>10} {:>9} {:>8} {:>12} {:>13} {:>8} {:>10} {:>14} {:>12}",
                 m.mode.name(),
                 m.components.len(),
                 k.core_instances,
@@ -94,7 +101,8 @@ impl fmt::Display for EntryCost {
                 per_call,
                 c.per_gib,
                 c.in_flight,
-                c.first_limit
+                c.first_limit,
+                c.with_wasmtime_default_pool,
             )?;
         }
         for measured in self.modes.iter().filter_map(|m| m.measured.as_ref()) {
