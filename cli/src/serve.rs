@@ -5,6 +5,7 @@ use crate::report;
 use compose_host::EngineOptions;
 use compose_host::Plugins;
 use compose_host::serve::{self, HttpWorkload, Reuse, ServeError, ServeOptions};
+use compose_host::telemetry::{self, Otlp, Telemetry};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -98,8 +99,23 @@ fn run_wrpc(args: &Args, plan: &compose_resolver::Plan, addr: SocketAddr) -> Exi
 }
 
 /// Serves until a signal; exit status 0 after a clean shutdown, 1 when the workload
-/// cannot be served.
+/// cannot be served. Spans are exported when the environment asks for it
+/// ([`Otlp::from_env`]), and the last of them sent after the shutdown.
 pub fn run(args: Args) -> ExitCode {
+    let installed = match telemetry::install(Telemetry {
+        otlp: Otlp::from_env(),
+        ..Telemetry::default()
+    }) {
+        Ok(installed) => installed,
+        Err(error) => return report::failure(&anyhow::Error::new(error)),
+    };
+    let status = serve(&args);
+    report::flush_spans(installed);
+    status
+}
+
+/// [`run`] with the subscriber installed.
+fn serve(args: &Args) -> ExitCode {
     let plugins: Plugins<serve::ServeState> = Plugins::builtin();
     let plan = match args
         .sources
@@ -110,7 +126,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     report::diagnostics(&plan.warnings);
     if let Some(addr) = args.wrpc {
-        return run_wrpc(&args, &plan, addr);
+        return run_wrpc(args, &plan, addr);
     }
     let options = ServeOptions {
         engine: EngineOptions {
