@@ -1,11 +1,13 @@
 //! What a host does with the spans of a workload (docs/tracing.md): the span of one
 //! `compose run` ([`run_span`]); [`CallTree`], a subscriber layer that records the spans of
 //! target `compose` as a tree and prints it (`compose run --trace`); their export over
-//! OTLP ([`Otlp`]).
+//! OTLP ([`Otlp`]); and W3C trace context across `compose serve` ([`context`]).
 //!
 //! The libraries only emit spans; a program installs the subscriber, as the `compose`
 //! command does with [`install`].
 
+#[cfg(feature = "serve")]
+pub mod context;
 mod otlp;
 
 pub use otlp::{DEFAULT_SERVICE_NAME, ENDPOINT_VARIABLES, Otlp};
