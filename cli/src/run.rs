@@ -58,6 +58,7 @@ pub fn run(args: Args) -> ExitCode {
     let installed = match telemetry::install(Telemetry {
         tree: tree.clone(),
         otlp: Otlp::from_env(),
+        ..Telemetry::default()
     }) {
         Ok(installed) => installed,
         Err(error) => return report::failure(&anyhow::Error::new(error)),

@@ -1,15 +1,18 @@
 //! What a host does with the spans of a workload (docs/tracing.md): the span of one
 //! `compose run` ([`run_span`]); [`CallTree`], a subscriber layer that records the spans of
 //! target `compose` as a tree and prints it (`compose run --trace`); their export over
-//! OTLP ([`Otlp`]); and W3C trace context across `compose serve` ([`context`]).
+//! OTLP ([`Otlp`]); W3C trace context across `compose serve` ([`context`]); and
+//! Prometheus metrics counted from them ([`Metrics`]).
 //!
 //! The libraries only emit spans; a program installs the subscriber, as the `compose`
 //! command does with [`install`].
 
 #[cfg(feature = "serve")]
 pub mod context;
+mod metrics;
 mod otlp;
 
+pub use metrics::Metrics;
 pub use otlp::{DEFAULT_SERVICE_NAME, ENDPOINT_VARIABLES, Otlp};
 
 use std::fmt::{self, Write as _};
@@ -55,12 +58,14 @@ pub struct Telemetry {
     pub tree: Option<CallTree>,
     /// Export them over OTLP; [`Otlp::from_env`] decides as the OpenTelemetry SDK does.
     pub otlp: Option<Otlp>,
+    /// Count them as Prometheus metrics (`compose serve --metrics`).
+    pub metrics: Option<Metrics>,
 }
 
 impl Telemetry {
     /// Whether there is nothing to install.
     fn is_empty(&self) -> bool {
-        self.tree.is_none() && self.otlp.is_none()
+        self.tree.is_none() && self.otlp.is_none() && self.metrics.is_none()
     }
 }
 
@@ -90,6 +95,7 @@ pub fn install(telemetry: Telemetry) -> Result<Installed, InstallError> {
     });
     let subscriber = tracing_subscriber::registry()
         .with(telemetry.tree)
+        .with(telemetry.metrics)
         .with(export);
     tracing::subscriber::set_global_default(subscriber)?;
     Ok(Installed { provider })
