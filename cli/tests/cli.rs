@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 #[cfg(unix)]
+mod metrics;
+#[cfg(unix)]
 mod otlp;
 mod ui;
 
