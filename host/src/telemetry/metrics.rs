@@ -28,6 +28,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 /// The content type of what [`Metrics::render`] writes (the OpenMetrics text format,
 /// which Prometheus scrapes).
+#[cfg(feature = "serve")]
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -133,7 +134,7 @@ impl Metrics {
         }
     }
 
-    /// The metrics in the OpenMetrics text format ([`CONTENT_TYPE`]).
+    /// The metrics in the OpenMetrics text format (what `GET /metrics` answers).
     pub fn render(&self) -> String {
         let mut text = String::new();
         // Writing to a `String` does not fail.
