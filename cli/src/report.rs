@@ -107,3 +107,11 @@ pub fn host_failure(plan: &Plan, error: compose_host::HostError) -> ExitCode {
         error => failure(&anyhow::Error::new(error)),
     }
 }
+
+/// Sends the spans still batched for export ([`compose_host::telemetry::Installed::shutdown`]);
+/// a warning with the cause when they cannot be sent (the exit status stays the run's).
+pub fn flush_spans(installed: compose_host::telemetry::Installed) {
+    if let Err(error) = installed.shutdown() {
+        eprintln!("warning: {:#}", anyhow::Error::new(error));
+    }
+}

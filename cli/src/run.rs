@@ -7,7 +7,7 @@
 use crate::{profile, report};
 use compose_host::Call;
 use compose_host::EngineOptions;
-use compose_host::telemetry::{self, CallTree};
+use compose_host::telemetry::{self, CallTree, Otlp, Telemetry};
 use compose_host::{CommandError, CommandOptions, run_command};
 use compose_host::{Host, HostError};
 use compose_resolver::Plan;
@@ -51,13 +51,20 @@ pub struct Args {
 
 /// Runs the call or the command: exit status 0 on success, 1 on any error (a backend that
 /// cannot be served fails before anything runs, as `compose check` reports it); a command
-/// exits with its own status.
+/// exits with its own status. Spans are exported when the environment asks for it
+/// ([`Otlp::from_env`]), and sent before it returns.
 pub fn run(args: Args) -> ExitCode {
     let tree = args.trace.then(CallTree::new);
-    if let Err(error) = telemetry::install(tree.clone()) {
-        return report::failure(&anyhow::Error::new(error));
-    }
+    let installed = match telemetry::install(Telemetry {
+        tree: tree.clone(),
+        otlp: Otlp::from_env(),
+        ..Telemetry::default()
+    }) {
+        Ok(installed) => installed,
+        Err(error) => return report::failure(&anyhow::Error::new(error)),
+    };
     let status = run_traced(&args);
+    report::flush_spans(installed);
     if let Some(tree) = tree {
         eprint!("{}", tree.render());
     }

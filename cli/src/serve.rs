@@ -5,6 +5,7 @@ use crate::report;
 use compose_host::EngineOptions;
 use compose_host::Plugins;
 use compose_host::serve::{self, HttpWorkload, Reuse, ServeError, ServeOptions};
+use compose_host::telemetry::{self, Metrics, Otlp, Telemetry};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +48,10 @@ pub struct Args {
     link: crate::profile::Link,
     #[command(flatten)]
     cache: crate::cache::Flag,
+    /// Serve Prometheus metrics at `http://ADDR/metrics`: requests by status, calls,
+    /// instantiations, traps and deadlines per component, with latency histograms.
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<SocketAddr>,
     /// How long in-flight requests may take to finish after SIGINT or SIGTERM.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "10s")]
     grace: Duration,
@@ -98,8 +103,35 @@ fn run_wrpc(args: &Args, plan: &compose_resolver::Plan, addr: SocketAddr) -> Exi
 }
 
 /// Serves until a signal; exit status 0 after a clean shutdown, 1 when the workload
-/// cannot be served.
+/// cannot be served. Spans are exported when the environment asks for it
+/// ([`Otlp::from_env`]), and the last of them sent after the shutdown.
 pub fn run(args: Args) -> ExitCode {
+    let metrics = args.metrics.map(|_| Metrics::new());
+    let installed = match telemetry::install(Telemetry {
+        otlp: Otlp::from_env(),
+        metrics: metrics.clone(),
+        ..Telemetry::default()
+    }) {
+        Ok(installed) => installed,
+        Err(error) => return report::failure(&anyhow::Error::new(error)),
+    };
+    let scraped = match (&metrics, args.metrics) {
+        (Some(metrics), Some(addr)) => match metrics.serve(addr) {
+            Ok(bound) => Some(bound),
+            Err(error) => {
+                let error = anyhow::Error::new(error).context(format!("cannot listen on {addr}"));
+                return report::failure(&error);
+            }
+        },
+        _ => None,
+    };
+    let status = serve(&args, scraped);
+    report::flush_spans(installed);
+    status
+}
+
+/// [`run`] with the subscriber installed, and the metrics served at `metrics`.
+fn serve(args: &Args, metrics: Option<SocketAddr>) -> ExitCode {
     let plugins: Plugins<serve::ServeState> = Plugins::builtin();
     let plan = match args
         .sources
@@ -110,7 +142,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     report::diagnostics(&plan.warnings);
     if let Some(addr) = args.wrpc {
-        return run_wrpc(&args, &plan, addr);
+        return run_wrpc(args, &plan, addr);
     }
     let options = ServeOptions {
         engine: EngineOptions {
@@ -136,6 +168,9 @@ pub fn run(args: Args) -> ExitCode {
         report::unfused(workload.workload());
         serve::serve_until_signal(workload, args.addr, |addr| {
             eprintln!("compose serve: workload `{name}` listening on http://{addr}");
+            if let Some(metrics) = metrics {
+                eprintln!("compose serve: metrics on http://{metrics}/metrics");
+            }
         })
     });
     match served {

@@ -4,6 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[cfg(unix)]
+mod metrics;
+#[cfg(unix)]
+mod otlp;
 mod ui;
 
 fn root() -> PathBuf {
@@ -18,13 +22,30 @@ fn test_cache() -> PathBuf {
     root().join("target/tmp/cli-tests-cache")
 }
 
-fn compose(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_compose"))
-        .args(args)
+/// The `compose` command in the workspace's root, with the tests' cache and none of the
+/// OpenTelemetry variables of the tests' own environment (a test sets the ones it wants).
+fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_compose"));
+    command
         .env("COMPOSE_CACHE_DIR", test_cache())
-        .current_dir(root())
-        .output()
-        .expect("compose runs")
+        .current_dir(root());
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(|n| n.starts_with("OTEL_")) {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+fn compose(args: &[&str]) -> Output {
+    compose_in(args, &[])
+}
+
+/// `compose ARGS` with `envs` set.
+fn compose_in(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut command = command();
+    command.args(args).envs(envs.iter().copied());
+    command.output().expect("compose runs")
 }
 
 /// A fresh folder under the target folder for one test.
@@ -487,11 +508,8 @@ fn database(test: &str) -> Option<[String; 2]> {
 
 /// `compose` with the teams' variables set to `a` and `b` (`None`: unset).
 fn compose_with(args: &[&str], a: Option<&str>, b: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_compose"));
-    command
-        .args(args)
-        .env("COMPOSE_CACHE_DIR", test_cache())
-        .current_dir(root());
+    let mut command = command();
+    command.args(args);
     for (name, value) in [("TEAM_A_DATABASE_URL", a), ("TEAM_B_DATABASE_URL", b)] {
         match value {
             Some(value) => command.env(name, value),
@@ -686,8 +704,9 @@ fn run_without_invoke_of_a_workload_that_is_not_a_command_lists_its_exports() {
 }
 
 #[cfg(unix)]
-/// `compose serve ARGS --addr 127.0.0.1:0` with `envs`: the process, its address and its
-/// standard error after the line that names the address.
+/// `compose serve ARGS --addr 127.0.0.1:0` with `envs` (and no OpenTelemetry variable of
+/// the test's own environment): the process, its address and its standard error after the
+/// line that names the address.
 fn start_serve(
     args: &[&str],
     envs: &[(&str, &str)],
@@ -697,13 +716,11 @@ fn start_serve(
     std::io::BufReader<std::process::ChildStderr>,
 ) {
     use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_compose"))
+    let mut child = command()
         .arg("serve")
         .args(args)
         .args(["--addr", "127.0.0.1:0"])
-        .env("COMPOSE_CACHE_DIR", test_cache())
         .envs(envs.iter().copied())
-        .current_dir(root())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("compose serve starts");
@@ -721,12 +738,21 @@ fn start_serve(
 
 /// `GET http://ADDR/PATH`: the status and the body (an error status is not an error).
 fn http_get(addr: &str, path: &str) -> (u16, String) {
+    http_get_with(addr, path, &[])
+}
+
+/// `GET http://ADDR/PATH` with `headers`: the status and the body.
+fn http_get_with(addr: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
     let client: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(std::time::Duration::from_secs(30)))
         .build()
         .into();
-    let mut response = client.get(&format!("http://{addr}{path}")).call().unwrap();
+    let mut request = client.get(&format!("http://{addr}{path}"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut response = request.call().unwrap();
     let status = response.status().as_u16();
     (status, response.body_mut().read_to_string().unwrap())
 }

@@ -32,6 +32,8 @@ pub(crate) fn call<T>(route: &Route<T>) -> Span {
         label = route.label.as_deref(),
         outcome = Empty,
         error = Empty,
+        otel.status_code = Empty,
+        otel.status_description = Empty,
     )
 }
 
@@ -47,6 +49,8 @@ pub(crate) fn host_call(component: &str, interface: Option<&str>, function: &str
         function,
         outcome = Empty,
         error = Empty,
+        otel.status_code = Empty,
+        otel.status_description = Empty,
     )
 }
 
@@ -61,6 +65,8 @@ pub(crate) fn instantiate(component: &str, cluster: &[String]) -> Span {
         cluster = (!cluster.is_empty()).then(|| tracing::field::display(cluster.join(", "))),
         outcome = Empty,
         error = Empty,
+        otel.status_code = Empty,
+        otel.status_description = Empty,
     )
 }
 
@@ -97,8 +103,13 @@ fn failed(span: &Span, error: &(dyn std::error::Error + 'static)) {
     } else {
         "trap"
     };
+    let error = causes.join(": ");
     span.record("outcome", outcome);
-    span.record("error", causes.join(": ").as_str());
+    span.record("error", error.as_str());
+    // tracing-opentelemetry's names for the span's status: an exported failed span is an
+    // error (OpenTelemetry's `Status`), described by the same chain.
+    span.record("otel.status_code", "error");
+    span.record("otel.status_description", error.as_str());
 }
 
 /// Whether `error` says a deadline passed: [`DeadlineExceeded`], or Wasmtime's epoch

@@ -236,7 +236,9 @@ impl HttpWorkload {
             method = method.as_str(),
             route = path.as_str(),
             status = tracing::field::Empty,
+            otel.kind = "server",
         );
+        crate::telemetry::context::continue_trace(&span, request.headers());
         let response = self.respond_in(request, started, method, path, &span).await;
         span.record("status", response.status().as_u16());
         response

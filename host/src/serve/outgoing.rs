@@ -11,6 +11,9 @@
 //! then calls wasmtime-wasi-http's `handle`, whose hook sends what was approved; anything
 //! else reaching the hooks (WASI 0.3's `wasi:http/client`) is held to the workload's
 //! `[allow]`.
+//!
+//! A request that is sent carries the `traceparent` of the span it was sent in
+//! ([`crate::telemetry::context::propagate`]).
 
 use compose_linker::{LookupError, WorkloadLinker};
 use compose_resolver::{Grants, Plan};
@@ -119,7 +122,7 @@ type SendResult = Result<
 impl WasiHttpHooks for Hooks {
     fn send_request(
         &mut self,
-        request: http::Request<WasiBody>,
+        mut request: http::Request<WasiBody>,
         options: Option<RequestOptions>,
         _fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
@@ -130,6 +133,7 @@ impl WasiHttpHooks for Hooks {
             self.policy.deny(&self.policy.who, &scheme, &authority);
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
         }
+        crate::telemetry::context::propagate(request.headers_mut());
         let options = options.unwrap_or_default();
         let options = RequestOptions {
             connect_timeout: options.connect_timeout.or(Some(OUTGOING_TIMEOUT)),

@@ -1,9 +1,19 @@
 //! What a host does with the spans of a workload (docs/tracing.md): the span of one
-//! `compose run` ([`run_span`]), and [`CallTree`], a subscriber layer that records the
-//! spans of target `compose` as a tree and prints it (`compose run --trace`).
+//! `compose run` ([`run_span`]); [`CallTree`], a subscriber layer that records the spans of
+//! target `compose` as a tree and prints it (`compose run --trace`); their export over
+//! OTLP ([`Otlp`]); W3C trace context across `compose serve` ([`context`]); and
+//! Prometheus metrics counted from them ([`Metrics`]).
 //!
 //! The libraries only emit spans; a program installs the subscriber, as the `compose`
 //! command does with [`install`].
+
+#[cfg(feature = "serve")]
+pub mod context;
+mod metrics;
+mod otlp;
+
+pub use metrics::Metrics;
+pub use otlp::{DEFAULT_SERVICE_NAME, ENDPOINT_VARIABLES, Otlp};
 
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -24,23 +34,92 @@ pub fn run_span(workload: &str, call: &str) -> tracing::Span {
     tracing::info_span!(target: "compose", "compose.run", workload, call)
 }
 
-/// Why [`install`] failed: a global subscriber was installed already.
+/// Why [`install`] failed.
 #[derive(Debug, thiserror::Error)]
-#[error("a tracing subscriber is installed already")]
-pub struct InstallError(#[from] tracing::subscriber::SetGlobalDefaultError);
+pub enum InstallError {
+    /// A global subscriber was installed already.
+    #[error("a tracing subscriber is installed already")]
+    Installed(#[from] tracing::subscriber::SetGlobalDefaultError),
+    /// The OTLP exporter cannot be made from the environment (an endpoint that is not a
+    /// URL, a client that cannot be built).
+    #[error("cannot export spans over OTLP")]
+    Otlp(#[from] opentelemetry_otlp::ExporterBuildError),
+}
 
-/// Installs the process's subscriber: `tree`, when given, records every span of target
-/// `compose`. With nothing to install, installs nothing, so that spans cost nothing.
+/// Why the spans of the process could not all be exported ([`Installed::shutdown`]).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot export the last spans over OTLP")]
+pub struct ShutdownError(#[from] opentelemetry_sdk::error::OTelSdkError);
+
+/// What the process's subscriber does ([`install`]); the default installs nothing.
+#[derive(Default)]
+pub struct Telemetry {
+    /// Record every span of target `compose` as a tree (`compose run --trace`).
+    pub tree: Option<CallTree>,
+    /// Export them over OTLP; [`Otlp::from_env`] decides as the OpenTelemetry SDK does.
+    pub otlp: Option<Otlp>,
+    /// Count them as Prometheus metrics (`compose serve --metrics`).
+    pub metrics: Option<Metrics>,
+}
+
+impl Telemetry {
+    /// Whether there is nothing to install.
+    fn is_empty(&self) -> bool {
+        self.tree.is_none() && self.otlp.is_none() && self.metrics.is_none()
+    }
+}
+
+/// Installs the process's subscriber with the layers `telemetry` asks for. With nothing
+/// to install, installs nothing, so that spans cost nothing.
+///
+/// Keep what it returns until the process ends, then [`Installed::shutdown`] it, so that
+/// the spans still batched are sent.
 ///
 /// # Errors
-/// [`InstallError`] when a global subscriber is installed already.
-pub fn install(tree: Option<CallTree>) -> Result<(), InstallError> {
-    let Some(tree) = tree else {
-        return Ok(());
+/// [`InstallError::Installed`] when a global subscriber is installed already;
+/// [`InstallError::Otlp`] when the exporter cannot be made.
+pub fn install(telemetry: Telemetry) -> Result<Installed, InstallError> {
+    if telemetry.is_empty() {
+        return Ok(Installed::default());
+    }
+    let (provider, tracer) = match telemetry.otlp.map(|otlp| otlp.provider()).transpose()? {
+        Some((provider, tracer)) => (Some(provider), Some(tracer)),
+        None => (None, None),
     };
-    let subscriber = tracing_subscriber::registry().with(tree);
+    let export = tracer.map(|tracer| {
+        tracing_opentelemetry::layer()
+            .with_tracer(tracer)
+            .with_filter(tracing_subscriber::filter::filter_fn(|metadata| {
+                metadata.target() == "compose"
+            }))
+    });
+    let subscriber = tracing_subscriber::registry()
+        .with(telemetry.tree)
+        .with(telemetry.metrics)
+        .with(export);
     tracing::subscriber::set_global_default(subscriber)?;
-    Ok(())
+    Ok(Installed { provider })
+}
+
+/// What [`install`] installed: the tracer provider, when spans are exported.
+#[derive(Default)]
+pub struct Installed {
+    provider: Option<opentelemetry_sdk::trace::SdkTracerProvider>,
+}
+
+impl Installed {
+    /// Exports the spans still batched and stops exporting (nothing when spans are not
+    /// exported). Spans that end later are dropped.
+    ///
+    /// # Errors
+    /// [`ShutdownError`] when the shutdown timed out or failed. (A batch the collector
+    /// refuses or cannot receive is dropped by the SDK, and is no error here.)
+    pub fn shutdown(self) -> Result<(), ShutdownError> {
+        match self.provider {
+            Some(provider) => Ok(provider.shutdown()?),
+            None => Ok(()),
+        }
+    }
 }
 
 /// A layer that records the spans of target `compose` (instantiations, calls, plugin
