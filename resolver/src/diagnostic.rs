@@ -411,11 +411,12 @@ pub enum Problem {
         /// What is wrong with it.
         reason: String,
     },
-    /// A remote's `types` cannot be read, or is not a component.
+    /// A remote's `types` cannot be read, is not a component, or is a WIT folder that does
+    /// not parse or encode.
     #[diagnostic(
         code("compose::unreadable-remote-types"),
         help(
-            "point `types` at a component (relative to the workload file) that exports or imports the remote's interfaces, such as the remote's own component"
+            "point `types` at a component (relative to the workload file) that exports or imports the remote's interfaces, such as the remote's own component, or at a WIT folder whose package defines them"
         )
     )]
     #[error("the types of remote `{remote}` (`{types}`) cannot be used: {reason}")]

@@ -79,6 +79,7 @@ mod source;
 mod target;
 mod target_checks;
 mod wit_text;
+mod wit_types;
 mod workload;
 
 pub use component::{ComponentCounts, ComponentType, Item};

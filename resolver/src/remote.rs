@@ -1,8 +1,8 @@
 //! `[remotes]`: providers on other machines, reached over wRPC.
 //!
 //! A remote is a provider like a component: it has a name (the label it serves), the
-//! exports listed in `exports` (their types read from `types`, a component that exports
-//! or imports them) and an address, `url`. Imports bind to it by rules 1–3 as to a
+//! exports listed in `exports` (their types read from `types`: a component that exports
+//! or imports them, or a WIT folder whose package defines them) and an address, `url`. Imports bind to it by rules 1–3 as to a
 //! component; the plan records it in [`Plan::remotes`](crate::Plan::remotes) and the
 //! run-time linker forwards each call as one wRPC invocation.
 //!
@@ -82,7 +82,8 @@ impl Resolver<'_> {
         taken.is_none()
     }
 
-    /// The remote's `types` component, read and parsed (and how the file writes it).
+    /// The remote's `types`, a component or a WIT folder ([`crate::wit_types`]), read and
+    /// parsed (and how the file writes it).
     fn remote_types(
         &mut self,
         name: &str,
@@ -93,9 +94,13 @@ impl Resolver<'_> {
             ComponentSource::Path(path) => {
                 let full = self.workload.base_dir.join(path);
                 let written = path.to_string_lossy().replace('\\', "/");
-                let bytes = crate::resolve::read_regular_file(&full)
-                    .map(Arc::<[u8]>::from)
-                    .map_err(|e| format!("cannot read `{}`: {e}", full.display()));
+                let bytes = if full.is_dir() {
+                    crate::wit_types::component(&full).map(Arc::<[u8]>::from)
+                } else {
+                    crate::resolve::read_regular_file(&full)
+                        .map(Arc::<[u8]>::from)
+                        .map_err(|e| format!("cannot read `{}`: {e}", full.display()))
+                };
                 (written, bytes)
             }
             ComponentSource::Oci(oci) => (

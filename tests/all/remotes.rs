@@ -271,3 +271,57 @@ fn json_names_the_remote_and_its_address() {
     assert_eq!(provider["remote"], "kv");
     assert_eq!(provider["url"], "tcp://10.0.0.5:7761");
 }
+
+/// A workload in a folder of its own: `app` importing `KV`, and a remote typed by the WIT
+/// folder `wit/` holding `wit` as its one file.
+fn with_wit_types(wit: &str) -> (tempfile::TempDir, Result<Plan, ResolveError>) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.wasm"),
+        component(&[KV], GET_U32, &["api"]),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("wit")).unwrap();
+    std::fs::write(dir.path().join("wit/kv.wit"), wit).unwrap();
+    let workload = format!(
+        "name = \"split\"\n[components.app]\npath = \"app.wasm\"\n\
+         [remotes.kv]\nurl = \"tcp://10.0.0.5:7761\"\nexports = [\"{KV}\"]\ntypes = \"wit\"\n"
+    );
+    std::fs::write(dir.path().join("workload.toml"), workload).unwrap();
+    let plan = compose_resolver::resolve_file(dir.path().join("workload.toml"));
+    (dir, plan)
+}
+
+#[test]
+fn a_remotes_types_may_be_a_wit_folder_and_are_checked_as_from_a_component() {
+    let wit = "package acme:kv@0.1.0;\ninterface store {\n  get: func(x: u32) -> u32;\n}\n";
+    let (_dir, plan) = with_wit_types(wit);
+    let plan = plan.expect("resolves");
+    let (provider, _) = provider(&plan, "app");
+    assert!(
+        matches!(provider, Provider::Remote { export, .. } if export == KV),
+        "{provider:?}"
+    );
+    // The same folder with another signature is a type mismatch, as a component's is.
+    let wrong = "package acme:kv@0.1.0;\ninterface store {\n  get: func(x: string) -> u32;\n}\n";
+    let (_dir, error) = with_wit_types(wrong);
+    let error = error.unwrap_err();
+    assert!(
+        matches!(problems(&error)[..], [Problem::TypeMismatch { server, .. }] if server == "kv"),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_wit_folder_that_does_not_parse_is_unreadable_types_in_the_parsers_words() {
+    let (_dir, error) = with_wit_types("package acme:kv@0.1.0;\ninterface store {\n  get: func(\n");
+    let error = error.unwrap_err();
+    let [Problem::UnreadableRemoteTypes { reason, types, .. }] = &problems(&error)[..] else {
+        panic!("{error:?}");
+    };
+    assert_eq!(types, "wit");
+    assert!(
+        reason.contains("does not parse") && reason.contains("found eof"),
+        "{reason}"
+    );
+}
