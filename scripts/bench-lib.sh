@@ -26,6 +26,26 @@ start() {
   exit 1
 }
 
+# `wrk` on port $1 at $2 connections for ${duration:-5} s against /greet/ann: "req/s p50 p99"
+# (latencies in ms), plus the count of non-2xx answers when there are any.
+load() {
+  local port="$1" conns="$2" threads=2
+  [ "$conns" -lt 2 ] && threads=1
+  wrk -t "$threads" -c "$conns" -d "${duration:-5}s" --latency "http://127.0.0.1:$port/greet/ann" |
+    awk 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; return v * 1000 }
+         /Requests\/sec/ {rps=$2} /^ +50%/ {p50=ms($2)} /^ +99%/ {p99=ms($2)}
+         /Non-2xx/ {bad=$NF} END {printf "%s %.3f %.3f%s\n", rps, p50, p99, (bad ? " non-2xx=" bad : "")}'
+}
+
+# The median of each column of the lines on standard input.
+medians() {
+  awk '{for (i = 1; i <= 3; i++) v[i, NR] = $i} END {
+         for (i = 1; i <= 3; i++) { n = NR; for (j = 1; j <= n; j++) a[j] = v[i, j];
+           for (j = 1; j <= n; j++) for (k = j + 1; k <= n; k++) if (a[k] < a[j]) { t = a[j]; a[j] = a[k]; a[k] = t }
+           m[i] = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+         printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms\n", m[1], m[2], m[3] }'
+}
+
 # The resident set (KiB) and OS thread count of process $1 before, and their highest
 # while $3 connections keep `GET $4` (a request that stays open, such as /sleep/1000) in
 # flight on port $2 for 5 s: "idle_kib peak_kib idle_threads peak_threads".

@@ -46,7 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start, slow_load_rss, machine
+# start, load, medians, slow_load_rss, machine
 source "$root/scripts/bench-lib.sh"
 port=18080
 
@@ -71,35 +71,15 @@ interfaces = ["wasi:*@0.2.0"]
 path = "web.wasm"
 EOF
 
-# `wrk` on port $1 at $2 connections for $duration s against /greet/ann: "req/s p50 p99"
-# (latencies in ms), plus the count of non-2xx answers when there are any.
-load() {
-  local port="$1" conns="$2" threads=2
-  [ "$conns" -lt 2 ] && threads=1
-  wrk -t "$threads" -c "$conns" -d "${duration}s" --latency "http://127.0.0.1:$port/greet/ann" |
-    awk 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; return v * 1000 }
-         /Requests\/sec/ {rps=$2} /^ +50%/ {p50=ms($2)} /^ +99%/ {p99=ms($2)}
-         /Non-2xx/ {bad=$NF} END {printf "%s %.3f %.3f%s\n", rps, p50, p99, (bad ? " non-2xx=" bad : "")}'
-}
-
-# The median of each column of the lines on standard input.
-medians() {
-  awk '{for (i = 1; i <= 3; i++) v[i, NR] = $i} END {
-         for (i = 1; i <= 3; i++) { n = NR; for (j = 1; j <= n; j++) a[j] = v[i, j];
-           for (j = 1; j <= n; j++) for (k = j + 1; k <= n; k++) if (a[k] < a[j]) { t = a[j]; a[j] = a[k]; a[k] = t }
-           m[i] = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-         printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms\n", m[1], m[2], m[3] }'
-}
-
-machine
-echo "wrk: $rounds rounds of ${duration} s per server and connection count, servers interleaved; GET /greet/ann; medians"
-
 # slow_load_rss's figures as a sentence.
 rss_sentence() {
   local idle peak threads peak_threads
   read -r idle peak threads peak_threads < <(slow_load_rss "$1" "$2" 64 /sleep/1000)
   echo "idle ${idle} KiB and ${threads} threads; peak ${peak} KiB and ${peak_threads} threads at 64 slow requests"
 }
+
+machine
+echo "wrk: $rounds rounds of ${duration} s per server and connection count, servers interleaved; GET /greet/ann; medians"
 
 names=() ports=() server_pids=()
 serve() {

@@ -4,16 +4,19 @@
 //! A call in flight holds its store: every instance it made, with the linear memory and
 //! tables they grew to. So the resident set is read with `held` of them alive at once: for
 //! an exported function, `held` stores each kept after its call returned; for an HTTP
-//! handler, `held` requests sent at once through the real handler ([`HttpWorkload`]) —
+//! handler, `held` requests sent at once to the real server on loopback ([`Server`]) —
 //! give a path that keeps its request open (the example's `/sleep/1000`), or they finish
 //! before they overlap, and the measurement says how many were in flight at its peak.
 
 use compose_host::grants::Offer;
-use compose_host::serve::{HANDLER, HttpWorkload, INCOMING_HANDLER, ServeError, ServeOptions};
+use compose_host::serve::{
+    HANDLER, HttpWorkload, INCOMING_HANDLER, RequestLog, ServeError, ServeOptions, Server,
+};
 use compose_host::{Call, EngineOptions, Host, HostError, HostState, Plugins};
 use compose_linker::{LinkMode, Usage};
 use compose_resolver::Plan;
 use serde::Serialize;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -111,6 +114,11 @@ pub enum MeasureError {
         /// The failure the server logged, or the status alone.
         reason: String,
     },
+    /// `--path` is not a path an HTTP request line can carry.
+    #[error(
+        "`{0}` is not a request path: it must start with `/` and hold no space or control character"
+    )]
+    InvalidPath(String),
     /// This system has no `/proc/self/status` with `VmRSS` (Linux's) to read.
     #[error("the resident set cannot be read here (no VmRSS in /proc/self/status)")]
     NoResidentSet,
@@ -196,7 +204,11 @@ fn measure_call(
 }
 
 /// One request for its instances' figures (from the request log), then `held` requests
-/// at once, the resident set sampled every millisecond until they are done ([`peak_while`]).
+/// at once, the resident set sampled every millisecond until they are done
+/// ([`peak_while`]). The requests go to the real server ([`Server`]) on a loopback port,
+/// each on a connection of its own, so what a connection holds (hyper's buffers, its task)
+/// is counted as under `compose serve`; the client is a bare socket that writes the
+/// request and reads the answer, and holds next to nothing.
 fn measure_http(
     plan: &Plan,
     mut options: ServeOptions,
@@ -204,48 +216,78 @@ fn measure_http(
     held: usize,
     mode: LinkMode,
 ) -> Result<Measurement, MeasureError> {
+    if !path.starts_with('/')
+        || path
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    {
+        return Err(MeasureError::InvalidPath(path.to_owned()));
+    }
     let logs = Arc::new(Mutex::new(Vec::new()));
     let sink = logs.clone();
     options.verbose = true;
     options.logger = Arc::new(move |log| lock(&sink).push(log.clone()));
-    let workload = Arc::new(HttpWorkload::link(plan, &Plugins::builtin(), options)?);
+    let workload = HttpWorkload::link(plan, &Plugins::builtin(), options)?;
     let runtime = tokio::runtime::Runtime::new().map_err(HostError::Runtime)?;
     runtime.block_on(async {
-        let status = get(&workload, path).await;
-        // The log line is written when the handler has returned, after the response.
-        let first = wait_for_log(&logs).await;
-        if status >= 500 {
-            let reason = first
-                .failure
-                .map_or_else(|| "no cause logged".into(), |f| f.message);
-            return Err(MeasureError::Request {
-                path: path.into(),
-                status,
-                reason,
-            });
-        }
-        let components = measured(&first.usage);
-        let before = resident()?;
-        let (after, in_flight) = peak_while(held, || get(&workload, path)).await?;
-        let entry = format!("GET {path}");
-        Ok(Measurement::new(
-            entry, mode, components, in_flight, before, after,
-        ))
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        let server = Server::bind(workload, loopback).await?;
+        let addr = server.local_addr();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(server.run(async move {
+            let _ = stopped.await;
+        }));
+        let measured = held_requests(&logs, addr, path, held, mode).await;
+        let _ = stop.send(());
+        let _ = serving.await;
+        measured
     })
+}
+
+/// [`measure_http`] once the server listens at `addr`.
+async fn held_requests(
+    logs: &Mutex<Vec<RequestLog>>,
+    addr: SocketAddr,
+    path: &str,
+    held: usize,
+    mode: LinkMode,
+) -> Result<Measurement, MeasureError> {
+    let status = get(addr, path, Arc::default()).await;
+    // The log line is written when the handler has returned, after the response.
+    let first = wait_for_log(logs).await;
+    if status >= 500 || status == 0 {
+        let reason = first
+            .failure
+            .map_or_else(|| "no cause logged".into(), |f| f.message);
+        return Err(MeasureError::Request {
+            path: path.into(),
+            status,
+            reason,
+        });
+    }
+    let components = measured(&first.usage);
+    let before = resident()?;
+    let path_owned = path.to_owned();
+    let (after, in_flight) = peak_while(held, |sent| get(addr, &path_owned, sent)).await?;
+    let entry = format!("GET {path}");
+    Ok(Measurement::new(
+        entry, mode, components, in_flight, before, after,
+    ))
 }
 
 /// Runs `held` copies of `request` at once and samples the resident set every
 /// millisecond until all are done: the highest reading among those taken with the most
-/// requests in flight, and that number of requests.
+/// requests in flight (sent, not yet answered), and that number of requests. `request`
+/// is given the count to add one to once its request is sent.
 async fn peak_while<F, R>(held: usize, request: F) -> Result<(u64, usize), MeasureError>
 where
-    F: Fn() -> R,
+    F: Fn(Arc<AtomicUsize>) -> R,
     R: Future<Output = u16> + Send + 'static,
 {
-    let done = Arc::new(AtomicUsize::new(0));
+    let (sent, done) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let tasks: Vec<_> = (0..held)
         .map(|_| {
-            let (done, request) = (done.clone(), request());
+            let (done, request) = (done.clone(), request(sent.clone()));
             tokio::spawn(async move {
                 request.await;
                 done.fetch_add(1, Ordering::SeqCst);
@@ -255,7 +297,8 @@ where
     // (requests in flight, resident bytes), compared in that order.
     let mut peak = (0, 0);
     while done.load(Ordering::SeqCst) < held {
-        let in_flight = held - done.load(Ordering::SeqCst);
+        let finished = done.load(Ordering::SeqCst);
+        let in_flight = sent.load(Ordering::SeqCst).saturating_sub(finished);
         peak = peak.max((in_flight, resident()?));
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
@@ -265,28 +308,40 @@ where
     Ok((peak.1, peak.0))
 }
 
-/// `GET path` through the handler, its body read to the end: the status.
-fn get(workload: &Arc<HttpWorkload>, path: &str) -> impl Future<Output = u16> + Send + 'static {
-    use http_body_util::{BodyExt, Empty};
-    let body = Empty::<bytes::Bytes>::new()
-        .map_err(|never: std::convert::Infallible| -> wasmtime_wasi_http::Error { match never {} });
-    let request = hyper::Request::get(format!("http://measure{path}")).body(body);
-    let workload = workload.clone();
+/// `GET path` of the server at `addr` on a connection of its own, the answer read to its
+/// end: the status (0 when the connection or the answer failed). Adds one to `sent` once
+/// the request is written.
+fn get(
+    addr: SocketAddr,
+    path: &str,
+    sent: Arc<AtomicUsize>,
+) -> impl Future<Output = u16> + Send + 'static {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let request = format!("GET {path} HTTP/1.1\r\nHost: measure\r\nConnection: close\r\n\r\n");
     async move {
-        let Ok(request) = request else {
-            return 400;
+        let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+            return 0;
         };
-        let response = workload.respond(request).await;
-        let status = response.status().as_u16();
-        let _ = response.into_body().collect().await;
-        status
+        if stream.write_all(request.as_bytes()).await.is_err() {
+            return 0;
+        }
+        sent.fetch_add(1, Ordering::SeqCst);
+        let mut answer = Vec::new();
+        if stream.read_to_end(&mut answer).await.is_err() {
+            return 0;
+        }
+        // `HTTP/1.1 200 OK`: the status is the second word of the first line.
+        let line = answer.split(|b| *b == b'\n').next().unwrap_or_default();
+        let line = String::from_utf8_lossy(line);
+        line.split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
     }
 }
 
 /// The first request's log, once its handler has returned.
-async fn wait_for_log(
-    logs: &Mutex<Vec<compose_host::serve::RequestLog>>,
-) -> compose_host::serve::RequestLog {
+async fn wait_for_log(logs: &Mutex<Vec<RequestLog>>) -> RequestLog {
     loop {
         if let Some(log) = lock(logs).pop() {
             return log;

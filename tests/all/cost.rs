@@ -222,7 +222,7 @@ fn a_measured_call_reports_what_each_component_it_reached_holds() {
 fn a_measured_http_request_holds_its_requests_open_and_replaces_the_prediction() {
     let plan = crate::serve::plan("web");
     let entry = Entry::Http {
-        path: "/sleep/300".into(),
+        path: "/sleep/500".into(),
     };
     let measured = measure(&plan, entry, LinkMode::PerComponent);
     // `/sleep` does not format: only the greeter is instantiated per component.
@@ -232,7 +232,7 @@ fn a_measured_http_request_holds_its_requests_open_and_replaces_the_prediction()
         .map(|c| c.name.as_str())
         .collect();
     assert_eq!(names, ["greeter"]);
-    // Each request sleeps a second: all eight are in flight at once.
+    // Each request sleeps half a second: all eight are in flight at once.
     assert_eq!(measured.held, 8, "{measured:?}");
     let export = measured.export.clone().unwrap();
     assert!(

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# What traces and metrics cost `compose serve` (issue 23; the figures go to
+# docs/benchmarks.md, "Tracing"). A benchmark, not a test: .ci/run does not run it.
+#
+# fixtures/web served three ways, interleaved, `GET /greet/ann` under wrk:
+#   off:     no OTEL_* variable and no --metrics (no subscriber: spans cost an atomic load);
+#   metrics: `--metrics ADDR`, scraped once at the end;
+#   otlp:    OTEL_EXPORTER_OTLP_ENDPOINT at a loopback receiver (python's http.server
+#            answering every export 200) with every span sampled.
+# Prints requests/s and p50/p99 (medians of the rounds) and the ratios to `off`.
+#
+# Usage: scripts/bench-telemetry.sh [SECONDS per wrk run, default 5] [ROUNDS, default 3]
+#        [CONNECTIONS, default 16]
+# Needs: wrk (installed from Debian's packages when missing), python3, a release build of
+# compose (built here, or the binary in $COMPOSE).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+duration="${1:-5}"
+rounds="${2:-3}"
+conns="${3:-16}"
+cd "$root"
+command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
+if [ -n "${COMPOSE:-}" ]; then
+  compose="$COMPOSE"
+else
+  cargo build --release -p compose-cli >&2
+  compose="${CARGO_TARGET_DIR:-$root/target}/release/compose"
+fi
+
+work="$(mktemp -d)"
+pids=()
+trap 'for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+# start, load, medians, machine
+source "$root/scripts/bench-lib.sh"
+port=18280
+
+# The OTLP receiver: every POST answered 200 with an empty ExportTraceServiceResponse.
+receiver=18399
+python3 - "$receiver" <<'PY' >"$work/receiver.log" 2>&1 &
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class Sink(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Sink).serve_forever()
+PY
+pids+=("$!")
+
+web=fixtures/web/workload.toml
+names=(off metrics otlp) ports=()
+start "$compose" serve --addr @ADDR "$web"
+ports+=("$port")
+start "$compose" serve --addr @ADDR --metrics "127.0.0.1:$((port + 50))" "$web"
+ports+=("$port")
+metrics_port=$((port + 50))
+OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$receiver" OTEL_TRACES_SAMPLER=always_on \
+  start "$compose" serve --addr @ADDR "$web"
+ports+=("$port")
+
+machine
+echo "wrk: $rounds rounds of ${duration} s per server, $conns connections, servers interleaved; GET /greet/ann; medians"
+for i in "${!names[@]}"; do : >"$work/runs-$i"; done
+for _ in $(seq 1 "$rounds"); do
+  for i in "${!names[@]}"; do load "${ports[$i]}" "$conns" >>"$work/runs-$i"; done
+done
+off=""
+for i in "${!names[@]}"; do
+  line="$(medians <"$work/runs-$i")"
+  rps="${line%% req/s*}"
+  [ -z "$off" ] && off="$rps"
+  echo "${names[$i]}: $line ($(awk -v a="$rps" -v b="$off" 'BEGIN {printf "%.3f", a / b}')x off)"
+done
+echo "metrics scraped: $(curl -s "http://127.0.0.1:$metrics_port/metrics" | grep -c '^compose_') compose_ lines"
