@@ -57,9 +57,9 @@ web=fixtures/web/workload.toml
 names=(off metrics otlp) ports=()
 start "$compose" serve --addr @ADDR "$web"
 ports+=("$port")
-start "$compose" serve --addr @ADDR --metrics "127.0.0.1:$((port + 50))" "$web"
+metrics_port=18398
+start "$compose" serve --addr @ADDR --metrics "127.0.0.1:$metrics_port" "$web"
 ports+=("$port")
-metrics_port=$((port + 50))
 OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$receiver" OTEL_TRACES_SAMPLER=always_on \
   start "$compose" serve --addr @ADDR "$web"
 ports+=("$port")
