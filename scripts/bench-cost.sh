@@ -17,19 +17,9 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
-if [ -n "${COMPOSE:-}" ]; then
-  compose="$COMPOSE"
-else
-  cargo build --release -p compose-cli >&2
-  compose="${CARGO_TARGET_DIR:-$root/target}/release/compose"
-fi
-
-work="$(mktemp -d)"
-pids=()
-trap 'for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-# start, slow_load_rss, machine
+# setup, start, slow_load_rss, machine
 source "$root/scripts/bench-lib.sh"
+setup
 port=18180
 warm_path=/sleep/1
 

@@ -1,6 +1,22 @@
-# Functions the benchmark scripts share (sourced by bench-serve.sh and bench-cost.sh).
-# The caller sets $work (a scratch folder), $pids (an array its EXIT trap stops) and $port
-# (the last loopback port used).
+# Functions the benchmark scripts share (sourced by bench-serve.sh, bench-cost.sh and
+# bench-telemetry.sh). The functions use $work (a scratch folder), $pids (the servers to
+# stop on exit) and $port (the last loopback port used), which the caller sets or `setup`
+# does.
+
+# wrk (installed from Debian's packages when missing); $compose, the binary in $COMPOSE or
+# a release build made here; $work, removed on exit; $pids, each sent SIGINT on exit.
+setup() {
+  command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
+  if [ -n "${COMPOSE:-}" ]; then
+    compose="$COMPOSE"
+  else
+    cargo build --release -p compose-cli >&2
+    compose="${CARGO_TARGET_DIR:-$root/target}/release/compose"
+  fi
+  work="$(mktemp -d)"
+  pids=()
+  trap 'for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+}
 
 # The machine and the date, for the record in docs/benchmarks.md.
 machine() {

@@ -20,19 +20,9 @@ duration="${1:-5}"
 rounds="${2:-3}"
 conns="${3:-16}"
 cd "$root"
-command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
-if [ -n "${COMPOSE:-}" ]; then
-  compose="$COMPOSE"
-else
-  cargo build --release -p compose-cli >&2
-  compose="${CARGO_TARGET_DIR:-$root/target}/release/compose"
-fi
-
-work="$(mktemp -d)"
-pids=()
-trap 'for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-# start, load, medians, machine
+# setup, start, load, medians, machine
 source "$root/scripts/bench-lib.sh"
+setup
 port=18280
 
 # The OTLP receiver: every POST answered 200 with an empty ExportTraceServiceResponse.

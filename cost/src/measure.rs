@@ -65,7 +65,7 @@ pub struct Measurement {
     /// The workload export it calls (`None` for a component's own export).
     pub export: Option<String>,
     /// The link mode it ran in.
-    #[serde(serialize_with = "crate::report::mode_name")]
+    #[serde(serialize_with = "crate::reach::mode_name")]
     pub mode: LinkMode,
     /// What each component the first call instantiated holds after it, in workload order.
     pub components: Vec<MeasuredComponent>,

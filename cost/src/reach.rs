@@ -3,6 +3,11 @@
 use compose_linker::LinkMode;
 use compose_resolver::{ComponentId, Instantiation, Plan, WorkloadExport};
 
+/// Serialises a link mode by its name on the command line (`per-component`, …).
+pub(crate) fn mode_name<S: serde::Serializer>(mode: &LinkMode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(mode.name())
+}
+
 /// The components one call of the component `entry` instantiates in `mode`, in plan order:
 /// those reached along the plan's bindings and the eager ones, widened to whole clusters
 /// (`Clusters`) or to every component (`Composed`).

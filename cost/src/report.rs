@@ -77,7 +77,7 @@ pub struct EntryCost {
 #[derive(Debug, Clone, Serialize)]
 pub struct ModeCost {
     /// The link mode.
-    #[serde(serialize_with = "mode_name")]
+    #[serde(serialize_with = "crate::reach::mode_name")]
     pub mode: LinkMode,
     /// The components instantiated, by name.
     pub components: Vec<String>,
@@ -87,11 +87,6 @@ pub struct ModeCost {
     pub capacity: Capacity,
     /// The measurement of this entry point in this mode, when there is one.
     pub measured: Option<Measurement>,
-}
-
-/// Serialises a link mode by its name on the command line (`per-component`, …).
-pub(crate) fn mode_name<S: serde::Serializer>(mode: &LinkMode, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(mode.name())
 }
 
 /// Why a report could not be made.
