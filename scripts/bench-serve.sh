@@ -26,28 +26,10 @@ duration="${1:-5}"
 rounds="${2:-3}"
 cd "$root"
 
-if ! command -v wrk >/dev/null; then
-  apt-get install -y wrk >/dev/null
-fi
-if [ -n "${COMPOSE:-}" ]; then
-  compose="$COMPOSE"
-else
-  cargo build --release -p compose-cli >&2
-  compose="${CARGO_TARGET_DIR:-$root/target}/release/compose"
-fi
-wasmtime="${WASMTIME:-$(command -v wasmtime || true)}"
-
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-# start, load, medians, slow_load_rss, machine
+# setup, start, load, medians, slow_load_rss, machine
 source "$root/scripts/bench-lib.sh"
+setup
+wasmtime="${WASMTIME:-$(command -v wasmtime || true)}"
 port=18080
 
 components="$root/fixtures/components"

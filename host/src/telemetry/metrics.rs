@@ -12,7 +12,7 @@
 //! A failure is counted once, for the component where it started: the innermost failed
 //! span, not each caller it failed through.
 
-use super::Fields;
+use super::SpanFields;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -191,7 +191,7 @@ impl Metrics {
 /// What the layer keeps of an open span (in its extensions).
 struct Observed {
     name: &'static str,
-    fields: Vec<(&'static str, String)>,
+    fields: SpanFields,
     opened: Instant,
     /// A span under it failed (and was counted).
     failed_below: bool,
@@ -199,9 +199,7 @@ struct Observed {
 
 impl Observed {
     fn field(&self, name: &str) -> Option<&str> {
-        (self.fields.iter().rev())
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+        self.fields.get(name)
     }
 
     /// The component a call or instantiation ran.
@@ -226,11 +224,9 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let mut fields = Vec::new();
-        attrs.record(&mut Fields(&mut fields));
         span.extensions_mut().insert(Observed {
             name: attrs.metadata().name(),
-            fields,
+            fields: SpanFields::of(attrs),
             opened: Instant::now(),
             failed_below: false,
         });
@@ -241,7 +237,7 @@ where
             return;
         };
         if let Some(observed) = span.extensions_mut().get_mut::<Observed>() {
-            values.record(&mut Fields(&mut observed.fields));
+            observed.fields.record(values);
         }
     }
 

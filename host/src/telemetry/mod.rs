@@ -138,7 +138,7 @@ struct Tree {
 
 struct Node {
     name: &'static str,
-    fields: Vec<(&'static str, String)>,
+    fields: SpanFields,
     children: Vec<usize>,
     opened: Instant,
     elapsed: Option<Duration>,
@@ -188,10 +188,7 @@ impl Tree {
 
 impl Node {
     fn field(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+        self.fields.get(name)
     }
 }
 
@@ -227,12 +224,12 @@ impl fmt::Display for Node {
             "compose.request" => write!(f, "request {} {}", get("method"), get("route"))?,
             name => {
                 f.write_str(name)?;
-                for (field, value) in &self.fields {
+                for (field, value) in &self.fields.0 {
                     write!(f, " {field}={value}")?;
                 }
             }
         }
-        for (field, value) in &self.fields {
+        for (field, value) in &self.fields.0 {
             if matches!(*field, "outcome" | "status") {
                 write!(f, ": {value}")?;
             }
@@ -244,10 +241,33 @@ impl fmt::Display for Node {
     }
 }
 
-/// Collects a span's fields as text.
-struct Fields<'a>(&'a mut Vec<(&'static str, String)>);
+/// A span's fields as text, in the order they were recorded (a field recorded again is
+/// read at its last value): what the layers here keep of a span.
+#[derive(Default)]
+struct SpanFields(Vec<(&'static str, String)>);
 
-impl field::Visit for Fields<'_> {
+impl SpanFields {
+    /// The fields a span begins with.
+    fn of(attrs: &Attributes<'_>) -> Self {
+        let mut fields = Self::default();
+        attrs.record(&mut fields);
+        fields
+    }
+
+    /// Adds the fields recorded later (`Span::record`).
+    fn record(&mut self, values: &Record<'_>) {
+        values.record(self);
+    }
+
+    /// The last value of field `name`.
+    fn get(&self, name: &str) -> Option<&str> {
+        (self.0.iter().rev())
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl field::Visit for SpanFields {
     fn record_str(&mut self, field: &field::Field, value: &str) {
         self.0.push((field.name(), value.to_owned()));
     }
@@ -269,8 +289,7 @@ where
         let Some(span) = ctx.span(id) else {
             return;
         };
-        let mut fields = Vec::new();
-        attrs.record(&mut Fields(&mut fields));
+        let fields = SpanFields::of(attrs);
         let parent = span
             .parent()
             .and_then(|parent| parent.extensions().get::<Place>().map(|p| p.0));
@@ -298,9 +317,7 @@ where
         else {
             return;
         };
-        let mut fields = Vec::new();
-        values.record(&mut Fields(&mut fields));
-        self.lock().nodes[place].fields.extend(fields);
+        self.lock().nodes[place].fields.record(values);
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
