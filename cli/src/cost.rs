@@ -117,6 +117,7 @@ fn measure(args: &Args, plan: &Plan) -> Result<Option<Measurement>, MeasureError
         offer: args.offer.offer(plan),
         timeout: args.timeout,
         pooling: (args.pool > 0).then_some(args.pool),
+        compile: args.cache.compile_options(),
     };
     compose_cost::measure(plan, &options).map(Some)
 }

@@ -13,7 +13,7 @@ use compose_host::serve::{
     HANDLER, HttpWorkload, INCOMING_HANDLER, RequestLog, ServeError, ServeOptions, Server,
 };
 use compose_host::{Call, EngineOptions, Host, HostError, HostState, Plugins};
-use compose_linker::{LinkMode, Usage};
+use compose_linker::{CompileOptions, LinkMode, Usage};
 use compose_resolver::Plan;
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -37,6 +37,9 @@ pub struct MeasureOptions {
     /// Wasmtime's pooling allocator with this many slots, as `compose serve --pool`
     /// (`None`: allocated on demand, as `compose run`).
     pub pooling: Option<u32>,
+    /// How the workload is compiled: through `compose run`'s cache, so that a measurement
+    /// does not compile what a run or the report has compiled already.
+    pub compile: CompileOptions,
 }
 
 /// An entry point with a representative input.
@@ -104,14 +107,15 @@ pub enum MeasureError {
     /// The workload could not be served (no `wasi:http` handler, or it failed to link).
     #[error(transparent)]
     Serve(#[from] ServeError),
-    /// The HTTP handler answered the first request with a server error.
+    /// The first request failed: a server error, no answer, or a handler that did not
+    /// return.
     #[error("GET {path} answered {status}: {reason}")]
     Request {
         /// The path.
         path: String,
-        /// The status.
+        /// The status (0: no answer).
         status: u16,
-        /// The failure the server logged, or the status alone.
+        /// The failure the server logged, or what went wrong.
         reason: String,
     },
     /// `--path` is not a path an HTTP request line can carry.
@@ -135,6 +139,7 @@ pub fn measure(plan: &Plan, options: &MeasureOptions) -> Result<Measurement, Mea
         timeout: options.timeout,
         link: options.link,
         pooling: options.pooling,
+        compile: options.compile.clone(),
         ..EngineOptions::default()
     };
     let held = options.held.max(1);
@@ -244,6 +249,9 @@ fn measure_http(
     })
 }
 
+/// How long the first request's handler may take to return after answering.
+const LOG_WAIT: Duration = Duration::from_secs(60);
+
 /// [`measure_http`] once the server listens at `addr`.
 async fn held_requests(
     logs: &Mutex<Vec<RequestLog>>,
@@ -252,18 +260,28 @@ async fn held_requests(
     held: usize,
     mode: LinkMode,
 ) -> Result<Measurement, MeasureError> {
+    let failed = |status, reason| MeasureError::Request {
+        path: path.into(),
+        status,
+        reason,
+    };
     let status = get(addr, path, Arc::default()).await;
-    // The log line is written when the handler has returned, after the response.
-    let first = wait_for_log(logs).await;
-    if status >= 500 || status == 0 {
+    if status == 0 {
+        return Err(failed(
+            0,
+            "the server closed the connection without an answer".into(),
+        ));
+    }
+    // The log line is written when the handler has returned, after the response (and it
+    // may stream its body for a while).
+    let first = tokio::time::timeout(LOG_WAIT, wait_for_log(logs))
+        .await
+        .map_err(|_| failed(status, "its handler did not return within 60 s".into()))?;
+    if status >= 500 {
         let reason = first
             .failure
             .map_or_else(|| "no cause logged".into(), |f| f.message);
-        return Err(MeasureError::Request {
-            path: path.into(),
-            status,
-            reason,
-        });
+        return Err(failed(status, reason));
     }
     let components = measured(&first.usage);
     let before = resident()?;

@@ -146,22 +146,25 @@ pub fn report(plan: &Plan, options: &ReportOptions) -> Result<Report, ReportErro
         })
         .collect::<Result<Vec<_>, ReportError>>()?;
     let exports = selected_exports(plan, options.export.as_deref())?;
+    // Each mode with the pool `compose serve --pool` sizes for it.
     let modes: Vec<_> = (LinkMode::ALL.into_iter())
         .filter(|mode| options.link.is_none_or(|only| only == *mode))
+        .map(|mode| (mode, PoolSizing::new(plan, mode)))
         .collect();
     let entries = exports
         .into_iter()
         .map(|e| EntryCost {
             export: e.name.clone(),
             modes: (modes.iter())
-                .map(|&mode| {
+                .map(|(mode, sizing)| {
                     let measured = (options.measured.as_ref())
-                        .filter(|m| m.mode == mode && m.export.as_deref() == Some(&e.name));
+                        .filter(|m| m.mode == *mode && m.export.as_deref() == Some(&e.name));
                     let call = Call {
                         plan,
                         costs: &components,
                         entry: e.component,
-                        mode,
+                        mode: *mode,
+                        sizing,
                     };
                     mode_cost(&call, measured.cloned(), &limits)
                 })
@@ -192,12 +195,13 @@ fn selected_exports<'p>(
 }
 
 /// One call of an entry point: the plan, its components' costs, the component serving the
-/// export, and the link mode.
+/// export, the link mode and the pool sized for it.
 struct Call<'a> {
     plan: &'a Plan,
     costs: &'a [ComponentCost],
     entry: compose_resolver::ComponentId,
     mode: LinkMode,
+    sizing: &'a PoolSizing,
 }
 
 /// The cost of `call`, its capacity from `measured` when given.
@@ -207,6 +211,7 @@ fn mode_cost(call: &Call<'_>, measured: Option<Measurement>, limits: &Limits) ->
         costs,
         entry,
         mode,
+        sizing,
     } = *call;
     let ids = reached(plan, entry, mode);
     let mut counts = Counts::default();
@@ -221,7 +226,7 @@ fn mode_cost(call: &Call<'_>, measured: Option<Measurement>, limits: &Limits) ->
             .iter()
             .map(|id| plan.components[id.index()].name.clone())
             .collect(),
-        capacity: capacity(&counts, per_call, &PoolSizing::new(plan, mode), limits),
+        capacity: capacity(&counts, per_call, sizing, limits),
         counts,
         measured,
     }

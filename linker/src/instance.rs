@@ -152,11 +152,13 @@ fn begin_instantiation<T: 'static>(
             func: Box::new(func.clone()),
         }));
     }
+    let began = std::time::Instant::now();
     for member in unit(names, id) {
-        state.slots[member].instantiating = true;
-        state.slots[member].memory = 0;
-        state.slots[member].table_elements = 0;
-        state.slots[member].began = Some(std::time::Instant::now());
+        let slot = &mut state.slots[member];
+        slot.instantiating = true;
+        slot.memory = 0;
+        slot.table_elements = 0;
+        slot.began = Some(began);
     }
     Ok(Some(state.current.replace(id)))
 }

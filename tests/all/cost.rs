@@ -151,6 +151,7 @@ fn measure(plan: &compose_resolver::Plan, entry: Entry, link: LinkMode) -> Measu
         offer,
         timeout: Some(std::time::Duration::from_secs(60)),
         pooling: None,
+        compile: Default::default(),
     };
     compose_cost::measure(plan, &options).unwrap()
 }
@@ -271,6 +272,7 @@ fn a_failing_request_is_a_measurement_error_naming_its_status() {
         offer: compose_host::grants::Offer::default(),
         timeout: None,
         pooling: Some(4),
+        compile: Default::default(),
     };
     let error = compose_cost::measure(&plan, &options)
         .unwrap_err()
