@@ -2,7 +2,8 @@
 //! `memory` and `postgres` atomically (called sync and async, from several hosts and
 //! through one label's pool of connections), the `postgres` plugin creating its missing
 //! table (`create-table`), and its TLS from the connection string (`sslmode`,
-//! `sslrootcert`).
+//! `sslrootcert`); and 64 concurrent increments through `compose serve`'s HTTP, by the
+//! `http-counter` handler calling the counter.
 //!
 //! The guest is `fixtures/counter/counter.wat` (compiled here with the `wat` crate): it
 //! imports the label `counter-store` as implementing `wasi:keyvalue/atomics@0.2.0-draft`,
@@ -13,9 +14,13 @@
 use crate::host::{
     KEYVALUE, VARIABLES, connect, database, fresh_bucket, invoke, new_store, plan, plugins_with,
 };
+use crate::serve::Running;
 use compose_host::keyvalue::{Error, KeyValue, MemoryPlugin, PostgresPlugin};
+use compose_host::serve::{SERVED, ServeOptions, ServeState};
 use compose_host::{Host, HostState, HostView, Plugins};
-use compose_resolver::{BackendConfig, ComponentDecl, Problem, Workload, resolve};
+use compose_resolver::{
+    BackendConfig, ComponentDecl, Plan, Problem, Workload, resolve, resolve_with,
+};
 use compose_tests::workspace_root;
 use std::io::Write;
 use std::sync::Arc;
@@ -202,6 +207,68 @@ fn pool_size_bounds_the_connections_a_label_opens() {
             "{message}"
         );
     }
+}
+
+/// The `http-counter` handler over the `counter` guest, its backend served by `plugin`
+/// with `config`, resolved as `compose serve` resolves it.
+fn served_counter(plugin: &str, config: BackendConfig) -> Plan {
+    let handler = workspace_root().join("fixtures/components/http-counter.wasm");
+    let workload = counter(plugin, config)
+        .with_component("handler", ComponentDecl::from_path(handler))
+        .with_host_interface("wasi:*@0.2.0");
+    let plugins = Plugins::<ServeState>::builtin();
+    let profile = plugins.profile().with_interfaces(SERVED.iter().copied());
+    resolve_with(&workload, &profile)
+        .unwrap_or_else(|e| panic!("the workload resolves: {:?}", e.diagnostics))
+}
+
+/// 64 `GET /increment/BUCKET/hits` sent at once, each on its own connection, to `plan`
+/// served on a loopback port: the values answered, sorted, and then `GET /count`'s.
+fn increments_through_http(plan: Plan, bucket: &str) -> (Vec<u64>, String) {
+    let server = Running::start_serving(plan, ServeOptions::default());
+    let start = std::sync::Barrier::new(64);
+    let path = format!("/increment/{bucket}/hits");
+    let mut values: Vec<u64> = std::thread::scope(|scope| {
+        let requests: Vec<_> = (0..64)
+            .map(|_| {
+                let (server, path, start) = (&server, &path, &start);
+                scope.spawn(move || {
+                    start.wait();
+                    let (status, body) = server.get(path);
+                    assert_eq!(status, 200, "{body}");
+                    body.trim().parse::<u64>().unwrap()
+                })
+            })
+            .collect();
+        requests.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    values.sort_unstable();
+    let (_, count) = server.get(&format!("/count/{bucket}/hits"));
+    (values, count)
+}
+
+#[test]
+fn sixty_four_concurrent_increments_through_http_give_64_in_memory_and_postgres() {
+    let plan = served_counter("memory", BackendConfig::default());
+    let (values, count) = increments_through_http(plan, "hits");
+    assert_eq!(values, (1..=64).collect::<Vec<u64>>());
+    assert_eq!(count, "64\n");
+    let Some([a_url, _]) = database("sixty_four_concurrent_increments_through_http") else {
+        return;
+    };
+    let config = BackendConfig::default().with("url-env", VARIABLES[0]);
+    let bucket = fresh_bucket("http");
+    let (values, count) = increments_through_http(served_counter("postgres", config), &bucket);
+    assert_eq!(values, (1..=64).collect::<Vec<u64>>());
+    assert_eq!(count, "64\n");
+    // The counter is the decimal text in the table, as PostgreSQL itself reads it.
+    let row = connect(&a_url)
+        .query_one(
+            "SELECT value FROM keyvalue WHERE bucket = $1 AND key = 'hits'",
+            &[&bucket],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, Vec<u8>>(0), b"64");
 }
 
 /// The store data of [`async_increments`]: the table of the buckets.
