@@ -6,6 +6,7 @@ use compose_host::EngineOptions;
 use compose_host::Plugins;
 use compose_host::serve::{self, HttpWorkload, Reuse, ServeError, ServeOptions};
 use compose_host::telemetry::{self, Metrics, Otlp, Telemetry};
+use compose_host::wrpc::{Callee, WrpcExports, serve_wrpc_until_signal};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,9 +22,9 @@ pub struct Args {
     /// The address to listen on (port 0 picks a free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// Serve the workload's exported functions over wRPC at `tcp://HOST:PORT` instead of
-    /// HTTP (each invocation in a store of its own): another host's `[remotes]` entry,
-    /// or any wRPC client, calls them.
+    /// Serve the workload's exported functions over wRPC at `tcp://HOST:PORT` as well
+    /// (alone, when it has no HTTP handler), each invocation in a store of its own:
+    /// another host's `[remotes]` entry, or any wRPC client, calls them.
     #[arg(long, value_name = "URL", value_parser = wrpc_addr)]
     wrpc: Option<SocketAddr>,
     /// End each request after this long, e.g. `500ms`, `2s`: an infinite loop in any
@@ -77,28 +78,43 @@ fn wrpc_addr(text: &str) -> Result<SocketAddr, String> {
         .map_err(|e| format!("`{address}` is not an address (`127.0.0.1:7761`): {e}"))
 }
 
-/// Serves the workload's exports over wRPC at `addr` until a signal.
-fn run_wrpc(args: &Args, plan: &compose_resolver::Plan, addr: SocketAddr) -> ExitCode {
+/// The workload linked for its exports alone to be served over wRPC at `addr` (each
+/// invocation in a store of its own, without the pooling allocator).
+fn wrpc_exports(
+    args: &Args,
+    plan: &compose_resolver::Plan,
+    addr: SocketAddr,
+) -> Result<WrpcExports, compose_host::HostError> {
     let options = EngineOptions {
         timeout: args.timeout,
         link: args.link.mode,
         compile: args.cache.compile_options(),
         ..EngineOptions::default()
     };
-    let plugins = Plugins::builtin();
-    let host = match compose_host::Host::link_with(plan, &plugins, &options) {
-        Ok(host) => host,
-        Err(error) => return report::host_failure(plan, error),
-    };
-    report::unfused(host.workload());
-    let name = plan.name.clone();
-    let offer = args.offer.offer(plan);
-    let served = compose_host::wrpc::serve_wrpc_until_signal(host, plan, offer, addr, |addr| {
+    let host = compose_host::Host::link_with(plan, &Plugins::builtin(), &options)?;
+    let offer = std::sync::Arc::new(args.offer.offer(plan));
+    Ok(WrpcExports {
+        callee: Callee::Host { host, offer },
+        plan: std::sync::Arc::new(plan.clone()),
+        addr,
+    })
+}
+
+/// Says where the workload is served.
+fn listening(
+    name: &str,
+    http: Option<SocketAddr>,
+    wrpc: Option<SocketAddr>,
+    metrics: Option<SocketAddr>,
+) {
+    if let Some(addr) = http {
+        eprintln!("compose serve: workload `{name}` listening on http://{addr}");
+    }
+    if let Some(addr) = wrpc {
         eprintln!("compose serve: workload `{name}` serving its exports over wRPC on tcp://{addr}");
-    });
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => report::failure(&anyhow::anyhow!(error)),
+    }
+    if let Some(metrics) = metrics {
+        eprintln!("compose serve: metrics on http://{metrics}/metrics");
     }
 }
 
@@ -141,10 +157,45 @@ fn serve(args: &Args, metrics: Option<SocketAddr>) -> ExitCode {
         Err(error) => return report::resolve_error(&error),
     };
     report::diagnostics(&plan.warnings);
-    if let Some(addr) = args.wrpc {
-        return run_wrpc(args, &plan, addr);
+    let options = serve_options(args, &plan);
+    let name = plan.name.clone();
+    // With `--wrpc`, a workload without an HTTP handler is served over wRPC alone.
+    let served = match HttpWorkload::link(&plan, &plugins, options) {
+        Ok(workload) => {
+            report::unfused(workload.workload());
+            serve::serve_until_signal(workload, args.addr, args.wrpc, |http, wrpc| {
+                listening(&name, Some(http), wrpc, metrics);
+            })
+        }
+        Err(ServeError::NotAnHttpHandler { .. }) if let Some(addr) = args.wrpc => {
+            let exports = match wrpc_exports(args, &plan, addr) {
+                Ok(exports) => exports,
+                Err(error) => return report::host_failure(&plan, error),
+            };
+            if let Callee::Host { host, .. } = &exports.callee {
+                report::unfused(host.workload());
+            }
+            serve_wrpc_until_signal(exports, args.grace, |addr| {
+                listening(&name, None, Some(addr), metrics);
+            })
+        }
+        Err(error) => Err(error),
+    };
+    match served {
+        Ok(shutdown) if shutdown.drained => ExitCode::SUCCESS,
+        Ok(_) => {
+            eprintln!(
+                "compose serve: requests still running after the grace period were abandoned"
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => failed(&plan, error),
     }
-    let options = ServeOptions {
+}
+
+/// How `args` asks `plan` to be served over HTTP.
+fn serve_options(args: &Args, plan: &compose_resolver::Plan) -> ServeOptions {
+    ServeOptions {
         engine: EngineOptions {
             timeout: args.timeout,
             pooling: (args.pool > 0).then_some(args.pool),
@@ -160,28 +211,15 @@ fn serve(args: &Args, metrics: Option<SocketAddr>) -> ExitCode {
             max_concurrent: args.max_instance_concurrent_reuse_count as usize,
             idle_timeout: args.idle_instance_timeout,
         },
-        offer: args.offer.offer(&plan),
+        offer: args.offer.offer(plan),
         ..ServeOptions::default()
-    };
-    let name = plan.name.clone();
-    let served = HttpWorkload::link(&plan, &plugins, options).and_then(|workload| {
-        report::unfused(workload.workload());
-        serve::serve_until_signal(workload, args.addr, |addr| {
-            eprintln!("compose serve: workload `{name}` listening on http://{addr}");
-            if let Some(metrics) = metrics {
-                eprintln!("compose serve: metrics on http://{metrics}/metrics");
-            }
-        })
-    });
-    match served {
-        Ok(shutdown) if shutdown.drained => ExitCode::SUCCESS,
-        Ok(_) => {
-            eprintln!(
-                "compose serve: requests still running after the grace period were abandoned"
-            );
-            ExitCode::SUCCESS
-        }
-        Err(ServeError::Host(error)) => report::host_failure(&plan, error),
-        Err(error) => report::failure(&anyhow::Error::new(error)),
+    }
+}
+
+/// Reports why `plan` cannot be served: exit status 1.
+fn failed(plan: &compose_resolver::Plan, error: ServeError) -> ExitCode {
+    match error {
+        ServeError::Host(error) => report::host_failure(plan, error),
+        error => report::failure(&anyhow::Error::new(error)),
     }
 }

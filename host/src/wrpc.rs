@@ -10,18 +10,23 @@
 //! instantiated, as [`Host::new_store`] makes it, with the host's deadline), and answers
 //! the results as one tuple. A trap, a deadline or bytes that are not the parameters end
 //! that invocation only: the connection is closed without an answer (wRPC has no error
-//! frame), which the caller sees as a broken invocation.
+//! frame), which the caller sees as a broken invocation. At a shutdown the server stops
+//! accepting and lets the invocations under way finish within a grace period, as
+//! `compose serve` does for HTTP requests.
 
 use crate::grants::Offer;
 use crate::host::Host;
+use crate::serve::{HttpWorkload, ServeError, Shutdown};
 use compose_linker::WorkloadFunc;
 use compose_resolver::Plan;
 use futures::StreamExt as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncWriteExt as _, BufReader};
 use tokio::net::TcpListener;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio_util::task::TaskTracker;
 use wasmtime::component::Val;
 use wrpc_transport::Serve as _;
 use wrpc_transport::frame::{Incoming, Outgoing};
@@ -39,6 +44,9 @@ pub enum WrpcServeError {
         /// The workload.
         workload: String,
     },
+    /// The listener has no local address.
+    #[error("the wRPC listener has no address: {0}")]
+    Listen(std::io::Error),
     /// A function could not be registered with the wRPC server.
     #[error("cannot serve `{instance}#{function}` over wRPC: {reason}")]
     Register {
@@ -51,63 +59,107 @@ pub enum WrpcServeError {
     },
 }
 
-/// Every function the workload exports, as `(wRPC instance, function)`: the functions
-/// of each exported instance, and each function exported on its own (instance `""`).
+/// Every function the workload exports whose values wRPC carries, as `(wRPC instance,
+/// function)`: the functions of each exported instance, and each function exported on
+/// its own (instance `""`). A function passing a resource, a stream or a future, or an
+/// async one ([`compose_resolver::wrpc_uncarried`]) is left out: an HTTP handler's
+/// `handle`, for one, is served over HTTP only.
 pub fn served_functions(plan: &Plan) -> Vec<(String, String)> {
     use compose_resolver::wac_types::ItemKind;
+    let carried = |kind: &ItemKind| {
+        matches!(kind, ItemKind::Func(_))
+            && compose_resolver::wrpc_uncarried(&plan.types, *kind).is_none()
+    };
     let mut out = Vec::new();
     for export in &plan.exports {
         match export.export.kind {
             ItemKind::Instance(id) => out.extend(
                 (plan.types[id].exports.iter())
-                    .filter(|(_, kind)| matches!(kind, ItemKind::Func(_)))
+                    .filter(|(_, kind)| carried(kind))
                     .map(|(name, _)| (export.name.clone(), name.clone())),
             ),
-            ItemKind::Func(_) => out.push((String::new(), export.name.clone())),
+            kind if carried(&kind) => out.push((String::new(), export.name.clone())),
             _ => {}
         }
     }
     out
 }
 
-/// Serves `host`'s exports over wRPC on `listener` until `shutdown` completes; each
-/// invocation's store sees `offer`. Invocations under way when it does are dropped.
-///
-/// # Errors
-/// [`WrpcServeError::Async`] for a workload with async functions;
-/// [`WrpcServeError::Register`] when wrpc-transport refuses a function.
-pub async fn serve_wrpc(
-    host: Host,
-    plan: &Plan,
-    offer: Offer,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), WrpcServeError> {
-    if host.workload().is_async() {
-        return Err(WrpcServeError::Async {
-            workload: plan.name.clone(),
-        });
+/// A workload's exports served over wRPC on one TCP listener: started by
+/// [`WrpcServer::start`], run until a shutdown by [`WrpcServer::run`].
+pub struct WrpcServer {
+    /// The accepting loop and one loop per function handing out its invocations.
+    routing: tokio::task::JoinSet<()>,
+    /// The invocations under way (each a task of its own), waited for at a shutdown.
+    invocations: TaskTracker,
+    addr: SocketAddr,
+}
+
+impl WrpcServer {
+    /// Registers every function `callee`'s workload exports ([`served_functions`] of
+    /// `plan`) and starts accepting connections on `listener`, on the current tokio
+    /// runtime.
+    ///
+    /// # Errors
+    /// [`WrpcServeError::Async`] for a workload with async functions;
+    /// [`WrpcServeError::Register`] when wrpc-transport refuses a function;
+    /// [`WrpcServeError::Listen`] when the listener has no address.
+    pub async fn start(
+        callee: Callee,
+        plan: &Plan,
+        listener: TcpListener,
+    ) -> Result<Self, WrpcServeError> {
+        if callee.is_concurrent() {
+            return Err(WrpcServeError::Async {
+                workload: plan.name.clone(),
+            });
+        }
+        let addr = listener.local_addr().map_err(WrpcServeError::Listen)?;
+        let server = Arc::new(Server::default());
+        let (mut routing, invocations) = (tokio::task::JoinSet::new(), TaskTracker::new());
+        for (instance, function) in served_functions(plan) {
+            let register = |reason: String| WrpcServeError::Register {
+                instance: instance.clone(),
+                function: function.clone(),
+                reason,
+            };
+            let interface = (!instance.is_empty()).then_some(instance.as_str());
+            let func = callee.func(interface, &function).map_err(register)?;
+            let incoming = (server.serve(&instance, &function, Arc::from([])).await)
+                .map_err(|e| register(format!("{e:#}")))?;
+            let answering = Answering {
+                callee: callee.clone(),
+                func: Arc::new(func),
+                tasks: invocations.clone(),
+            };
+            routing.spawn(answering.all(incoming));
+        }
+        routing.spawn(accept(server, listener));
+        Ok(Self {
+            routing,
+            invocations,
+            addr,
+        })
     }
-    let server = Arc::new(Server::default());
-    let (offer, mut tasks) = (Arc::new(offer), tokio::task::JoinSet::new());
-    for (instance, function) in served_functions(plan) {
-        let register = |reason: String| WrpcServeError::Register {
-            instance: instance.clone(),
-            function: function.clone(),
-            reason,
-        };
-        let interface = (!instance.is_empty()).then_some(instance.as_str());
-        let func =
-            (host.workload().func(interface, &function)).map_err(|e| register(e.to_string()))?;
-        let invocations = (server.serve(&instance, &function, Arc::from([])).await)
-            .map_err(|e| register(format!("{e:#}")))?;
-        let (host, offer) = (host.clone(), offer.clone());
-        tasks.spawn(answer_all(host, offer, func, invocations));
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
     }
-    tasks.spawn(accept(server, listener));
-    shutdown.await;
-    tasks.abort_all();
-    Ok(())
+
+    /// Serves until `shutdown` completes; then stops accepting connections and
+    /// invocations, lets the invocations under way finish for at most `grace`, and
+    /// returns whether they all did. One still running after it is abandoned (its
+    /// caller sees a broken invocation).
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>, grace: Duration) -> Shutdown {
+        shutdown.await;
+        self.routing.abort_all();
+        self.invocations.close();
+        let drained = tokio::time::timeout(grace, self.invocations.wait()).await;
+        Shutdown {
+            drained: drained.is_ok(),
+        }
+    }
 }
 
 /// Hands every connection on `listener` to `server`, which routes it by its header.
@@ -120,29 +172,96 @@ async fn accept(server: Arc<Server>, listener: TcpListener) {
     }
 }
 
-/// Answers each invocation of one function, each in a task of its own.
-async fn answer_all<S, E>(host: Host, offer: Arc<Offer>, func: WorkloadFunc, invocations: S)
-where
-    S: futures::Stream<Item = Result<(SocketAddr, Outgoing, Incoming), E>>,
-{
-    let mut invocations = std::pin::pin!(invocations);
-    let func = Arc::new(func);
-    while let Some(invocation) = invocations.next().await {
-        let Ok((_, outgoing, incoming)) = invocation else {
-            continue;
+/// What runs the invocations: a workload linked by [`Host`], each call in a store offered
+/// `offer` (synchronous ones on tokio's blocking pool, async ones on the worker threads,
+/// as the host was linked); or the [`HttpWorkload`] that
+/// `compose serve` serves over HTTP beside, each call async on the worker threads in a
+/// store made as a request's (its offer, deadline and pooled slot).
+#[derive(Clone)]
+pub enum Callee {
+    /// A host's workload, and what each invocation's store is offered.
+    Host {
+        /// The workload, linked.
+        host: Host,
+        /// What each store sees of `--env` and `--dir`.
+        offer: Arc<Offer>,
+    },
+    /// The workload served over HTTP.
+    Http(Arc<HttpWorkload>),
+}
+
+impl Callee {
+    /// Whether the workload has async functions (whose stores run concurrently).
+    fn is_concurrent(&self) -> bool {
+        match self {
+            Callee::Host { host, .. } => host.workload().is_concurrent(),
+            Callee::Http(workload) => workload.workload().is_concurrent(),
+        }
+    }
+
+    /// The exported function `name` of the instance `interface` (`None`: exported on its
+    /// own), or why there is none.
+    fn func(&self, interface: Option<&str>, name: &str) -> Result<WorkloadFunc, String> {
+        let found = match self {
+            Callee::Host { host, .. } => host.workload().func(interface, name),
+            Callee::Http(workload) => workload.workload().func(interface, name),
         };
-        let (host, offer, func) = (host.clone(), offer.clone(), func.clone());
-        tokio::spawn(async move {
-            // Whatever failed, the invocation ends without an answer.
-            let _ = answer(host, offer, func, outgoing, incoming).await;
-        });
+        found.map_err(|e| e.to_string())
+    }
+
+    /// One call of `func` with `params` in a new store: its results, or why it failed.
+    async fn call(&self, func: Arc<WorkloadFunc>, params: Vec<Val>) -> Result<Vec<Val>, String> {
+        match self {
+            Callee::Host { host, offer } if host.workload().is_async() => {
+                let mut store = host.new_store(offer).map_err(|e| e.to_string())?;
+                let mut results = vec![Val::Bool(false); func.ty().results().len()];
+                let called = host
+                    .workload()
+                    .call_async(&mut store, &func, &params, &mut results);
+                called.await.map_err(|e| e.to_string())?;
+                Ok(results)
+            }
+            Callee::Host { host, offer } => {
+                let (host, offer) = (host.clone(), offer.clone());
+                let call = move || call(&host, &offer, &func, &params);
+                (tokio::task::spawn_blocking(call).await).map_err(|e| e.to_string())?
+            }
+            Callee::Http(workload) => workload.call_export(&func, &params).await,
+        }
+    }
+}
+
+/// What answers the invocations of one function.
+struct Answering {
+    callee: Callee,
+    func: Arc<WorkloadFunc>,
+    /// Where each invocation's task is spawned, so that a shutdown can wait for it.
+    tasks: TaskTracker,
+}
+
+impl Answering {
+    /// Answers each invocation of `invocations`, each in a task of its own.
+    async fn all<S, E>(self, invocations: S)
+    where
+        S: futures::Stream<Item = Result<(SocketAddr, Outgoing, Incoming), E>>,
+    {
+        let mut invocations = std::pin::pin!(invocations);
+        while let Some(invocation) = invocations.next().await {
+            let Ok((_, outgoing, incoming)) = invocation else {
+                continue;
+            };
+            let (callee, func) = (self.callee.clone(), self.func.clone());
+            self.tasks.spawn(async move {
+                // Whatever failed, the invocation ends without an answer.
+                let _ = answer(callee, func, outgoing, incoming).await;
+            });
+        }
     }
 }
 
 /// Reads the parameters, runs the call in a new store and writes the results.
 async fn answer(
-    host: Host,
-    offer: Arc<Offer>,
+    callee: Callee,
     func: Arc<WorkloadFunc>,
     mut outgoing: Outgoing,
     mut incoming: Incoming,
@@ -151,10 +270,7 @@ async fn answer(
     let params = compose_linker::wave::read(&mut incoming, types)
         .await
         .map_err(|e| e.to_string())?;
-    let called = func.clone();
-    let results = tokio::task::spawn_blocking(move || call(&host, &offer, &called, &params))
-        .await
-        .map_err(|e| e.to_string())??;
+    let results = callee.call(func.clone(), params).await?;
     let bytes = compose_linker::wave::encode(&results, func.ty().results())?;
     outgoing
         .write_all(&bytes)
@@ -163,7 +279,7 @@ async fn answer(
     outgoing.shutdown().await.map_err(|e| e.to_string())
 }
 
-/// One call of `func` in a new store.
+/// One synchronous call of `func` in a new store of `host`.
 fn call(
     host: &Host,
     offer: &Offer,
@@ -176,30 +292,48 @@ fn call(
     Ok(results)
 }
 
-/// Serves `host`'s exports over wRPC on `addr` until SIGINT or SIGTERM, on a new
-/// multi-threaded tokio runtime; `on_listen` is told the bound address first. What
-/// `compose serve --wrpc` runs.
+/// A workload's exports to serve over wRPC (`compose serve --wrpc`): what runs them, the
+/// plan (which functions are exported) and the address to listen on.
+pub struct WrpcExports {
+    /// What runs each invocation.
+    pub callee: Callee,
+    /// The workload's plan.
+    pub plan: Arc<Plan>,
+    /// Where to listen (port 0 picks a free port).
+    pub addr: SocketAddr,
+}
+
+impl WrpcExports {
+    /// Binds the address and starts a [`WrpcServer`] on the current tokio runtime.
+    ///
+    /// # Errors
+    /// [`ServeError::Bind`] when the address cannot be bound; [`ServeError::Wrpc`] when
+    /// [`WrpcServer::start`] fails.
+    pub async fn start(self) -> Result<WrpcServer, ServeError> {
+        let addr = self.addr;
+        let listener =
+            (TcpListener::bind(addr).await).map_err(|source| ServeError::Bind { addr, source })?;
+        Ok(WrpcServer::start(self.callee, &self.plan, listener).await?)
+    }
+}
+
+/// Serves `exports` over wRPC until SIGINT or SIGTERM, on a new multi-threaded tokio
+/// runtime; `on_listen` is told the bound address first; the invocations under way get
+/// `grace` to finish. What `compose serve --wrpc` runs for a workload without an HTTP
+/// handler.
 ///
 /// # Errors
-/// A message when the runtime cannot start, the address cannot be bound, or
-/// [`serve_wrpc`] fails.
+/// As [`WrpcExports::start`], and [`ServeError::Runtime`] when the runtime cannot start.
 pub fn serve_wrpc_until_signal(
-    host: Host,
-    plan: &Plan,
-    offer: Offer,
-    addr: SocketAddr,
+    exports: WrpcExports,
+    grace: Duration,
     on_listen: impl FnOnce(SocketAddr),
-) -> Result<(), String> {
-    let runtime = crate::runtime::multi_thread().map_err(|e| e.to_string())?;
+) -> Result<Shutdown, ServeError> {
+    let runtime = crate::runtime::multi_thread().map_err(ServeError::Runtime)?;
     let served = runtime.block_on(async move {
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        on_listen(listener.local_addr().map_err(|e| e.to_string())?);
-        let shutdown = crate::serve::shutdown_signal();
-        serve_wrpc(host, plan, offer, listener, shutdown)
-            .await
-            .map_err(|e| e.to_string())
+        let server = exports.start().await?;
+        on_listen(server.local_addr());
+        Ok(server.run(crate::serve::shutdown_signal(), grace).await)
     });
     // Calls still running are abandoned with the process (as `compose serve` does).
     std::mem::forget(runtime);

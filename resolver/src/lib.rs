@@ -106,6 +106,7 @@ pub use plan::{
 pub use plugin::{
     BackendCheck, BackendConfig, ConfigEntry, ConfigIssue, HostProfile, PluginSchema,
 };
+pub use remote::uncarried as wrpc_uncarried;
 pub use resolve::{resolve, resolve_file, resolve_file_with, resolve_with};
 pub use source::{Located, SourceFile, Span};
 pub use target::{TargetError, TargetWorld};

@@ -192,8 +192,12 @@ fn available(ty: &ComponentType) -> Vec<String> {
 }
 
 /// The first function (or item) of `kind` that wRPC cannot carry here, and what it holds:
-/// a resource, a stream, a future, an `error-context`, or an async function.
-fn uncarried(types: &Types, kind: ItemKind) -> Option<(String, &'static str)> {
+/// a resource, a stream, a future, an `error-context`, or an async function. For an
+/// instance, the function's (or resource's) name; for a function, an empty name. `None`
+/// when every value crosses (wRPC's SPEC.md encodes the plain values; what a resource
+/// or a stream would need is not implemented here). Used for remotes at resolve time and
+/// by compose-host for the functions `compose serve --wrpc` serves.
+pub fn uncarried(types: &Types, kind: ItemKind) -> Option<(String, &'static str)> {
     match kind {
         ItemKind::Instance(id) => types[id]
             .exports

@@ -69,6 +69,10 @@ impl Handler<SocketAddr> for Peer {
         Ok(char::from_u32(c as u32 + 1).unwrap_or(c))
     }
     async fn shout(&self, _: SocketAddr, s: String) -> anyhow::Result<String> {
+        // A slow call, for a shutdown to find under way.
+        if s.starts_with("slow") {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
         Ok(s.to_uppercase())
     }
     async fn reverse(&self, _: SocketAddr, mut l: Vec<u32>) -> anyhow::Result<Vec<u32>> {
@@ -445,6 +449,21 @@ mod client {
 /// Serves the proxy workload's exports over wRPC (compose-host's server) on a loopback
 /// port, its import bound to the remote at `remote`; returns the address and the runtime.
 fn serve_compose(remote: &str) -> (SocketAddr, tokio::runtime::Runtime) {
+    let (addr, runtime, _) = serve_compose_until(remote, std::future::pending(), Duration::ZERO);
+    (addr, runtime)
+}
+
+/// [`serve_compose`] until `shutdown`, with `grace` for the invocations under way; the
+/// third value is how the server's run ended.
+fn serve_compose_until(
+    remote: &str,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> (
+    SocketAddr,
+    tokio::runtime::Runtime,
+    tokio::task::JoinHandle<compose_host::serve::Shutdown>,
+) {
     let proxy = fixture("wrpc-values");
     let workload = Workload::new("interop")
         .with_component("proxy", ComponentDecl::from_path(&proxy))
@@ -458,13 +477,13 @@ fn serve_compose(remote: &str) -> (SocketAddr, tokio::runtime::Runtime) {
         .expect("links");
     let (runtime, listener) = loopback();
     let addr = listener.local_addr().unwrap();
-    let offer = compose_host::grants::Offer::default();
-    runtime.spawn(async move {
-        let served =
-            compose_host::wrpc::serve_wrpc(host, &plan, offer, listener, std::future::pending());
-        served.await.expect("serves");
+    let offer = Arc::new(compose_host::grants::Offer::default());
+    let callee = compose_host::wrpc::Callee::Host { host, offer };
+    let run = runtime.spawn(async move {
+        let server = compose_host::wrpc::WrpcServer::start(callee, &plan, listener);
+        server.await.expect("serves").run(shutdown, grace).await
     });
-    (addr, runtime)
+    (addr, runtime, run)
 }
 
 #[test]
@@ -498,6 +517,40 @@ fn a_wit_bindgen_wrpc_client_calls_the_workloads_exports_served_over_wrpc() {
             .unwrap();
         assert!(a.is_nan() && c.is_nan() && b == f64::INFINITY && d == f64::NEG_INFINITY);
     });
+}
+
+#[test]
+fn a_shutdown_lets_the_invocation_under_way_finish_and_stops_accepting() {
+    use client::compose::wrpc_test::values as remote;
+    let peer = serve_peer();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async {
+        let _ = stopped.await;
+    };
+    let grace = Duration::from_secs(5);
+    let (addr, server, run) = serve_compose_until(&tcp(&peer), shutdown, grace);
+    let wrpc = wrpc_transport::tcp::Client::from(addr);
+    let (answered, shutdown, waited) = server.block_on(async {
+        // The peer takes 500 ms over a `slow` call: the shutdown comes while it is under way,
+        // and the server's run waits for it (some 300 ms more).
+        let call = tokio::spawn(async move { remote::shout(&wrpc, (), "slow call").await });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stop.send(()).unwrap();
+        let stopped = std::time::Instant::now();
+        let shutdown = run.await.unwrap();
+        (call.await.unwrap(), shutdown, stopped.elapsed())
+    });
+    let answered = answered.expect("the call under way is answered");
+    assert_eq!(answered, "SLOW CALL");
+    assert!(shutdown.drained, "{shutdown:?}");
+    let at_least = Duration::from_millis(200);
+    assert!(
+        waited >= at_least,
+        "the run ended {waited:?} after the stop"
+    );
+    // Then nothing is accepted.
+    let wrpc = wrpc_transport::tcp::Client::from(addr);
+    assert!(server.block_on(remote::shout(&wrpc, (), "late")).is_err());
 }
 
 #[test]

@@ -27,6 +27,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::task::{AbortHandle, JoinHandle};
 use tracing::Instrument;
 use wasmtime::Store;
+use wasmtime::component::Val;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 /// Why a workload cannot be served.
@@ -51,6 +52,9 @@ pub enum ServeError {
     /// The tokio runtime cannot start.
     #[error("cannot start the tokio runtime: {0}")]
     Runtime(std::io::Error),
+    /// The workload's exports cannot be served over wRPC (`--wrpc`).
+    #[error(transparent)]
+    Wrpc(#[from] crate::wrpc::WrpcServeError),
     /// The address cannot be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -217,6 +221,35 @@ impl HttpWorkload {
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub(crate) fn grace(&self) -> Duration {
         self.options.grace
+    }
+
+    /// What each request's store is made from: the plan among it.
+    pub(crate) fn plan(&self) -> Arc<Plan> {
+        self.setup.plan.clone()
+    }
+
+    /// Calls the exported `func` with `params` in a store of its own, made as a request's
+    /// (the offer, the deadline, a pooled slot when there is a pool): what `--wrpc` beside
+    /// HTTP runs per invocation. Its results, or why it failed.
+    pub(crate) async fn call_export(
+        &self,
+        func: &WorkloadFunc,
+        params: &[Val],
+    ) -> Result<Vec<Val>, String> {
+        let _slot = match &self.stores {
+            Some(stores) => stores.clone().acquire_owned().await.ok(),
+            None => None,
+        };
+        let state = ServeState::new(&self.workload, &self.setup).map_err(|e| e.to_string())?;
+        let mut store = Store::new(self.workload.engine(), state);
+        self.engine.arm(&self.workload, &mut store);
+        let mut results = vec![Val::Bool(false); func.ty().results().len()];
+        (self
+            .workload
+            .call_async(&mut store, func, params, &mut results)
+            .await)
+            .map_err(|e| e.to_string())?;
+        Ok(results)
     }
 
     /// Answers one request: runs the handler in a new store, as a task on the runtime's

@@ -2,6 +2,7 @@
 //! [`HttpWorkload`], and its graceful shutdown on SIGINT or SIGTERM.
 
 use super::handler::{HttpWorkload, ServeError};
+use crate::wrpc::{Callee, WrpcExports, WrpcServer};
 use hyper::server::conn::http1;
 use std::convert::Infallible;
 use std::future::Future;
@@ -46,6 +47,15 @@ impl Server {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// The workload's exports, to be served over wRPC on `addr` beside this server.
+    pub fn wrpc_exports(&self, addr: SocketAddr) -> WrpcExports {
+        WrpcExports {
+            callee: Callee::Http(self.workload.clone()),
+            plan: self.workload.plan(),
+            addr,
+        }
     }
 
     /// Serves until `shutdown` completes; then stops accepting, lets in-flight requests
@@ -127,24 +137,51 @@ pub async fn shutdown_signal() {
 }
 
 /// Serves `workload` on `addr` until SIGINT or SIGTERM, on a new multi-threaded tokio
-/// runtime; `on_listen` is told the bound address first. What `compose serve` runs.
+/// runtime, and its exports over wRPC on `wrpc` beside it when given (the same compiled
+/// workload, each invocation in a store made as a request's); `on_listen` is told the
+/// bound addresses (HTTP, wRPC) first. At the signal both stop accepting and share one
+/// grace period ([`ServeOptions::grace`](super::ServeOptions)). What `compose serve` runs.
 ///
 /// Requests still running past the grace period are abandoned: their threads are left in
 /// the runtime, which is not shut down under them (that would panic them), and end with
 /// the process.
 ///
 /// # Errors
-/// The runtime cannot start or the address cannot be bound.
+/// The runtime cannot start, an address cannot be bound, or
+/// [`WrpcServer::start`] fails ([`ServeError::Wrpc`]).
 pub fn serve_until_signal(
     workload: HttpWorkload,
     addr: SocketAddr,
-    on_listen: impl FnOnce(SocketAddr),
+    wrpc: Option<SocketAddr>,
+    on_listen: impl FnOnce(SocketAddr, Option<SocketAddr>),
 ) -> Result<Shutdown, ServeError> {
     let runtime = crate::runtime::multi_thread().map_err(ServeError::Runtime)?;
     let shutdown = runtime.block_on(async move {
         let server = Server::bind(workload, addr).await?;
-        on_listen(server.local_addr());
-        Ok(server.run(shutdown_signal()).await)
+        let grace = server.workload.grace();
+        let beside = match wrpc {
+            Some(addr) => Some(server.wrpc_exports(addr).start().await?),
+            None => None,
+        };
+        on_listen(
+            server.local_addr(),
+            beside.as_ref().map(WrpcServer::local_addr),
+        );
+        let (stop, stopped) = watch::channel(false);
+        let signal = async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        };
+        let wrpc = async {
+            match beside {
+                Some(server) => server.run(signalled(stopped.clone()), grace).await,
+                None => Shutdown { drained: true },
+            }
+        };
+        let ((), http, wrpc) = tokio::join!(signal, server.run(signalled(stopped.clone())), wrpc);
+        Ok(Shutdown {
+            drained: http.drained && wrpc.drained,
+        })
     });
     match &shutdown {
         Ok(Shutdown { drained: true }) => drop(runtime),
@@ -156,4 +193,9 @@ pub fn serve_until_signal(
         _ => std::mem::forget(runtime),
     }
     shutdown
+}
+
+/// Completes once `stop` holds `true`.
+async fn signalled(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
 }
