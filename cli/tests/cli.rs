@@ -799,6 +799,91 @@ fn serve_answers_http_logs_requests_and_stops_on_sigterm() {
     );
 }
 
+/// The `[host]` table and the greeter of the example `fixtures/web`, as a workload file
+/// elsewhere writes them.
+fn web_host_and_greeter(name: &str) -> String {
+    let components = root().join("fixtures/components");
+    format!(
+        "name = \"{name}\"\n[host]\ninterfaces = [\"wasi:*@0.2.0\"]\n\
+         backends = {{ visits = \"wasi:keyvalue/store@0.2.0-draft\" }}\n\
+         [components.greeter]\npath = \"{}\"\n",
+        components.join("http-greeter.wasm").display()
+    )
+}
+
+#[test]
+#[cfg(unix)]
+fn two_hosts_split_over_wrpc_answer_as_the_single_host_workload_does() {
+    use std::io::BufRead;
+    let dir = scratch_dir("split");
+    let formatter = root().join("fixtures/components/formatter.wasm");
+    // Host A: the whole example, exporting the formatter as well, served over wRPC beside
+    // HTTP.
+    let a = dir.join("a.toml");
+    let exports = "[exports]\n\"wasi:http/incoming-handler@0.2.12\" = \"greeter\"\n\
+                   \"acme:text/format@0.1.0\" = \"formatter\"\n";
+    let a_text = format!(
+        "{}[components.formatter]\npath = \"{}\"\n{exports}",
+        web_host_and_greeter("front"),
+        formatter.display()
+    );
+    std::fs::write(&a, a_text).unwrap();
+    let wrpc = ["--wrpc", "tcp://127.0.0.1:0"];
+    let (host_a, a_http, mut a_log) = start_serve(&[a.to_str().unwrap(), wrpc[0], wrpc[1]], &[]);
+    let mut line = String::new();
+    a_log.read_line(&mut line).unwrap();
+    let a_wrpc = line
+        .split("over wRPC on tcp://")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no wRPC address in {line:?}"))
+        .trim()
+        .to_owned();
+    // Host B: the greeter alone, its formatter the remote served by host A.
+    let b = dir.join("b.toml");
+    let b_text = format!(
+        "{}[remotes.formatter]\nurl = \"tcp://{a_wrpc}\"\n\
+         exports = [\"acme:text/format@0.1.0\"]\ntypes = \"{}\"\n",
+        web_host_and_greeter("split"),
+        formatter.display()
+    );
+    std::fs::write(&b, b_text).unwrap();
+    let (host_b, b_http, _b_log) = start_serve(&[b.to_str().unwrap(), "--timeout", "5s"], &[]);
+    let (single, single_http, _single_log) = start_serve(&["fixtures/web/workload.toml"], &[]);
+    // (The servers' standard errors stay open: a server whose stderr is closed cannot log.)
+    let mut servers = Servers(vec![host_a, host_b, single]);
+    for path in [
+        "/greet/ann",
+        "/greet/ann",
+        "/greet/bob",
+        "/greet/",
+        "/nothing",
+    ] {
+        let expected = http_get(&single_http, path);
+        assert_eq!(
+            http_get(&b_http, path),
+            expected,
+            "{path} split across two hosts"
+        );
+        assert_eq!(http_get(&a_http, path), expected, "{path} on host A");
+    }
+    for child in &mut servers.0 {
+        terminate(child);
+        assert_eq!(child.wait().unwrap().code(), Some(0));
+    }
+}
+
+/// Server processes, killed if a test fails before it stops them.
+struct Servers(Vec<std::process::Child>);
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 #[test]
 fn run_without_invoke_runs_a_wasi_0_3_command_in_every_link_mode() {
     // `greeter` exports `wasi:cli/run@0.3.0` (async) and writes, through a WASI 0.3 stdout
