@@ -800,6 +800,32 @@ fn serve_answers_http_logs_requests_and_stops_on_sigterm() {
 }
 
 #[test]
+fn guest_log_calls_reach_stderr_naming_the_component_beside_the_result_and_the_trace() {
+    let call = r#"acme:text/format@0.1.0#greet("Hi", "ann")"#;
+    for trace in [false, true] {
+        let mut args = vec!["run", "fixtures/logging/workload.toml", "--invoke", call];
+        if trace {
+            args.push("--trace");
+        }
+        let run = compose(&args);
+        let stderr = text(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{stderr}");
+        assert_eq!(text(&run.stdout), "\"Hi, ann!\"\n");
+        // At INFO and above: the guest's `debug` call is not written.
+        assert!(
+            stderr.contains("logger: INFO greet: greeting ann\n"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("about to greet"), "{stderr}");
+        assert_eq!(
+            trace,
+            stderr.contains("call host -> logger acme:text/format@0.1.0#greet: ok"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
 fn run_without_invoke_runs_a_wasi_0_3_command_in_every_link_mode() {
     // `greeter` exports `wasi:cli/run@0.3.0` (async) and writes, through a WASI 0.3 stdout
     // stream, what `ops` (another component, async) echoes.
