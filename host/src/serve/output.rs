@@ -106,30 +106,46 @@ struct Lines {
 impl Lines {
     /// Adds `bytes`, writing out each line they complete.
     fn write(&mut self, bytes: &[u8]) {
-        self.pending.extend_from_slice(bytes);
-        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
-            let rest = self.pending.split_off(end + 1);
-            let line = std::mem::replace(&mut self.pending, rest);
-            self.emit(&line);
+        for line in self.complete(bytes) {
+            self.stream.write(&line);
         }
     }
 
-    /// Writes `line` (ending in a newline) with the prefix.
-    fn emit(&self, line: &[u8]) {
+    /// Adds `bytes`; the lines they complete, each with the prefix and its newline.
+    fn complete(&mut self, bytes: &[u8]) -> Vec<Vec<u8>> {
+        self.pending.extend_from_slice(bytes);
+        let mut lines = Vec::new();
+        while let Some(end) = self.pending.iter().position(|&b| b == b'\n') {
+            let rest = self.pending.split_off(end + 1);
+            let line = std::mem::replace(&mut self.pending, rest);
+            lines.push(self.prefixed(&line));
+        }
+        lines
+    }
+
+    /// The line left without its newline, if any, with the prefix and a newline.
+    fn rest(&mut self) -> Option<Vec<u8>> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        let mut line = std::mem::take(&mut self.pending);
+        line.push(b'\n');
+        Some(self.prefixed(&line))
+    }
+
+    fn prefixed(&self, line: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.prefix.len() + line.len());
         out.extend_from_slice(self.prefix.as_bytes());
         out.extend_from_slice(line);
-        self.stream.write(&out);
+        out
     }
 }
 
 impl Drop for Lines {
     /// The end of the request: a line left without its newline is written with one.
     fn drop(&mut self) {
-        if !self.pending.is_empty() {
-            let mut line = std::mem::take(&mut self.pending);
-            line.push(b'\n');
-            self.emit(&line);
+        if let Some(line) = self.rest() {
+            self.stream.write(&line);
         }
     }
 }
@@ -204,4 +220,47 @@ fn define<T: OutputView>(
         },
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(lines: Vec<Vec<u8>>) -> Vec<String> {
+        (lines.into_iter())
+            .map(|l| String::from_utf8(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn each_line_starts_with_the_prefix_however_the_writes_split_it() {
+        let mut output = Output::new(7);
+        let lines = output.lines(0, "greeter", Stream::Stdout);
+        let mut lines = lines.lock().unwrap();
+        assert!(lines.complete(b"hel").is_empty());
+        assert_eq!(
+            text(lines.complete(b"lo\nworld\n\npart")),
+            [
+                "stdout [7] greeter :: hello\n",
+                "stdout [7] greeter :: world\n",
+                "stdout [7] greeter :: \n",
+            ]
+        );
+        // The end of the request ends the partial line; nothing is left after it.
+        assert_eq!(
+            text(lines.rest().into_iter().collect()),
+            ["stdout [7] greeter :: part\n"]
+        );
+        assert!(lines.rest().is_none());
+    }
+
+    #[test]
+    fn a_component_has_one_buffer_per_stream_in_a_store() {
+        let mut output = Output::new(1);
+        let first = output.lines(0, "a", Stream::Stderr);
+        assert!(Arc::ptr_eq(&first, &output.lines(0, "a", Stream::Stderr)));
+        assert!(!Arc::ptr_eq(&first, &output.lines(0, "a", Stream::Stdout)));
+        assert!(!Arc::ptr_eq(&first, &output.lines(1, "b", Stream::Stderr)));
+        assert_eq!(first.lock().unwrap().prefix, "stderr [1] a :: ");
+    }
 }
