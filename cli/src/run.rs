@@ -1,5 +1,6 @@
 //! `compose run`: links a workload at run time with `compose-host` (WASI 0.2, the built-in
-//! plugins serving its backends, each component's `wasi:config/store`). With `--invoke`
+//! plugins serving its backends, each component's `wasi:config/store` and
+//! `wasi:logging`, whose calls go to stderr, one line each). With `--invoke`
 //! it calls one export and prints its result in WAVE syntax (`compose_host::invoke`'s call
 //! syntax); without, it runs the workload's `wasi:cli/run` export as `wasmtime run` runs a
 //! command (`compose_host::command`) and exits with the command's status.
@@ -7,7 +8,7 @@
 use crate::{profile, report};
 use compose_host::Call;
 use compose_host::EngineOptions;
-use compose_host::telemetry::{self, CallTree, Otlp, Telemetry};
+use compose_host::telemetry::{self, CallTree, GuestLog, Otlp, Telemetry};
 use compose_host::{CommandError, CommandOptions, run_command};
 use compose_host::{Host, HostError};
 use compose_resolver::Plan;
@@ -58,6 +59,7 @@ pub fn run(args: Args) -> ExitCode {
     let installed = match telemetry::install(Telemetry {
         tree: tree.clone(),
         otlp: Otlp::from_env(),
+        guests: Some(GuestLog::default()),
         ..Telemetry::default()
     }) {
         Ok(installed) => installed,

@@ -5,7 +5,7 @@ use crate::report;
 use compose_host::EngineOptions;
 use compose_host::Plugins;
 use compose_host::serve::{self, HttpWorkload, Reuse, ServeError, ServeOptions};
-use compose_host::telemetry::{self, Metrics, Otlp, Telemetry};
+use compose_host::telemetry::{self, GuestLog, Metrics, Otlp, Telemetry};
 use compose_host::wrpc::{Callee, WrpcExports, serve_wrpc_until_signal};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -126,6 +126,7 @@ pub fn run(args: Args) -> ExitCode {
     let installed = match telemetry::install(Telemetry {
         otlp: Otlp::from_env(),
         metrics: metrics.clone(),
+        guests: Some(GuestLog::default()),
         ..Telemetry::default()
     }) {
         Ok(installed) => installed,

@@ -885,6 +885,84 @@ impl Drop for Servers {
 }
 
 #[test]
+fn guest_log_calls_reach_stderr_naming_the_component_beside_the_result_and_the_trace() {
+    let call = r#"acme:text/format@0.1.0#greet("Hi", "ann")"#;
+    for trace in [false, true] {
+        let mut args = vec!["run", "fixtures/logging/workload.toml", "--invoke", call];
+        if trace {
+            args.push("--trace");
+        }
+        let run = compose(&args);
+        let stderr = text(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{stderr}");
+        assert_eq!(text(&run.stdout), "\"Hi, ann!\"\n");
+        // At INFO and above: the guest's `debug` call is not written.
+        assert!(
+            stderr.contains("logger: INFO greet: greeting ann\n"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("about to greet"), "{stderr}");
+        assert_eq!(
+            trace,
+            stderr.contains("call host -> logger acme:text/format@0.1.0#greet: ok"),
+            "{stderr}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_prefixes_each_guest_output_line_with_its_stream_request_and_component() {
+    use std::io::{BufRead, Read};
+    let mut child = command()
+        .args([
+            "serve",
+            "fixtures/logging-web/workload.toml",
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("compose serve starts");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let addr = first
+        .split("listening on http://")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .trim()
+        .to_owned();
+    assert_eq!(http_get(&addr, "/one"), (200, "logged\n".into()));
+    assert_eq!(http_get(&addr, "/two"), (200, "logged\n".into()));
+    terminate(&child);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let (mut out, mut err) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    stderr.read_to_string(&mut err).unwrap();
+    // `done` is written without a newline: the line is ended when its request ends.
+    assert_eq!(
+        out,
+        "stdout [1] http-logger :: handling /one\nstdout [1] http-logger :: done\n\
+         stdout [2] http-logger :: handling /two\nstdout [2] http-logger :: done\n"
+    );
+    for line in [
+        "stderr [1] http-logger :: to stderr\n",
+        "stderr [2] http-logger :: to stderr\n",
+        "http-logger: INFO request: GET /one\n",
+        "http-logger: INFO request: GET /two\n",
+    ] {
+        assert!(err.contains(line), "{line:?} in {err}");
+    }
+}
+
+#[test]
 fn run_without_invoke_runs_a_wasi_0_3_command_in_every_link_mode() {
     // `greeter` exports `wasi:cli/run@0.3.0` (async) and writes, through a WASI 0.3 stdout
     // stream, what `ops` (another component, async) echoes.

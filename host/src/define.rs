@@ -1,17 +1,18 @@
 //! What every host built on compose-host defines in a workload's linker: WASI 0.2
 //! (`wasmtime-wasi`, p2: sync, or async for a workload called async), the plan's backends through the host's plugins, and each
-//! component's `wasi:config/store`. `compose serve` adds `wasi:http` on top.
+//! component's `wasi:config/store` and `wasi:logging/logging`. `compose serve` adds
+//! `wasi:http` on top.
 
 use crate::error::HostError;
 use crate::grants::{self, GrantsView};
 use crate::plugin::{HostView, Plugins};
-use crate::wasi_config;
+use crate::{wasi_config, wasi_logging};
 use compose_linker::WorkloadLinker;
 use compose_resolver::{Plan, PlannedComponent, Provider};
 use wasmtime_wasi::WasiView;
 
 /// Defines WASI 0.2 (and WASI 0.3 for a workload with async functions), `plan`'s backends
-/// (served by `plugins`), each component's configuration and, where grants differ, each
+/// (served by `plugins`), each component's configuration and logging and, where grants differ, each
 /// component's environment and preopens ([`crate::grants`]) in `linker`.
 ///
 /// # Errors
@@ -46,14 +47,24 @@ pub fn define_host<T: WasiView + HostView + GrantsView>(
         .filter(|c| imports_config(c))
         .map(|c| (c.name.as_str(), c.config.clone()));
     wasi_config::define_for_components(linker, configs)?;
+    let loggers = (plan.components.iter())
+        .filter(|c| imports_host(c, wasi_logging::INTERFACE))
+        .map(|c| c.name.as_str());
+    wasi_logging::define_for_components(linker, loggers)?;
     grants::define_for_components(linker, plan)?;
     Ok(())
 }
 
 /// Whether `component` imports `wasi:config/store` (any version) from the host.
 fn imports_config(component: &PlannedComponent) -> bool {
-    component.bindings.iter().any(|b| {
-        matches!(b.provider, Provider::HostInterface)
-            && b.import.name.starts_with("wasi:config/store@")
-    })
+    imports_host(component, "wasi:config/store@")
+}
+
+/// Whether `component` imports from the host an interface whose name starts with
+/// `prefix`.
+fn imports_host(component: &PlannedComponent, prefix: &str) -> bool {
+    component
+        .bindings
+        .iter()
+        .any(|b| matches!(b.provider, Provider::HostInterface) && b.import.name.starts_with(prefix))
 }

@@ -9,6 +9,8 @@
 //!   Built in: `memory` ([`keyvalue::MemoryPlugin`], the default for
 //!   `wasi:keyvalue/store@0.2.0-draft`) and, with the `postgres` feature, `postgres`;
 //! - `wasi:config/store`, each component seeing only its own `[components.NAME.config]`;
+//! - `wasi:logging/logging@0.1.0-draft`, each call a `tracing` event naming the component
+//!   ([`telemetry::GUEST_TARGET`]);
 //! - with the `serve` feature, `wasi:http` over HTTP/1.1 ([`serve`]).
 //!
 //! [`Plugins::profile`] describes the host to the resolver
@@ -62,6 +64,7 @@ mod runtime;
 pub mod serve;
 pub mod telemetry;
 mod wasi_config;
+mod wasi_logging;
 #[cfg(feature = "serve")]
 pub mod wrpc;
 

@@ -8,6 +8,7 @@ mod compose;
 mod cost;
 mod grants;
 mod graph;
+mod guest_output;
 mod host;
 mod hybrid;
 mod limits;

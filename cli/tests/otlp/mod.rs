@@ -397,3 +397,28 @@ fn compose_run_sends_its_spans_to_the_traces_endpoint_before_it_exits() {
         Some("frontend")
     );
 }
+
+#[test]
+fn a_guests_log_call_is_an_event_of_the_call_that_reached_it() {
+    let collector = Recorder::start();
+    let endpoint = format!("{}/v1/traces", collector.origin());
+    let call = r#"acme:text/format@0.1.0#greet("Hi", "ann")"#;
+    let args = ["run", "fixtures/logging/workload.toml", "--invoke", call];
+    let out = compose_in(&args, &[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &endpoint)]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Written on stderr as without export.
+    assert!(
+        stderr.contains("logger: INFO greet: greeting ann\n"),
+        "{stderr}"
+    );
+    let spans = collector.spans();
+    let greet = find(&spans, "compose.call", "caller", "host");
+    // tracing-opentelemetry names an event after its `message`; the `debug` call is
+    // below the level written, so it is not exported either.
+    let names: Vec<&str> = greet.events.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["greeting ann"], "{greet:#?}");
+    let event = Attributes::of(&greet.events[0].attributes);
+    assert_eq!(event.get("component"), Some("logger"));
+    assert_eq!(event.get("context"), Some("greet"));
+}

@@ -3,6 +3,7 @@
 
 use super::log::{Logger, Outcome, RequestFailure, RequestLog};
 use super::outgoing::{self, DenialLog, Policy};
+use super::output;
 use super::p2::{self, INCOMING_HANDLER};
 use super::p3;
 use super::reuse::{Job, Reuse, Workers};
@@ -22,6 +23,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::task::{AbortHandle, JoinHandle};
@@ -130,7 +132,8 @@ pub struct HttpWorkload {
 
 impl HttpWorkload {
     /// Links `plan` with WASI 0.2, its backends served by `plugins` and each component's
-    /// configuration ([`define_host`]) and `wasi:http`, on an engine with `options`' limits.
+    /// configuration ([`define_host`]), `wasi:http`, and each component's prefixed
+    /// stdout and stderr lines (`super::output`), on an engine with `options`' limits.
     ///
     /// A workload exporting `wasi:http/handler@0.3.x` is served as WASI 0.3 (and linked with
     /// WASI 0.3's `wasi:http` as well).
@@ -155,10 +158,12 @@ impl HttpWorkload {
             .map_err(HostError::define("wasi:http 0.2"))?;
         let policy = Policy::new(plan, options.denials.clone());
         outgoing::define_for_components(&mut linker, plan, &policy).map_err(HostError::from)?;
+        output::define_for_components(&mut linker, plan).map_err(HostError::from)?;
         let setup = Arc::new(Setup {
             plan: Arc::new(plan.clone()),
             offer: options.offer.clone(),
             policy,
+            stores: AtomicU64::new(0),
         });
         // The offer is checked once before serving: a directory no component is granted,
         // or one that cannot be opened, is an error at start, not a 500 per request.

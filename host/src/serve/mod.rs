@@ -10,12 +10,16 @@
 //! request with status 500 and one log line naming the workload, the component, the
 //! interface and the function where it started; the next request gets fresh instances.
 //!
+//! Each line a guest writes to its standard output or error is prefixed with the stream,
+//! the request's id and the component (`stdout [7] greeter :: hello`).
+//!
 //! Guests make outgoing HTTP requests to the origins their grants allow (deny by
 //! default, [`outgoing`]); every other one is answered `HTTP-request-denied`.
 
 mod handler;
 mod log;
 pub mod outgoing;
+mod output;
 mod p2;
 mod p3;
 mod reuse;

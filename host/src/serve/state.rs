@@ -1,15 +1,17 @@
 //! The store data of one request: the workload's instances, WASI (the store-wide context
 //! and the components' own, [`crate::grants`]), `wasi:http` (whose outgoing requests are
-//! checked against the grants, [`super::outgoing`]), and the channel its response goes
-//! out through.
+//! checked against the grants, [`super::outgoing`]), the guests' output lines
+//! ([`super::output`]), and the channel its response goes out through.
 
 use super::outgoing::{Hooks, OutgoingView, Policy};
+use super::output::{Output, OutputView};
 use crate::grants::{GrantError, GrantsView, Offer, OwnContexts};
 use crate::plugin::HostView;
 use compose_linker::{CompiledWorkload, WorkloadState};
 use compose_resolver::Plan;
 use hyper::Response;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::oneshot;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -27,6 +29,7 @@ pub struct ServeState {
     http: WasiHttpCtx,
     hooks: Hooks,
     table: ResourceTable,
+    output: Output,
 }
 
 /// What every request's store is made from: the plan (whose grants say what each
@@ -35,6 +38,9 @@ pub(crate) struct Setup {
     pub(crate) plan: Arc<Plan>,
     pub(crate) offer: Offer,
     pub(crate) policy: Arc<Policy>,
+    /// The id of the last store made, which its guests' output lines show (each WASI 0.2
+    /// request has a store of its own: the request's id, counting from 1).
+    pub(crate) stores: AtomicU64,
 }
 
 impl ServeState {
@@ -54,7 +60,14 @@ impl ServeState {
             http: WasiHttpCtx::new(),
             hooks: Hooks::new(setup.policy.clone()),
             table: ResourceTable::new(),
+            output: Output::new(setup.stores.fetch_add(1, Ordering::Relaxed) + 1),
         })
+    }
+}
+
+impl OutputView for ServeState {
+    fn output(&mut self) -> (&mut Output, &mut ResourceTable) {
+        (&mut self.output, &mut self.table)
     }
 }
 

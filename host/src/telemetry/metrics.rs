@@ -217,7 +217,8 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        metadata.target() == "compose"
+        // Guests' log events pass, for the other layers (they count nothing here).
+        metadata.target() == "compose" || super::guest::is_guest(metadata)
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {

@@ -1,17 +1,20 @@
 //! What a host does with the spans of a workload (docs/tracing.md): the span of one
 //! `compose run` ([`run_span`]); [`CallTree`], a subscriber layer that records the spans of
 //! target `compose` as a tree and prints it (`compose run --trace`); their export over
-//! OTLP ([`Otlp`]); W3C trace context across `compose serve` ([`context`]); and
-//! Prometheus metrics counted from them ([`Metrics`]).
+//! OTLP ([`Otlp`]); W3C trace context across `compose serve` ([`context`]);
+//! Prometheus metrics counted from them ([`Metrics`]); and guests' own log calls
+//! (`wasi:logging`) on standard error ([`GuestLog`]).
 //!
 //! The libraries only emit spans; a program installs the subscriber, as the `compose`
 //! command does with [`install`].
 
 #[cfg(feature = "serve")]
 pub mod context;
+mod guest;
 mod metrics;
 mod otlp;
 
+pub use guest::{FilteredGuestLog, GUEST_TARGET, GuestLog};
 pub use metrics::Metrics;
 pub use otlp::{DEFAULT_SERVICE_NAME, ENDPOINT_VARIABLES, Otlp};
 
@@ -21,6 +24,7 @@ use std::time::{Duration, Instant};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Metadata, Subscriber, field};
 use tracing_subscriber::Layer;
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 
@@ -60,17 +64,28 @@ pub struct Telemetry {
     pub otlp: Option<Otlp>,
     /// Count them as Prometheus metrics (`compose serve --metrics`).
     pub metrics: Option<Metrics>,
+    /// Write guests' `wasi:logging` calls (events of target [`GUEST_TARGET`]), one line
+    /// each (`compose run` and `compose serve`: on standard error, at `INFO` and above).
+    pub guests: Option<GuestLog>,
 }
 
 impl Telemetry {
     /// Whether there is nothing to install.
     fn is_empty(&self) -> bool {
-        self.tree.is_none() && self.otlp.is_none() && self.metrics.is_none()
+        self.tree.is_none()
+            && self.otlp.is_none()
+            && self.metrics.is_none()
+            && self.guests.is_none()
     }
 }
 
 /// Installs the process's subscriber with the layers `telemetry` asks for. With nothing
-/// to install, installs nothing, so that spans cost nothing.
+/// to install, installs nothing, so that spans cost nothing; with only [`GuestLog`], the
+/// spans of target `compose` stay disabled at their callsites and cost as little.
+///
+/// Guests' log events reach every layer that wants them: the [`GuestLog`], and the OTLP
+/// export as events of the span current when the guest logged (a guest's `error` log
+/// does not make that span an error: its `outcome` does).
 ///
 /// Keep what it returns until the process ends, then [`Installed::shutdown`] it, so that
 /// the spans still batched are sent.
@@ -82,23 +97,55 @@ pub fn install(telemetry: Telemetry) -> Result<Installed, InstallError> {
     if telemetry.is_empty() {
         return Ok(Installed::default());
     }
+    let (subscriber, installed) = subscriber(telemetry)?;
+    tracing::subscriber::set_global_default(subscriber)?;
+    Ok(installed)
+}
+
+/// The subscriber [`install`] installs, with the layers `telemetry` asks for, each behind
+/// a per-layer filter (so that one layer's interest does not disable what another
+/// wants): the call tree and the metrics see the spans of target `compose`, the
+/// [`GuestLog`] the guests' log events at its level, the OTLP export both (the guests'
+/// at the [`GuestLog`]'s level, `INFO` without one). A test or an
+/// embedding host can make it the default of a thread (`tracing::subscriber::with_default`);
+/// keep the [`Installed`] as [`install`] says.
+///
+/// # Errors
+/// [`InstallError::Otlp`] when the exporter cannot be made.
+pub fn subscriber(
+    telemetry: Telemetry,
+) -> Result<(impl Subscriber + Send + Sync + 'static, Installed), InstallError> {
     let (provider, tracer) = match telemetry.otlp.map(|otlp| otlp.provider()).transpose()? {
         Some((provider, tracer)) => (Some(provider), Some(tracer)),
         None => (None, None),
     };
+    // Guests' log events are exported at the level they are written at.
+    let guest_level = (telemetry.guests.as_ref()).map_or(tracing::Level::INFO, GuestLog::max);
     let export = tracer.map(|tracer| {
         tracing_opentelemetry::layer()
             .with_tracer(tracer)
-            .with_filter(tracing_subscriber::filter::filter_fn(|metadata| {
-                metadata.target() == "compose"
+            .with_error_events_to_status(false)
+            .with_error_events_to_exceptions(false)
+            .with_filter(filter_fn(move |metadata| {
+                is_compose(metadata)
+                    || (guest::is_guest(metadata) && *metadata.level() <= guest_level)
             }))
     });
     let subscriber = tracing_subscriber::registry()
-        .with(telemetry.tree)
-        .with(telemetry.metrics)
+        .with(telemetry.guests.map(GuestLog::filtered))
+        .with(
+            telemetry
+                .tree
+                .map(|tree| tree.with_filter(filter_fn(is_compose))),
+        )
+        .with((telemetry.metrics).map(|metrics| metrics.with_filter(filter_fn(is_compose))))
         .with(export);
-    tracing::subscriber::set_global_default(subscriber)?;
-    Ok(Installed { provider })
+    Ok((subscriber, Installed { provider }))
+}
+
+/// Whether `metadata` is a span (or event) of compose's own, target `compose`.
+fn is_compose(metadata: &Metadata<'_>) -> bool {
+    metadata.target() == "compose"
 }
 
 /// What [`install`] installed: the tracer provider, when spans are exported.
@@ -124,7 +171,9 @@ impl Installed {
 
 /// A layer that records the spans of target `compose` (instantiations, calls, plugin
 /// calls, runs and requests) as a tree, each under the span that was current when it
-/// began, with its fields and how long it was open. Clones share one tree.
+/// began, with its fields and how long it was open. Clones share one tree. It lets
+/// guests' log events ([`GUEST_TARGET`]) through to the other layers, and disables
+/// everything else.
 #[derive(Clone, Default)]
 pub struct CallTree {
     tree: Arc<Mutex<Tree>>,
@@ -282,7 +331,7 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        metadata.target() == "compose"
+        metadata.target() == "compose" || guest::is_guest(metadata)
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
