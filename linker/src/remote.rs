@@ -153,8 +153,11 @@ fn finish(
 }
 
 /// Defines `name` in `instance` as a call to `func` on its remote: a synchronous host
-/// function that waits for the invocation, or an async one under
-/// [`Execution::Async`], or a concurrent one in a workload with async functions.
+/// function that waits for the invocation, or an async one (on the caller's fiber) under
+/// [`Execution::Async`] and in a workload with async functions (`concurrent`). Never a
+/// concurrent one: a remote's functions are synchronous (the resolver refuses async ones,
+/// which wRPC cannot carry here), and Wasmtime 48 types a concurrent host function as an
+/// `async func`, which a synchronous import refuses at link time.
 pub(crate) fn define<T: 'static>(
     instance: &mut LinkerInstance<'_, T>,
     name: &str,
@@ -163,17 +166,7 @@ pub(crate) fn define<T: 'static>(
     concurrent: bool,
 ) -> wasmtime::Result<()> {
     let func = Arc::new(func);
-    if concurrent {
-        return instance.func_new_concurrent(name, move |_, ty, params, results| {
-            let func = func.clone();
-            let spawned = func.spawn(&ty, params);
-            Box::pin(async move {
-                let handle = spawned.map_err(|cause| func.error(cause))?;
-                finish(&func, handle.await, results)
-            })
-        });
-    }
-    if execution == Execution::Async {
+    if concurrent || execution == Execution::Async {
         return instance.func_new_async(name, move |_, ty, params, results| {
             let func = func.clone();
             let spawned = func.spawn(&ty, params);

@@ -8,7 +8,6 @@
 use compose_linker::{CallError, CompiledWorkload, RemoteFailure, WorkloadLinker, WorkloadState};
 use compose_resolver::{ComponentDecl, RemoteDecl, Workload, resolve};
 use compose_tests::fixture;
-use futures::StreamExt as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +15,9 @@ use wasmtime::component::Val;
 use wasmtime::{Engine, Store};
 
 const VALUES: &str = "compose:wrpc-test/values@0.1.0";
+
+#[path = "../wrpc_peer.rs"]
+mod wrpc_peer;
 
 mod peer {
     wit_bindgen_wrpc::generate!({
@@ -412,27 +414,11 @@ fn garbage_on_the_socket_is_an_error_not_a_panic() {
 /// [`serve_peer`] on a listener already bound, on `runtime`.
 fn serve_on(runtime: tokio::runtime::Runtime, listener: tokio::net::TcpListener) -> Running {
     let addr = listener.local_addr().expect("its address");
-    let server = Arc::new(wrpc_transport::Server::default());
-    let accepting = server.clone();
-    runtime.spawn(async move {
-        while let Ok((stream, peer)) = listener.accept().await {
-            let (rx, tx) = stream.into_split();
-            let rx = tokio::io::BufReader::new(rx);
-            let _ = accepting.accept(peer, tx, rx).await;
-        }
-    });
+    let server = wrpc_peer::accept(&runtime, listener);
     let invocations = runtime
         .block_on(peer::serve(server.as_ref(), Peer))
         .expect("the peer serves");
-    let mut invocations =
-        futures::stream::select_all(invocations.into_iter().map(|(_, _, stream)| stream));
-    runtime.spawn(async move {
-        while let Some(invocation) = invocations.next().await {
-            if let Ok(handled) = invocation {
-                tokio::spawn(handled);
-            }
-        }
-    });
+    wrpc_peer::dispatch(&runtime, invocations);
     Running {
         addr,
         _runtime: runtime,
@@ -781,4 +767,45 @@ fn generated_values_of_every_type_cross_to_the_peer_and_back_as_it_defines_them(
             );
         }
     }
+}
+
+#[test]
+fn a_workload_with_async_functions_calls_a_synchronous_remote_from_an_async_export() {
+    // `fixtures/async` with `sync-ops` on another machine: the caller's async export calls
+    // the synchronous `acme:bench/ops` (which an in-process component cannot serve in a
+    // concurrent store) on a wit-bindgen-wrpc peer.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let peer = wrpc_peer::ops::serve(&runtime);
+    let ops = "acme:bench/ops@0.1.0";
+    let workload = Workload::new("async-remote")
+        .with_component("caller", ComponentDecl::from_path(fixture("async-caller")))
+        .with_component("callee", ComponentDecl::from_path(fixture("async-callee")))
+        .with_remote(
+            "sync-ops",
+            RemoteDecl::new(format!("tcp://{peer}"), [ops], fixture("bench-callee")),
+        )
+        .with_export("acme:pipe/driver@0.1.0", "caller", None);
+    let plan = resolve(&workload).expect("resolves");
+    assert!(plan.needs_concurrency());
+    let engine = Engine::new(&compose_linker::config_for(&plan)).expect("engine");
+    let mut linker = WorkloadLinker::<Host>::new(&engine, &plan);
+    linker.remote_timeout(Some(Duration::from_secs(10)));
+    let workload = (linker.compile(|h| &mut h.workload))
+        .unwrap_or_else(|e| panic!("links: {e}: {}", crate::linker::chain(&e)));
+    let mut store = Store::new(
+        &engine,
+        Host {
+            workload: workload.new_state(),
+        },
+    );
+    let func = (workload.func(Some("acme:pipe/driver@0.1.0"), "run-add-sync-callee")).unwrap();
+    let mut results = [Val::Bool(false)];
+    let called = workload.call_async(&mut store, &func, &[Val::U32(5)], &mut results);
+    runtime
+        .block_on(called)
+        .expect("the remote answers each call");
+    // Five `add-one` calls over wRPC, each fed the last result.
+    assert_eq!(results, [Val::U32(5)]);
+    // The async callee is not reached by this export; the remote is no instance.
+    assert!(!store.data().workload.is_live("callee"));
 }

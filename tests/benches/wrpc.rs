@@ -15,10 +15,9 @@
 use compose_linker::{CompiledWorkload, LinkMode, WorkloadLinker, WorkloadState};
 use compose_resolver::{ComponentDecl, RemoteDecl, Workload, resolve};
 use divan::Bencher;
-use futures::StreamExt as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use wasmtime::component::Val;
 use wasmtime::{Engine, Store};
 
@@ -26,24 +25,11 @@ const N: u32 = 100;
 const OPS: &str = "acme:bench/ops@0.1.0";
 const DRIVER: &str = "acme:bench/driver@0.1.0";
 
-mod peer {
-    wit_bindgen_wrpc::generate!({ path: "../wit/bench", world: "acme:bench/callee" });
-}
+#[path = "../wrpc_peer.rs"]
+mod wrpc_peer;
 
 mod client {
     wit_bindgen_wrpc::generate!({ path: "../wit/bench", world: "acme:bench/ops-client" });
-}
-
-#[derive(Clone, Copy)]
-struct Peer;
-
-impl peer::exports::acme::bench::ops::Handler<SocketAddr> for Peer {
-    async fn add_one(&self, _: SocketAddr, x: u32) -> anyhow::Result<u32> {
-        Ok(x.wrapping_add(1))
-    }
-    async fn echo(&self, _: SocketAddr, s: String) -> anyhow::Result<String> {
-        Ok(s)
-    }
 }
 
 fn main() {
@@ -55,33 +41,7 @@ fn peer() -> &'static (SocketAddr, tokio::runtime::Runtime) {
     static PEER: OnceLock<(SocketAddr, tokio::runtime::Runtime)> = OnceLock::new();
     PEER.get_or_init(|| {
         let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("a port");
-        let addr = listener.local_addr().expect("its address");
-        let server = Arc::new(wrpc_transport::Server::default());
-        let accepting = server.clone();
-        runtime.spawn(async move {
-            while let Ok((stream, from)) = listener.accept().await {
-                let _ = stream.set_nodelay(true);
-                let (rx, tx) = stream.into_split();
-                let rx = tokio::io::BufReader::new(rx);
-                let _ = accepting.accept(from, tx, rx).await;
-            }
-        });
-        let invocations = runtime
-            .block_on(peer::serve(server.as_ref(), Peer))
-            .expect("serves");
-        let mut all =
-            futures::stream::select_all(invocations.into_iter().map(|(_, _, stream)| stream));
-        runtime.spawn(async move {
-            while let Some(invocation) = all.next().await {
-                if let Ok(handled) = invocation {
-                    tokio::spawn(handled);
-                }
-            }
-        });
-        (addr, runtime)
+        (wrpc_peer::ops::serve(&runtime), runtime)
     })
 }
 
