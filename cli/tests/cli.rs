@@ -715,25 +715,42 @@ fn start_serve(
     String,
     std::io::BufReader<std::process::ChildStderr>,
 ) {
+    spawn_serve(args, envs, std::process::Stdio::inherit())
+}
+
+#[cfg(unix)]
+/// [`start_serve`] with the server's standard output going to `stdout`.
+fn spawn_serve(
+    args: &[&str],
+    envs: &[(&str, &str)],
+    stdout: std::process::Stdio,
+) -> (
+    std::process::Child,
+    String,
+    std::io::BufReader<std::process::ChildStderr>,
+) {
     use std::io::BufRead;
     let mut child = command()
         .arg("serve")
         .args(args)
         .args(["--addr", "127.0.0.1:0"])
         .envs(envs.iter().copied())
+        .stdout(stdout)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("compose serve starts");
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut first = String::new();
     stderr.read_line(&mut first).unwrap();
-    let addr = first
-        .split("listening on http://")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .trim()
-        .to_owned();
+    let addr = address_after(&first, "listening on http://");
     (child, addr, stderr)
+}
+
+/// The address after `marker` in a server's start line.
+fn address_after(line: &str, marker: &str) -> String {
+    let address = line.split(marker).nth(1);
+    let address = address.unwrap_or_else(|| panic!("no `{marker}` address in {line:?}"));
+    address.trim().to_owned()
 }
 
 /// `GET http://ADDR/PATH`: the status and the body (an error status is not an error).
@@ -832,12 +849,7 @@ fn two_hosts_split_over_wrpc_answer_as_the_single_host_workload_does() {
     let (host_a, a_http, mut a_log) = start_serve(&[a.to_str().unwrap(), wrpc[0], wrpc[1]], &[]);
     let mut line = String::new();
     a_log.read_line(&mut line).unwrap();
-    let a_wrpc = line
-        .split("over wRPC on tcp://")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no wRPC address in {line:?}"))
-        .trim()
-        .to_owned();
+    let a_wrpc = address_after(&line, "over wRPC on tcp://");
     // Host B: the greeter alone, its formatter the remote served by host A.
     let b = dir.join("b.toml");
     let b_text = format!(
@@ -913,27 +925,9 @@ fn guest_log_calls_reach_stderr_naming_the_component_beside_the_result_and_the_t
 #[cfg(unix)]
 #[test]
 fn serve_prefixes_each_guest_output_line_with_its_stream_request_and_component() {
-    use std::io::{BufRead, Read};
-    let mut child = command()
-        .args([
-            "serve",
-            "fixtures/logging-web/workload.toml",
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("compose serve starts");
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    let addr = first
-        .split("listening on http://")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .trim()
-        .to_owned();
+    use std::io::Read;
+    let web = ["fixtures/logging-web/workload.toml"];
+    let (mut child, addr, mut stderr) = spawn_serve(&web, &[], std::process::Stdio::piped());
     assert_eq!(http_get(&addr, "/one"), (200, "logged\n".into()));
     assert_eq!(http_get(&addr, "/two"), (200, "logged\n".into()));
     terminate(&child);
