@@ -884,6 +884,23 @@ fn two_hosts_split_over_wrpc_answer_as_the_single_host_workload_does() {
     }
 }
 
+#[test]
+#[cfg(unix)]
+fn serve_keeps_answering_after_its_stderr_is_closed() {
+    // The reader of its stderr gone (a pipe to a log shipper that exited): the failed
+    // request's log line is lost, not a panic that drops the connection.
+    let (child, addr, stderr) = start_serve(&["fixtures/web/workload.toml", "--verbose"], &[]);
+    drop(stderr);
+    let mut servers = Servers(vec![child]);
+    assert_eq!(http_get(&addr, "/greet/").0, 500);
+    assert_eq!(
+        http_get(&addr, "/greet/ann"),
+        (200, "Hello, ann! (#1)\nvisits: 1\n".into())
+    );
+    terminate(&servers.0[0]);
+    assert_eq!(servers.0[0].wait().unwrap().code(), Some(0));
+}
+
 /// Server processes, killed if a test fails before it stops them.
 struct Servers(Vec<std::process::Child>);
 

@@ -103,12 +103,20 @@ impl Default for ServeOptions {
             verbose: false,
             grace: Duration::from_secs(10),
             max_concurrent_requests: MAX_CONCURRENT_REQUESTS,
-            logger: Arc::new(|line| eprintln!("{line}")),
+            logger: Arc::new(|line| to_stderr(line)),
             reuse: Reuse::default(),
             offer: Offer::default(),
-            denials: Arc::new(|denial| eprintln!("{denial}")),
+            denials: Arc::new(|denial| to_stderr(denial)),
         }
     }
+}
+
+/// Writes `line` to the process's standard error. Unlike `eprintln!`, a closed or full
+/// stderr (the terminal gone, a pipe whose reader exited) loses the line rather than
+/// panicking the request's task.
+fn to_stderr(line: &dyn std::fmt::Display) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// A workload linked for serving HTTP: its compiled workload, the `handle` function of
