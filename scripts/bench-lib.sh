@@ -1,5 +1,5 @@
-# Functions the benchmark scripts share (sourced by bench-serve.sh, bench-cost.sh and
-# bench-telemetry.sh). The functions use $work (a scratch folder), $pids (the servers to
+# Functions the benchmark scripts share (sourced by bench-serve.sh, bench-cost.sh,
+# bench-telemetry.sh and bench-split.sh). The functions use $work (a scratch folder), $pids (the servers to
 # stop on exit) and $port (the last loopback port used), which the caller sets or `setup`
 # does.
 
@@ -79,4 +79,25 @@ slow_load_rss() {
     sleep 0.1
   done
   echo "$idle $peak $threads $peak_threads"
+}
+
+# `load` on each server of ${ports[@]} (named by ${names[@]}) at $1 connections, $rounds
+# rounds with the servers interleaved: each server's lines in $work/runs-INDEX.
+interleaved() {
+  local i
+  for i in "${!names[@]}"; do : >"$work/runs-$i"; done
+  for _ in $(seq 1 "$rounds"); do
+    for i in "${!names[@]}"; do load "${ports[$i]}" "$1" >>"$work/runs-$i"; done
+  done
+}
+
+# Each server's medians after `interleaved`, and its requests/s ÷ the first server's.
+ratios() {
+  local i line rps first=""
+  for i in "${!names[@]}"; do
+    line="$(medians <"$work/runs-$i")"
+    rps="${line%% req/s*}"
+    [ -z "$first" ] && first="$rps"
+    echo "${names[$i]}: $line ($(awk -v a="$rps" -v b="$first" 'BEGIN {printf "%.3f", a / b}')x ${names[0]})"
+  done
 }

@@ -26,7 +26,7 @@ duration="${1:-5}"
 rounds="${2:-3}"
 cd "$root"
 
-# setup, start, load, medians, slow_load_rss, machine
+# setup, start, interleaved (load), medians, slow_load_rss, machine
 source "$root/scripts/bench-lib.sh"
 setup
 wasmtime="${WASMTIME:-$(command -v wasmtime || true)}"
@@ -80,10 +80,7 @@ else
 fi
 
 for c in 1 16 64; do
-  for i in "${!names[@]}"; do : >"$work/runs-$i"; done
-  for _ in $(seq 1 "$rounds"); do
-    for i in "${!names[@]}"; do load "${ports[$i]}" "$c" >>"$work/runs-$i"; done
-  done
+  interleaved "$c"
   for i in "${!names[@]}"; do
     bad="$(grep -o 'non-2xx=[0-9]*' "$work/runs-$i" | paste -sd' ' || true)"
     echo "${names[$i]} c=$c: $(medians <"$work/runs-$i")${bad:+ ($bad)}"

@@ -22,7 +22,7 @@ duration="${1:-5}"
 rounds="${2:-3}"
 conns="${3:-16}"
 cd "$root"
-# setup, start, load, medians, machine
+# setup, start, interleaved, ratios, machine
 source "$root/scripts/bench-lib.sh"
 setup
 port=18480
@@ -61,14 +61,5 @@ ports+=("$port")
 
 machine
 echo "wrk: $rounds rounds of ${duration} s per server, $conns connections, servers interleaved; GET /greet/ann; medians"
-for i in "${!names[@]}"; do : >"$work/runs-$i"; done
-for _ in $(seq 1 "$rounds"); do
-  for i in "${!names[@]}"; do load "${ports[$i]}" "$conns" >>"$work/runs-$i"; done
-done
-single=""
-for i in "${!names[@]}"; do
-  line="$(medians <"$work/runs-$i")"
-  rps="${line%% req/s*}"
-  [ -z "$single" ] && single="$rps"
-  echo "${names[$i]}: $line ($(awk -v a="$rps" -v b="$single" 'BEGIN {printf "%.3f", a / b}')x single)"
-done
+interleaved "$conns"
+ratios

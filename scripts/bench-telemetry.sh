@@ -20,7 +20,7 @@ duration="${1:-5}"
 rounds="${2:-3}"
 conns="${3:-16}"
 cd "$root"
-# setup, start, load, medians, machine
+# setup, start, interleaved, ratios, machine
 source "$root/scripts/bench-lib.sh"
 setup
 port=18280
@@ -56,15 +56,6 @@ ports+=("$port")
 
 machine
 echo "wrk: $rounds rounds of ${duration} s per server, $conns connections, servers interleaved; GET /greet/ann; medians"
-for i in "${!names[@]}"; do : >"$work/runs-$i"; done
-for _ in $(seq 1 "$rounds"); do
-  for i in "${!names[@]}"; do load "${ports[$i]}" "$conns" >>"$work/runs-$i"; done
-done
-off=""
-for i in "${!names[@]}"; do
-  line="$(medians <"$work/runs-$i")"
-  rps="${line%% req/s*}"
-  [ -z "$off" ] && off="$rps"
-  echo "${names[$i]}: $line ($(awk -v a="$rps" -v b="$off" 'BEGIN {printf "%.3f", a / b}')x off)"
-done
+interleaved "$conns"
+ratios
 echo "metrics scraped: $(curl -s "http://127.0.0.1:$metrics_port/metrics" | grep -c '^compose_') compose_ lines"
