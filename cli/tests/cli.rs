@@ -886,6 +886,39 @@ fn two_hosts_split_over_wrpc_answer_as_the_single_host_workload_does() {
 
 #[test]
 #[cfg(unix)]
+fn serve_wrpc_alone_serves_a_workload_without_an_http_handler_and_exits_0_on_sigterm() {
+    use std::io::BufRead;
+    let dir = scratch_dir("wrpc-alone");
+    let workload = dir.join("text.toml");
+    let formatter = root().join("fixtures/components/formatter.wasm");
+    let text = format!(
+        "name = \"text\"\n[components.formatter]\npath = \"{}\"\n",
+        formatter.display()
+    );
+    std::fs::write(&workload, text).unwrap();
+    let mut child = command()
+        .args([
+            "serve",
+            workload.to_str().unwrap(),
+            "--wrpc",
+            "tcp://127.0.0.1:0",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("compose serve starts");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let mut servers = Servers(vec![child]);
+    let addr = address_after(&line, "over wRPC on tcp://");
+    // Something listens there (the formatter's functions, for another host's remote).
+    std::net::TcpStream::connect(&addr).expect("the wRPC port accepts");
+    terminate(&servers.0[0]);
+    assert_eq!(servers.0[0].wait().unwrap().code(), Some(0));
+}
+
+#[test]
+#[cfg(unix)]
 fn serve_keeps_answering_after_its_stderr_is_closed() {
     // The reader of its stderr gone (a pipe to a log shipper that exited): the failed
     // request's log line is lost, not a panic that drops the connection.

@@ -335,7 +335,6 @@ pub fn serve_wrpc_until_signal(
         on_listen(server.local_addr());
         Ok(server.run(crate::serve::shutdown_signal(), grace).await)
     });
-    // Calls still running are abandoned with the process (as `compose serve` does).
-    std::mem::forget(runtime);
+    crate::serve::release(runtime, &served);
     served
 }

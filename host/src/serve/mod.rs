@@ -31,6 +31,7 @@ pub use log::{Logger, RequestFailure, RequestLog};
 pub use p2::INCOMING_HANDLER;
 pub use p3::HANDLER;
 pub use reuse::Reuse;
+pub(crate) use server::release;
 pub use server::{Server, Shutdown, serve_until_signal, shutdown_signal};
 pub use state::ServeState;
 

@@ -183,16 +183,21 @@ pub fn serve_until_signal(
             drained: http.drained && wrpc.drained,
         })
     });
-    match &shutdown {
+    release(runtime, &shutdown);
+    shutdown
+}
+
+/// Ends `runtime` after a server's run ended as `shutdown`: shut down when everything
+/// drained; else left running, to end with the process. Handlers or invocations still
+/// running past the grace period (blocked in a host call, or without a deadline) keep
+/// their threads inside the runtime (wasmtime-wasi's clock waits, a plugin's query), and
+/// shutting it down under them panics them ("a Tokio 1.x context was found, but it is
+/// being shutdown").
+pub(crate) fn release<E>(runtime: tokio::runtime::Runtime, shutdown: &Result<Shutdown, E>) {
+    match shutdown {
         Ok(Shutdown { drained: true }) => drop(runtime),
-        // Handlers still running past the grace period (blocked in a host call, or without
-        // a deadline) are abandoned with the process, not waited for. Their threads stay
-        // inside the runtime (wasmtime-wasi's clock waits, a plugin's query): shutting it
-        // down under them panics them ("a Tokio 1.x context was found, but it is being
-        // shutdown"), so it is left running, to end with the process.
         _ => std::mem::forget(runtime),
     }
-    shutdown
 }
 
 /// Completes once `stop` holds `true`.
