@@ -60,7 +60,6 @@ pub fn run(args: Args) -> ExitCode {
         tree: tree.clone(),
         otlp: Otlp::from_env(),
         guests: Some(GuestLog::default()),
-        ..Telemetry::default()
     }) {
         Ok(installed) => installed,
         Err(error) => return report::failure(&anyhow::Error::new(error)),

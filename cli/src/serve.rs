@@ -79,16 +79,19 @@ fn wrpc_addr(text: &str) -> Result<SocketAddr, String> {
 }
 
 /// The workload linked for its exports alone to be served over wRPC at `addr` (each
-/// invocation in a store of its own, without the pooling allocator).
+/// invocation in a store of its own, without the pooling allocator), its calls counted
+/// into `metrics`.
 fn wrpc_exports(
     args: &Args,
     plan: &compose_resolver::Plan,
     addr: SocketAddr,
+    metrics: Option<Metrics>,
 ) -> Result<WrpcExports, compose_host::HostError> {
     let options = EngineOptions {
         timeout: args.timeout,
         link: args.link.mode,
         compile: args.cache.compile_options(),
+        meter: metrics.as_ref().map(Metrics::meter),
         ..EngineOptions::default()
     };
     let host = compose_host::Host::link_with(plan, &Plugins::builtin(), &options)?;
@@ -122,33 +125,34 @@ fn listening(
 /// cannot be served. Spans are exported when the environment asks for it
 /// ([`Otlp::from_env`]), and the last of them sent after the shutdown.
 pub fn run(args: Args) -> ExitCode {
-    let metrics = args.metrics.map(|_| Metrics::new());
     let installed = match telemetry::install(Telemetry {
         otlp: Otlp::from_env(),
-        metrics: metrics.clone(),
         guests: Some(GuestLog::default()),
         ..Telemetry::default()
     }) {
         Ok(installed) => installed,
         Err(error) => return report::failure(&anyhow::Error::new(error)),
     };
-    let scraped = match (&metrics, args.metrics) {
-        (Some(metrics), Some(addr)) => match metrics.serve(addr) {
-            Ok(bound) => Some(bound),
-            Err(error) => {
-                let error = anyhow::Error::new(error).context(format!("cannot listen on {addr}"));
-                return report::failure(&error);
-            }
-        },
-        _ => None,
+    let metrics = match args.metrics.map(scraped).transpose() {
+        Ok(metrics) => metrics,
+        Err(error) => return report::failure(&error),
     };
-    let status = serve(&args, scraped);
+    let status = serve(&args, metrics.as_ref());
     report::flush_spans(installed);
     status
 }
 
-/// [`run`] with the subscriber installed, and the metrics served at `metrics`.
-fn serve(args: &Args, metrics: Option<SocketAddr>) -> ExitCode {
+/// New metrics, served for scraping at `addr`, and the address bound.
+fn scraped(addr: SocketAddr) -> anyhow::Result<(Metrics, SocketAddr)> {
+    let metrics = Metrics::new();
+    let bound = (metrics.serve(addr))
+        .map_err(|e| anyhow::Error::new(e).context(format!("cannot listen on {addr}")))?;
+    Ok((metrics, bound))
+}
+
+/// [`run`] with the subscriber installed, counting into `metrics` (served at its
+/// address).
+fn serve(args: &Args, metrics: Option<&(Metrics, SocketAddr)>) -> ExitCode {
     let plugins: Plugins<serve::ServeState> = Plugins::builtin();
     let plan = match args
         .sources
@@ -158,7 +162,10 @@ fn serve(args: &Args, metrics: Option<SocketAddr>) -> ExitCode {
         Err(error) => return report::resolve_error(&error),
     };
     report::diagnostics(&plan.warnings);
-    let options = serve_options(args, &plan);
+    let mut options = serve_options(args, &plan);
+    options.metrics = metrics.map(|(metrics, _)| metrics.clone());
+    let counted = options.metrics.clone();
+    let metrics = metrics.map(|(_, addr)| *addr);
     let name = plan.name.clone();
     // With `--wrpc`, a workload without an HTTP handler is served over wRPC alone.
     let served = match HttpWorkload::link(&plan, &plugins, options) {
@@ -169,7 +176,7 @@ fn serve(args: &Args, metrics: Option<SocketAddr>) -> ExitCode {
             })
         }
         Err(ServeError::NotAnHttpHandler { .. }) if let Some(addr) = args.wrpc => {
-            let exports = match wrpc_exports(args, &plan, addr) {
+            let exports = match wrpc_exports(args, &plan, addr, counted) {
                 Ok(exports) => exports,
                 Err(error) => return report::host_failure(&plan, error),
             };

@@ -6,7 +6,8 @@
 
 use crate::error::HostError;
 use compose_linker::{
-    CompileOptions, CompiledWorkload, Deadlines, Execution, LinkMode, PoolSizing, WorkloadLinker,
+    CompileOptions, CompiledWorkload, Deadlines, Execution, LinkMode, Meter, PoolSizing,
+    WorkloadLinker,
 };
 use compose_resolver::Plan;
 use std::sync::Arc;
@@ -37,6 +38,9 @@ pub struct EngineOptions {
     /// [`Execution::Async`] whatever this says). See
     /// [`WorkloadLinker::execution`](compose_linker::WorkloadLinker::execution).
     pub execution: Execution,
+    /// Told of every call and instantiation that crosses the linker (default none; see
+    /// [`WorkloadLinker::meter`](compose_linker::WorkloadLinker::meter)).
+    pub meter: Option<Arc<dyn Meter>>,
 }
 
 /// An engine for a plan with its limits: the deadline thread (when there is a timeout),
@@ -49,6 +53,7 @@ pub struct HostEngine {
     link: LinkMode,
     compile: CompileOptions,
     execution: Execution,
+    meter: Option<Arc<dyn Meter>>,
 }
 
 impl HostEngine {
@@ -90,6 +95,7 @@ impl HostEngine {
             link: options.link,
             compile: options.compile.clone(),
             execution: options.execution,
+            meter: options.meter.clone(),
         })
     }
 
@@ -98,15 +104,16 @@ impl HostEngine {
         &self.engine
     }
 
-    /// A linker for `plan` on this engine, with the link mode, the compile options and the
-    /// execution of the options; the per-call timeout also bounds each call to a remote
-    /// (which waits on the network, where epoch deadlines do not reach).
+    /// A linker for `plan` on this engine, with the link mode, the compile options, the
+    /// execution and the meter of the options; the per-call timeout also bounds each call
+    /// to a remote (which waits on the network, where epoch deadlines do not reach).
     pub fn linker<'p, T: 'static>(&self, plan: &'p Plan) -> WorkloadLinker<'p, T> {
         let mut linker = WorkloadLinker::new(&self.engine, plan);
         linker
             .link_mode(self.link)
             .compile_options(self.compile.clone())
             .execution(self.execution)
+            .meter(self.meter.clone())
             .remote_timeout(self.timeout);
         linker
     }

@@ -17,11 +17,15 @@
 //!
 //! Run: `cargo bench -p compose-linker --features component-model-async`.
 
-use compose_linker::{CompiledWorkload, LinkMode, WorkloadLinker, WorkloadState};
+use compose_linker::{
+    CompiledWorkload, LinkMode, Meter, Observe, Outcome, WorkloadLinker, WorkloadState,
+};
 use compose_resolver::{BindingTarget, ComponentDecl, Instantiation, Plan, Workload, resolve};
 use divan::Bencher;
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 use wasmtime::component::{Component, Linker, TypedFunc, Val};
 use wasmtime::{Config, Engine, Store, StoreContextMut};
 
@@ -106,12 +110,18 @@ fn pair_plan() -> Plan {
 }
 
 fn library(concurrency: bool, fast: bool) -> Driver {
+    library_metered(concurrency, fast, None)
+}
+
+/// [`library`], telling each call and instantiation to `meter`.
+fn library_metered(concurrency: bool, fast: bool, meter: Option<Arc<dyn Meter>>) -> Driver {
     let engine = engine(concurrency);
     let plan = pair_plan();
     let mut linker = WorkloadLinker::<Data>::new(&engine, &plan);
     linker
         .typed_fast_paths(fast)
-        .link_mode(LinkMode::PerComponent);
+        .link_mode(LinkMode::PerComponent)
+        .meter(meter);
     let workload = linker.compile(workload_state).expect("the pair links");
     let mut store = Store::new(
         &engine,
@@ -289,6 +299,46 @@ fn add_one_traced(bencher: Bencher, subscriber: &str) {
         )),
     };
     let mut driver = setup("library", false);
+    bencher
+        .counter(divan::counter::ItemsCount::new(N))
+        .bench_local(|| {
+            let (r,) = driver
+                .run_add
+                .call(&mut driver.store, (N,))
+                .expect("run-add");
+            assert_eq!(r, N);
+        });
+}
+
+/// A meter whose observers add each call's nanoseconds to one atomic: what telling a
+/// meter costs the trampoline (two clock reads, a dynamic call), without a metrics
+/// library's own cost.
+#[derive(Debug, Default)]
+struct Summing(Arc<AtomicU64>);
+
+impl Observe for Summing {
+    fn observe(&self, took: Duration, _: Outcome) {
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.0.fetch_add(nanos, Ordering::Relaxed);
+    }
+}
+
+impl Meter for Summing {
+    fn calls(&self, _: &str, _: Option<&str>) -> Arc<dyn Observe> {
+        Arc::new(Summing(self.0.clone()))
+    }
+
+    fn instantiations(&self, _: &str) -> Arc<dyn Observe> {
+        Arc::new(Summing(self.0.clone()))
+    }
+}
+
+/// (a) through compose-linker's typed trampoline (concurrency off), without (`none`) and
+/// with a meter (`metered`, [`Summing`]): what `compose serve --metrics` adds to a call.
+#[divan::bench(args = ["none", "metered"], sample_count = 400)]
+fn add_one_metered(bencher: Bencher, meter: &str) {
+    let meter = (meter == "metered").then(|| Arc::new(Summing::default()) as Arc<dyn Meter>);
+    let mut driver = library_metered(false, true, meter);
     bencher
         .counter(divan::counter::ItemsCount::new(N))
         .bench_local(|| {

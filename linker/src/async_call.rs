@@ -107,11 +107,11 @@ pub(crate) fn define<T: Send + 'static>(
     instance.func_new_concurrent(name, move |accessor, _ty, params, results| {
         let route = route.clone();
         Box::pin(async move {
-            let span = trace::call(&route.route);
+            let hop = trace::call(&route.route);
             let called = forward(accessor, &route, params, results)
-                .instrument(span.clone())
+                .instrument(hop.span.clone())
                 .await;
-            trace::finish(&span, &called);
+            hop.finish(&called);
             called.map_err(|e| wasmtime::Error::new(*e))
         })
     })

@@ -7,6 +7,7 @@ use crate::compile::CompileOptions;
 use crate::compiled::{CompiledWorkload, Info};
 use crate::error::{BuildError, LookupError, boxed};
 use crate::link::{ComponentHost, Linking};
+use crate::meter::Meter;
 use crate::runtime::{Execution, GetState};
 use compose_resolver::Plan;
 use std::collections::{HashMap, HashSet};
@@ -33,6 +34,7 @@ pub struct WorkloadLinker<'p, T: 'static> {
     compile: CompileOptions,
     execution: Execution,
     remote_timeout: Option<std::time::Duration>,
+    meter: Option<Arc<dyn Meter>>,
 }
 
 impl<'p, T: 'static> WorkloadLinker<'p, T> {
@@ -55,6 +57,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
             compile: CompileOptions::default(),
             execution: Execution::default(),
             remote_timeout: None,
+            meter: None,
         }
     }
 
@@ -169,6 +172,17 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
         self
     }
 
+    /// Tells `meter` of every call between components, every call of the host into the
+    /// workload and every instantiation: how long each took and how it ended (default
+    /// none). The observers are made when the workload is compiled (and when the host
+    /// looks up a function), so a call costs two clock reads and its observer. A fused
+    /// cluster's calls inside it cross no trampoline and are not told, as they have no
+    /// span (docs/tracing.md).
+    pub fn meter(&mut self, meter: Option<Arc<dyn Meter>>) -> &mut Self {
+        self.meter = meter;
+        self
+    }
+
     /// How [`WorkloadLinker::compile`] compiles (default: everything, every time): through
     /// a [`CodeCache`](crate::CodeCache), telling an observer of each compilation.
     pub fn compile_options(&mut self, options: CompileOptions) -> &mut Self {
@@ -209,6 +223,7 @@ impl<'p, T: 'static> WorkloadLinker<'p, T> {
             self.execution,
         );
         linking.remote_timeout = self.remote_timeout;
+        linking.meter = self.meter.clone();
         let own = |id: usize| self.per_component.get(&id).map_or(&[][..], Vec::as_slice);
         let mut pres = vec![None; plan.components.len()];
         for fused in &fusion.fused {

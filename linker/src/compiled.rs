@@ -7,6 +7,7 @@ use crate::error::{CallError, FuncName, InstantiateError, boxed};
 use crate::instance::{
     check_poison, ensure_instance, ensure_instance_async, enter_instance, exit, state,
 };
+use crate::meter::Observe;
 use crate::runtime::Runtime;
 use crate::state::{Names, WorkloadState};
 use crate::trace;
@@ -69,6 +70,8 @@ pub struct WorkloadFunc {
     pub(crate) index: ComponentExportIndex,
     pub(crate) name: FuncName,
     pub(crate) ty: ComponentFunc,
+    /// Told of each of the host's calls, when the workload was linked with a meter.
+    pub(crate) meter: Option<Arc<dyn Observe>>,
 }
 
 impl WorkloadFunc {
@@ -229,10 +232,10 @@ impl<T: 'static> CompiledWorkload<T> {
         params: &[Val],
         results: &mut [Val],
     ) -> Result<(), CallError> {
-        let span = self.host_span(func);
-        let _entered = span.enter();
+        let hop = self.host_hop(func);
+        let _entered = hop.span.enter();
         let called = self.call_in(store.as_context_mut(), func, params, results);
-        trace::finish(&span, &called);
+        hop.finish(&called);
         called
     }
 
@@ -266,12 +269,13 @@ impl<T: 'static> CompiledWorkload<T> {
         self.leave_host(&mut store, func, (outer, generation), outcome)
     }
 
-    /// The span of the host's call of `func` ([`trace::host_call`]).
+    /// The hop of the host's call of `func` ([`trace::host_call`]).
     #[inline]
-    fn host_span(&self, func: &WorkloadFunc) -> tracing::Span {
+    fn host_hop<'f>(&self, func: &'f WorkloadFunc) -> trace::Hop<'f> {
         let component = &self.runtime.names.components[func.component];
         let name = &func.name;
-        trace::host_call(component, name.interface.as_deref(), &name.function)
+        let meter = func.meter.as_deref();
+        trace::host_call(component, name.interface.as_deref(), &name.function, meter)
     }
 
     /// Enters the live instance of `func`'s component for a call by the host: the export,
@@ -368,12 +372,12 @@ impl<T: Send + 'static> CompiledWorkload<T> {
         params: &[Val],
         results: &mut [Val],
     ) -> Result<(), CallError> {
-        let span = self.host_span(func);
+        let hop = self.host_hop(func);
         let called = self
             .call_async_in(store, func, params, results)
-            .instrument(span.clone())
+            .instrument(hop.span.clone())
             .await;
-        trace::finish(&span, &called);
+        hop.finish(&called);
         called
     }
 

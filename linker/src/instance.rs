@@ -6,7 +6,7 @@ use crate::error::{CallError, FuncName, boxed};
 use crate::limits;
 use crate::runtime::{Failure, GetState, Runtime};
 use crate::state::{Live, Names, WorkloadState};
-use crate::trace;
+use crate::trace::{self, Hop};
 use std::sync::Arc;
 use tracing::{Instrument, Span};
 use wasmtime::StoreContextMut;
@@ -71,9 +71,11 @@ pub(crate) fn ensure_instance<T: 'static>(
         return Ok(());
     };
     let pre = &runtime.components[id].pre;
-    let span = instantiation_span(&runtime.names, id);
-    let instantiated = span.in_scope(|| instantiate(pre, store, runtime.concurrent));
-    trace::finish(&span, &instantiated.as_ref().map_err(Explained));
+    let hop = instantiation_hop(runtime, id);
+    let instantiated = hop
+        .span
+        .in_scope(|| instantiate(pre, store, runtime.concurrent));
+    hop.finish(&instantiated.as_ref().map_err(Explained));
     end_instantiation(store, runtime, id, func, outer, instantiated)
 }
 
@@ -91,13 +93,21 @@ pub(crate) async fn ensure_instance_async<T: Send + 'static>(
         return Ok(());
     };
     let pre = &runtime.components[id].pre;
-    let span = instantiation_span(&runtime.names, id);
+    let hop = instantiation_hop(runtime, id);
     let instantiated = pre
         .instantiate_async(&mut *store)
-        .instrument(span.clone())
+        .instrument(hop.span.clone())
         .await;
-    trace::finish(&span, &instantiated.as_ref().map_err(Explained));
+    hop.finish(&instantiated.as_ref().map_err(Explained));
     end_instantiation(store, runtime, id, func, outer, instantiated)
+}
+
+/// The hop of instantiating component `id`: its span ([`trace::instantiate`]), told to the
+/// component's observer.
+#[inline]
+fn instantiation_hop<T>(runtime: &Runtime<T>, id: usize) -> Hop<'_> {
+    let meter = runtime.components[id].meter.as_deref();
+    Hop::new(instantiation_span(&runtime.names, id), meter)
 }
 
 /// The span of instantiating component `id` ([`trace::instantiate`]).
@@ -114,7 +124,7 @@ fn instantiation_span(names: &Names, id: usize) -> Span {
     }
 }
 
-/// A failed instantiation's error as [`trace::finish`] reads it.
+/// A failed instantiation's error as [`Hop::finish`] reads it.
 struct Explained<'a>(&'a wasmtime::Error);
 
 impl trace::AsError for Explained<'_> {

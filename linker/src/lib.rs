@@ -120,7 +120,7 @@
 // The modules, each using only those listed before it (`scripts/module-cycles.sh linker`):
 // `limits` (deadlines, the errors of passed limits), `error` (remote calls' included),
 // `state` (a store's `WorkloadState`), `limiter` (its memory caps), `cluster` (link
-// modes, fused clusters),
+// modes, fused clusters), `meter` (what a host counts of calls and instantiations),
 // `runtime` (what trampolines reach: `Runtime`, `Route`), `trace` (spans), `instance` (instantiation,
 // entering and leaving instances, poisoning), `resources` (handles that cross components),
 // `trampoline` (synchronous trampolines), `error_context`, `compiled` (`CompiledWorkload`),
@@ -147,6 +147,7 @@ mod limiter;
 mod limits;
 mod link;
 mod lookup;
+mod meter;
 mod pool;
 mod remote;
 mod resources;
@@ -167,6 +168,7 @@ pub use error::{
     RemoteFailure,
 };
 pub use limits::{DeadlineExceeded, Deadlines, MemoryLimitExceeded};
+pub use meter::{Meter, Observe, Outcome};
 pub use pool::PoolSizing;
 pub use runtime::Execution;
 pub use state::{LiveInstance, Usage, WorkloadState};

@@ -56,6 +56,12 @@ pub(crate) fn explain(error: wasmtime::Error) -> wasmtime::Error {
     }
 }
 
+/// Whether `error` says a deadline passed: [`DeadlineExceeded`], or Wasmtime's epoch
+/// interruption before the linker explained it.
+pub(crate) fn is_deadline(error: &(dyn std::error::Error + 'static)) -> bool {
+    error.is::<DeadlineExceeded>() || error.downcast_ref::<Trap>() == Some(&Trap::Interrupt)
+}
+
 /// A deadline no run reaches: Wasmtime adds the current epoch to it, so not `u64::MAX`.
 const NEVER: u64 = u64::MAX / 2;
 

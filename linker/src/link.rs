@@ -4,6 +4,7 @@
 
 use crate::cluster::{Renamed, Units, unit_export};
 use crate::error::{BuildError, FuncName, boxed};
+use crate::meter::Meter;
 use crate::remote::{self, RemoteFunc};
 use crate::resources::{drop_handle, drop_handle_async, func_holds_resources};
 use crate::runtime::{Execution, GetState, Route, Runtime, RuntimeCell, RuntimeComponent};
@@ -54,6 +55,10 @@ pub(crate) struct Linking<'a, T: 'static> {
     ///
     /// [`WorkloadLinker::remote_timeout`]: crate::WorkloadLinker::remote_timeout
     pub(crate) remote_timeout: Option<std::time::Duration>,
+    /// Makes the observers of the calls and instantiations ([`WorkloadLinker::meter`]).
+    ///
+    /// [`WorkloadLinker::meter`]: crate::WorkloadLinker::meter
+    pub(crate) meter: Option<Arc<dyn Meter>>,
 }
 
 /// Where one bound import goes: its names, for errors, and the serving component.
@@ -138,6 +143,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             crossing: vec![Vec::new(); count],
             resource_ids: HashMap::new(),
             remote_timeout: None,
+            meter: None,
         }
     }
 
@@ -510,6 +516,12 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
         resources: Vec<(u32, String)>,
         ty: &ComponentFunc,
     ) -> Route<T> {
+        let meter = (self.meter.as_ref()).map(|meter| {
+            meter.calls(
+                &self.names.components[target.server],
+                func.interface.as_deref(),
+            )
+        });
         let slot = &mut self.routes[target.server];
         let route = Route {
             names: self.names.clone(),
@@ -523,6 +535,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             has_resources: func_holds_resources(ty),
             runtime: self.cell.clone(),
             get: self.get,
+            meter,
         };
         *slot += 1;
         route
@@ -543,6 +556,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
                     routes,
                     resources,
                     renamed: renamed.clone(),
+                    meter: (self.meter.as_ref()).map(|meter| meter.instantiations(&planned.name)),
                 },
             )
             .collect();
@@ -552,6 +566,7 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             get: self.get,
             concurrent: self.concurrent,
             execution: self.execution,
+            meter: self.meter,
         });
         // The cell is new and set only here.
         let _ = self.cell.set(Arc::downgrade(&runtime));

@@ -129,12 +129,19 @@ impl<T: 'static> CompiledWorkload<T> {
             }
             _ => return Err(unknown(Vec::new())),
         };
+        let meter = (self.runtime.meter.as_ref()).map(|meter| {
+            meter.calls(
+                &self.runtime.names.components[id],
+                name.interface.as_deref(),
+            )
+        });
         Ok(WorkloadFunc {
             names: self.runtime.names.clone(),
             component: id,
             index,
             name,
             ty: func_ty,
+            meter,
         })
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::cluster::Renamed;
 use crate::error::{CallError, FuncName, boxed};
+use crate::meter::{Meter, Observe};
 use crate::state::{Names, WorkloadState};
 use std::sync::{Arc, OnceLock, Weak};
 use wasmtime::component::{ComponentExportIndex, InstancePre};
@@ -26,6 +27,8 @@ pub(crate) struct Runtime<T: 'static> {
     /// How the trampolines of synchronous functions call (for a plan without async
     /// functions).
     pub(crate) execution: Execution,
+    /// Makes the observers of the functions the host looks up, when the host counts.
+    pub(crate) meter: Option<Arc<dyn Meter>>,
 }
 
 impl<T: 'static> Runtime<T> {
@@ -73,6 +76,8 @@ pub(crate) struct RuntimeComponent<T: 'static> {
     /// For a member of a fused cluster (whose `pre` is the cluster's): its exports as
     /// named in the cluster's component.
     pub(crate) renamed: Option<Renamed>,
+    /// Told of each instantiation, when the host counts.
+    pub(crate) meter: Option<Arc<dyn Observe>>,
 }
 
 /// Where [`Runtime`] will be once the workload is built.
@@ -95,6 +100,8 @@ pub(crate) struct Route<T: 'static> {
     pub(crate) has_resources: bool,
     pub(crate) runtime: RuntimeCell<T>,
     pub(crate) get: GetState<T>,
+    /// Told of each call, when the host counts.
+    pub(crate) meter: Option<Arc<dyn Observe>>,
 }
 
 impl<T: 'static> Route<T> {

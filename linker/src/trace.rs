@@ -5,12 +5,18 @@
 //!
 //! With no subscriber, or one that does not want target `compose`, making a span is an
 //! atomic load and a branch: the fields are neither evaluated nor recorded, and
-//! [`finish`] does nothing for a disabled span. What a subscriber receives is
+//! [`Hop::finish`] records nothing in a disabled span. What a subscriber receives is
 //! documented in docs/tracing.md.
+//!
+//! A [`Hop`] also tells the host's [`Meter`](crate::Meter), when it has one, how long the
+//! call or instantiation took and how it ended ([`Outcome`]), at the same sites and with
+//! the same outcomes as the spans, so that metrics and traces cannot disagree.
 
 use crate::error::CallError;
-use crate::limits::DeadlineExceeded;
+use crate::limits::is_deadline;
+use crate::meter::{Observe, Outcome};
 use crate::runtime::Route;
+use std::time::Instant;
 use tracing::Span;
 use tracing::field::Empty;
 
@@ -19,10 +25,44 @@ pub const CALL_SPAN: &str = "compose.call";
 /// The name of the span of one instantiation.
 pub const INSTANTIATE_SPAN: &str = "compose.instantiate";
 
-/// The span of one call through `route` (not entered).
+/// One call or instantiation: its span (not entered), and the observer told when it
+/// ends, with the time it began.
+pub(crate) struct Hop<'m> {
+    pub(crate) span: Span,
+    meter: Option<(&'m dyn Observe, Instant)>,
+}
+
+impl<'m> Hop<'m> {
+    /// `span`, with `meter` told when it ends (from now).
+    #[inline]
+    pub(crate) fn new(span: Span, meter: Option<&'m dyn Observe>) -> Self {
+        Self {
+            span,
+            meter: meter.map(|observe| (observe, Instant::now())),
+        }
+    }
+
+    /// Records how the call or instantiation ended: in the span, `ok`, `deadline` (its
+    /// deadline passed, anywhere below it) or `trap` (any other failure), with the
+    /// error's chain of causes (nothing for a disabled span); to the observer, how long
+    /// it took and its [`Outcome`].
+    #[inline]
+    pub(crate) fn finish<V>(&self, outcome: &Result<V, impl AsError>) {
+        if let Some((observe, began)) = self.meter {
+            let told = match outcome {
+                Ok(_) => Outcome::Ok,
+                Err(error) => Outcome::of_failure(error.as_error()),
+            };
+            observe.observe(began.elapsed(), told);
+        }
+        finish(&self.span, outcome);
+    }
+}
+
+/// The hop of one call through `route`.
 #[inline]
-pub(crate) fn call<T>(route: &Route<T>) -> Span {
-    tracing::info_span!(
+pub(crate) fn call<T>(route: &Route<T>) -> Hop<'_> {
+    let span = tracing::info_span!(
         target: "compose",
         "compose.call",
         caller = route.names.components[route.caller].as_str(),
@@ -34,13 +74,20 @@ pub(crate) fn call<T>(route: &Route<T>) -> Span {
         error = Empty,
         otel.status_code = Empty,
         otel.status_description = Empty,
-    )
+    );
+    Hop::new(span, route.meter.as_deref())
 }
 
-/// The span of the host's call of `function` (in `interface`) of `component`.
+/// The hop of the host's call of `function` (in `interface`) of `component`, told to
+/// `meter`.
 #[inline]
-pub(crate) fn host_call(component: &str, interface: Option<&str>, function: &str) -> Span {
-    tracing::info_span!(
+pub(crate) fn host_call<'m>(
+    component: &str,
+    interface: Option<&str>,
+    function: &str,
+    meter: Option<&'m dyn Observe>,
+) -> Hop<'m> {
+    let span = tracing::info_span!(
         target: "compose",
         "compose.call",
         caller = "host",
@@ -51,7 +98,8 @@ pub(crate) fn host_call(component: &str, interface: Option<&str>, function: &str
         error = Empty,
         otel.status_code = Empty,
         otel.status_description = Empty,
-    )
+    );
+    Hop::new(span, meter)
 }
 
 /// The span of instantiating `component` (with `cluster`, the other members of its fused
@@ -70,11 +118,9 @@ pub(crate) fn instantiate(component: &str, cluster: &[String]) -> Span {
     )
 }
 
-/// Records how the call or instantiation of `span` ended: `ok`, `deadline` (its deadline
-/// passed, anywhere below it) or `trap` (any other failure), with the error's chain of
-/// causes. Nothing for a disabled span.
+/// The span part of [`Hop::finish`].
 #[inline]
-pub(crate) fn finish<V>(span: &Span, outcome: &Result<V, impl AsError>) {
+fn finish<V>(span: &Span, outcome: &Result<V, impl AsError>) {
     if span.is_disabled() {
         return;
     }
@@ -110,13 +156,6 @@ fn failed(span: &Span, error: &(dyn std::error::Error + 'static)) {
     // error (OpenTelemetry's `Status`), described by the same chain.
     span.record("otel.status_code", "error");
     span.record("otel.status_description", error.as_str());
-}
-
-/// Whether `error` says a deadline passed: [`DeadlineExceeded`], or Wasmtime's epoch
-/// interruption before the linker explained it.
-fn is_deadline(error: &(dyn std::error::Error + 'static)) -> bool {
-    error.is::<DeadlineExceeded>()
-        || error.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt)
 }
 
 /// An error whose chain [`finish`] reads.

@@ -222,9 +222,11 @@ fn call_dynamic<T: 'static>(
     params: &[Val],
     results: &mut [Val],
 ) -> Result<(), Failure> {
-    let span = trace::call(route);
-    let called = span.in_scope(|| call_dynamic_in(store, route, params, results));
-    trace::finish(&span, &called);
+    let hop = trace::call(route);
+    let called = hop
+        .span
+        .in_scope(|| call_dynamic_in(store, route, params, results));
+    hop.finish(&called);
     called
 }
 
@@ -247,11 +249,11 @@ async fn call_dynamic_async<T: Send + 'static>(
     params: &[Val],
     results: &mut [Val],
 ) -> Result<(), Failure> {
-    let span = trace::call(route);
+    let hop = trace::call(route);
     let called = call_dynamic_async_in(store, route, params, results)
-        .instrument(span.clone())
+        .instrument(hop.span.clone())
         .await;
-    trace::finish(&span, &called);
+    hop.finish(&called);
     called
 }
 
@@ -309,9 +311,11 @@ where
     P: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
     R: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
 {
-    let span = trace::call(route);
-    let called = span.in_scope(|| call_typed_in::<T, P, R>(store, route, params));
-    trace::finish(&span, &called);
+    let hop = trace::call(route);
+    let called = hop
+        .span
+        .in_scope(|| call_typed_in::<T, P, R>(store, route, params));
+    hop.finish(&called);
     called
 }
 
@@ -342,11 +346,11 @@ where
     P: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
     R: ComponentNamedList + Lower + Lift + Send + Sync + 'static,
 {
-    let span = trace::call(route);
+    let hop = trace::call(route);
     let called = call_typed_async_in::<T, P, R>(store, route, params)
-        .instrument(span.clone())
+        .instrument(hop.span.clone())
         .await;
-    trace::finish(&span, &called);
+    hop.finish(&called);
     called
 }
 

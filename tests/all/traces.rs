@@ -5,11 +5,13 @@
 use compose_host::serve::{HttpWorkload, SERVED, ServeOptions, ServeState, Server};
 use compose_host::telemetry::{CallTree, run_span};
 use compose_host::{Call, Host, HostState, Plugins};
+use compose_linker::{Meter, Observe, Outcome};
 use compose_resolver::resolve_file_with;
 use compose_tests::example_workload;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
 use tracing::Dispatch;
 use tracing_subscriber::layer::SubscriberExt;
 
@@ -95,33 +97,36 @@ fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
 /// Serves `fixtures/web` on a current-thread runtime whose thread has `tree` as its
 /// subscriber, sends a GET of each of `paths` and stops; the responses' statuses.
 fn serve_web(tree: &CallTree, paths: &[&str]) -> Vec<u16> {
+    recording(tree, || serve_web_with(ServeOptions::default(), paths))
+}
+
+/// [`serve_web`] with `options`, on this thread's subscriber (if any).
+fn serve_web_with(options: ServeOptions, paths: &[&str]) -> Vec<u16> {
     let plugins = Plugins::<ServeState>::builtin();
     let profile = plugins.profile().with_interfaces(SERVED.iter().copied());
     let plan = resolve_file_with(example_workload("web"), &profile).unwrap();
-    let workload = HttpWorkload::link(&plan, &plugins, ServeOptions::default()).unwrap();
+    let workload = HttpWorkload::link(&plan, &plugins, options).unwrap();
     let paths: Vec<String> = paths.iter().map(|p| (*p).to_owned()).collect();
-    recording(tree, || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let server = Server::bind(workload, "127.0.0.1:0".parse().unwrap())
+            .await
             .unwrap();
-        runtime.block_on(async move {
-            let server = Server::bind(workload, "127.0.0.1:0".parse().unwrap())
-                .await
-                .unwrap();
-            let addr = server.local_addr();
-            let client = tokio::task::spawn_blocking(move || {
-                paths.iter().map(|p| get(addr, p).0).collect::<Vec<_>>()
-            });
-            let (stop, stopped) = tokio::sync::oneshot::channel::<Vec<u16>>();
-            let serving = tokio::spawn(server.run(async move {
-                let _ = stopped.await;
-            }));
-            let statuses = client.await.unwrap();
-            let _ = stop.send(Vec::new());
-            serving.await.unwrap();
-            statuses
-        })
+        let addr = server.local_addr();
+        let client = tokio::task::spawn_blocking(move || {
+            paths.iter().map(|p| get(addr, p).0).collect::<Vec<_>>()
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<Vec<u16>>();
+        let serving = tokio::spawn(server.run(async move {
+            let _ = stopped.await;
+        }));
+        let statuses = client.await.unwrap();
+        let _ = stop.send(Vec::new());
+        serving.await.unwrap();
+        statuses
     })
 }
 
@@ -175,4 +180,94 @@ fn a_trapping_call_carries_its_error_and_its_component() {
     assert!(handler.contains(": trap ("), "{handler}");
     assert!(handler.contains("`greeter`"), "{handler}");
     assert!(handler.contains("max-memory"), "{handler}");
+}
+
+/// A [`Meter`] that records what it is told, as `instantiate COMPONENT` or `call
+/// COMPONENT INTERFACE` (the interface without its version) with the outcome, in the
+/// order the calls and instantiations ended.
+#[derive(Debug, Default, Clone)]
+struct Recording(Arc<Mutex<Vec<(String, Outcome)>>>);
+
+#[derive(Debug)]
+struct Recorder {
+    what: String,
+    told: Recording,
+}
+
+impl Observe for Recorder {
+    fn observe(&self, took: Duration, outcome: Outcome) {
+        assert!(took < Duration::from_secs(30), "{took:?}");
+        (self.told.0.lock().unwrap()).push((self.what.clone(), outcome));
+    }
+}
+
+impl Meter for Recording {
+    fn calls(&self, component: &str, interface: Option<&str>) -> Arc<dyn Observe> {
+        let interface = interface
+            .unwrap_or("-")
+            .split('@')
+            .next()
+            .unwrap_or_default();
+        let what = format!("call {component} {interface}");
+        Arc::new(Recorder {
+            what,
+            told: self.clone(),
+        })
+    }
+
+    fn instantiations(&self, component: &str) -> Arc<dyn Observe> {
+        let what = format!("instantiate {component}");
+        Arc::new(Recorder {
+            what,
+            told: self.clone(),
+        })
+    }
+}
+
+impl Recording {
+    /// What was told since the last time, as `WHAT: OUTCOME`.
+    fn take(&self) -> Vec<String> {
+        let told = std::mem::take(&mut *self.0.lock().unwrap());
+        told.into_iter()
+            .map(|(what, outcome)| format!("{what}: {outcome:?}"))
+            .collect()
+    }
+}
+
+#[test]
+fn a_meter_is_told_each_call_and_instantiation_and_a_failure_only_where_it_started() {
+    let recording = Recording::default();
+    let options = ServeOptions {
+        engine: compose_host::EngineOptions {
+            link: compose_linker::LinkMode::PerComponent,
+            timeout: Some(Duration::from_millis(300)),
+            meter: Some(Arc::new(recording.clone())),
+            ..Default::default()
+        },
+        ..ServeOptions::default()
+    };
+    // No subscriber: the meter needs no span.
+    let statuses = serve_web_with(options, &["/greet/ann", "/greet/", "/loop"]);
+    assert_eq!(statuses, [200, 500, 500]);
+    let told = recording.take();
+    let (handler, format) = (
+        "call greeter wasi:http/incoming-handler",
+        "call formatter acme:text/format",
+    );
+    let expected = [
+        // GET /greet/ann: the calls end after the instantiations they made.
+        "instantiate greeter: Ok".to_owned(),
+        "instantiate formatter: Ok".to_owned(),
+        format!("{format}: Ok"),
+        format!("{handler}: Ok"),
+        // GET /greet/ (no name): the formatter traps; its caller fails because of it.
+        "instantiate greeter: Ok".to_owned(),
+        "instantiate formatter: Ok".to_owned(),
+        format!("{format}: Trap"),
+        format!("{handler}: Below"),
+        // GET /loop: past the deadline in the greeter.
+        "instantiate greeter: Ok".to_owned(),
+        format!("{handler}: Deadline"),
+    ];
+    assert_eq!(told, expected);
 }

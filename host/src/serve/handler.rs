@@ -13,6 +13,7 @@ use crate::engine::{EPOCH_TICK, EngineOptions, HostEngine};
 use crate::error::HostError;
 use crate::grants::Offer;
 use crate::plugin::Plugins;
+use crate::telemetry::Metrics;
 use bytes::Bytes;
 use compose_linker::{CompiledWorkload, Execution, Usage, WorkloadFunc};
 use compose_resolver::{Plan, names_match};
@@ -91,6 +92,10 @@ pub struct ServeOptions {
     pub offer: Offer,
     /// Where outgoing requests that grants do not allow are logged.
     pub denials: DenialLog,
+    /// Counts the requests answered and, as the engine's meter
+    /// ([`EngineOptions::meter`], which this replaces), every call and instantiation
+    /// (`compose serve --metrics`). Default none.
+    pub metrics: Option<Metrics>,
 }
 
 /// The default of [`ServeOptions::max_concurrent_requests`].
@@ -107,6 +112,7 @@ impl Default for ServeOptions {
             reuse: Reuse::default(),
             offer: Offer::default(),
             denials: Arc::new(|denial| to_stderr(denial)),
+            metrics: None,
         }
     }
 }
@@ -159,6 +165,9 @@ impl HttpWorkload {
         // on fibers: a request waiting in a host call holds no thread.
         let mut engine_options = options.engine.clone();
         engine_options.execution = Execution::Async;
+        if let Some(metrics) = &options.metrics {
+            engine_options.meter = Some(metrics.meter());
+        }
         let engine = HostEngine::new(plan, &engine_options)?;
         let mut linker = engine.linker::<ServeState>(plan);
         define_host(&mut linker, plan, plugins)?;
@@ -285,8 +294,13 @@ impl HttpWorkload {
             otel.kind = "server",
         );
         crate::telemetry::context::continue_trace(&span, request.headers());
+        let metrics = self.options.metrics.clone();
         let response = self.respond_in(request, started, method, path, &span).await;
-        span.record("status", response.status().as_u16());
+        let status = response.status().as_u16();
+        span.record("status", status);
+        if let Some(metrics) = metrics {
+            metrics.request(status, started.elapsed());
+        }
         response
     }
 

@@ -1,30 +1,28 @@
-//! `compose serve --metrics ADDR`: Prometheus metrics of the workload, counted by a
-//! subscriber layer ([`Metrics`]) from the same spans the traces show (docs/tracing.md), so
-//! that the metrics and the traces cannot disagree. Served as text by [`Metrics::serve`].
+//! `compose serve --metrics ADDR`: Prometheus metrics of the workload ([`Metrics`]),
+//! counted where the spans the traces show are made (docs/tracing.md), so that the
+//! metrics and the traces cannot disagree, but without a subscriber: the linker tells
+//! each call and instantiation to the observers it was given when the workload was
+//! linked ([`compose_linker::Meter`]), and the server each request
+//! ([`Metrics::request`]). Served as text by [`Metrics::serve`].
 //!
-//! | metric | labels | from |
+//! | metric | labels | counts, as the span |
 //! |---|---|---|
 //! | `compose_requests_total`, `compose_request_duration_seconds` | `status` | `compose.request` |
 //! | `compose_instantiations_total`, `compose_instantiation_duration_seconds` | `component` | `compose.instantiate` |
 //! | `compose_calls_total`, `compose_call_duration_seconds` | `component` (the callee), `interface` | `compose.call` |
 //! | `compose_traps_total`, `compose_deadlines_total` | `component` | a failed call or instantiation |
 //!
-//! A failure is counted once, for the component where it started: the innermost failed
-//! span, not each caller it failed through.
+//! A failure is counted once, for the component where it started
+//! ([`Outcome::Below`] for each caller it failed through).
 
-use super::SpanFields;
+use compose_linker::{Meter, Observe, Outcome};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
-use std::time::Instant;
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Metadata, Subscriber};
-use tracing_subscriber::Layer;
-use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::LookupSpan;
+use std::time::Duration;
 
 /// The content type of what [`Metrics::render`] writes (the OpenMetrics text format,
 /// which Prometheus scrapes).
@@ -67,11 +65,18 @@ struct Counted {
     deadlines: Family<ComponentLabel, Counter>,
 }
 
-/// A layer that counts the spans of target `compose` as Prometheus metrics (the table of
-/// the module). Clones share the counts.
+/// The Prometheus metrics of a workload (the table of the module): give it to the linker
+/// (`EngineOptions::meter`, as a [`Meter`]) and tell it each request
+/// ([`Metrics::request`]). Clones share the counts.
 #[derive(Clone)]
 pub struct Metrics {
     counted: Arc<Counted>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
 }
 
 impl Default for Metrics {
@@ -142,121 +147,87 @@ impl Metrics {
         text
     }
 
-    /// Counts `span` when it closes.
-    fn count(&self, span: &Observed) {
+    /// These metrics as the linker's meter ([`EngineOptions::meter`](crate::EngineOptions::meter)),
+    /// sharing the counts.
+    pub fn meter(&self) -> Arc<dyn Meter> {
+        Arc::new(self.clone())
+    }
+
+    /// Counts one answered request: its `status` and how long it took (`took`, until the
+    /// handler answered).
+    pub fn request(&self, status: u16, took: Duration) {
+        let status = StatusLabel {
+            status: status.to_string(),
+        };
         let c = &self.counted;
-        let seconds = span.opened.elapsed().as_secs_f64();
-        let field = |name: &str| span.field(name).unwrap_or_default().to_owned();
-        match span.name {
-            "compose.request" => {
-                let status = StatusLabel {
-                    status: field("status"),
-                };
-                c.requests.get_or_create(&status).inc();
-                c.request_seconds.get_or_create(&status).observe(seconds);
-            }
-            "compose.instantiate" => {
-                let component = ComponentLabel {
-                    component: field("component"),
-                };
-                c.instantiations.get_or_create(&component).inc();
-                c.instantiation_seconds
-                    .get_or_create(&component)
-                    .observe(seconds);
-            }
-            "compose.call" => {
-                let labels = CallLabels {
-                    component: field("callee"),
-                    interface: field("interface"),
-                };
-                c.calls.get_or_create(&labels).inc();
-                c.call_seconds.get_or_create(&labels).observe(seconds);
-            }
-            _ => {}
-        }
-        if span.failed_below {
-            return;
-        }
-        let component = ComponentLabel {
-            component: span.component().to_owned(),
+        c.requests.get_or_create(&status).inc();
+        (c.request_seconds.get_or_create(&status)).observe(took.as_secs_f64());
+    }
+
+    /// The counters of `component`'s failures.
+    fn failures(&self, component: &str) -> (Counter, Counter) {
+        let label = ComponentLabel {
+            component: component.to_owned(),
         };
-        match span.field("outcome") {
-            Some("trap") => c.traps.get_or_create(&component).inc(),
-            Some("deadline") => c.deadlines.get_or_create(&component).inc(),
-            _ => 0,
-        };
+        let c = &self.counted;
+        let traps = c.traps.get_or_create(&label).clone();
+        (traps, c.deadlines.get_or_create(&label).clone())
     }
 }
 
-/// What the layer keeps of an open span (in its extensions).
-struct Observed {
-    name: &'static str,
-    fields: SpanFields,
-    opened: Instant,
-    /// A span under it failed (and was counted).
-    failed_below: bool,
+/// The linker tells the metrics of each call and instantiation, at the sites of their
+/// spans and with the same outcomes ([`compose_linker::Meter`]), so that no subscriber is
+/// needed to count them; each observer holds its series, looked up once when the
+/// workload is linked.
+impl Meter for Metrics {
+    fn calls(&self, component: &str, interface: Option<&str>) -> Arc<dyn Observe> {
+        let labels = CallLabels {
+            component: component.to_owned(),
+            interface: interface.unwrap_or_default().to_owned(),
+        };
+        let c = &self.counted;
+        let (traps, deadlines) = self.failures(component);
+        Arc::new(Tally {
+            count: c.calls.get_or_create(&labels).clone(),
+            seconds: c.call_seconds.get_or_create(&labels).clone(),
+            traps,
+            deadlines,
+        })
+    }
+
+    fn instantiations(&self, component: &str) -> Arc<dyn Observe> {
+        let label = ComponentLabel {
+            component: component.to_owned(),
+        };
+        let c = &self.counted;
+        let (traps, deadlines) = self.failures(component);
+        Arc::new(Tally {
+            count: c.instantiations.get_or_create(&label).clone(),
+            seconds: c.instantiation_seconds.get_or_create(&label).clone(),
+            traps,
+            deadlines,
+        })
+    }
 }
 
-impl Observed {
-    fn field(&self, name: &str) -> Option<&str> {
-        self.fields.get(name)
-    }
-
-    /// The component a call or instantiation ran.
-    fn component(&self) -> &str {
-        (self.field("callee").or(self.field("component"))).unwrap_or_default()
-    }
-
-    fn failed(&self) -> bool {
-        matches!(self.field("outcome"), Some("trap" | "deadline"))
-    }
+/// The series one route, function or component's instantiations count into.
+#[derive(Debug)]
+struct Tally {
+    count: Counter,
+    seconds: Histogram,
+    traps: Counter,
+    deadlines: Counter,
 }
 
-impl<S> Layer<S> for Metrics
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn enabled(&self, metadata: &Metadata<'_>, _: Context<'_, S>) -> bool {
-        // Guests' log events pass, for the other layers (they count nothing here).
-        metadata.target() == "compose" || super::guest::is_guest(metadata)
-    }
-
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else {
-            return;
+impl Observe for Tally {
+    fn observe(&self, took: Duration, outcome: Outcome) {
+        self.count.inc();
+        self.seconds.observe(took.as_secs_f64());
+        match outcome {
+            Outcome::Trap => self.traps.inc(),
+            Outcome::Deadline => self.deadlines.inc(),
+            Outcome::Ok | Outcome::Below => 0,
         };
-        span.extensions_mut().insert(Observed {
-            name: attrs.metadata().name(),
-            fields: SpanFields::of(attrs),
-            opened: Instant::now(),
-            failed_below: false,
-        });
-    }
-
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else {
-            return;
-        };
-        if let Some(observed) = span.extensions_mut().get_mut::<Observed>() {
-            observed.fields.record(values);
-        }
-    }
-
-    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(&id) else {
-            return;
-        };
-        let Some(observed) = span.extensions_mut().remove::<Observed>() else {
-            return;
-        };
-        self.count(&observed);
-        if observed.failed() {
-            let parent = span.parent();
-            let mut extensions = parent.as_ref().map(|p| p.extensions_mut());
-            if let Some(parent) = extensions.as_mut().and_then(|e| e.get_mut::<Observed>()) {
-                parent.failed_below = true;
-            }
-        }
     }
 }
 

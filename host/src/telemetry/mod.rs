@@ -2,8 +2,8 @@
 //! `compose run` ([`run_span`]); [`CallTree`], a subscriber layer that records the spans of
 //! target `compose` as a tree and prints it (`compose run --trace`); their export over
 //! OTLP ([`Otlp`]); W3C trace context across `compose serve` ([`context`]);
-//! Prometheus metrics counted from them ([`Metrics`]); and guests' own log calls
-//! (`wasi:logging`) on standard error ([`GuestLog`]).
+//! Prometheus metrics counted where they are made ([`Metrics`]); and guests' own log
+//! calls (`wasi:logging`) on standard error ([`GuestLog`]).
 //!
 //! The libraries only emit spans; a program installs the subscriber, as the `compose`
 //! command does with [`install`].
@@ -62,8 +62,6 @@ pub struct Telemetry {
     pub tree: Option<CallTree>,
     /// Export them over OTLP; [`Otlp::from_env`] decides as the OpenTelemetry SDK does.
     pub otlp: Option<Otlp>,
-    /// Count them as Prometheus metrics (`compose serve --metrics`).
-    pub metrics: Option<Metrics>,
     /// Write guests' `wasi:logging` calls (events of target [`GUEST_TARGET`]), one line
     /// each (`compose run` and `compose serve`: on standard error, at `INFO` and above).
     pub guests: Option<GuestLog>,
@@ -72,10 +70,7 @@ pub struct Telemetry {
 impl Telemetry {
     /// Whether there is nothing to install.
     fn is_empty(&self) -> bool {
-        self.tree.is_none()
-            && self.otlp.is_none()
-            && self.metrics.is_none()
-            && self.guests.is_none()
+        self.tree.is_none() && self.otlp.is_none() && self.guests.is_none()
     }
 }
 
@@ -104,7 +99,7 @@ pub fn install(telemetry: Telemetry) -> Result<Installed, InstallError> {
 
 /// The subscriber [`install`] installs, with the layers `telemetry` asks for, each behind
 /// a per-layer filter (so that one layer's interest does not disable what another
-/// wants): the call tree and the metrics see the spans of target `compose`, the
+/// wants): the call tree sees the spans of target `compose`, the
 /// [`GuestLog`] the guests' log events at its level, the OTLP export both (the guests'
 /// at the [`GuestLog`]'s level, `INFO` without one). A test or an
 /// embedding host can make it the default of a thread (`tracing::subscriber::with_default`);
@@ -138,7 +133,6 @@ pub fn subscriber(
                 .tree
                 .map(|tree| tree.with_filter(filter_fn(is_compose))),
         )
-        .with((telemetry.metrics).map(|metrics| metrics.with_filter(filter_fn(is_compose))))
         .with(export);
     Ok((subscriber, Installed { provider }))
 }
