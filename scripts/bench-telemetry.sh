@@ -31,6 +31,9 @@ python3 - "$receiver" <<'PY' >"$work/receiver.log" 2>&1 &
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Sink(BaseHTTPRequestHandler):
+    # Keep-alive, as a collector does: the exporter's connection is reused, not a thread
+    # and a connection per batch.
+    protocol_version = "HTTP/1.1"
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.send_response(200)

@@ -117,8 +117,19 @@ pub fn subscriber(
     // Guests' log events are exported at the level they are written at.
     let guest_level = (telemetry.guests.as_ref()).map_or(tracing::Level::INFO, GuestLog::max);
     let export = tracer.map(|tracer| {
+        // Off what a span would carry at a cost on every span, or on every poll of a call
+        // on a fiber, and that says nothing about the workload: the source location,
+        // target (always `compose`, the scope's name) and thread of compose's own code,
+        // busy and idle times (the span's duration is the call's), and activating an
+        // OpenTelemetry `Context` on each entry (nothing here reads `Context::current`:
+        // `context::propagate` asks the span for its own).
         tracing_opentelemetry::layer()
             .with_tracer(tracer)
+            .with_location(false)
+            .with_target(false)
+            .with_threads(false)
+            .with_tracked_inactivity(false)
+            .with_context_activation(false)
             .with_error_events_to_status(false)
             .with_error_events_to_exceptions(false)
             .with_filter(filter_fn(move |metadata| {
