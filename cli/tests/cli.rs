@@ -1032,23 +1032,28 @@ fn serve_prefixes_a_wasi_0_3_guests_output_with_each_requests_id_though_one_inst
         }
     });
     // `done` is written without a newline: the line is ended when its request ends.
+    // `echo` is another component, called through a trampoline: its line is the
+    // request's too.
     assert_eq!(
         out,
-        "stdout [1] p3-logger :: handling /one\nstdout [1] p3-logger :: done\n\
-         stdout [2] p3-logger :: handling /two\nstdout [2] p3-logger :: done\n\
-         stdout [3] p3-logger :: handling /three\nstdout [3] p3-logger :: done\n"
+        "stdout [1] p3-logger :: handling /one\nstdout [1] echo :: echo /one\n\
+         stdout [1] p3-logger :: done\n\
+         stdout [2] p3-logger :: handling /two\nstdout [2] echo :: echo /two\n\
+         stdout [2] p3-logger :: done\n\
+         stdout [3] p3-logger :: handling /three\nstdout [3] echo :: echo /three\n\
+         stdout [3] p3-logger :: done\n"
     );
     for request in 1..=3 {
         let line = format!("stderr [{request}] p3-logger :: to stderr\n");
         assert!(err.contains(&line), "{line:?} in {err}");
     }
-    // Only the first request instantiated the handler: the others ran on its instance.
+    // Only the first request instantiated the components: the others ran on its instances.
     let logged = |path: &str| {
         let line = err
             .lines()
             .find(|l| l.starts_with(&format!("GET {path} 200 ")));
         line.unwrap_or_else(|| panic!("no log line of {path} in {err}"))
-            .ends_with(" instantiated: [p3-logger]")
+            .ends_with(" instantiated: [p3-logger, echo]")
     };
     assert_eq!(
         [logged("/one"), logged("/two"), logged("/three")],
@@ -1069,8 +1074,9 @@ fn serve_names_each_of_concurrent_wasi_0_3_requests_on_shared_instances_by_its_o
             }
         });
     });
-    // Each request's lines, by the id they show: one `handling PATH`, then `done`, and one
-    // line on stderr; every request has an id of its own.
+    // Each request's lines, by the id they show: one `handling PATH`, then `done`, the
+    // echo of PATH by the other component, and one line on stderr; every request has an
+    // id of its own.
     let mut seen = Vec::new();
     for id in 1..=paths.len() {
         let prefix = format!("stdout [{id}] p3-logger :: ");
@@ -1080,7 +1086,10 @@ fn serve_names_each_of_concurrent_wasi_0_3_requests_on_shared_instances_by_its_o
         let [handling, "done"] = lines[..] else {
             panic!("request {id}: {lines:?} in\n{out}");
         };
-        seen.push(handling.strip_prefix("handling ").unwrap().to_owned());
+        let path = handling.strip_prefix("handling ").unwrap();
+        let echoed = format!("stdout [{id}] echo :: echo {path}\n");
+        assert_eq!(out.matches(&echoed).count(), 1, "{echoed:?} in {out}");
+        seen.push(path.to_owned());
         let line = format!("stderr [{id}] p3-logger :: to stderr\n");
         assert_eq!(err.matches(&line).count(), 1, "{line:?} in {err}");
     }
@@ -1088,7 +1097,7 @@ fn serve_names_each_of_concurrent_wasi_0_3_requests_on_shared_instances_by_its_o
     let mut sent = paths.clone();
     sent.sort();
     assert_eq!(seen, sent, "{out}");
-    assert_eq!(out.lines().count(), 2 * paths.len(), "{out}");
+    assert_eq!(out.lines().count(), 3 * paths.len(), "{out}");
 }
 
 #[test]

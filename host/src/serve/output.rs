@@ -19,9 +19,10 @@
 //! one request, and a WASI 0.3 handler's store, whose instances serve several at once
 //! ([`super::Reuse`]), registers the guest task of each handler call while its request
 //! is in flight ([`Output::started`]); a definition looks for it at the root of
-//! Wasmtime's async call stack (`StoreContextMut::async_call_stack`), and takes the
-//! store's first request when it finds none registered there. A stream keeps the id it
-//! was asked for under: one a guest keeps across requests shows the first one's.
+//! Wasmtime's async call stack (`StoreContextMut::async_call_stack`, which passes through
+//! compose-linker's trampolines to the handler call), and takes the store's first request
+//! when it finds none registered there. A stream keeps the id it was asked for under: one
+//! a guest keeps across requests shows the first one's.
 //!
 //! (Two components with definitions of their own are not fused together, compose-linker's
 //! rule; a component that imports neither stream is fused as before.)
