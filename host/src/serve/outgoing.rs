@@ -12,9 +12,9 @@
 //! else reaching the hooks (WASI 0.3's `wasi:http/client`) is held to the workload's
 //! `[allow]`.
 //!
-//! A request that is sent has a span of kind client ([`client_span`], OpenTelemetry's
-//! HTTP semantic conventions), a child of the span it was sent in, open until the
-//! response's head arrives; the request carries that span's `traceparent`
+//! A request that is sent has a span of kind client ([`super::CLIENT_SPAN`],
+//! OpenTelemetry's HTTP semantic conventions), a child of the span it was sent in, open
+//! until the response's head arrives; the request carries that span's `traceparent`
 //! ([`crate::telemetry::context::propagate`]), so the server it reaches is its child.
 
 use super::client_span;
