@@ -972,24 +972,37 @@ fn guest_log_calls_reach_stderr_naming_the_component_beside_the_result_and_the_t
     }
 }
 
+/// Serves with `args` and the standard output piped, lets `send` send its requests to the
+/// address, then SIGTERM: what the server wrote to its standard output and error.
+#[cfg(unix)]
+fn serve_output_of(args: &[&str], send: impl FnOnce(&str)) -> (String, String) {
+    use std::io::Read;
+    let (child, addr, mut stderr) = spawn_serve(args, &[], std::process::Stdio::piped());
+    let mut servers = Servers(vec![child]);
+    send(&addr);
+    let child = &mut servers.0[0];
+    terminate(child);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let (mut out, mut err) = (String::new(), String::new());
+    let stdout = child.stdout.take();
+    stdout.unwrap().read_to_string(&mut out).unwrap();
+    stderr.read_to_string(&mut err).unwrap();
+    (out, err)
+}
+
+/// `GET http://ADDR/PATH` of a logging fixture, answered `200 logged`.
+fn get_logged(addr: &str, path: &str) {
+    assert_eq!(http_get(addr, path), (200, "logged\n".into()), "{path}");
+}
+
 #[cfg(unix)]
 #[test]
 fn serve_prefixes_each_guest_output_line_with_its_stream_request_and_component() {
-    use std::io::Read;
     let web = ["fixtures/logging-web/workload.toml"];
-    let (mut child, addr, mut stderr) = spawn_serve(&web, &[], std::process::Stdio::piped());
-    assert_eq!(http_get(&addr, "/one"), (200, "logged\n".into()));
-    assert_eq!(http_get(&addr, "/two"), (200, "logged\n".into()));
-    terminate(&child);
-    assert_eq!(child.wait().unwrap().code(), Some(0));
-    let (mut out, mut err) = (String::new(), String::new());
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    stderr.read_to_string(&mut err).unwrap();
+    let (out, err) = serve_output_of(&web, |addr| {
+        get_logged(addr, "/one");
+        get_logged(addr, "/two");
+    });
     // `done` is written without a newline: the line is ended when its request ends.
     assert_eq!(
         out,
@@ -1004,6 +1017,87 @@ fn serve_prefixes_each_guest_output_line_with_its_stream_request_and_component()
     ] {
         assert!(err.contains(line), "{line:?} in {err}");
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_prefixes_a_wasi_0_3_guests_output_with_each_requests_id_though_one_instance_serves_them() {
+    // One after another within the idle timeout, the three requests are served by one
+    // store, its instances reused (wasmtime serve's defaults), yet each line names its own
+    // request.
+    let web = ["fixtures/logging-web-p3/workload.toml", "--verbose"];
+    let (out, err) = serve_output_of(&web, |addr| {
+        for path in ["/one", "/two", "/three"] {
+            get_logged(addr, path);
+        }
+    });
+    // `done` is written without a newline: the line is ended when its request ends.
+    // `echo` is another component, called through a trampoline: its line is the
+    // request's too.
+    assert_eq!(
+        out,
+        "stdout [1] p3-logger :: handling /one\nstdout [1] echo :: echo /one\n\
+         stdout [1] p3-logger :: done\n\
+         stdout [2] p3-logger :: handling /two\nstdout [2] echo :: echo /two\n\
+         stdout [2] p3-logger :: done\n\
+         stdout [3] p3-logger :: handling /three\nstdout [3] echo :: echo /three\n\
+         stdout [3] p3-logger :: done\n"
+    );
+    for request in 1..=3 {
+        let line = format!("stderr [{request}] p3-logger :: to stderr\n");
+        assert!(err.contains(&line), "{line:?} in {err}");
+    }
+    // Only the first request instantiated the components: the others ran on its instances.
+    let logged = |path: &str| {
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&format!("GET {path} 200 ")));
+        line.unwrap_or_else(|| panic!("no log line of {path} in {err}"))
+            .ends_with(" instantiated: [p3-logger, echo]")
+    };
+    assert_eq!(
+        [logged("/one"), logged("/two"), logged("/three")],
+        [true, false, false],
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_names_each_of_concurrent_wasi_0_3_requests_on_shared_instances_by_its_own_id() {
+    let paths: Vec<String> = (1..=8).map(|i| format!("/c{i}")).collect();
+    let web = ["fixtures/logging-web-p3/workload.toml"];
+    let (out, err) = serve_output_of(&web, |addr| {
+        std::thread::scope(|scope| {
+            for path in &paths {
+                scope.spawn(move || get_logged(addr, path));
+            }
+        });
+    });
+    // Each request's lines, by the id they show: one `handling PATH`, then `done`, the
+    // echo of PATH by the other component, and one line on stderr; every request has an
+    // id of its own.
+    let mut seen = Vec::new();
+    for id in 1..=paths.len() {
+        let prefix = format!("stdout [{id}] p3-logger :: ");
+        let lines: Vec<&str> = (out.lines())
+            .filter_map(|l| l.strip_prefix(prefix.as_str()))
+            .collect();
+        let [handling, "done"] = lines[..] else {
+            panic!("request {id}: {lines:?} in\n{out}");
+        };
+        let path = handling.strip_prefix("handling ").unwrap();
+        let echoed = format!("stdout [{id}] echo :: echo {path}\n");
+        assert_eq!(out.matches(&echoed).count(), 1, "{echoed:?} in {out}");
+        seen.push(path.to_owned());
+        let line = format!("stderr [{id}] p3-logger :: to stderr\n");
+        assert_eq!(err.matches(&line).count(), 1, "{line:?} in {err}");
+    }
+    seen.sort();
+    let mut sent = paths.clone();
+    sent.sort();
+    assert_eq!(seen, sent, "{out}");
+    assert_eq!(out.lines().count(), 3 * paths.len(), "{out}");
 }
 
 #[test]

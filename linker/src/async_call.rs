@@ -83,7 +83,7 @@ use crate::state::Pending;
 use crate::trace;
 use std::sync::{Arc, Weak};
 use tracing::Instrument;
-use wasmtime::component::{Accessor, Func, LinkerInstance, Val, types};
+use wasmtime::component::{Accessor, Func, GuestTaskId, LinkerInstance, Val, types};
 use wasmtime::{AsContextMut, Store, StoreContextMut};
 
 /// Defines the concurrent trampoline of `route` in `instance` under `name`.
@@ -298,11 +298,39 @@ impl<T: Send + 'static> CompiledWorkload<T> {
         params: &[Val],
         results: &mut [Val],
     ) -> Result<(), CallError> {
+        self.call_concurrent_task(accessor, func, params, results, |_, _| {})
+            .await
+    }
+
+    /// [`CompiledWorkload::call_concurrent`], telling `started` the call's guest task as
+    /// soon as it is made (before it runs), with the store data: what a host function
+    /// finds at the end of [`StoreContextMut::async_call_stack`] when this call (or one it
+    /// made, through a trampoline) calls it, so that the host can tell which of the
+    /// store's concurrent calls it serves.
+    ///
+    /// # Errors
+    /// As [`CompiledWorkload::call_concurrent`].
+    pub async fn call_concurrent_task(
+        &self,
+        accessor: &Accessor<T>,
+        func: &WorkloadFunc,
+        params: &[Val],
+        results: &mut [Val],
+        started: impl FnOnce(&mut T, GuestTaskId),
+    ) -> Result<(), CallError> {
         self.check_call(func, params, results)?;
         let (export, generation) = accessor
             .with(|mut access| self.enter_export(&mut access.as_context_mut(), func))
             .map_err(|e| *e)?;
-        let outcome = export.call_concurrent(accessor, params, results).await;
+        let call = accessor.with(move |mut access| {
+            let call = export.start_call_concurrent(&mut access, params, results)?;
+            started(access.data_mut(), call.task());
+            Ok(call)
+        });
+        let outcome = match call {
+            Ok(call) => export.finish_call_concurrent(accessor, call).await,
+            Err(error) => Err(error),
+        };
         accessor.with(|mut access| {
             let outcome = outcome.map_err(|e| self.attribute(access.data_mut(), e));
             let failed = outcome.is_err().then_some(&func.name);

@@ -349,33 +349,91 @@ fn the_sampler_of_the_environment_decides_which_requests_are_exported() {
     );
 }
 
-#[test]
-fn a_guests_outgoing_request_carries_the_traceparent_of_the_call_that_sent_it() {
-    let (collector, upstream) = (Recorder::start(), Recorder::start());
-    // fixtures/web with the greeter granted the upstream's origin.
+/// `fixtures/web` with the greeter granted `origins`, in a file of the test's own.
+fn web_granting(test: &str, origins: &[String]) -> String {
     let fixture = std::fs::read_to_string(super::root().join("fixtures/web/workload.toml"));
     let components = super::root().join("fixtures/components/");
+    let grants = (origins.iter().map(|o| format!("\"{o}\""))).collect::<Vec<_>>();
     let workload = fixture
         .unwrap()
         .replace("../components/", &components.display().to_string())
         + &format!(
-            "\n[components.greeter.allow]\nhttp = [\"{}\"]\n",
-            upstream.origin()
+            "\n[components.greeter.allow]\nhttp = [{}]\n",
+            grants.join(", ")
         );
-    let file = scratch_dir("otlp-outgoing").join("workload.toml");
+    let file = scratch_dir(test).join("workload.toml");
     std::fs::write(&file, workload).unwrap();
-    let path = format!("/fetch/{}/hi", upstream.origin());
-    let requests: [(&str, &[(&str, &str)]); 1] = [(&path, &[("traceparent", TRACEPARENT)])];
-    let file = file.display().to_string();
+    file.display().to_string()
+}
+
+/// The span whose id is `child`'s parent id.
+fn parent_of<'a>(spans: &'a [(Span, Attributes)], child: &Span) -> &'a Span {
+    let parent = spans
+        .iter()
+        .find(|(s, _)| s.span_id == child.parent_span_id);
+    &parent
+        .unwrap_or_else(|| panic!("no parent of {child:#?} in {spans:#?}"))
+        .0
+}
+
+#[test]
+fn a_guests_outgoing_request_is_a_client_span_of_the_call_that_sent_it_and_carries_its_id() {
+    let (collector, upstream) = (Recorder::start(), Recorder::start());
+    // An origin where nothing listens: the port of a listener closed again.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let file = web_granting("otlp-outgoing", &[upstream.origin(), refused.clone()]);
+    let (hi, nowhere) = (
+        format!("/fetch/{}/hi", upstream.origin()),
+        format!("/fetch/{refused}/nowhere"),
+    );
+    let traced: &[(&str, &str)] = &[("traceparent", TRACEPARENT)];
+    let requests = [(hi.as_str(), traced), (nowhere.as_str(), &[][..])];
     let (statuses, log) = serve_web_exporting(&collector, &file, &[], &requests);
-    assert_eq!(statuses, [200], "{log}");
+    // The greeter answers 502 when its request failed.
+    assert_eq!(statuses, [200, 502], "{log}");
+    let spans = collector.spans();
+
+    let url = format!("{}/hi", upstream.origin());
+    let client = find(&spans, "GET", "url.full", &url);
+    assert_eq!(client.kind, span::SpanKind::Client as i32);
+    let fields = Attributes::of(&client.attributes);
+    let port = upstream.addr.port().to_string();
+    for (key, value) in [
+        ("http.request.method", "GET"),
+        ("server.address", "127.0.0.1"),
+        ("server.port", port.as_str()),
+        ("http.response.status_code", "200"),
+    ] {
+        assert_eq!(fields.get(key), Some(value), "{key} of {fields:?}");
+    }
+    assert_eq!(fields.get("error.type"), None, "{fields:?}");
+    // A child of the call that reached the greeter, in the client's trace.
+    let handler = parent_of(&spans, client);
+    assert_eq!(handler.name, "compose.call");
+    let handler_fields = Attributes::of(&handler.attributes);
+    assert_eq!(handler_fields.get("callee"), Some("greeter"));
+    assert_eq!(hex(&client.trace_id), TRACE_ID);
+    // The upstream is the client span's child.
     let sent = upstream.received("/hi");
     assert_eq!(sent.len(), 1, "{log}");
     let traceparent = sent[0].headers.get("traceparent").expect("a traceparent");
-    let spans = collector.spans();
-    let handler = find(&spans, "compose.call", "callee", "greeter");
-    let expected = format!("00-{TRACE_ID}-{}-01", hex(&handler.span_id));
+    let expected = format!("00-{TRACE_ID}-{}-01", hex(&client.span_id));
     assert_eq!(traceparent.to_str().unwrap(), expected);
+
+    let failed = find(&spans, "GET", "url.full", &format!("{refused}/nowhere"));
+    assert_eq!(failed.kind, span::SpanKind::Client as i32);
+    let fields = Attributes::of(&failed.attributes);
+    assert_eq!(
+        fields.get("error.type"),
+        Some("ConnectionRefused"),
+        "{fields:?}"
+    );
+    assert_eq!(fields.get("http.response.status_code"), None, "{fields:?}");
+    let status = failed.status.clone().expect("a status");
+    assert_eq!(status.code, status::StatusCode::Error as i32, "{status:?}");
+    assert_eq!(parent_of(&spans, failed).name, "compose.call");
 }
 
 #[test]

@@ -180,7 +180,7 @@ impl HttpWorkload {
             plan: Arc::new(plan.clone()),
             offer: options.offer.clone(),
             policy,
-            stores: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
         });
         // The offer is checked once before serving: a directory no component is granted,
         // or one that cannot be opened, is an error at start, not a 500 per request.

@@ -16,6 +16,7 @@
 //! Guests make outgoing HTTP requests to the origins their grants allow (deny by
 //! default, [`outgoing`]); every other one is answered `HTTP-request-denied`.
 
+mod client_span;
 mod handler;
 mod log;
 pub mod outgoing;
@@ -26,6 +27,7 @@ mod reuse;
 mod server;
 mod state;
 
+pub use client_span::CLIENT_SPAN;
 pub use handler::{HttpWorkload, MAX_CONCURRENT_REQUESTS, ServeError, ServeOptions};
 pub use log::{Logger, RequestFailure, RequestLog};
 pub use p2::INCOMING_HANDLER;

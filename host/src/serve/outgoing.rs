@@ -12,14 +12,18 @@
 //! else reaching the hooks (WASI 0.3's `wasi:http/client`) is held to the workload's
 //! `[allow]`.
 //!
-//! A request that is sent carries the `traceparent` of the span it was sent in
-//! ([`crate::telemetry::context::propagate`]).
+//! A request that is sent has a span of kind client ([`super::CLIENT_SPAN`],
+//! OpenTelemetry's HTTP semantic conventions), a child of the span it was sent in, open
+//! until the response's head arrives; the request carries that span's `traceparent`
+//! ([`crate::telemetry::context::propagate`]), so the server it reaches is its child.
 
+use super::client_span;
 use compose_linker::{LookupError, WorkloadLinker};
 use compose_resolver::{Grants, Plan};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument as _;
 use wasmtime::StoreContextMut;
 use wasmtime::component::{Linker, Resource};
 use wasmtime_wasi_http::p2::bindings::http::outgoing_handler::Host as _;
@@ -133,7 +137,8 @@ impl WasiHttpHooks for Hooks {
             self.policy.deny(&self.policy.who, &scheme, &authority);
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
         }
-        crate::telemetry::context::propagate(request.headers_mut());
+        let span = client_span::client_span(&request);
+        crate::telemetry::context::propagate(&span, request.headers_mut());
         let options = options.unwrap_or_default();
         let options = RequestOptions {
             connect_timeout: options.connect_timeout.or(Some(OUTGOING_TIMEOUT)),
@@ -141,14 +146,21 @@ impl WasiHttpHooks for Hooks {
             ..options
         };
         Box::new(async move {
-            use http_body_util::BodyExt;
-            let (response, io) =
-                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
-            let io: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send> =
-                Box::new(io);
-            Ok((response.map(BodyExt::boxed_unsync), io))
+            // The span is open until the response's head has arrived or sending failed.
+            let sent = send(request, options).instrument(span.clone()).await;
+            client_span::finish(&span, &sent);
+            sent
         })
     }
+}
+
+/// Sends `request` with wasmtime-wasi-http's client: the response (its head arrived)
+/// and the future that drives the connection while the body is read.
+async fn send(request: http::Request<WasiBody>, options: RequestOptions) -> SendResult {
+    use http_body_util::BodyExt;
+    let (response, io) = wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+    let io: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send> = Box::new(io);
+    Ok((response.map(BodyExt::boxed_unsync), io))
 }
 
 /// What the per-component `handle`s need from the store data.

@@ -4,14 +4,25 @@
 //! (wasmtime-cli 48, `src/commands/serve.rs`, `LogStream`) — so that lines of concurrent
 //! requests and of different components can be told apart.
 //!
-//! The components that import WASI 0.2's `wasi:cli/stdout` or `wasi:cli/stderr` get
-//! definitions of their own ([`compose_linker::WorkloadLinker::component_host`], as
-//! [`crate::grants`] defines `wasi:cli/environment`): their `get-stdout` and `get-stderr`
-//! return a stream writing into that component's line buffer in the request's store
-//! ([`Output`]). A line is written out whole, prefix first, when its newline comes; a line
-//! left without one is written (with a newline) when the request's store is dropped, at
-//! the end of the request. WASI 0.3's `wasi:cli/stdout` is not prefixed yet: it writes to
-//! the server's stream as `compose run` does.
+//! wasmtime-wasi reads a guest's streams from the store's one WASI context, which cannot
+//! tell which component writes (its `stdout` serves WASI 0.2's `get-stdout` and WASI 0.3's
+//! `write-via-stream` alike, as [`crate::grants`] explains for the environment). So the
+//! components that import `wasi:cli/stdout` or `wasi:cli/stderr`, of WASI 0.2 or 0.3, get
+//! definitions of their own ([`compose_linker::WorkloadLinker::component_host`]) writing
+//! into that component's line buffer ([`Output`]): WASI 0.2's `get-stdout` and
+//! `get-stderr` return an `output-stream` that writes into it, WASI 0.3's
+//! `write-via-stream` pipes the guest's `stream<u8>` into it. A line is written out
+//! whole, prefix first, when its newline comes; a line left without one is written (with
+//! a newline) when its request ends.
+//!
+//! The request is the one whose handler call asked for the stream: a WASI 0.2 store serves
+//! one request, and a WASI 0.3 handler's store, whose instances serve several at once
+//! ([`super::Reuse`]), registers the guest task of each handler call while its request
+//! is in flight ([`Output::started`]); a definition looks for it at the root of
+//! Wasmtime's async call stack (`StoreContextMut::async_call_stack`, which passes through
+//! compose-linker's trampolines to the handler call), and takes the store's first request
+//! when it finds none registered there. A stream keeps the id it was asked for under: one
+//! a guest keeps across requests shows the first one's.
 //!
 //! (Two components with definitions of their own are not fused together, compose-linker's
 //! rule; a component that imports neither stream is fused as before.)
@@ -22,14 +33,41 @@ use compose_linker::{LookupError, WorkloadLinker};
 use compose_resolver::Plan;
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
+use tokio::sync::oneshot;
 use wasmtime::StoreContextMut;
-use wasmtime::component::{Linker, Resource, ResourceTable};
+use wasmtime::component::{
+    FutureReader, GuestTaskId, Linker, Resource, ResourceTable, Source, StreamConsumer,
+    StreamReader,
+};
 use wasmtime_wasi::p2::{DynOutputStream, OutputStream, Pollable, StreamResult};
+use wasmtime_wasi::p3::bindings::cli::types::ErrorCode;
 
 /// The WASI 0.2 release wasmtime-wasi 48 defines; the per-component definitions shadow
 /// its instances under the same names.
 const P2: &str = "0.2.12";
+
+/// The WASI 0.3 release wasmtime-wasi 48 defines.
+const P3: &str = "0.3.0";
+
+/// The WASI releases whose streams are prefixed, as import prefixes (`…@0.2` for any
+/// 0.2.x).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Release {
+    P2,
+    P3,
+}
+
+impl Release {
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::P2 => "0.2",
+            Self::P3 => "0.3",
+        }
+    }
+}
 
 /// One of a guest's two output streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,29 +95,67 @@ impl Stream {
     }
 }
 
-/// The guests' line buffers of one request's store, by component and stream.
+/// The guests' line buffers of one store, by request, component and stream, and the
+/// request each of its WASI 0.3 handler calls serves.
 #[derive(Default)]
 pub(crate) struct Output {
-    /// The request's id (the store's: a WASI 0.3 handler's reused store keeps the id of
-    /// the first request it served).
+    /// The id of the store's first request (a WASI 0.2 store's only one).
     request: u64,
-    lines: HashMap<(usize, Stream), Arc<Mutex<Lines>>>,
+    /// The request each handler call of the store serves, by the call's guest task.
+    tasks: HashMap<GuestTaskId, u64>,
+    lines: HashMap<(u64, usize, Stream), Arc<Mutex<Lines>>>,
 }
 
 impl Output {
-    /// The buffers of request `request`'s store, none yet.
+    /// The buffers of a store whose first request is `request`, none yet.
     pub(crate) fn new(request: u64) -> Self {
         Self {
             request,
-            lines: HashMap::new(),
+            ..Self::default()
         }
     }
 
-    /// The line buffer of component `component` (named `name`) for `stream`, made at its
-    /// first use.
-    fn lines(&mut self, component: usize, name: &str, stream: Stream) -> Arc<Mutex<Lines>> {
-        let request = self.request;
-        let lines = self.lines.entry((component, stream)).or_insert_with(|| {
+    /// The id of the store's first request.
+    pub(crate) fn request(&self) -> u64 {
+        self.request
+    }
+
+    /// The handler call whose guest task is `task` serves request `request`: output asked
+    /// for under it (in the call, or a call it makes) is that request's.
+    pub(crate) fn started(&mut self, task: GuestTaskId, request: u64) {
+        self.tasks.insert(task, request);
+    }
+
+    /// Request `request` has ended: the lines its guests left without a newline are
+    /// written (with one), and its buffers and handler call forgotten. (A stream a guest
+    /// still writes to keeps its buffer, under the same prefix.)
+    pub(crate) fn ended(&mut self, request: u64) {
+        self.tasks.retain(|_, r| *r != request);
+        self.lines.retain(|(r, _, _), lines| {
+            if *r == request {
+                lock(lines).end();
+            }
+            *r != request
+        });
+    }
+
+    /// The request that `root`, the guest task at the root of the caller's async call
+    /// stack, serves, if it was registered ([`Output::started`]); else the store's first.
+    fn request_of(&self, root: Option<GuestTaskId>) -> u64 {
+        let registered = root.and_then(|task| self.tasks.get(&task));
+        registered.copied().unwrap_or(self.request)
+    }
+
+    /// The line buffer of component `component` (named `name`) for `stream` in request
+    /// `request`, made at its first use.
+    fn lines(
+        &mut self,
+        request: u64,
+        component: usize,
+        name: &str,
+        stream: Stream,
+    ) -> Arc<Mutex<Lines>> {
+        let lines = (self.lines.entry((request, component, stream))).or_insert_with(|| {
             Arc::new(Mutex::new(Lines {
                 prefix: format!("{} [{request}] {name} :: ", stream.name()),
                 pending: Vec::new(),
@@ -88,6 +164,10 @@ impl Output {
         });
         lines.clone()
     }
+}
+
+fn lock(lines: &Mutex<Lines>) -> MutexGuard<'_, Lines> {
+    lines.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// What the per-component definitions need from the store data.
@@ -123,6 +203,13 @@ impl Lines {
         lines
     }
 
+    /// Writes out the line left without its newline, if any, with one.
+    fn end(&mut self) {
+        if let Some(line) = self.rest() {
+            self.stream.write(&line);
+        }
+    }
+
     /// The line left without its newline, if any, with the prefix and a newline.
     fn rest(&mut self) -> Option<Vec<u8>> {
         if self.pending.is_empty() {
@@ -142,11 +229,10 @@ impl Lines {
 }
 
 impl Drop for Lines {
-    /// The end of the request: a line left without its newline is written with one.
+    /// The end of the store (or of a stream that outlived its request): a line left
+    /// without its newline is written with one.
     fn drop(&mut self) {
-        if let Some(line) = self.rest() {
-            self.stream.write(&line);
-        }
+        self.end();
     }
 }
 
@@ -161,7 +247,7 @@ impl Pollable for GuestStream {
 
 impl OutputStream for GuestStream {
     fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        (self.0.lock().unwrap_or_else(PoisonError::into_inner)).write(&bytes);
+        lock(&self.0).write(&bytes);
         Ok(())
     }
 
@@ -175,9 +261,37 @@ impl OutputStream for GuestStream {
     }
 }
 
+/// What a WASI 0.3 `write-via-stream` pipes the guest's `stream<u8>` into: the
+/// component's buffer. Wasmtime drops it when the guest ends the stream, which resolves the
+/// call's future (`_ended`).
+struct GuestConsumer {
+    lines: Arc<Mutex<Lines>>,
+    _ended: oneshot::Sender<()>,
+}
+
+impl<D> StreamConsumer<D> for GuestConsumer {
+    type Item = u8;
+
+    /// Takes every byte the guest offers at once: the buffer never blocks.
+    fn poll_consume(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        store: StoreContextMut<'_, D>,
+        source: Source<'_, u8>,
+        _finish: bool,
+    ) -> Poll<wasmtime::Result<wasmtime::component::StreamResult>> {
+        let mut source = source.as_direct(store);
+        let bytes = source.remaining();
+        let taken = bytes.len();
+        lock(&self.lines).write(bytes);
+        source.mark_read(taken);
+        Poll::Ready(Ok(wasmtime::component::StreamResult::Completed))
+    }
+}
+
 /// Defines, for each component of `plan` that imports `wasi:cli/stdout` or
-/// `wasi:cli/stderr` (0.2.x), the one it imports writing prefixed lines ([`Output`]).
-/// Call after WASI itself is defined in `linker`.
+/// `wasi:cli/stderr` (0.2.x or 0.3.x), the ones it imports writing prefixed lines
+/// ([`Output`]). Call after WASI itself is defined in `linker`.
 ///
 /// # Errors
 /// [`LookupError::UnknownComponent`] only for a plan that does not match the linker's.
@@ -186,24 +300,52 @@ pub(crate) fn define_for_components<T: OutputView>(
     plan: &Plan,
 ) -> Result<(), LookupError> {
     for (index, component) in plan.components.iter().enumerate() {
-        let streams: Vec<Stream> = [Stream::Stdout, Stream::Stderr]
+        let imported = |&(stream, release): &(Stream, Release)| {
+            let prefix = format!("wasi:cli/{}@{}", stream.name(), release.prefix());
+            grants::imports(component, &prefix)
+        };
+        let streams: Vec<(Stream, Release)> = [Stream::Stdout, Stream::Stderr]
             .into_iter()
-            .filter(|s| grants::imports(component, &format!("wasi:cli/{}@0.2", s.name())))
+            .flat_map(|s| [(s, Release::P2), (s, Release::P3)])
+            .filter(imported)
             .collect();
         if streams.is_empty() {
             continue;
         }
         let name: Arc<str> = component.name.as_str().into();
         linker.component_host(&component.name, move |linker| {
-            (streams.iter()).try_for_each(|&stream| define(linker, index, name.clone(), stream))
+            (streams.iter()).try_for_each(|&(stream, release)| match release {
+                Release::P2 => define_p2(linker, index, name.clone(), stream),
+                Release::P3 => define_p3(linker, index, name.clone(), stream),
+            })
         })?;
     }
     Ok(())
 }
 
-/// Defines `wasi:cli/stdout` (`get-stdout`) or `wasi:cli/stderr` (`get-stderr`) for
-/// component `index`, named `name`.
-fn define<T: OutputView>(
+/// The line buffer of component `index` (named `name`) for `stream`, in the request that
+/// the calling guest task serves.
+fn guest_lines<'a, T: OutputView>(
+    cx: &'a mut StoreContextMut<'_, T>,
+    index: usize,
+    name: &str,
+    stream: Stream,
+) -> (Arc<Mutex<Lines>>, &'a mut ResourceTable) {
+    // Only a store with handler calls registered runs concurrently and has a stack to
+    // look at (Wasmtime 48's `async_call_stack` panics in a store without concurrency
+    // support, a WASI 0.2 handler's): any other serves the store's request.
+    let registered = !cx.data_mut().output().0.tasks.is_empty();
+    let root = registered
+        .then(|| cx.async_call_stack().ok().and_then(Iterator::last))
+        .flatten();
+    let (output, table) = cx.data_mut().output();
+    let request = output.request_of(root);
+    (output.lines(request, index, name, stream), table)
+}
+
+/// Defines WASI 0.2's `wasi:cli/stdout` (`get-stdout`) or `wasi:cli/stderr`
+/// (`get-stderr`) for component `index`, named `name`.
+fn define_p2<T: OutputView>(
     linker: &mut Linker<T>,
     index: usize,
     name: Arc<str>,
@@ -213,10 +355,44 @@ fn define<T: OutputView>(
     instance.func_wrap(
         &format!("get-{}", stream.name()),
         move |mut cx: StoreContextMut<'_, T>, (): ()| {
-            let (output, table) = cx.data_mut().output();
-            let stream: DynOutputStream = Box::new(GuestStream(output.lines(index, &name, stream)));
+            let (lines, table) = guest_lines(&mut cx, index, &name, stream);
+            let stream: DynOutputStream = Box::new(GuestStream(lines));
             let stream: Resource<DynOutputStream> = table.push(stream)?;
             Ok((stream,))
+        },
+    )?;
+    Ok(())
+}
+
+/// Defines WASI 0.3's `wasi:cli/stdout` or `wasi:cli/stderr` (`write-via-stream`) for
+/// component `index`, named `name`: the guest's stream goes into the component's buffer,
+/// and the future returned resolves (always to `ok`) when the guest has ended it.
+fn define_p3<T: OutputView>(
+    linker: &mut Linker<T>,
+    index: usize,
+    name: Arc<str>,
+    stream: Stream,
+) -> wasmtime::Result<()> {
+    type Written = FutureReader<Result<(), ErrorCode>>;
+    let mut instance = linker.instance(&format!("wasi:cli/{}@{P3}", stream.name()))?;
+    instance.func_wrap(
+        "write-via-stream",
+        move |mut cx: StoreContextMut<'_, T>, (data,): (StreamReader<u8>,)| {
+            let (lines, _) = guest_lines(&mut cx, index, &name, stream);
+            let (ended, end) = oneshot::channel();
+            data.pipe(
+                &mut cx,
+                GuestConsumer {
+                    lines,
+                    _ended: ended,
+                },
+            )?;
+            let written = async move {
+                // The guest has ended the stream (or the store is going).
+                let _ = end.await;
+                Ok::<_, wasmtime::Error>(Ok(()))
+            };
+            Ok((Written::new(&mut cx, written)?,))
         },
     )?;
     Ok(())
@@ -235,7 +411,7 @@ mod tests {
     #[test]
     fn each_line_starts_with_the_prefix_however_the_writes_split_it() {
         let mut output = Output::new(7);
-        let lines = output.lines(0, "greeter", Stream::Stdout);
+        let lines = output.lines(7, 0, "greeter", Stream::Stdout);
         let mut lines = lines.lock().unwrap();
         assert!(lines.complete(b"hel").is_empty());
         assert_eq!(
@@ -257,10 +433,45 @@ mod tests {
     #[test]
     fn a_component_has_one_buffer_per_stream_in_a_store() {
         let mut output = Output::new(1);
-        let first = output.lines(0, "a", Stream::Stderr);
-        assert!(Arc::ptr_eq(&first, &output.lines(0, "a", Stream::Stderr)));
-        assert!(!Arc::ptr_eq(&first, &output.lines(0, "a", Stream::Stdout)));
-        assert!(!Arc::ptr_eq(&first, &output.lines(1, "b", Stream::Stderr)));
+        let first = output.lines(1, 0, "a", Stream::Stderr);
+        assert!(Arc::ptr_eq(
+            &first,
+            &output.lines(1, 0, "a", Stream::Stderr)
+        ));
+        assert!(!Arc::ptr_eq(
+            &first,
+            &output.lines(1, 0, "a", Stream::Stdout)
+        ));
+        assert!(!Arc::ptr_eq(
+            &first,
+            &output.lines(1, 1, "b", Stream::Stderr)
+        ));
+        assert!(!Arc::ptr_eq(
+            &first,
+            &output.lines(2, 0, "a", Stream::Stderr)
+        ));
         assert_eq!(first.lock().unwrap().prefix, "stderr [1] a :: ");
+    }
+
+    #[test]
+    fn a_request_that_ends_forgets_its_buffers_and_its_calls_and_no_other() {
+        let mut output = Output::new(3);
+        let third = output.lines(3, 0, "a", Stream::Stdout);
+        let fourth = output.lines(4, 0, "a", Stream::Stdout);
+        assert_eq!(
+            output.request_of(None),
+            3,
+            "no task: the store's first request"
+        );
+        output.ended(3);
+        assert!(!Arc::ptr_eq(
+            &third,
+            &output.lines(3, 0, "a", Stream::Stdout)
+        ));
+        assert!(Arc::ptr_eq(
+            &fourth,
+            &output.lines(4, 0, "a", Stream::Stdout)
+        ));
+        assert_eq!(fourth.lock().unwrap().prefix, "stdout [4] a :: ");
     }
 }

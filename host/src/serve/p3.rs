@@ -11,6 +11,7 @@
 //! as for WASI 0.2.
 
 use super::log::RequestFailure;
+use super::output::OutputView as _;
 use super::state::{ResponseSender, ServeState};
 use bytes::Bytes;
 use compose_linker::{CompiledWorkload, WorkloadFunc};
@@ -62,8 +63,10 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<wasmtime_wasi_http::Error>,
 {
-    let run = store
-        .run_concurrent(async |accessor| serve(accessor, workload, handle, request, sender).await);
+    let id = store.data_mut().output().0.request();
+    let run = store.run_concurrent(async |accessor| {
+        serve(accessor, workload, handle, (id, request), sender).await
+    });
     // A trap in a task of the store ends `run_concurrent` itself: it started in the
     // handler's call, as far as anything can tell.
     run.await.map_err(|e| RequestFailure {
@@ -73,13 +76,32 @@ where
     })?
 }
 
-/// The request as a `wasi:http/types.request` resource, the handler's call, and the
-/// response forwarded to `sender` with its body watched (see [`WatchedBody`]).
+/// Serves request `id`, `request`: the request as a `wasi:http/types.request` resource,
+/// the handler's call, and the response forwarded to `sender` with its body watched (see
+/// [`WatchedBody`]). The guests' output under the call is request `id`'s, and ends with it
+/// ([`Output`](super::output::Output)).
 pub(crate) async fn serve<B>(
     accessor: &Accessor<ServeState>,
     workload: &CompiledWorkload<ServeState>,
     handle: &WorkloadFunc,
-    request: Request<B>,
+    (id, request): (u64, Request<B>),
+    sender: ResponseSender,
+) -> Result<(), RequestFailure>
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<wasmtime_wasi_http::Error>,
+{
+    let served = respond(accessor, workload, handle, (id, request), sender).await;
+    accessor.with(|mut access| access.data_mut().output().0.ended(id));
+    served
+}
+
+/// What [`serve`] does but end the request's output.
+async fn respond<B>(
+    accessor: &Accessor<ServeState>,
+    workload: &CompiledWorkload<ServeState>,
+    handle: &WorkloadFunc,
+    (id, request): (u64, Request<B>),
     sender: ResponseSender,
 ) -> Result<(), RequestFailure>
 where
@@ -98,8 +120,9 @@ where
         })
         .map_err(|e| host_failure(&e))?;
     let mut results = [Val::Bool(false)];
+    let started = |state: &mut ServeState, task| state.output().0.started(task, id);
     workload
-        .call_concurrent(accessor, handle, &[request], &mut results)
+        .call_concurrent_task(accessor, handle, &[request], &mut results, started)
         .await
         .map_err(|e| RequestFailure::of_call(&e))?;
     let response = match results {

@@ -13,6 +13,7 @@
 //! its requests has run past its deadline, and traps if one has.
 
 use super::log::{Outcome, RequestFailure};
+use super::output::OutputView as _;
 use super::p3;
 use super::state::{ResponseSender, ServeState, Setup};
 use bytes::Bytes;
@@ -253,11 +254,14 @@ impl Workers {
     ) {
         let mut running = FuturesUnordered::new();
         let mut key = 0;
+        // The first request has the store's id, each other one an id of its own.
+        let mut first_id = Some(accessor.with(|mut access| access.data_mut().output().0.request()));
         let mut start = |job: Job| {
             key += 1;
             lock(in_flight).insert(key, job.deadline);
             lock(done).insert(key, (job.done, live(accessor)));
-            let (request, sender, admitted) = (job.request, job.sender, job.admitted);
+            let id = first_id.take().unwrap_or_else(|| self.setup.next_request());
+            let (request, sender, admitted) = ((id, job.request), job.sender, job.admitted);
             let (workload, handle) = (&self.workload, &self.handle);
             async move {
                 let served = p3::serve(accessor, workload, handle, request, sender).await;

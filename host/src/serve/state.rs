@@ -38,9 +38,18 @@ pub(crate) struct Setup {
     pub(crate) plan: Arc<Plan>,
     pub(crate) offer: Offer,
     pub(crate) policy: Arc<Policy>,
-    /// The id of the last store made, which its guests' output lines show (each WASI 0.2
-    /// request has a store of its own: the request's id, counting from 1).
-    pub(crate) stores: AtomicU64,
+    /// The id of the last request, which its guests' output lines show, counting from 1
+    /// ([`Setup::next_request`]).
+    pub(crate) requests: AtomicU64,
+}
+
+impl Setup {
+    /// The id of a new request: each store's first request (a WASI 0.2 store's only one)
+    /// takes one when the store is made, each further request a reused WASI 0.3 store
+    /// serves takes one when it starts.
+    pub(crate) fn next_request(&self) -> u64 {
+        self.requests.fetch_add(1, Ordering::Relaxed) + 1
+    }
 }
 
 impl ServeState {
@@ -60,7 +69,7 @@ impl ServeState {
             http: WasiHttpCtx::new(),
             hooks: Hooks::new(setup.policy.clone()),
             table: ResourceTable::new(),
-            output: Output::new(setup.stores.fetch_add(1, Ordering::Relaxed) + 1),
+            output: Output::new(setup.next_request()),
         })
     }
 }

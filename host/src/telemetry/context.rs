@@ -1,7 +1,8 @@
 //! W3C Trace Context (<https://www.w3.org/TR/trace-context/>) in `compose serve`: a
 //! request's `traceparent` and `tracestate` headers make its `compose.request` span a
 //! child of the client's span ([`continue_trace`]), and the outgoing requests of guests
-//! carry the current span's `traceparent` ([`propagate`]).
+//! carry the `traceparent` of their own span of kind client ([`propagate`]), so that the
+//! server they reach is a child of it.
 //!
 //! Both do something only when the OpenTelemetry layer is installed ([`super::install`]
 //! with [`super::Otlp`]); a header the specification's parsing rules reject (a bad
@@ -31,15 +32,15 @@ pub fn continue_trace(span: &tracing::Span, headers: &http::HeaderMap) {
     }
 }
 
-/// Adds the `traceparent` (and `tracestate`) of the current span to `headers` of an
-/// outgoing request, unless the guest set a `traceparent` of its own: a guest that traces
-/// knows its own span better. Nothing without an OpenTelemetry layer.
-pub fn propagate(headers: &mut http::HeaderMap) {
-    let current = tracing::Span::current();
-    if current.is_disabled() || headers.contains_key(TRACEPARENT) {
+/// Adds the `traceparent` (and `tracestate`) of `span`, the outgoing request's own span,
+/// to `headers` of that request, unless the guest set a `traceparent` of its own: a guest
+/// that traces knows its own span better. Nothing when `span` is disabled or without an
+/// OpenTelemetry layer.
+pub fn propagate(span: &tracing::Span, headers: &mut http::HeaderMap) {
+    if span.is_disabled() || headers.contains_key(TRACEPARENT) {
         return;
     }
-    let context = current.context();
+    let context = span.context();
     if context.span().span_context().is_valid() {
         TraceContextPropagator::new().inject_context(&context, &mut HeaderInjector(headers));
     }
