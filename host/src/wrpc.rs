@@ -332,8 +332,9 @@ pub fn serve_wrpc_until_signal(
     let runtime = crate::runtime::multi_thread().map_err(ServeError::Runtime)?;
     let served = runtime.block_on(async move {
         let server = exports.start().await?;
+        let signalled = crate::serve::shutdown_signal();
         on_listen(server.local_addr());
-        Ok(server.run(crate::serve::shutdown_signal(), grace).await)
+        Ok(server.run(signalled, grace).await)
     });
     crate::serve::release(runtime, &served);
     served

@@ -111,28 +111,40 @@ async fn connection(
     let _ = conn.await;
 }
 
-/// Completes on SIGINT or SIGTERM (Ctrl-C elsewhere).
-pub async fn shutdown_signal() {
+/// Completes on SIGINT or SIGTERM (Ctrl-C elsewhere). The handlers are installed when
+/// this is called (inside a tokio runtime), not when the future is first polled: call it
+/// before telling anyone the server listens, or a signal sent right after that kills the
+/// process (the default action) instead of shutting it down.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
         let mut term = signal(SignalKind::terminate()).ok();
-        let terminate = async {
-            match term.as_mut() {
-                Some(term) => {
-                    term.recv().await;
-                }
-                None => std::future::pending::<()>().await,
+        let mut interrupt = signal(SignalKind::interrupt()).ok();
+        async move {
+            tokio::select! {
+                () = received(term.as_mut()) => {}
+                () = received(interrupt.as_mut()) => {}
             }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            () = terminate => {}
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        let ctrl_c = tokio::signal::ctrl_c();
+        async move {
+            let _ = ctrl_c.await;
+        }
+    }
+}
+
+/// Completes when `signal` is received; never without a handler.
+#[cfg(unix)]
+async fn received(signal: Option<&mut tokio::signal::unix::Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
     }
 }
 
@@ -163,13 +175,14 @@ pub fn serve_until_signal(
             Some(addr) => Some(server.wrpc_exports(addr).start().await?),
             None => None,
         };
+        let signalled_shutdown = shutdown_signal();
         on_listen(
             server.local_addr(),
             beside.as_ref().map(WrpcServer::local_addr),
         );
         let (stop, stopped) = watch::channel(false);
         let signal = async move {
-            shutdown_signal().await;
+            signalled_shutdown.await;
             let _ = stop.send(true);
         };
         let wrpc = async {
