@@ -25,7 +25,21 @@ fn test_cache() -> PathBuf {
 /// The `compose` command in the workspace's root, with the tests' cache and none of the
 /// OpenTelemetry variables of the tests' own environment (a test sets the ones it wants).
 fn command() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_compose"));
+    command_in(None)
+}
+
+/// [`command`], run in the network namespace `netns` when given (`ip netns exec`, which
+/// execs the binary: the child is compose itself).
+fn command_in(netns: Option<&str>) -> Command {
+    let binary = env!("CARGO_BIN_EXE_compose");
+    let mut command = match netns {
+        Some(netns) => {
+            let mut command = Command::new("ip");
+            command.args(["netns", "exec", netns, binary]);
+            command
+        }
+        None => Command::new(binary),
+    };
     command
         .env("COMPOSE_CACHE_DIR", test_cache())
         .current_dir(root());
@@ -729,11 +743,27 @@ fn spawn_serve(
     String,
     std::io::BufReader<std::process::ChildStderr>,
 ) {
+    spawn_serve_at(None, "127.0.0.1:0", args, envs, stdout)
+}
+
+#[cfg(unix)]
+/// [`spawn_serve`] in the network namespace `netns` when given, listening on `addr`.
+fn spawn_serve_at(
+    netns: Option<&str>,
+    addr: &str,
+    args: &[&str],
+    envs: &[(&str, &str)],
+    stdout: std::process::Stdio,
+) -> (
+    std::process::Child,
+    String,
+    std::io::BufReader<std::process::ChildStderr>,
+) {
     use std::io::BufRead;
-    let mut child = command()
+    let mut child = command_in(netns)
         .arg("serve")
         .args(args)
-        .args(["--addr", "127.0.0.1:0"])
+        .args(["--addr", addr])
         .envs(envs.iter().copied())
         .stdout(stdout)
         .stderr(std::process::Stdio::piped())
@@ -828,9 +858,78 @@ fn web_host_and_greeter(name: &str) -> String {
     )
 }
 
+/// A network namespace joined to this one by a veth pair (`ip netns`, as root): another
+/// machine's network stack for a host of the split test. Deleted on drop (which deletes
+/// the pair).
+#[cfg(unix)]
+struct Namespace {
+    name: String,
+    /// The address of the namespace's end of the pair (this one's is `10.213.47.2`).
+    inside: &'static str,
+}
+
+#[cfg(unix)]
+impl Namespace {
+    /// A new namespace, or `None` when it cannot be made here (no `ip`, not root, no
+    /// network namespaces in this container).
+    fn create() -> Option<Self> {
+        let id = std::process::id();
+        let namespace = Self {
+            name: format!("compose-split-{id}"),
+            inside: "10.213.47.1",
+        };
+        let (inner, outer) = (format!("cs{id}a"), format!("cs{id}b"));
+        let ns = namespace.name.as_str();
+        let steps: [&[&str]; 8] = [
+            &["netns", "add", ns],
+            &[
+                "link", "add", &inner, "type", "veth", "peer", "name", &outer,
+            ],
+            &["link", "set", &inner, "netns", ns],
+            &["-n", ns, "addr", "add", "10.213.47.1/30", "dev", &inner],
+            &["-n", ns, "link", "set", &inner, "up"],
+            &["-n", ns, "link", "set", "lo", "up"],
+            &["addr", "add", "10.213.47.2/30", "dev", &outer],
+            &["link", "set", &outer, "up"],
+        ];
+        for step in steps {
+            let ran = Command::new("ip").args(step).output();
+            if !ran.is_ok_and(|out| out.status.success()) {
+                // Dropping the namespace deletes it and the pair's end moved into it.
+                let _ = Command::new("ip").args(["link", "del", &outer]).output();
+                return None;
+            }
+        }
+        Some(namespace)
+    }
+}
+
+#[cfg(unix)]
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+    }
+}
+
 #[test]
 #[cfg(unix)]
 fn two_hosts_split_over_wrpc_answer_as_the_single_host_workload_does() {
+    // Host A in a network namespace of its own, reached over a veth pair, as the issue
+    // asks where namespaces can be made; else both hosts on this machine's loopback.
+    let namespace = Namespace::create();
+    if namespace.is_none() {
+        eprintln!("no network namespace here (needs root and `ip`): both hosts on loopback");
+    }
+    split_over_wrpc(namespace.as_ref());
+}
+
+/// Serves the example split over two hosts, A (in `namespace` when given) serving the
+/// formatter over wRPC and B binding it as a remote, and checks both answer as the
+/// single-host workload does.
+#[cfg(unix)]
+fn split_over_wrpc(namespace: Option<&Namespace>) {
     use std::io::BufRead;
     let dir = scratch_dir("split");
     let formatter = root().join("fixtures/components/formatter.wasm");
@@ -845,8 +944,13 @@ fn two_hosts_split_over_wrpc_answer_as_the_single_host_workload_does() {
         formatter.display()
     );
     std::fs::write(&a, a_text).unwrap();
-    let wrpc = ["--wrpc", "tcp://127.0.0.1:0"];
-    let (host_a, a_http, mut a_log) = start_serve(&[a.to_str().unwrap(), wrpc[0], wrpc[1]], &[]);
+    let a_ip = namespace.map_or("127.0.0.1", |n| n.inside);
+    let wrpc = format!("tcp://{a_ip}:0");
+    let a_args = [a.to_str().unwrap(), "--wrpc", &wrpc];
+    let inherit = std::process::Stdio::inherit;
+    let in_a = namespace.map(|n| n.name.as_str());
+    let (host_a, a_http, mut a_log) =
+        spawn_serve_at(in_a, &format!("{a_ip}:0"), &a_args, &[], inherit());
     let mut line = String::new();
     a_log.read_line(&mut line).unwrap();
     let a_wrpc = address_after(&line, "over wRPC on tcp://");
@@ -859,7 +963,12 @@ fn two_hosts_split_over_wrpc_answer_as_the_single_host_workload_does() {
         formatter.display()
     );
     std::fs::write(&b, b_text).unwrap();
-    let (host_b, b_http, _b_log) = start_serve(&[b.to_str().unwrap(), "--timeout", "5s"], &[]);
+    let b_args = [b.to_str().unwrap(), "--timeout", "5s"];
+    let (host_b, b_http, _b_log) = start_serve(&b_args, &[]);
+    if let Some(namespace) = namespace {
+        // Host B (this stack) reaches A only through the pair: A listens on its end.
+        assert!(a_wrpc.starts_with(namespace.inside), "{a_wrpc}");
+    }
     let (single, single_http, _single_log) = start_serve(&["fixtures/web/workload.toml"], &[]);
     // (The servers' standard errors stay open: a server whose stderr is closed cannot log.)
     let mut servers = Servers(vec![host_a, host_b, single]);
