@@ -165,14 +165,14 @@ fn serve(args: &Args, metrics: Option<&(Metrics, SocketAddr)>) -> ExitCode {
     let mut options = serve_options(args, &plan);
     options.metrics = metrics.map(|(metrics, _)| metrics.clone());
     let counted = options.metrics.clone();
-    let metrics = metrics.map(|(_, addr)| *addr);
+    let scraped_at = metrics.map(|(_, addr)| *addr);
     let name = plan.name.clone();
     // With `--wrpc`, a workload without an HTTP handler is served over wRPC alone.
     let served = match HttpWorkload::link(&plan, &plugins, options) {
         Ok(workload) => {
             report::unfused(workload.workload());
             serve::serve_until_signal(workload, args.addr, args.wrpc, |http, wrpc| {
-                listening(&name, Some(http), wrpc, metrics);
+                listening(&name, Some(http), wrpc, scraped_at);
             })
         }
         Err(ServeError::NotAnHttpHandler { .. }) if let Some(addr) = args.wrpc => {
@@ -184,7 +184,7 @@ fn serve(args: &Args, metrics: Option<&(Metrics, SocketAddr)>) -> ExitCode {
                 report::unfused(host.workload());
             }
             serve_wrpc_until_signal(exports, args.grace, |addr| {
-                listening(&name, None, Some(addr), metrics);
+                listening(&name, None, Some(addr), scraped_at);
             })
         }
         Err(error) => Err(error),

@@ -318,6 +318,25 @@ impl<T: Send + 'static> CompiledWorkload<T> {
         results: &mut [Val],
         started: impl FnOnce(&mut T, GuestTaskId),
     ) -> Result<(), CallError> {
+        let hop = self.host_hop(func);
+        let called = self
+            .concurrent_in(accessor, func, params, results, started)
+            .instrument(hop.span.clone())
+            .await;
+        hop.finish(&called);
+        called
+    }
+
+    /// [`CompiledWorkload::call_concurrent_task`] inside its span (or inside
+    /// [`CompiledWorkload::call_async`]'s).
+    async fn concurrent_in(
+        &self,
+        accessor: &Accessor<T>,
+        func: &WorkloadFunc,
+        params: &[Val],
+        results: &mut [Val],
+        started: impl FnOnce(&mut T, GuestTaskId),
+    ) -> Result<(), CallError> {
         self.check_call(func, params, results)?;
         let (export, generation) = accessor
             .with(|mut access| self.enter_export(&mut access.as_context_mut(), func))
@@ -391,7 +410,7 @@ impl<T: Send + 'static> CompiledWorkload<T> {
     ) -> Result<(), CallError> {
         let run = store
             .run_concurrent(async |accessor| {
-                self.call_concurrent(accessor, func, params, results).await
+                (self.concurrent_in(accessor, func, params, results, |_, _| {})).await
             })
             .await;
         match run {

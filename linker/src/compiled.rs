@@ -271,7 +271,7 @@ impl<T: 'static> CompiledWorkload<T> {
 
     /// The hop of the host's call of `func` ([`trace::host_call`]).
     #[inline]
-    fn host_hop<'f>(&self, func: &'f WorkloadFunc) -> trace::Hop<'f> {
+    pub(crate) fn host_hop<'f>(&self, func: &'f WorkloadFunc) -> trace::Hop<'f> {
         let component = &self.runtime.names.components[func.component];
         let name = &func.name;
         let meter = func.meter.as_deref();

@@ -97,14 +97,17 @@ fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
 /// Serves `fixtures/web` on a current-thread runtime whose thread has `tree` as its
 /// subscriber, sends a GET of each of `paths` and stops; the responses' statuses.
 fn serve_web(tree: &CallTree, paths: &[&str]) -> Vec<u16> {
-    recording(tree, || serve_web_with(ServeOptions::default(), paths))
+    recording(tree, || {
+        serve_example("web", ServeOptions::default(), paths)
+    })
 }
 
-/// [`serve_web`] with `options`, on this thread's subscriber (if any).
-fn serve_web_with(options: ServeOptions, paths: &[&str]) -> Vec<u16> {
+/// [`serve_web`] of the example workload `name` with `options`, on this thread's
+/// subscriber (if any).
+fn serve_example(name: &str, options: ServeOptions, paths: &[&str]) -> Vec<u16> {
     let plugins = Plugins::<ServeState>::builtin();
     let profile = plugins.profile().with_interfaces(SERVED.iter().copied());
-    let plan = resolve_file_with(example_workload("web"), &profile).unwrap();
+    let plan = resolve_file_with(example_workload(name), &profile).unwrap();
     let workload = HttpWorkload::link(&plan, &plugins, options).unwrap();
     let paths: Vec<String> = paths.iter().map(|p| (*p).to_owned()).collect();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -247,7 +250,7 @@ fn a_meter_is_told_each_call_and_instantiation_and_a_failure_only_where_it_start
         ..ServeOptions::default()
     };
     // No subscriber: the meter needs no span.
-    let statuses = serve_web_with(options, &["/greet/ann", "/greet/", "/loop"]);
+    let statuses = serve_example("web", options, &["/greet/ann", "/greet/", "/loop"]);
     assert_eq!(statuses, [200, 500, 500]);
     let told = recording.take();
     let (handler, format) = (
@@ -268,6 +271,37 @@ fn a_meter_is_told_each_call_and_instantiation_and_a_failure_only_where_it_start
         // GET /loop: past the deadline in the greeter.
         "instantiate greeter: Ok".to_owned(),
         format!("{handler}: Deadline"),
+    ];
+    assert_eq!(told, expected);
+}
+
+#[test]
+fn a_meter_is_told_the_calls_of_a_wasi_0_3_handler_whose_instance_serves_many_requests() {
+    let recording = Recording::default();
+    let options = ServeOptions {
+        engine: compose_host::EngineOptions {
+            link: compose_linker::LinkMode::PerComponent,
+            meter: Some(Arc::new(recording.clone())),
+            ..Default::default()
+        },
+        ..ServeOptions::default()
+    };
+    // One instance serves both requests (WASI 0.3 reuse): instantiated once.
+    let statuses = serve_example("web-p3", options, &["/hello", "/hello"]);
+    assert_eq!(statuses, [200, 200]);
+    let mut told = recording.take();
+    told.sort();
+    let (handler, echo) = (
+        "call greeter wasi:http/handler: Ok",
+        "call ops acme:pipe/ops: Ok",
+    );
+    let expected = [
+        handler,
+        handler,
+        echo,
+        echo,
+        "instantiate greeter: Ok",
+        "instantiate ops: Ok",
     ];
     assert_eq!(told, expected);
 }
