@@ -718,31 +718,25 @@ fn run_without_invoke_of_a_workload_that_is_not_a_command_lists_its_exports() {
 }
 
 #[cfg(unix)]
-/// `compose serve ARGS --addr 127.0.0.1:0` with `envs` (and no OpenTelemetry variable of
-/// the test's own environment): the process, its address and its standard error after the
-/// line that names the address.
-fn start_serve(
-    args: &[&str],
-    envs: &[(&str, &str)],
-) -> (
+/// A started `compose serve`: the child, its HTTP address, and its standard error after
+/// the line that gave the address.
+type Serving = (
     std::process::Child,
     String,
     std::io::BufReader<std::process::ChildStderr>,
-) {
+);
+
+#[cfg(unix)]
+/// `compose serve ARGS --addr 127.0.0.1:0` with `envs` (and no OpenTelemetry variable of
+/// the test's own environment): the process, its address and its standard error after the
+/// line that names the address.
+fn start_serve(args: &[&str], envs: &[(&str, &str)]) -> Serving {
     spawn_serve(args, envs, std::process::Stdio::inherit())
 }
 
 #[cfg(unix)]
 /// [`start_serve`] with the server's standard output going to `stdout`.
-fn spawn_serve(
-    args: &[&str],
-    envs: &[(&str, &str)],
-    stdout: std::process::Stdio,
-) -> (
-    std::process::Child,
-    String,
-    std::io::BufReader<std::process::ChildStderr>,
-) {
+fn spawn_serve(args: &[&str], envs: &[(&str, &str)], stdout: std::process::Stdio) -> Serving {
     spawn_serve_at(None, "127.0.0.1:0", args, envs, stdout)
 }
 
@@ -754,11 +748,7 @@ fn spawn_serve_at(
     args: &[&str],
     envs: &[(&str, &str)],
     stdout: std::process::Stdio,
-) -> (
-    std::process::Child,
-    String,
-    std::io::BufReader<std::process::ChildStderr>,
-) {
+) -> Serving {
     use std::io::BufRead;
     let mut child = command_in(netns)
         .arg("serve")

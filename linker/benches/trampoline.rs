@@ -261,14 +261,8 @@ fn label(concurrency: bool) -> &'static str {
     if concurrency { "on" } else { "off" }
 }
 
-/// (a) `u32 -> u32`: 1000 calls of `add-one` per iteration.
-#[divan::bench(args = VARIANTS, consts = [false, true], sample_count = 400)]
-fn add_one<const CONCURRENCY_ON: bool>(bencher: Bencher, variant: &str) {
-    if !CONCURRENCY.contains(&CONCURRENCY_ON) {
-        eprintln!("(concurrency {}: not compiled in)", label(CONCURRENCY_ON));
-        return;
-    }
-    let mut driver = setup(variant, CONCURRENCY_ON);
+/// Times `driver`'s `run-add` of [`N`] calls of `add-one` per iteration.
+fn run_adds(bencher: Bencher, mut driver: Driver) {
     bencher
         .counter(divan::counter::ItemsCount::new(N))
         .bench_local(|| {
@@ -278,6 +272,17 @@ fn add_one<const CONCURRENCY_ON: bool>(bencher: Bencher, variant: &str) {
                 .expect("run-add");
             assert_eq!(r, N);
         });
+}
+
+/// (a) `u32 -> u32`: 1000 calls of `add-one` per iteration.
+#[divan::bench(args = VARIANTS, consts = [false, true], sample_count = 400)]
+fn add_one<const CONCURRENCY_ON: bool>(bencher: Bencher, variant: &str) {
+    if !CONCURRENCY.contains(&CONCURRENCY_ON) {
+        eprintln!("(concurrency {}: not compiled in)", label(CONCURRENCY_ON));
+        return;
+    }
+    let driver = setup(variant, CONCURRENCY_ON);
+    run_adds(bencher, driver);
 }
 
 /// (a) through compose-linker's typed trampoline (concurrency off) with no subscriber
@@ -298,16 +303,8 @@ fn add_one_traced(bencher: Bencher, subscriber: &str) {
             tracing_subscriber::registry(),
         )),
     };
-    let mut driver = setup("library", false);
-    bencher
-        .counter(divan::counter::ItemsCount::new(N))
-        .bench_local(|| {
-            let (r,) = driver
-                .run_add
-                .call(&mut driver.store, (N,))
-                .expect("run-add");
-            assert_eq!(r, N);
-        });
+    let driver = setup("library", false);
+    run_adds(bencher, driver);
 }
 
 /// A meter whose observers add each call's nanoseconds to one atomic: what telling a
@@ -338,16 +335,8 @@ impl Meter for Summing {
 #[divan::bench(args = ["none", "metered"], sample_count = 400)]
 fn add_one_metered(bencher: Bencher, meter: &str) {
     let meter = (meter == "metered").then(|| Arc::new(Summing::default()) as Arc<dyn Meter>);
-    let mut driver = library_metered(false, true, meter);
-    bencher
-        .counter(divan::counter::ItemsCount::new(N))
-        .bench_local(|| {
-            let (r,) = driver
-                .run_add
-                .call(&mut driver.store, (N,))
-                .expect("run-add");
-            assert_eq!(r, N);
-        });
+    let driver = library_metered(false, true, meter);
+    run_adds(bencher, driver);
 }
 
 /// (b) 1 KiB `string -> string`: 1000 calls of `echo` per iteration.

@@ -164,14 +164,27 @@ impl Metrics {
         (c.request_seconds.get_or_create(&status)).observe(took.as_secs_f64());
     }
 
-    /// The counters of `component`'s failures.
-    fn failures(&self, component: &str) -> (Counter, Counter) {
-        let label = ComponentLabel {
+    /// The observer counting into the series `count` and `seconds` of `labels`, and the
+    /// failures of `component`.
+    fn tally<L>(
+        &self,
+        (count, seconds): (&Family<L, Counter>, &Latencies<L>),
+        labels: &L,
+        component: &str,
+    ) -> Arc<dyn Observe>
+    where
+        L: Clone + std::hash::Hash + Eq,
+    {
+        let failed = ComponentLabel {
             component: component.to_owned(),
         };
         let c = &self.counted;
-        let traps = c.traps.get_or_create(&label).clone();
-        (traps, c.deadlines.get_or_create(&label).clone())
+        Arc::new(Tally {
+            count: count.get_or_create(labels).clone(),
+            seconds: seconds.get_or_create(labels).clone(),
+            traps: c.traps.get_or_create(&failed).clone(),
+            deadlines: c.deadlines.get_or_create(&failed).clone(),
+        })
     }
 }
 
@@ -186,13 +199,7 @@ impl Meter for Metrics {
             interface: interface.unwrap_or_default().to_owned(),
         };
         let c = &self.counted;
-        let (traps, deadlines) = self.failures(component);
-        Arc::new(Tally {
-            count: c.calls.get_or_create(&labels).clone(),
-            seconds: c.call_seconds.get_or_create(&labels).clone(),
-            traps,
-            deadlines,
-        })
+        self.tally((&c.calls, &c.call_seconds), &labels, component)
     }
 
     fn instantiations(&self, component: &str) -> Arc<dyn Observe> {
@@ -200,13 +207,11 @@ impl Meter for Metrics {
             component: component.to_owned(),
         };
         let c = &self.counted;
-        let (traps, deadlines) = self.failures(component);
-        Arc::new(Tally {
-            count: c.instantiations.get_or_create(&label).clone(),
-            seconds: c.instantiation_seconds.get_or_create(&label).clone(),
-            traps,
-            deadlines,
-        })
+        self.tally(
+            (&c.instantiations, &c.instantiation_seconds),
+            &label,
+            component,
+        )
     }
 }
 
