@@ -2,7 +2,7 @@
 //! reach its remotes.
 
 use crate::plugin::{BackendError, HostView, Plugins};
-use compose_resolver::{Diagnostic, Plan, PlannedRemote, Problem, RemoteUrl};
+use compose_resolver::{Diagnostic, Plan, Problem, RemoteUrl};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
@@ -23,7 +23,7 @@ pub fn check_remotes(plan: &Plan, timeout: Duration) -> Vec<Diagnostic> {
     plan.remotes
         .iter()
         .filter_map(|remote| {
-            let reason = connect(remote, timeout).err()?;
+            let reason = connect(&remote.url, timeout).err()?;
             let problem = Problem::RemoteUnreachable {
                 remote: remote.name.clone(),
                 url: remote.url.to_string(),
@@ -35,9 +35,10 @@ pub fn check_remotes(plan: &Plan, timeout: Duration) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// Opens (and closes) one connection to `remote`; the error says why it failed.
-fn connect(remote: &PlannedRemote, timeout: Duration) -> Result<(), String> {
-    match &remote.url {
+/// Opens (and closes) one connection to `url` (a remote's, or a `wrpc` backend's), each
+/// address within `timeout`; the error says why it failed.
+pub(crate) fn connect(url: &RemoteUrl, timeout: Duration) -> Result<(), String> {
+    match url {
         RemoteUrl::Tcp { host, port } => {
             let host = host.trim_start_matches('[').trim_end_matches(']');
             let addrs = (host, *port).to_socket_addrs().map_err(|e| e.to_string())?;

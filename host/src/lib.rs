@@ -7,7 +7,8 @@
 //! - named backends (`[host.backends.LABEL]`) through host plugins ([`BackendPlugin`]):
 //!   one plugin serves many labels, each with its own configuration, data and connection.
 //!   Built in: `memory` ([`keyvalue::MemoryPlugin`], the default for
-//!   `wasi:keyvalue/store@0.2.0-draft`) and, with the `postgres` feature, `postgres`;
+//!   `wasi:keyvalue/store@0.2.0-draft`), with the `postgres` feature `postgres`, and with
+//!   the `wrpc` feature `wrpc` (a key-value store on another machine, over wRPC);
 //! - `wasi:config/store`, each component seeing only its own `[components.NAME.config]`;
 //! - `wasi:logging/logging@0.1.0-draft`, each call a `tracing` event naming the component
 //!   ([`telemetry::GUEST_TARGET`]);
@@ -45,8 +46,9 @@
 //! [`WorkloadLinker`](compose_linker::WorkloadLinker), with the built-in plugins or
 //! plugins of their own.
 //!
-//! Cargo features (both on by default): `serve` (the HTTP server: hyper and
-//! wasmtime-wasi-http) and `postgres` (the `postgres` plugin and its client).
+//! Cargo features (all on by default): `serve` (the HTTP server: hyper and
+//! wasmtime-wasi-http, and `--wrpc`), `postgres` (the `postgres` plugin and its client) and
+//! `wrpc` (the `wrpc` plugin and its client).
 #![deny(missing_docs)]
 
 mod check;
@@ -83,7 +85,7 @@ pub use plugin::{
 
 /// `wasi:keyvalue/store@0.2.0-draft`, `atomics` and `batch` served per label over a
 /// [`KeyValue`](keyvalue::KeyValue) store, and the built-in plugins that serve them:
-/// `memory` and (with the `postgres` feature) `postgres`.
+/// `memory`, (with the `postgres` feature) `postgres` and (with the `wrpc` feature) `wrpc`.
 pub mod keyvalue {
     pub use crate::plugin::keyvalue::{
         ATOMICS, BATCH, Bucket, Entry, Error, INTERFACE, KeyResponse, KeyValue, PAGE_SIZE, Served,
@@ -94,4 +96,6 @@ pub mod keyvalue {
     pub use crate::plugin::postgres::{
         DEFAULT_POOL_SIZE, MAX_POOL_SIZE, PostgresPlugin, PostgresStore,
     };
+    #[cfg(feature = "wrpc")]
+    pub use crate::plugin::wrpc::{DEFAULT_TIMEOUT, WrpcPlugin, WrpcStore};
 }

@@ -170,6 +170,7 @@ pub use error::{
 pub use limits::{DeadlineExceeded, Deadlines, MemoryLimitExceeded};
 pub use meter::{Meter, Observe, Outcome};
 pub use pool::PoolSizing;
+pub use remote::wait_on_remote_runtime;
 pub use runtime::Execution;
 pub use state::{LiveInstance, Usage, WorkloadState};
 pub use trace::{CALL_SPAN, INSTANTIATE_SPAN};

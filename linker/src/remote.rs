@@ -178,20 +178,31 @@ pub(crate) fn define<T: 'static>(
     }
     instance.func_new(name, move |_, ty, params, results| {
         let handle = func.spawn(&ty, params).map_err(|cause| func.error(cause))?;
-        // The caller's thread may be inside another runtime (`compose serve`), where
-        // `block_on` would panic: wait on a channel instead.
-        let (send, receive) = std::sync::mpsc::sync_channel(1);
-        runtime()
-            .map_err(|cause| func.error(cause))?
-            .spawn(async move {
-                // The caller waits for this answer; nothing to do if it stopped waiting.
-                let _ = send.send(handle.await);
-            });
-        let joined = receive.recv().map_err(|_| {
-            func.error(RemoteFailure::Local(
-                "the runtime for remote calls stopped".into(),
-            ))
-        })?;
+        let joined =
+            wait_on_remote_runtime(handle).map_err(|why| func.error(RemoteFailure::Local(why)))?;
         finish(&func, joined, results)
     })
+}
+
+/// Runs `future` on the linker's runtime for remote calls (one worker thread, started on
+/// first use) and waits for its output on the calling thread. The caller may be inside
+/// another Tokio runtime (`compose serve`), where `block_on` would panic, or on tokio's
+/// blocking pool: it waits on a channel instead. For host functions that reach a remote
+/// synchronously: the trampolines of `[remotes]`, and compose-host's `wrpc` plugin.
+///
+/// # Errors
+/// The runtime could not start, or `future` panicked (its task ended without an output).
+pub fn wait_on_remote_runtime<F>(future: F) -> Result<F::Output, String>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (send, receive) = std::sync::mpsc::sync_channel(1);
+    runtime().map_err(|e| e.to_string())?.spawn(async move {
+        // The caller waits for this answer; nothing to do if it stopped waiting.
+        let _ = send.send(future.await);
+    });
+    receive
+        .recv()
+        .map_err(|_| "the runtime for remote calls stopped before the call ended".to_owned())
 }

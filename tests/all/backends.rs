@@ -44,7 +44,7 @@ fn variable(test: &str, name: &str, how: &str) -> Option<String> {
 }
 
 /// The `counter` guest with its `counter-store` backend served by `plugin` with `config`.
-fn counter(plugin: &str, config: BackendConfig) -> Workload {
+pub(crate) fn counter(plugin: &str, config: BackendConfig) -> Workload {
     let wat = workspace_root().join("fixtures/counter/counter.wat");
     let bytes = wat::parse_file(&wat).unwrap_or_else(|e| panic!("{}: {e}", wat.display()));
     Workload::new("counter")
@@ -211,7 +211,7 @@ fn pool_size_bounds_the_connections_a_label_opens() {
 
 /// The `http-counter` handler over the `counter` guest, its backend served by `plugin`
 /// with `config`, resolved as `compose serve` resolves it.
-fn served_counter(plugin: &str, config: BackendConfig) -> Plan {
+pub(crate) fn served_counter(plugin: &str, config: BackendConfig) -> Plan {
     let handler = workspace_root().join("fixtures/components/http-counter.wasm");
     let workload = counter(plugin, config)
         .with_component("handler", ComponentDecl::from_path(handler))
@@ -224,7 +224,7 @@ fn served_counter(plugin: &str, config: BackendConfig) -> Plan {
 
 /// 64 `GET /increment/BUCKET/hits` sent at once, each on its own connection, to `plan`
 /// served on a loopback port: the values answered, sorted, and then `GET /count`'s.
-fn increments_through_http(plan: Plan, bucket: &str) -> (Vec<u64>, String) {
+pub(crate) fn increments_through_http(plan: Plan, bucket: &str) -> (Vec<u64>, String) {
     let server = Running::start_serving(plan, ServeOptions::default());
     let start = std::sync::Barrier::new(64);
     let path = format!("/increment/{bucket}/hits");
@@ -359,7 +359,7 @@ fn increments_called_async_on_the_blocking_pool_are_atomic_too() {
 }
 
 /// `set-many`, `get-many` (a missing key in the middle) and `delete-many` in `bucket`.
-fn batch_calls(host: &Host, bucket: &str) -> Vec<String> {
+pub(crate) fn batch_calls(host: &Host, bucket: &str) -> Vec<String> {
     let mut store = new_store(host);
     [
         format!(r#"counter#set-many("{bucket}", [("a", [49]), ("b", [50]), ("a", [51])])"#),
@@ -373,6 +373,17 @@ fn batch_calls(host: &Host, bucket: &str) -> Vec<String> {
     .collect()
 }
 
+/// What [`batch_calls`] return from every store.
+pub(crate) fn expected_batch() -> [&'static str; 5] {
+    [
+        "",
+        r#"[some(("a", [51])), none, some(("b", [50]))]"#,
+        "",
+        r#"[none, some(("b", [50]))]"#,
+        "[]",
+    ]
+}
+
 #[test]
 fn batch_round_trips_in_memory_and_postgres_alike() {
     let plugins = Plugins::<HostState>::builtin();
@@ -381,13 +392,7 @@ fn batch_round_trips_in_memory_and_postgres_alike() {
         &plugins,
     )
     .unwrap();
-    let expected = [
-        "",
-        r#"[some(("a", [51])), none, some(("b", [50]))]"#,
-        "",
-        r#"[none, some(("b", [50]))]"#,
-        "[]",
-    ];
+    let expected = expected_batch();
     assert_eq!(batch_calls(&memory, "batch"), expected);
 
     let Some([a_url, b_url]) = database("batch_round_trips_in_memory_and_postgres_alike") else {

@@ -23,3 +23,4 @@ mod soundness;
 mod target;
 mod traces;
 mod wrpc;
+mod wrpc_backend;

@@ -17,7 +17,7 @@ use wasmtime::{Engine, Store};
 const VALUES: &str = "compose:wrpc-test/values@0.1.0";
 
 #[path = "../wrpc_peer.rs"]
-mod wrpc_peer;
+pub(crate) mod wrpc_peer;
 
 mod peer {
     wit_bindgen_wrpc::generate!({

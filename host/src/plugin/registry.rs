@@ -6,6 +6,8 @@ use super::keyvalue;
 use super::memory::MemoryPlugin;
 #[cfg(feature = "postgres")]
 use super::postgres::PostgresPlugin;
+#[cfg(feature = "wrpc")]
+use super::wrpc::WrpcPlugin;
 use compose_linker::WorkloadLinker;
 use compose_resolver::{HostProfile, PlannedBackend, PluginSchema, names_match};
 use std::sync::Arc;
@@ -34,7 +36,8 @@ impl<T: HostView> Plugins<T> {
     }
 
     /// The built-in plugins: `memory` (the default for `wasi:keyvalue/store@0.2.0-draft`,
-    /// `atomics` and `batch`) and, with the `postgres` feature, `postgres`. (`wasi:config/store` is served per
+    /// `atomics` and `batch`), with the `postgres` feature `postgres`, and with the `wrpc`
+    /// feature `wrpc` (a key-value store on another machine). (`wasi:config/store` is served per
     /// component, not per label: see [`crate::wasi_config`].)
     pub fn builtin() -> Self {
         let mut plugins = Self::new();
@@ -44,6 +47,8 @@ impl<T: HostView> Plugins<T> {
         }
         #[cfg(feature = "postgres")]
         plugins.register(Arc::new(PostgresPlugin::new()));
+        #[cfg(feature = "wrpc")]
+        plugins.register(Arc::new(WrpcPlugin::new()));
         plugins
     }
 
