@@ -117,15 +117,37 @@ impl Host {
     /// [`HostError::Grants`] when a granted directory cannot be opened or an offered one
     /// is granted to no component; an eager component fails to instantiate.
     pub fn new_store(&self, offer: &Offer) -> Result<Store<HostState>, HostError> {
-        let (wasi, own) = crate::grants::contexts(&self.plan, offer)?;
-        let state = HostState::new(&self.workload, wasi, own);
-        let mut store = Store::new(self.workload.engine(), state);
-        self.engine.arm(&self.workload, &mut store);
+        let mut store = self.empty_store(offer)?;
         if self.workload.is_async() {
             crate::runtime::block_on(self.workload.instantiate_async(&mut store))?;
         } else {
             self.workload.instantiate(&mut store)?;
         }
+        Ok(store)
+    }
+
+    /// [`Host::new_store`] for a workload called async, from async code: its eager
+    /// components are instantiated on the caller's runtime (`new_store` starts one of its
+    /// own, which Tokio refuses inside another).
+    ///
+    /// # Errors
+    /// As [`Host::new_store`].
+    pub async fn new_store_async(&self, offer: &Offer) -> Result<Store<HostState>, HostError> {
+        let mut store = self.empty_store(offer)?;
+        if self.workload.is_async() {
+            self.workload.instantiate_async(&mut store).await?;
+        } else {
+            self.workload.instantiate(&mut store)?;
+        }
+        Ok(store)
+    }
+
+    /// A store offered `offer`, its deadline armed, nothing instantiated yet.
+    fn empty_store(&self, offer: &Offer) -> Result<Store<HostState>, HostError> {
+        let (wasi, own) = crate::grants::contexts(&self.plan, offer)?;
+        let state = HostState::new(&self.workload, wasi, own);
+        let mut store = Store::new(self.workload.engine(), state);
+        self.engine.arm(&self.workload, &mut store);
         Ok(store)
     }
 

@@ -5,10 +5,11 @@
 //! Every function of every instance the workload exports is served as wRPC's SPEC.md
 //! names it: the instance is the export's name (`acme:text/format@0.1.0`), the function
 //! its name in it (`greet`); a function exported on its own is served in the instance
-//! `""`. Each invocation reads the parameters (one tuple, compose-linker's
-//! [`wave`](compose_linker::wave) encoding), runs the call in a store of its own (lazily
-//! instantiated, as [`Host::new_store`] makes it, with the host's deadline), and answers
-//! the results as one tuple. A trap, a deadline or bytes that are not the parameters end
+//! `""`, synchronous and async functions alike. Each invocation reads the parameters
+//! (one tuple, compose-linker's [`wave`](compose_linker::wave) encoding), runs the call in
+//! a store of its own (lazily instantiated, as [`Host::new_store`] makes it, with the
+//! host's deadline; in a workload with async functions, in the store's `run_concurrent`),
+//! and answers the results as one tuple. A trap, a deadline or bytes that are not the parameters end
 //! that invocation only: the connection is closed without an answer (wRPC has no error
 //! frame), which the caller sees as a broken invocation. At a shutdown the server stops
 //! accepting and lets the invocations under way finish within a grace period, as
@@ -37,13 +38,6 @@ type Server = wrpc_transport::Server<SocketAddr, BufReader<OwnedReadHalf>, Owned
 /// Why the workload cannot be served over wRPC.
 #[derive(Debug, thiserror::Error)]
 pub enum WrpcServeError {
-    /// The workload has async functions: its stores run concurrently, which this server
-    /// does not drive yet.
-    #[error("workload `{workload}` has async functions, which `--wrpc` does not serve yet")]
-    Async {
-        /// The workload.
-        workload: String,
-    },
     /// The listener has no local address.
     #[error("the wRPC listener has no address: {0}")]
     Listen(std::io::Error),
@@ -61,8 +55,8 @@ pub enum WrpcServeError {
 
 /// Every function the workload exports whose values wRPC carries, as `(wRPC instance,
 /// function)`: the functions of each exported instance, and each function exported on
-/// its own (instance `""`). A function passing a resource, a stream or a future, or an
-/// async one ([`compose_resolver::wrpc_uncarried`]) is left out: an HTTP handler's
+/// its own (instance `""`), synchronous or async. A function passing a resource, a stream
+/// or a future ([`compose_resolver::wrpc_uncarried`]) is left out: an HTTP handler's
 /// `handle`, for one, is served over HTTP only.
 pub fn served_functions(plan: &Plan) -> Vec<(String, String)> {
     use compose_resolver::wac_types::ItemKind;
@@ -101,7 +95,6 @@ impl WrpcServer {
     /// runtime.
     ///
     /// # Errors
-    /// [`WrpcServeError::Async`] for a workload with async functions;
     /// [`WrpcServeError::Register`] when wrpc-transport refuses a function;
     /// [`WrpcServeError::Listen`] when the listener has no address.
     pub async fn start(
@@ -109,11 +102,6 @@ impl WrpcServer {
         plan: &Plan,
         listener: TcpListener,
     ) -> Result<Self, WrpcServeError> {
-        if callee.is_concurrent() {
-            return Err(WrpcServeError::Async {
-                workload: plan.name.clone(),
-            });
-        }
         let addr = listener.local_addr().map_err(WrpcServeError::Listen)?;
         let server = Arc::new(Server::default());
         let (mut routing, invocations) = (tokio::task::JoinSet::new(), TaskTracker::new());
@@ -191,14 +179,6 @@ pub enum Callee {
 }
 
 impl Callee {
-    /// Whether the workload has async functions (whose stores run concurrently).
-    fn is_concurrent(&self) -> bool {
-        match self {
-            Callee::Host { host, .. } => host.workload().is_concurrent(),
-            Callee::Http(workload) => workload.workload().is_concurrent(),
-        }
-    }
-
     /// The exported function `name` of the instance `interface` (`None`: exported on its
     /// own), or why there is none.
     fn func(&self, interface: Option<&str>, name: &str) -> Result<WorkloadFunc, String> {
@@ -213,7 +193,8 @@ impl Callee {
     async fn call(&self, func: Arc<WorkloadFunc>, params: Vec<Val>) -> Result<Vec<Val>, String> {
         match self {
             Callee::Host { host, offer } if host.workload().is_async() => {
-                let mut store = host.new_store(offer).map_err(|e| e.to_string())?;
+                let store = host.new_store_async(offer).await;
+                let mut store = store.map_err(|e| e.to_string())?;
                 let mut results = vec![Val::Bool(false); func.ty().results().len()];
                 let called = host
                     .workload()

@@ -362,29 +362,18 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
                 Some(ComponentItem::ComponentInstance(ty)) => {
                     linker.instance(import).and_then(|mut instance| {
                         for (name, item) in ty.exports(self.engine) {
-                            if let ComponentItem::ComponentFunc(_) = item.ty {
+                            if let ComponentItem::ComponentFunc(ty) = item.ty {
                                 let f = func(export, name);
-                                remote::define(
-                                    &mut instance,
-                                    name,
-                                    f,
-                                    self.execution,
-                                    self.concurrent,
-                                )?;
+                                let waits = self.remote_wait(&ty);
+                                remote::define(&mut instance, name, f, waits)?;
                             }
                         }
                         Ok(())
                     })
                 }
-                Some(ComponentItem::ComponentFunc(_)) => {
-                    let f = func("", export);
-                    remote::define(
-                        &mut linker.root(),
-                        import,
-                        f,
-                        self.execution,
-                        self.concurrent,
-                    )
+                Some(ComponentItem::ComponentFunc(ty)) => {
+                    let waits = self.remote_wait(&ty);
+                    remote::define(&mut linker.root(), import, func("", export), waits)
                 }
                 _ => Err(wasmtime::format_err!(
                     "import `{import}`, bound to remote `{}`, is not an instance or a function",
@@ -394,6 +383,17 @@ impl<'a, T: Send + 'static> Linking<'a, T> {
             defined.map_err(|e| self.link_error(planned, e))?;
         }
         Ok(())
+    }
+
+    /// How the caller of remote function `ty` waits for its invocation.
+    fn remote_wait(&self, ty: &wasmtime::component::types::ComponentFunc) -> remote::Wait {
+        if ty.async_() {
+            remote::Wait::Task
+        } else if self.concurrent || self.execution == Execution::Async {
+            remote::Wait::Fiber
+        } else {
+            remote::Wait::Thread
+        }
     }
 
     /// An imported instance: its resources, then a trampoline per function.

@@ -17,7 +17,6 @@
 //! timeout ([`WorkloadLinker::remote_timeout`](crate::WorkloadLinker::remote_timeout)).
 
 use crate::error::{FuncName, RemoteCallError, RemoteFailure};
-use crate::runtime::Execution;
 use bytes::Bytes;
 use compose_resolver::RemoteUrl;
 use std::sync::{Arc, OnceLock};
@@ -152,36 +151,54 @@ fn finish(
     Ok(())
 }
 
-/// Defines `name` in `instance` as a call to `func` on its remote: a synchronous host
-/// function that waits for the invocation, or an async one (on the caller's fiber) under
-/// [`Execution::Async`] and in a workload with async functions (`concurrent`). Never a
-/// concurrent one: a remote's functions are synchronous (the resolver refuses async ones,
-/// which wRPC cannot carry here), and Wasmtime 48 types a concurrent host function as an
-/// `async func`, which a synchronous import refuses at link time.
+/// How the caller of a remote function waits for its invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// A synchronous host function: the calling thread waits.
+    Thread,
+    /// An async host function, on the caller's fiber: under [`Execution::Async`](crate::Execution::Async), and for
+    /// a synchronous function in a workload with async functions (Wasmtime 48 types a
+    /// concurrent host function as an `async func`, which a synchronous import refuses at
+    /// link time).
+    Fiber,
+    /// A concurrent host function, for an `async func`: the caller's task waits, and the
+    /// store's other tasks run meanwhile.
+    Task,
+}
+
+/// Defines `name` in `instance` as a call to `func` on its remote, its caller waiting as
+/// `wait` says.
 pub(crate) fn define<T: 'static>(
     instance: &mut LinkerInstance<'_, T>,
     name: &str,
     func: RemoteFunc,
-    execution: Execution,
-    concurrent: bool,
+    wait: Wait,
 ) -> wasmtime::Result<()> {
     let func = Arc::new(func);
-    if concurrent || execution == Execution::Async {
-        return instance.func_new_async(name, move |_, ty, params, results| {
+    match wait {
+        Wait::Task => instance.func_new_concurrent(name, move |_, ty, params, results| {
+            let func = func.clone();
+            let spawned = func.spawn(&ty, params);
+            Box::pin(async move {
+                let handle = spawned.map_err(|cause| func.error(cause))?;
+                finish(&func, handle.await, results)
+            })
+        }),
+        Wait::Fiber => instance.func_new_async(name, move |_, ty, params, results| {
             let func = func.clone();
             let spawned = func.spawn(&ty, params);
             Box::new(async move {
                 let handle = spawned.map_err(|cause| func.error(cause))?;
                 finish(&func, handle.await, results)
             })
-        });
+        }),
+        Wait::Thread => instance.func_new(name, move |_, ty, params, results| {
+            let handle = func.spawn(&ty, params).map_err(|cause| func.error(cause))?;
+            let joined = wait_on_remote_runtime(handle)
+                .map_err(|why| func.error(RemoteFailure::Local(why)))?;
+            finish(&func, joined, results)
+        }),
     }
-    instance.func_new(name, move |_, ty, params, results| {
-        let handle = func.spawn(&ty, params).map_err(|cause| func.error(cause))?;
-        let joined =
-            wait_on_remote_runtime(handle).map_err(|why| func.error(RemoteFailure::Local(why)))?;
-        finish(&func, joined, results)
-    })
 }
 
 /// Runs `future` on the linker's runtime for remote calls (one worker thread, started on

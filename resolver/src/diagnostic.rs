@@ -451,7 +451,7 @@ pub enum Problem {
         available: Vec<String>,
     },
     /// A remote export whose functions pass what wRPC cannot carry between these hosts:
-    /// resources, streams, futures, `error-context` values, or an async function.
+    /// resources, streams, futures or `error-context` values.
     #[diagnostic(
         code("compose::unsupported-remote-type"),
         help(
@@ -468,8 +468,7 @@ pub enum Problem {
         export: String,
         /// The function (or resource) that carries it; empty for the export itself.
         function: String,
-        /// What it holds: `a resource`, `a stream`, `a future`, `an error-context`, `an
-        /// async function`.
+        /// What it holds: `a resource`, `a stream`, `a future`, `an error-context`.
         what: &'static str,
     },
     /// A remote named like a workload component or a host backend: a label names one

@@ -7,9 +7,10 @@
 //! run-time linker forwards each call as one wRPC invocation.
 //!
 //! wRPC carries the component model's plain values (its SPEC.md encodes them as the
-//! component model's value definitions); this host forwards no resources, streams,
-//! futures or `error-context` values, and no async functions, so a remote export whose
-//! functions use them is refused here ([`Problem::UnsupportedRemoteType`]).
+//! component model's value definitions), for synchronous and async functions alike (an
+//! invocation is the same on the wire); this host forwards no resources, streams,
+//! futures or `error-context` values, so a remote export whose functions use them is
+//! refused here ([`Problem::UnsupportedRemoteType`]).
 
 use crate::component::{ComponentType, Item, find_export};
 use crate::diagnostic::{BackendOffer, Problem, Referrer, WantedExport};
@@ -192,7 +193,7 @@ fn available(ty: &ComponentType) -> Vec<String> {
 }
 
 /// The first function (or item) of `kind` that wRPC cannot carry here, and what it holds:
-/// a resource, a stream, a future, an `error-context`, or an async function. For an
+/// a resource, a stream, a future or an `error-context`. For an
 /// instance, the function's (or resource's) name; for a function, an empty name. `None`
 /// when every value crosses (wRPC's SPEC.md encodes the plain values; what a resource
 /// or a stream would need is not implemented here). Used for remotes at resolve time and
@@ -209,9 +210,6 @@ pub fn uncarried(types: &Types, kind: ItemKind) -> Option<(String, &'static str)
             }),
         ItemKind::Func(id) => {
             let func = &types[id];
-            if func.is_async {
-                return Some((String::new(), "an async function"));
-            }
             let mut values = func.params.values().chain(func.result.as_ref());
             values
                 .find_map(|ty| value_uncarried(types, *ty))

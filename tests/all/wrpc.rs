@@ -809,3 +809,90 @@ fn a_workload_with_async_functions_calls_a_synchronous_remote_from_an_async_expo
     // The async callee is not reached by this export; the remote is no instance.
     assert!(!store.data().workload.is_live("callee"));
 }
+
+mod pipe_client {
+    wit_bindgen_wrpc::generate!({
+        inline: "package compose:pipe-client; world client { import acme:pipe/ops@0.1.0; }",
+        path: ["../wit/bench", "../wit/pipe"],
+        with: { "acme:pipe/ops@0.1.0": generate },
+    });
+}
+
+/// `fixtures/async`'s `callee` (async `acme:pipe/ops`) served over wRPC by compose-host
+/// on a loopback port; returns the address and the runtime it runs on.
+fn serve_async_callee() -> (SocketAddr, tokio::runtime::Runtime) {
+    let workload = Workload::new("async-callee")
+        .with_component("callee", ComponentDecl::from_path(fixture("async-callee")))
+        .with_export("acme:pipe/ops@0.1.0", "callee", None);
+    let plan = resolve(&workload).expect("resolves");
+    let host = compose_host::Host::link(&plan, &compose_host::Plugins::builtin()).expect("links");
+    let (runtime, listener) = loopback();
+    let addr = listener.local_addr().unwrap();
+    let offer = Arc::new(compose_host::grants::Offer::default());
+    let callee = compose_host::wrpc::Callee::Host { host, offer };
+    runtime.spawn(async move {
+        let server = compose_host::wrpc::WrpcServer::start(callee, &plan, listener);
+        let server = server.await.expect("serves async functions");
+        server.run(std::future::pending(), Duration::ZERO).await
+    });
+    (addr, runtime)
+}
+
+#[test]
+fn async_functions_are_served_over_wrpc_and_called_over_it() {
+    use pipe_client::acme::pipe::ops as remote;
+    let (addr, runtime) = serve_async_callee();
+    // A wit-bindgen-wrpc client calls the served async functions.
+    let wrpc = wrpc_transport::tcp::Client::from(addr);
+    let (added, echoed) = runtime.block_on(async {
+        let added = remote::add_one(&wrpc, (), 41).await.expect("add-one");
+        let echoed = remote::echo(&wrpc, (), "over wRPC").await.expect("echo");
+        (added, echoed)
+    });
+    assert_eq!((added, echoed.as_str()), (42, "over wRPC"));
+
+    // A workload whose async `ops` import is that remote: each call a concurrent host
+    // function, awaited by the caller's task.
+    let workload = Workload::new("async-over-wrpc")
+        .with_component("caller", ComponentDecl::from_path(fixture("async-caller")))
+        .with_component(
+            "sync-ops",
+            ComponentDecl::from_path(fixture("bench-callee")),
+        )
+        .with_remote(
+            "callee",
+            RemoteDecl::new(
+                format!("tcp://{addr}"),
+                ["acme:pipe/ops@0.1.0"],
+                fixture("async-callee"),
+            ),
+        )
+        .with_export("acme:pipe/driver@0.1.0", "caller", None);
+    let plan = resolve(&workload).expect("resolves: async functions cross wRPC");
+    let engine = Engine::new(&compose_linker::config_for(&plan)).expect("engine");
+    let mut linker = WorkloadLinker::<Host>::new(&engine, &plan);
+    linker.remote_timeout(Some(Duration::from_secs(10)));
+    let workload = (linker.compile(|h| &mut h.workload))
+        .unwrap_or_else(|e| panic!("links: {e}: {}", crate::linker::chain(&e)));
+    let call = |function: &str, params: &[Val]| {
+        let mut store = Store::new(
+            &engine,
+            Host {
+                workload: workload.new_state(),
+            },
+        );
+        let func = (workload.func(Some("acme:pipe/driver@0.1.0"), function)).unwrap();
+        let mut results = [Val::Bool(false)];
+        let called = workload.call_async(&mut store, &func, params, &mut results);
+        runtime.block_on(called).map(|()| results[0].clone())
+    };
+    // Five `add-one` calls over wRPC, each fed the last result; three `echo`s.
+    assert_eq!(call("run-add", &[Val::U32(5)]).unwrap(), Val::U32(5));
+    let echoed = call("run-echo", &[Val::U32(3), Val::String("abcd".into())]);
+    assert_eq!(echoed.unwrap(), Val::U64(12));
+    // The served `fail` traps: its invocation ends unanswered, a trap naming the remote.
+    let error = call("run-fail", &[Val::U32(1)]).unwrap_err();
+    let remote = error.remote().unwrap_or_else(|| panic!("{error:?}"));
+    assert_eq!(remote.function.to_string(), "acme:pipe/ops@0.1.0#fail");
+    assert!(matches!(remote.cause, RemoteFailure::Broken(_)), "{remote}");
+}
