@@ -15,7 +15,9 @@ setup() {
   fi
   work="$(mktemp -d)"
   pids=()
-  trap 'for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+  # TERM, not INT: a script's background processes ignore SIGINT (the python receiver
+  # would outlive the script); compose and wasmtime shut down gracefully on either.
+  trap 'for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 }
 
 # The machine and the date, for the record in docs/benchmarks.md.

@@ -97,5 +97,5 @@ pub mod keyvalue {
         DEFAULT_POOL_SIZE, MAX_POOL_SIZE, PostgresPlugin, PostgresStore,
     };
     #[cfg(feature = "wrpc")]
-    pub use crate::plugin::wrpc::{DEFAULT_TIMEOUT, WrpcPlugin, WrpcStore};
+    pub use crate::plugin::wrpc::{DEFAULT_TIMEOUT, WrpcPlugin};
 }

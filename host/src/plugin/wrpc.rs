@@ -179,7 +179,7 @@ struct Remote {
 
 /// One label's key-value store on a remote: a wRPC client (`C`: TCP or a Unix socket)
 /// and the handle of each bucket opened so far.
-pub struct WrpcStore<C> {
+pub(crate) struct WrpcStore<C> {
     client: Arc<C>,
     remote: Arc<Remote>,
     handles: Mutex<HashMap<String, Bytes>>,
