@@ -3,7 +3,18 @@
 
 use crate::cluster::LinkMode;
 use compose_resolver::{ComponentCounts, ComponentId, Plan};
-use wasmtime::PoolingAllocationConfig;
+use wasmtime::{Enabled, PoolingAllocationConfig};
+
+/// How much of each linear memory and table a freed slot resets in place, in bytes: the
+/// pages found resident there (Linux's `PAGEMAP_SCAN` ioctl, kernel 6.7 and later) are
+/// written back to their initial contents with `memset`, and only what lies beyond is
+/// decommitted with `madvise`. Each `madvise` that drops pages makes the kernel flush the
+/// TLBs of every CPU running the process; serving `fixtures/web` on 2 cores, those
+/// interrupts were a third of the server's CPU time, and resetting in place serves 1.5–1.8×
+/// the requests (docs/benchmarks.md, "Serving HTTP"). The pages stay resident in the slot
+/// for its next store, so a freed slot holds at most this much per memory and table.
+/// Where the ioctl is missing, Wasmtime resets as before.
+const KEEP_RESIDENT: usize = 1 << 20;
 
 /// What one store of a workload takes from Wasmtime's pooling allocator when every
 /// component has an instance in it: the totals of every component's core instances,
@@ -66,7 +77,8 @@ impl PoolSizing {
     }
 
     /// Wasmtime's pooling allocator for `stores` such stores at once. Memories start from
-    /// copy-on-write images (`Config::memory_init_cow`, on by default). A host must not
+    /// copy-on-write images (`Config::memory_init_cow`, on by default); a freed slot's
+    /// memories and tables are reset in place up to [`KEEP_RESIDENT`] bytes. A host must not
     /// hold more than `stores` stores at once, or instantiation fails when the pool is
     /// exhausted.
     pub fn pooling_config(&self, stores: u32) -> PoolingAllocationConfig {
@@ -80,6 +92,10 @@ impl PoolSizing {
             .max_memories_per_component(self.max_memories_per_unit)
             .max_tables_per_component(self.max_tables_per_unit)
             .total_stacks(stores.saturating_mul(self.stacks));
+        pooling
+            .pagemap_scan(Enabled::Auto)
+            .linear_memory_keep_resident(KEEP_RESIDENT)
+            .table_keep_resident(KEEP_RESIDENT);
         pooling
     }
 }
