@@ -75,6 +75,12 @@ pub struct Unavailable {
 }
 
 impl Unavailable {
+    /// Why a label's functions could not be defined in its linker instance (Wasmtime's
+    /// error: a name defined twice): what the plugins' `define` return.
+    pub(crate) fn defining(error: wasmtime::Error) -> Self {
+        Self::new(format!("defining its functions failed: {error:#}"))
+    }
+
     /// A cause without advice.
     pub fn new(cause: impl Into<String>) -> Self {
         Self {

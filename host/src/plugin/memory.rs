@@ -60,7 +60,7 @@ impl<T: HostView> BackendPlugin<T> for MemoryPlugin {
     ) -> Result<(), Unavailable> {
         let served = Served::new(Self::NAME, &backend.label);
         super::keyvalue::define(instance, self.store(&backend.label), served)
-            .map_err(|e| Unavailable::new(format!("defining its functions failed: {e:#}")))
+            .map_err(Unavailable::defining)
     }
 }
 

@@ -184,7 +184,7 @@ impl<T: HostView> BackendPlugin<T> for PostgresPlugin {
     ) -> Result<(), Unavailable> {
         let store = Arc::new(self.connect(backend)?);
         let served = Served::new(Self::NAME, &backend.label);
-        super::keyvalue::define(instance, store, served).map_err(defining)
+        super::keyvalue::define(instance, store, served).map_err(Unavailable::defining)
     }
 
     /// Each query on tokio's blocking pool, so that a request waiting for the database
@@ -196,13 +196,8 @@ impl<T: HostView> BackendPlugin<T> for PostgresPlugin {
     ) -> Result<(), Unavailable> {
         let store = Arc::new(self.connect(backend)?);
         let served = Served::new(Self::NAME, &backend.label);
-        super::keyvalue::define_blocking(instance, store, served).map_err(defining)
+        super::keyvalue::define_blocking(instance, store, served).map_err(Unavailable::defining)
     }
-}
-
-/// Why defining a backend's functions failed.
-fn defining(error: wasmtime::Error) -> Unavailable {
-    Unavailable::new(format!("defining its functions failed: {error:#}"))
 }
 
 /// `table`'s rule: one or two lowercase SQL identifiers. A table's name cannot be a bind

@@ -68,7 +68,7 @@ fn url(value: &str) -> Result<(), String> {
     RemoteUrl::parse(value).map(drop)
 }
 
-/// The `wrpc` plugin: every label a [`WrpcStore`] of its own, connecting per call.
+/// The `wrpc` plugin: every label a store of its own on its remote, connecting per call.
 #[derive(Default)]
 pub struct WrpcPlugin;
 
@@ -151,7 +151,7 @@ impl<T: HostView> BackendPlugin<T> for WrpcPlugin {
         instance: &mut LinkerInstance<'_, T>,
     ) -> Result<(), Unavailable> {
         let served = Served::new(Self::NAME, &backend.label);
-        keyvalue::define(instance, self.connect(backend)?, served).map_err(defining)
+        keyvalue::define(instance, self.connect(backend)?, served).map_err(Unavailable::defining)
     }
 
     /// Each call on tokio's blocking pool, so that a request waiting for the remote does
@@ -162,12 +162,9 @@ impl<T: HostView> BackendPlugin<T> for WrpcPlugin {
         instance: &mut LinkerInstance<'_, T>,
     ) -> Result<(), Unavailable> {
         let served = Served::new(Self::NAME, &backend.label);
-        keyvalue::define_blocking(instance, self.connect(backend)?, served).map_err(defining)
+        keyvalue::define_blocking(instance, self.connect(backend)?, served)
+            .map_err(Unavailable::defining)
     }
-}
-
-fn defining(e: wasmtime::Error) -> Unavailable {
-    Unavailable::new(format!("defining its functions failed: {e:#}"))
 }
 
 /// Which remote a label's calls go to, for their errors and deadline.
@@ -239,8 +236,7 @@ where
             let opened = store::open(&*client, (), &identifier).await?;
             Ok(opened.map(Bytes::from))
         })??;
-        let mut handles = self.handles.lock().unwrap_or_else(|e| e.into_inner());
-        handles.insert(bucket.to_owned(), handle.clone());
+        self.lock().insert(bucket.to_owned(), handle.clone());
         Ok(handle)
     }
 
