@@ -10,7 +10,7 @@ use compose_resolver::resolve_file_with;
 use compose_tests::example_workload;
 use std::io::Write;
 use std::sync::{Arc, LazyLock, Mutex};
-use tracing::{Dispatch, Level};
+use tracing::{Dispatch, Level, Subscriber as _};
 
 /// What a [`GuestLog`] wrote, shared with the test.
 #[derive(Clone, Default)]
@@ -38,11 +38,7 @@ impl Write for Captured {
 /// [`CallTree`]) as the thread's: the results, what the guest log wrote, and the call
 /// tree.
 fn logged(max: Level, calls: &[&str]) -> (Vec<Option<String>>, String, String) {
-    // See traces.rs: a second dispatcher makes tracing-core ask every dispatcher about a
-    // callsite that another test's thread met first.
-    static EVERY_DISPATCHER_ASKED: LazyLock<Dispatch> =
-        LazyLock::new(|| Dispatch::new(tracing_subscriber::registry()));
-    LazyLock::force(&EVERY_DISPATCHER_ASKED);
+    every_dispatcher_asked();
     let plugins = Plugins::<HostState>::builtin();
     let plan = resolve_file_with(example_workload("logging"), &plugins.profile()).unwrap();
     let host = Host::link(&plan, &plugins).unwrap();
@@ -65,6 +61,14 @@ fn logged(max: Level, calls: &[&str]) -> (Vec<Option<String>>, String, String) {
             .collect()
     });
     (results, captured.text(), tree.render())
+}
+
+/// See traces.rs: a second dispatcher makes tracing-core ask every dispatcher about a
+/// callsite that another test's thread met first.
+fn every_dispatcher_asked() {
+    static EVERY_DISPATCHER_ASKED: LazyLock<Dispatch> =
+        LazyLock::new(|| Dispatch::new(tracing_subscriber::registry()));
+    LazyLock::force(&EVERY_DISPATCHER_ASKED);
 }
 
 const GREET_ANN: &str = r#"acme:text/format@0.1.0#greet("Hi", "ann")"#;
@@ -104,4 +108,35 @@ fn the_call_tree_does_not_swallow_guest_log_events_nor_they_the_tree() {
         tree.contains("call host -> logger acme:text/format@0.1.0#greet: ok"),
         "{tree}"
     );
+}
+
+#[test]
+fn with_only_the_guest_log_no_span_is_live() {
+    // What `compose serve` and `compose run` install without `--trace` or OTLP. A span
+    // of compose's, or of any other target (Wasmtime's bindings trace each host call),
+    // must be of interest to none of its layers, so that tracing disables it at its
+    // callsite, as with no subscriber. (Asked of the subscriber itself: in this test
+    // binary other dispatchers exist, and tracing-core then asks each span's `enabled`,
+    // where per-layer filters let every span through to the registry.)
+    let captured = Captured::default();
+    let (subscriber, _installed) = telemetry::subscriber(Telemetry {
+        guests: Some(GuestLog::new(Level::INFO, captured.clone())),
+        ..Telemetry::default()
+    })
+    .unwrap();
+    let (compose, other) =
+        tracing::subscriber::with_default(tracing_subscriber::registry(), || {
+            let compose = tracing::info_span!(target: "compose", "compose.call");
+            let other = tracing::trace_span!(target: "wasmtime_wasi", "wit-bindgen import");
+            (compose.metadata().unwrap(), other.metadata().unwrap())
+        });
+    for metadata in [compose, other] {
+        let interest = subscriber.register_callsite(metadata);
+        assert!(interest.is_never(), "{}: {interest:?}", metadata.target());
+    }
+    every_dispatcher_asked();
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::info!(target: telemetry::GUEST_TARGET, component = "c", message = "m");
+    });
+    assert_eq!(captured.text(), "c: INFO m\n");
 }

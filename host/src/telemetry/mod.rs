@@ -26,7 +26,7 @@ use tracing::{Metadata, Subscriber, field};
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, Registry};
 
 /// The name of the span of one `compose run` ([`run_span`]).
 pub const RUN_SPAN: &str = "compose.run";
@@ -116,14 +116,25 @@ pub fn subscriber(
     };
     // Guests' log events are exported at the level they are written at.
     let guest_level = (telemetry.guests.as_ref()).map_or(tracing::Level::INFO, GuestLog::max);
-    let export = tracer.map(|tracer| {
+    // The layers that are there, boxed in one `Vec`: an absent layer as `Option::None`
+    // would be a layer that wants every callsite (tracing-subscriber 0.3's `Option`
+    // layer answers `Interest::always` for `None`), making every span in the process —
+    // compose's and Wasmtime's — live in the registry for nobody to read.
+    let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = Vec::new();
+    if let Some(guests) = telemetry.guests {
+        layers.push(Box::new(guests.filtered()));
+    }
+    if let Some(tree) = telemetry.tree {
+        layers.push(Box::new(tree.with_filter(filter_fn(is_compose))));
+    }
+    if let Some(tracer) = tracer {
         // Off what a span would carry at a cost on every span, or on every poll of a call
         // on a fiber, and that says nothing about the workload: the source location,
         // target (always `compose`, the scope's name) and thread of compose's own code,
         // busy and idle times (the span's duration is the call's), and activating an
         // OpenTelemetry `Context` on each entry (nothing here reads `Context::current`:
         // `context::propagate` asks the span for its own).
-        tracing_opentelemetry::layer()
+        let export = tracing_opentelemetry::layer()
             .with_tracer(tracer)
             .with_location(false)
             .with_target(false)
@@ -135,16 +146,10 @@ pub fn subscriber(
             .with_filter(filter_fn(move |metadata| {
                 is_compose(metadata)
                     || (guest::is_guest(metadata) && *metadata.level() <= guest_level)
-            }))
-    });
-    let subscriber = tracing_subscriber::registry()
-        .with(telemetry.guests.map(GuestLog::filtered))
-        .with(
-            telemetry
-                .tree
-                .map(|tree| tree.with_filter(filter_fn(is_compose))),
-        )
-        .with(export);
+            }));
+        layers.push(Box::new(export));
+    }
+    let subscriber = tracing_subscriber::registry().with(layers);
     Ok((subscriber, Installed { provider }))
 }
 
