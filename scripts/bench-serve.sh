@@ -6,6 +6,8 @@
 # the `visits` label served by a third component, kv-memory, so that the same workload
 # runs on all three servers (wasmtime serve cannot serve a labelled host backend):
 #   (a) linked:   `compose serve` on the workload, each request linking lazily;
+#   (a') clustered: the same with the three components in one `[clusters]` entry, which
+#       the run-time linker fuses into one component when it compiles the workload;
 #   (b) composed: `compose build` of the workload, served by `compose serve` as one component;
 #   (c) wasmtime: `wasmtime serve` on (b)'s component, when `wasmtime` 48 is on PATH (or in
 #       $WASMTIME). This script does not install it: `cargo install wasmtime-cli@48 --locked`
@@ -44,6 +46,8 @@ path = "$components/formatter.wasm"
 [components.visits]
 path = "$components/kv-memory.wasm"
 EOF
+sed 's/^\[components.greeter\]/[clusters]\nweb = ["greeter", "formatter", "visits"]\n&/' \
+  "$work/linked.toml" >"$work/clustered.toml"
 "$compose" build "$work/linked.toml" -o "$work/web.wasm" >&2
 cat >"$work/composed.toml" <<EOF
 name = "web-bench-composed"
@@ -72,6 +76,7 @@ serve() {
 }
 serve "(a) linked" "$compose" serve --addr @ADDR "$work/linked.toml"
 serve "(a) linked, no pooling" "$compose" serve --addr @ADDR --pool 0 "$work/linked.toml"
+serve "(a') linked, one cluster" "$compose" serve --addr @ADDR "$work/clustered.toml"
 serve "(b) composed" "$compose" serve --addr @ADDR "$work/composed.toml"
 if [ -n "$wasmtime" ] && "$wasmtime" --version | grep -q '^wasmtime 48\.'; then
   serve "(c) $("$wasmtime" --version | cut -d' ' -f1-2) serve" "$wasmtime" serve -W component-model-implements=y --addr @ADDR "$work/web.wasm"
