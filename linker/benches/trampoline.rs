@@ -12,13 +12,15 @@
 //! - `host`: a plain host function instead of the callee.
 //!
 //! Each with concurrency support off (`off`) and, when the crate's `component-model-async`
-//! feature is on, on (`on`). `first_call` measures a new store's first call (instantiation
+//! feature is on, on (`on`). `add_one_on_fibers` calls (a) on Wasmtime fibers, as `compose
+//! serve` does ([`Execution::Async`]): through the library, through a hand-written
+//! `func_wrap_async` calling the callee with `call_async`, and composed. `first_call` measures a new store's first call (instantiation
 //! included) in workloads of 2 and 200 components, lazy and eager.
 //!
 //! Run: `cargo bench -p compose-linker --features component-model-async`.
 
 use compose_linker::{
-    CompiledWorkload, LinkMode, Meter, Observe, Outcome, WorkloadLinker, WorkloadState,
+    CompiledWorkload, Execution, LinkMode, Meter, Observe, Outcome, WorkloadLinker, WorkloadState,
 };
 use compose_resolver::{BindingTarget, ComponentDecl, Instantiation, Plan, Workload, resolve};
 use divan::Bencher;
@@ -115,13 +117,23 @@ fn library(concurrency: bool, fast: bool) -> Driver {
 
 /// [`library`], telling each call and instantiation to `meter`.
 fn library_metered(concurrency: bool, fast: bool, meter: Option<Arc<dyn Meter>>) -> Driver {
-    let engine = engine(concurrency);
+    library_with(engine(concurrency), fast, meter, Execution::Sync)
+}
+
+/// The pair linked per component by the library on `engine`, calling as `execution` says.
+fn library_with(
+    engine: Engine,
+    fast: bool,
+    meter: Option<Arc<dyn Meter>>,
+    execution: Execution,
+) -> Driver {
     let plan = pair_plan();
     let mut linker = WorkloadLinker::<Data>::new(&engine, &plan);
     linker
         .typed_fast_paths(fast)
         .link_mode(LinkMode::PerComponent)
-        .meter(meter);
+        .meter(meter)
+        .execution(execution);
     let workload = linker.compile(workload_state).expect("the pair links");
     let mut store = Store::new(
         &engine,
@@ -133,9 +145,13 @@ fn library_metered(concurrency: bool, fast: bool, meter: Option<Arc<dyn Meter>>)
     // One call through the library instantiates the caller (and the callee).
     let run_add = workload.func(Some(DRIVER), "run-add").expect("run-add");
     let mut results = [Val::U32(0)];
-    workload
-        .call(&mut store, &run_add, &[Val::U32(1)], &mut results)
-        .expect("run-add");
+    let called = match execution {
+        Execution::Sync => workload.call(&mut store, &run_add, &[Val::U32(1)], &mut results),
+        Execution::Async => {
+            block_on(workload.call_async(&mut store, &run_add, &[Val::U32(1)], &mut results))
+        }
+    };
+    called.expect("run-add");
     let caller = store
         .data()
         .workload
@@ -146,6 +162,24 @@ fn library_metered(concurrency: bool, fast: bool, meter: Option<Arc<dyn Meter>>)
     Driver::from_instance(store, caller)
 }
 
+/// Caches the callee's `add-one` and `echo` in the store's data, for the hand-written
+/// trampolines.
+fn cache_callee(store: &mut Store<Data>, callee: wasmtime::component::Instance) {
+    let ops = callee
+        .get_export_index(&mut *store, None, OPS)
+        .expect("ops");
+    let add = callee
+        .get_export_index(&mut *store, Some(&ops), "add-one")
+        .expect("add-one");
+    let echo = callee
+        .get_export_index(&mut *store, Some(&ops), "echo")
+        .expect("echo");
+    let add = callee.get_typed_func(&mut *store, add).expect("add-one");
+    let echo = callee.get_typed_func(&mut *store, echo).expect("echo");
+    store.data_mut().add = Some(add);
+    store.data_mut().echo = Some(echo);
+}
+
 fn hand_typed(concurrency: bool) -> Driver {
     let engine = engine(concurrency);
     let callee = Component::new(&engine, fixture("bench-callee")).expect("callee");
@@ -154,25 +188,7 @@ fn hand_typed(concurrency: bool) -> Driver {
     let callee_instance = Linker::new(&engine)
         .instantiate(&mut store, &callee)
         .expect("callee instance");
-    let ops = callee_instance
-        .get_export_index(&mut store, None, OPS)
-        .expect("ops");
-    let add = callee_instance
-        .get_export_index(&mut store, Some(&ops), "add-one")
-        .expect("add-one");
-    let echo = callee_instance
-        .get_export_index(&mut store, Some(&ops), "echo")
-        .expect("echo");
-    store.data_mut().add = Some(
-        callee_instance
-            .get_typed_func(&mut store, add)
-            .expect("add-one"),
-    );
-    store.data_mut().echo = Some(
-        callee_instance
-            .get_typed_func(&mut store, echo)
-            .expect("echo"),
-    );
+    cache_callee(&mut store, callee_instance);
     let mut linker = Linker::<Data>::new(&engine);
     let mut instance = linker.instance(OPS).expect("ops instance");
     instance
@@ -199,6 +215,68 @@ fn hand_typed(concurrency: bool) -> Driver {
     Driver::from_instance(store, instance)
 }
 
+/// [`hand_typed`] on fibers: a hand-written `func_wrap_async` calling a cached `TypedFunc`
+/// of the callee with `call_async` (a fiber of its own per call, nested in the caller's),
+/// the floor for [`Execution::Async`].
+fn hand_async() -> Driver {
+    let engine = engine(false);
+    let callee = Component::new(&engine, fixture("bench-callee")).expect("callee");
+    let caller = Component::new(&engine, fixture("bench-caller")).expect("caller");
+    let mut store = Store::new(&engine, Data::default());
+    let callee_instance = block_on(Linker::new(&engine).instantiate_async(&mut store, &callee))
+        .expect("callee instance");
+    cache_callee(&mut store, callee_instance);
+    let mut linker = Linker::<Data>::new(&engine);
+    let mut instance = linker.instance(OPS).expect("ops instance");
+    instance
+        .func_wrap_async(
+            "add-one",
+            |mut cx: StoreContextMut<'_, Data>, (x,): (u32,)| {
+                Box::new(async move {
+                    let add = cx.data().add.expect("cached");
+                    add.call_async(&mut cx, (x,)).await
+                })
+            },
+        )
+        .expect("add-one");
+    instance
+        .func_wrap("echo", |_cx: StoreContextMut<'_, Data>, (s,): (String,)| {
+            Ok((s,))
+        })
+        .expect("echo");
+    let instance = block_on(linker.instantiate_async(&mut store, &caller)).expect("caller");
+    Driver::from_instance(store, instance)
+}
+
+/// The pair composed into one component by compose-static.
+fn composed_pair(engine: &Engine) -> Component {
+    let bytes = compose_static::compose(&pair_plan(), &compose_static::ComposeOptions::default())
+        .expect("the pair composes");
+    Component::new(engine, bytes).expect("composed")
+}
+
+/// The composed pair instantiated for `call_async`: one fiber per outer call.
+fn composed_async() -> Driver {
+    let engine = engine(false);
+    let component = composed_pair(&engine);
+    let mut store = Store::new(&engine, Data::default());
+    let instance = block_on(Linker::new(&engine).instantiate_async(&mut store, &component))
+        .expect("composed instance");
+    Driver::from_instance(store, instance)
+}
+
+/// Runs `future` to completion on a current-thread tokio runtime.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("a runtime")
+        })
+        .block_on(future)
+}
+
 fn host(concurrency: bool) -> Driver {
     let engine = engine(concurrency);
     let caller = Component::new(&engine, fixture("bench-caller")).expect("caller");
@@ -223,9 +301,7 @@ fn host(concurrency: bool) -> Driver {
 
 fn composed(concurrency: bool) -> Driver {
     let engine = engine(concurrency);
-    let bytes = compose_static::compose(&pair_plan(), &compose_static::ComposeOptions::default())
-        .expect("the pair composes");
-    let component = Component::new(&engine, bytes).expect("composed");
+    let component = composed_pair(&engine);
     let mut store = Store::new(&engine, Data::default());
     let instance = Linker::new(&engine)
         .instantiate(&mut store, &component)
@@ -283,6 +359,26 @@ fn add_one<const CONCURRENCY_ON: bool>(bencher: Bencher, variant: &str) {
     }
     let driver = setup(variant, CONCURRENCY_ON);
     run_adds(bencher, driver);
+}
+
+/// (a) on Wasmtime fibers, as `compose serve` calls ([`Execution::Async`], concurrency
+/// off): every trampolined call runs the callee with `call_async`, on a fiber of its own.
+#[divan::bench(args = ["library", "library_dynamic", "hand_async", "composed"], sample_count = 400)]
+fn add_one_on_fibers(bencher: Bencher, variant: &str) {
+    let mut driver = match variant {
+        "library" => library_with(engine(false), true, None, Execution::Async),
+        "library_dynamic" => library_with(engine(false), false, None, Execution::Async),
+        "hand_async" => hand_async(),
+        "composed" => composed_async(),
+        other => panic!("unknown variant {other}"),
+    };
+    bencher
+        .counter(divan::counter::ItemsCount::new(N))
+        .bench_local(|| {
+            let (r,) =
+                block_on(driver.run_add.call_async(&mut driver.store, (N,))).expect("run-add");
+            assert_eq!(r, N);
+        });
 }
 
 /// (a) through compose-linker's typed trampoline (concurrency off) with no subscriber
@@ -362,15 +458,22 @@ fn echo_1k<const CONCURRENCY_ON: bool>(bencher: Bencher, variant: &str) {
 /// A compiled workload of some size, with its engine.
 type SizedWorkload = (Engine, CompiledWorkload<Data>);
 
-/// Sized workloads by `(size, eager)`, compiled once.
-type Cache = Mutex<Vec<((usize, bool), SizedWorkload)>>;
+/// Sized workloads by `(size, mode)`, compiled once.
+type Cache = Mutex<Vec<((usize, &'static str), SizedWorkload)>>;
 
-/// A workload of `size` components: the caller bound to `callee-0`, and `size - 1` callees.
-fn sized(size: usize, eager: bool) -> SizedWorkload {
-    let instantiate = if eager {
+/// A workload of `size` components: the caller bound to `callee-0`, and `size - 1` callees;
+/// `mode` is `lazy` or `eager` (every component its own instance, so instantiated as
+/// named), or `composed` (lazy, linked as one fused component: [`LinkMode::Composed`]).
+fn sized(size: usize, mode: &str) -> SizedWorkload {
+    let instantiate = if mode == "eager" {
         Instantiation::Eager
     } else {
         Instantiation::Lazy
+    };
+    let link = if mode == "composed" {
+        LinkMode::Composed
+    } else {
+        LinkMode::PerComponent
     };
     let caller: std::sync::Arc<[u8]> = fixture("bench-caller").into();
     let callee: std::sync::Arc<[u8]> = fixture("bench-callee").into();
@@ -397,8 +500,9 @@ fn sized(size: usize, eager: bool) -> SizedWorkload {
     let plan = resolve(&workload).expect("the sized workload resolves");
     let engine = engine(false);
     let compiled = WorkloadLinker::<Data>::new(&engine, &plan)
-        // Every component its own instance (eager ones would otherwise be fused).
-        .link_mode(LinkMode::PerComponent)
+        // Every component its own instance unless composed (eager ones would otherwise be
+        // fused).
+        .link_mode(link)
         .compile(workload_state)
         .expect("the sized workload links");
     (engine, compiled)
@@ -406,18 +510,17 @@ fn sized(size: usize, eager: bool) -> SizedWorkload {
 
 /// A new store's first call (`run-add(1)`): store, state, eager instantiation, lazy
 /// instantiation of what the call reaches, the call. The store is dropped untimed.
-#[divan::bench(args = [(2, "lazy"), (2, "eager"), (200, "lazy"), (200, "eager")])]
-fn first_call(bencher: Bencher, (size, mode): (usize, &str)) {
+#[divan::bench(args = [(2, "lazy"), (2, "eager"), (2, "composed"), (200, "lazy"), (200, "eager")])]
+fn first_call(bencher: Bencher, (size, mode): (usize, &'static str)) {
     static CACHE: OnceLock<Cache> = OnceLock::new();
-    let eager = mode == "eager";
     let (engine, workload) = {
         let cache = CACHE.get_or_init(Default::default);
         let mut cache = cache.lock().expect("cache");
-        match cache.iter().find(|(key, _)| *key == (size, eager)) {
+        match cache.iter().find(|(key, _)| *key == (size, mode)) {
             Some((_, found)) => found.clone(),
             None => {
-                let made = sized(size, eager);
-                cache.push(((size, eager), made.clone()));
+                let made = sized(size, mode);
+                cache.push(((size, mode), made.clone()));
                 made
             }
         }
