@@ -80,8 +80,9 @@ pub(crate) fn ensure_instance<T: 'static>(
 }
 
 /// [`ensure_instance`] in a workload linked for async execution
-/// ([`Execution::Async`](crate::Execution::Async)): instantiation runs on a fiber of its
-/// own (`InstancePre::instantiate_async`), nested in the caller's.
+/// ([`Execution::Async`](crate::Execution::Async)), with `InstancePre::instantiate_async`:
+/// a core module's start code, if any, runs on a fiber of its own nested in the caller's
+/// (Wasmtime 48, `Instance::new_started`); the rest runs on the caller's.
 pub(crate) async fn ensure_instance_async<T: Send + 'static>(
     store: &mut StoreContextMut<'_, T>,
     runtime: &Runtime<T>,

@@ -44,7 +44,8 @@ pub struct PoolSizing {
     /// Fiber stacks one store may hold at once when called async
     /// ([`Execution::Async`](crate::Execution::Async)): the host's call, and at each
     /// component on the call stack (each at most once) a trampoline's call and a lazy
-    /// instantiation, each on a fiber of its own — twice the components, plus one.
+    /// instantiation (for a component whose start code runs), each on a fiber of its own —
+    /// twice the components, plus one.
     pub stacks: u32,
 }
 

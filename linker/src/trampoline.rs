@@ -86,7 +86,8 @@ fn enter_slow<T: 'static>(
     enter_live(store, route)
 }
 
-/// [`enter`] under [`Execution::Async`]: instantiation runs on a fiber.
+/// [`enter`] under [`Execution::Async`]: instantiation with `instantiate_async`, whose
+/// start code runs on a fiber.
 async fn enter_async<T: Send + 'static>(
     store: &mut StoreContextMut<'_, T>,
     route: &Route<T>,
