@@ -14,8 +14,9 @@
 //! Each with concurrency support off (`off`) and, when the crate's `component-model-async`
 //! feature is on, on (`on`). `add_one_on_fibers` calls (a) on Wasmtime fibers, as `compose
 //! serve` does ([`Execution::Async`]): through the library, through a hand-written
-//! `func_wrap_async` calling the callee with `call_async`, and composed. `first_call` measures a new store's first call (instantiation
-//! included) in workloads of 2 and 200 components, lazy and eager.
+//! `func_wrap_async` calling the callee with `call_async`, and composed. `first_call`
+//! measures a new store's first call (instantiation included) in workloads of 2 and 200
+//! components, lazy and eager, and of the 2 composed into one.
 //!
 //! Run: `cargo bench -p compose-linker --features component-model-async`.
 
